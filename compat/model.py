@@ -1,0 +1,199 @@
+"""The value objects of the compatibility engine: schema sources, levels, findings, results."""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+from compat.errors import InvalidLevelError
+
+__all__ = [
+    "Direction",
+    "Finding",
+    "Level",
+    "Policy",
+    "Reference",
+    "Resolver",
+    "Result",
+    "Rule",
+    "Schema",
+    "SchemaSource",
+    "SchemaType",
+]
+
+
+class SchemaType(StrEnum):
+    AVRO = "AVRO"
+    JSON = "JSON"
+
+
+class Level(StrEnum):
+    """Confluent's compatibility levels."""
+
+    NONE = "NONE"
+    BACKWARD = "BACKWARD"
+    BACKWARD_TRANSITIVE = "BACKWARD_TRANSITIVE"
+    FORWARD = "FORWARD"
+    FORWARD_TRANSITIVE = "FORWARD_TRANSITIVE"
+    FULL = "FULL"
+    FULL_TRANSITIVE = "FULL_TRANSITIVE"
+
+    @classmethod
+    def parse(cls, value: str) -> Level:
+        try:
+            return cls(value.upper())
+        except ValueError:
+            raise InvalidLevelError(value, ", ".join(m.value for m in cls)) from None
+
+    @property
+    def transitive(self) -> bool:
+        return self.value.endswith("_TRANSITIVE")
+
+    @property
+    def backward(self) -> bool:
+        return self.value.startswith(("BACKWARD", "FULL"))
+
+    @property
+    def forward(self) -> bool:
+        return self.value.startswith(("FORWARD", "FULL"))
+
+
+class Policy(StrEnum):
+    """How JSON Schema content-model changes are judged. STRICT is Confluent's default."""
+
+    STRICT = "STRICT"
+    LENIENT = "LENIENT"
+
+    @classmethod
+    def parse(cls, value: str) -> Policy:
+        try:
+            return cls(value.upper())
+        except ValueError:
+            raise InvalidLevelError(value, ", ".join(m.value for m in cls)) from None
+
+
+class Direction(StrEnum):
+    """Which way one comparison reads data.
+
+    BACKWARD: the new schema is the reader of data written with an old one.
+    FORWARD: an old schema is the reader of data written with the new one.
+    """
+
+    BACKWARD = "BACKWARD"
+    FORWARD = "FORWARD"
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A named pointer from one schema to a version of another subject (Confluent's model)."""
+
+    name: str
+    subject: str
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaSource:
+    """Schema text as a user or the store supplies it, before parsing."""
+
+    text: str
+    schema_type: SchemaType = SchemaType.AVRO
+    references: tuple[Reference, ...] = ()
+
+
+class Resolver(Protocol):
+    """Supplies the source of a referenced schema; raise `LookupError` when it does not exist."""
+
+    def __call__(self, reference: Reference, /) -> SchemaSource: ...
+
+
+class Schema(ABC):
+    """A parsed, valid, immutable schema. Each format subclasses it."""
+
+    schema_type: SchemaType
+    source: SchemaSource
+
+    @property
+    @abstractmethod
+    def canonical_text(self) -> str:
+        """The schema as the registry stores and returns it: compact, key order kept."""
+
+    @property
+    @abstractmethod
+    def normalized_text(self) -> str:
+        """Confluent's `normalize=true` form: equal for schemas that differ only in form."""
+
+    @property
+    def references(self) -> tuple[Reference, ...]:
+        return self.source.references
+
+    def fingerprint(self, *, normalize: bool = False) -> str:
+        """Identity of the schema for id assignment: type, text form and references."""
+        text = self.normalized_text if normalize else self.canonical_text
+        digest = hashlib.sha256()
+        digest.update(self.schema_type.value.encode())
+        digest.update(b"\0")
+        digest.update(text.encode())
+        for ref in self.references:
+            digest.update(f"\0{ref.name}\0{ref.subject}\0{ref.version}".encode())
+        return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A documented compatibility rule: the catalogue `docs/compatibility.md` is rendered from.
+
+    `breaks` names the reading that fails: "BACKWARD" when it stops the new schema reading old
+    data, "FORWARD" when it stops old schemas reading new data, "BOTH" when it depends on which
+    side the change is made. `example_old`/`example_new` are a minimal pair showing it.
+    """
+
+    id: str
+    schema_type: SchemaType | None
+    summary: str
+    breaks: str
+    example_old: str
+    example_new: str
+    fix: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One incompatibility between a new schema and one version of its history.
+
+    `location` is a JSON pointer into the new schema; `old` and `new` are the values of the
+    offending element in the old and new schema where they exist.
+    """
+
+    rule: str
+    location: str
+    message: str
+    hint: str
+    direction: Direction
+    old: Any = None
+    new: Any = None
+    against: int | None = None  # index in the history the new schema was compared with
+
+    def describe(self) -> str:
+        """One line for a person, used as Confluent's verbose compatibility message."""
+        where = self.location or "/"
+        return f"{self.rule} at {where}: {self.message} Fix: {self.hint}"
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """The verdict of one compatibility check and every finding behind it."""
+
+    level: Level
+    findings: tuple[Finding, ...] = field(default=())
+
+    @property
+    def compatible(self) -> bool:
+        return not self.findings
+
+    def messages(self) -> list[str]:
+        return [f.describe() for f in self.findings]
+

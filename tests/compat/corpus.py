@@ -1,0 +1,82 @@
+"""Loading the compatibility corpus: one JSON file per case under `corpus/<format>/`.
+
+A case file:
+
+    {
+      "description": "what the change is, in words",
+      "schemaType": "AVRO" | "JSON",
+      "policy": "STRICT" | "LENIENT",          (optional, STRICT by default)
+      "old": <schema> | "history": [<schema>, ...]   (oldest first)
+      "new": <schema>,
+      "expect": {"BACKWARD": [rule ids], "FORWARD": [rule ids], ...}
+    }
+
+`expect` maps a level to the set of rule ids it must report; an empty list means compatible.
+Levels left out are derived: NONE is always compatible, FULL is the union of BACKWARD and
+FORWARD, and with a single old schema each transitive level equals its plain form.
+Schemas are JSON values (objects, arrays or strings) and are serialised to text for parsing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from compat import Level, Policy, SchemaSource, SchemaType
+
+CORPUS = Path(__file__).parent / "corpus"
+
+
+@dataclass(frozen=True)
+class Case:
+    path: Path
+    description: str
+    schema_type: SchemaType
+    policy: Policy
+    history: list[SchemaSource]
+    new: SchemaSource
+    expect: dict[Level, frozenset[str]]
+
+    @property
+    def id(self) -> str:
+        return f"{self.path.parent.name}/{self.path.stem}"
+
+
+def _source(value: Any, schema_type: SchemaType) -> SchemaSource:
+    return SchemaSource(json.dumps(value), schema_type)
+
+
+def _expectations(raw: dict[str, list[str]], history_len: int) -> dict[Level, frozenset[str]]:
+    given = {Level.parse(k): frozenset(v) for k, v in raw.items()}
+    out = dict(given)
+    out.setdefault(Level.NONE, frozenset())
+    if Level.FULL not in out and Level.BACKWARD in out and Level.FORWARD in out:
+        out[Level.FULL] = out[Level.BACKWARD] | out[Level.FORWARD]
+    if history_len == 1:
+        for plain in (Level.BACKWARD, Level.FORWARD, Level.FULL):
+            transitive = Level(f"{plain.value}_TRANSITIVE")
+            if plain in out:
+                out.setdefault(transitive, out[plain])
+    return out
+
+
+def load(path: Path) -> Case:
+    raw = json.loads(path.read_text())
+    schema_type = SchemaType(raw["schemaType"])
+    history_raw = raw["history"] if "history" in raw else [raw["old"]]
+    history = [_source(s, schema_type) for s in history_raw]
+    return Case(
+        path=path,
+        description=raw["description"],
+        schema_type=schema_type,
+        policy=Policy.parse(raw.get("policy", "STRICT")),
+        history=history,
+        new=_source(raw["new"], schema_type),
+        expect=_expectations(raw["expect"], len(history)),
+    )
+
+
+def all_cases() -> list[Case]:
+    return [load(p) for p in sorted(CORPUS.glob("*/*.json"))]

@@ -1,0 +1,37 @@
+"""The data-driven corpus: every case file, every level it states."""
+
+from __future__ import annotations
+
+import pytest
+
+from compat import Level, check, parse
+from compat.catalog import all_rules
+from tests.compat.corpus import Case, all_cases
+
+CASES = all_cases()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_case(case: Case) -> None:
+    history = [parse(s) for s in case.history]
+    new = parse(case.new)
+    known = set(all_rules())
+    for level, expected in case.expect.items():
+        result = check(level, new, history, policy=case.policy)
+        got = {f.rule for f in result.findings}
+        assert got <= known, f"undocumented rule ids {got - known}"
+        assert got == expected, f"{case.description}: at {level} expected {sorted(expected)}"
+        assert result.compatible == (not expected)
+        for finding in result.findings:
+            assert finding.message and finding.hint
+            assert finding.location == "" or finding.location.startswith("/")
+
+
+def test_corpus_is_large_enough() -> None:
+    by_type = {t: sum(1 for c in CASES if c.schema_type == t) for t in {c.schema_type for c in CASES}}
+    assert sum(by_type.values()) >= 150, by_type
+
+
+def test_every_case_states_both_directions() -> None:
+    for case in CASES:
+        assert Level.BACKWARD in case.expect and Level.FORWARD in case.expect, case.id

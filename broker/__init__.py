@@ -1,1 +1,4 @@
-"""Charter's built-in log broker. Built in a later issue; the package exists so the layout is in place."""
+"""Charter's built-in log broker.
+
+Built in a later issue; the package exists so the layout is in place.
+"""

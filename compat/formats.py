@@ -6,7 +6,16 @@ from collections.abc import Iterator, Mapping
 from typing import Protocol
 
 from compat.errors import UnknownSchemaTypeError
-from compat.model import Direction, Finding, Policy, Resolver, Rule, Schema, SchemaSource, SchemaType
+from compat.model import (
+    Direction,
+    Finding,
+    Policy,
+    Resolver,
+    Rule,
+    Schema,
+    SchemaSource,
+    SchemaType,
+)
 
 __all__ = ["Format", "format_for"]
 
@@ -35,9 +44,11 @@ def format_for(schema_type: SchemaType | str) -> Format:
     if name == SchemaType.AVRO:
         from compat.avro import AVRO
 
-        return AVRO
+        avro: Format = AVRO
+        return avro
     if name == SchemaType.JSON:
         from compat.json_schema import JSON_SCHEMA
 
-        return JSON_SCHEMA
+        json_schema: Format = JSON_SCHEMA
+        return json_schema
     raise UnknownSchemaTypeError(str(schema_type))

@@ -17,7 +17,8 @@ def test_compat_imports_nothing_banned_at_runtime() -> None:
     code = (
         "import sys, json, compat\n"
         "from compat import SchemaSource, SchemaType, parse, check, Level\n"
-        "for t, s in ((SchemaType.AVRO, '\"string\"'), (SchemaType.JSON, '{\"type\": \"string\"}')):\n"
+        "cases = ((SchemaType.AVRO, '\"string\"'), (SchemaType.JSON, '{\"type\": \"string\"}'))\n"
+        "for t, s in cases:\n"
         "    x = parse(SchemaSource(s, t)); check(Level.FULL, x, [x])\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )

@@ -1,0 +1,467 @@
+"""The broker: topics of partitioned logs, produce and long-poll fetch, groups, maintenance.
+
+Layout of a data directory:
+
+    .lock                         flock'd by the one process that owns the directory
+    topics/<topic>/config.json    the topic's settings (TopicConfig), written atomically
+    topics/<topic>/<partition>/   one PartitionLog per partition
+    groups/<hash>.json            one file per consumer group (committed offsets, generation)
+    trash/                        deleted topics on their way out
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import itertools
+import json
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from broker.config import Limits, TopicConfig, check_limit, validate_topic_name
+from broker.contracts import Contracts, check_batch
+from broker.errors import (
+    DataDirLockedError,
+    InvalidConfigError,
+    LogClosedError,
+    TopicExistsError,
+    UnknownPartitionError,
+    UnknownTopicError,
+)
+from broker.groups import GroupCoordinator
+from broker.log import FetchedRecords, PartitionLog
+from broker.placement import keyed_partition
+from broker.record import BATCH_HEADER_BYTES, ProducerRecord, record_bytes
+
+__all__ = ["Broker", "PartitionDescription", "PartitionLag", "TopicDescription"]
+
+TopicPartition = tuple[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionDescription:
+    partition: int
+    log_start_offset: int
+    log_end_offset: int
+    size_bytes: int
+    segments: int
+
+
+@dataclass(frozen=True, slots=True)
+class TopicDescription:
+    name: str
+    config: TopicConfig
+    partitions: tuple[PartitionDescription, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionLag:
+    topic: str
+    partition: int
+    committed: int | None
+    log_end_offset: int
+    lag: int
+
+
+@dataclass
+class _Topic:
+    name: str
+    config: TopicConfig
+    logs: list[PartitionLog]
+    directory: Path
+    next_unkeyed: itertools.count[int]
+
+
+def _wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class Broker:
+    """An embedded broker over one data directory. Thread-safe.
+
+    `clock_ms` supplies record timestamps, segment ages, retention and session timeouts (tests
+    pass a fake one); long-poll waits use the monotonic clock. With `maintenance_interval_ms`
+    a daemon thread runs `run_maintenance` that often; without it, call it yourself.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path | str,
+        *,
+        limits: Limits | None = None,
+        contracts: Contracts | None = None,
+        clock_ms: Callable[[], int] = _wall_clock_ms,
+        maintenance_interval_ms: int | None = 1000,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.limits = limits or Limits()
+        self.contracts = contracts
+        self._clock_ms = clock_ms
+        self._lock = threading.RLock()
+        self._appended = threading.Condition(self._lock)
+        self._topics: dict[str, _Topic] = {}
+        self._closed = False
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock_fd = os.open(self.data_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._lock_fd)
+            raise DataDirLockedError(str(self.data_dir)) from None
+        self._topics_dir = self.data_dir / "topics"
+        self._trash_dir = self.data_dir / "trash"
+        self._topics_dir.mkdir(exist_ok=True)
+        shutil.rmtree(self._trash_dir, ignore_errors=True)
+        self._trash_dir.mkdir()
+        for directory in sorted(self._topics_dir.iterdir()):
+            config_path = directory / "config.json"
+            if not config_path.exists():  # a create that did not finish
+                shutil.rmtree(directory)
+                continue
+            config = TopicConfig.from_json(json.loads(config_path.read_text()))
+            self._topics[directory.name] = self._open_topic(directory.name, config)
+        self.groups = GroupCoordinator(
+            self.data_dir / "groups",
+            partitions_of=self.partition_count,
+            clock_ms=clock_ms,
+            limits=self.limits,
+        )
+        self._stop = threading.Event()
+        self._maintenance: threading.Thread | None = None
+        if maintenance_interval_ms is not None:
+            self._maintenance = threading.Thread(
+                target=self._maintain,
+                args=(maintenance_interval_ms / 1000,),
+                name="charter-broker-maintenance",
+                daemon=True,
+            )
+            self._maintenance.start()
+
+    # ------------------------------------------------------------------ topics
+
+    def _open_topic(self, name: str, config: TopicConfig) -> _Topic:
+        directory = self._topics_dir / name
+        logs = [self._open_log(directory, name, p, config) for p in range(config.partitions)]
+        return _Topic(name, config, logs, directory, itertools.count())
+
+    def _open_log(self, directory: Path, name: str, p: int, config: TopicConfig) -> PartitionLog:
+        return PartitionLog(
+            directory / str(p),
+            name,
+            p,
+            config,
+            clock_ms=self._clock_ms,
+            batch_bytes_max=self.limits.batch_bytes_max + BATCH_HEADER_BYTES,
+        )
+
+    def create_topic(self, name: str, config: TopicConfig | None = None) -> TopicDescription:
+        config = (config or TopicConfig()).validated(self.limits)
+        validate_topic_name(name, self.limits)
+        self._check_contract_source(config)
+        with self._lock:
+            self._check_open()
+            if name in self._topics:
+                raise TopicExistsError(name)
+            check_limit("topics_max", len(self._topics) + 1, self.limits.topics_max)
+            directory = self._topics_dir / name
+            if directory.exists():
+                shutil.rmtree(directory)
+            directory.mkdir()
+            topic = self._open_topic(name, config)
+            self._write_config(directory, config)
+            self._topics[name] = topic
+            return self._describe(topic)
+
+    def _check_contract_source(self, config: TopicConfig) -> None:
+        if config.contract != "none" and self.contracts is None:
+            raise InvalidConfigError(
+                "contract", f"{config.contract!r} needs a contract source; the broker has none"
+            )
+
+    def _write_config(self, directory: Path, config: TopicConfig) -> None:
+        tmp = directory / "config.json.tmp"
+        with open(tmp, "wb") as f:
+            f.write(json.dumps(config.to_json(), indent=2).encode())
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, directory / "config.json")
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def list_topics(self) -> list[str]:
+        with self._lock:
+            return sorted(self._topics)
+
+    def describe_topic(self, name: str) -> TopicDescription:
+        with self._lock:
+            return self._describe(self._topic(name))
+
+    def _describe(self, topic: _Topic) -> TopicDescription:
+        parts = tuple(
+            PartitionDescription(
+                p,
+                log.log_start_offset,
+                log.log_end_offset,
+                log.size_bytes,
+                len(log.segment_bases()),
+            )
+            for p, log in enumerate(topic.logs)
+        )
+        return TopicDescription(topic.name, topic.config, parts)
+
+    def delete_topic(self, name: str) -> None:
+        with self._lock:
+            topic = self._topic(name)
+            del self._topics[name]
+            for log in topic.logs:
+                log.remove()
+            trash = self._trash_dir / f"{name}-{uuid.uuid4().hex}"
+            os.replace(topic.directory, trash)
+            shutil.rmtree(trash, ignore_errors=True)
+            self._appended.notify_all()
+        self.groups.forget_topic(name)
+
+    def alter_topic(self, name: str, **changes: Any) -> TopicDescription:
+        """Change settings; `partitions` may only grow. Log settings apply to all partitions."""
+        with self._lock:
+            topic = self._topic(name)
+            try:
+                config = topic.config.updated(**changes).validated(self.limits)
+            except TypeError as exc:
+                raise InvalidConfigError(", ".join(sorted(changes)), str(exc)) from None
+            if config.partitions < topic.config.partitions:
+                raise InvalidConfigError(
+                    "partitions",
+                    f"{config.partitions} < {topic.config.partitions}: partitions only grow",
+                )
+            self._check_contract_source(config)
+            grown = config.partitions > topic.config.partitions
+            for log in topic.logs:
+                log.config = config
+            for p in range(topic.config.partitions, config.partitions):
+                topic.logs.append(self._open_log(topic.directory, name, p, config))
+            self._write_config(topic.directory, config)
+            topic.config = config
+            description = self._describe(topic)
+        if grown:
+            self.groups.topic_changed(name)
+        return description
+
+    def partition_count(self, name: str) -> int:
+        with self._lock:
+            return len(self._topic(name).logs)
+
+    def _topic(self, name: str) -> _Topic:
+        self._check_open()
+        topic = self._topics.get(name)
+        if topic is None:
+            raise UnknownTopicError(name)
+        return topic
+
+    def _log(self, name: str, partition: int) -> PartitionLog:
+        topic = self._topic(name)
+        if not 0 <= partition < len(topic.logs):
+            raise UnknownPartitionError(name, partition, len(topic.logs))
+        return topic.logs[partition]
+
+    # ------------------------------------------------------------------ produce
+
+    def produce(
+        self, topic_name: str, records: Sequence[ProducerRecord], *, partition: int | None = None
+    ) -> list[tuple[int, int]]:
+        """Append `records` atomically; returns (partition, offset) for each record, in order.
+
+        Every record is checked (limits, partition, contract) before anything is appended; a
+        rejection names the record's index. Keyed records go to Kafka's murmur2 partition;
+        the unkeyed records of one call all go to one partition, chosen in turn per call.
+        Records of one partition are appended as one batch.
+        """
+        limits = self.limits
+        if not records:
+            raise InvalidConfigError("records", "a produce batch holds at least one record")
+        check_limit("batch_records_max", len(records), limits.batch_records_max, what="batch")
+        total = 0
+        for i, record in enumerate(records):
+            size = record_bytes(record)
+            check_limit("record_bytes_max", size, limits.record_bytes_max, what=f"record {i}")
+            check_limit(
+                "key_bytes_max", len(record.key or b""), limits.key_bytes_max, what=f"record {i}"
+            )
+            check_limit(
+                "headers_per_record_max",
+                len(record.headers),
+                limits.headers_per_record_max,
+                what=f"record {i}",
+            )
+            total += size
+        check_limit("batch_bytes_max", total, limits.batch_bytes_max, what="batch")
+        with self._lock:
+            topic = self._topic(topic_name)
+            count = len(topic.logs)
+            check_batch(topic_name, topic.config.contract, records, self.contracts)
+            unkeyed = next(topic.next_unkeyed) % count
+            by_partition: dict[int, list[int]] = {}
+            for i, record in enumerate(records):
+                p = record.partition if record.partition is not None else partition
+                if p is None:
+                    p = unkeyed if record.key is None else keyed_partition(record.key, count)
+                elif not 0 <= p < count:
+                    raise UnknownPartitionError(topic_name, p, count)
+                by_partition.setdefault(p, []).append(i)
+            now = self._clock_ms()
+            result: list[tuple[int, int]] = [(0, 0)] * len(records)
+            for p, indexes in by_partition.items():
+                base = topic.logs[p].append([records[i] for i in indexes], now)
+                for n, i in enumerate(indexes):
+                    result[i] = (p, base + n)
+            self._appended.notify_all()
+        return result
+
+    # ------------------------------------------------------------------ fetch
+
+    def fetch(
+        self,
+        topic: str,
+        partition: int,
+        offset: int,
+        *,
+        records_max: int = 500,
+        bytes_max: int = 1024 * 1024,
+        wait_ms: int = 0,
+    ) -> FetchedRecords:
+        """Records from `offset`; waits up to `wait_ms` for the first one to arrive."""
+        return self.fetch_many(
+            {(topic, partition): offset},
+            records_max=records_max,
+            bytes_max=bytes_max,
+            wait_ms=wait_ms,
+        )[(topic, partition)]
+
+    def fetch_many(
+        self,
+        positions: Mapping[TopicPartition, int],
+        *,
+        records_max: int = 500,
+        bytes_max: int = 1024 * 1024,
+        wait_ms: int = 0,
+    ) -> dict[TopicPartition, FetchedRecords]:
+        """Long-poll several partitions: returns as soon as any has records or `wait_ms` ends.
+
+        `records_max` and `bytes_max` bound the whole answer, not each partition.
+        """
+        limits = self.limits
+        check_limit("fetch_records_max", records_max, limits.fetch_records_max, what="fetch")
+        check_limit("fetch_bytes_max", bytes_max, limits.fetch_bytes_max, what="fetch")
+        check_limit("poll_timeout_ms_max", wait_ms, limits.poll_timeout_ms_max, what="fetch")
+        if records_max < 1 or bytes_max < 1 or wait_ms < 0:
+            raise InvalidConfigError("fetch", "records_max and bytes_max ≥ 1, wait_ms ≥ 0")
+        deadline = time.monotonic() + wait_ms / 1000
+        with self._lock:
+            while True:
+                logs = {tp: self._log(*tp) for tp in positions}
+                ready = any(logs[tp].log_end_offset > off for tp, off in positions.items())
+                remaining = deadline - time.monotonic()
+                if ready or remaining <= 0:
+                    break
+                self._appended.wait(remaining)
+            out: dict[TopicPartition, FetchedRecords] = {}
+            records_left, bytes_left = records_max, bytes_max
+            for tp, off in positions.items():
+                log = logs[tp]
+                if records_left <= 0 or bytes_left <= 0 or log.log_end_offset <= off:
+                    out[tp] = FetchedRecords([], log.log_start_offset, log.log_end_offset, 0)
+                    if log.log_end_offset < off or off < log.log_start_offset:
+                        log.read(off, records_max=1, bytes_max=1)  # raises out of range
+                    continue
+                got = log.read(off, records_max=records_left, bytes_max=bytes_left)
+                out[tp] = got
+                records_left -= len(got.records)
+                bytes_left -= got.bytes_read
+            return out
+
+    def offsets(self, topic: str, partition: int) -> tuple[int, int]:
+        """(log start offset, log end offset) of a partition."""
+        with self._lock:
+            log = self._log(topic, partition)
+            return log.log_start_offset, log.log_end_offset
+
+    def offset_for_time(self, topic: str, partition: int, timestamp_ms: int) -> int:
+        with self._lock:
+            return self._log(topic, partition).offset_for_time(timestamp_ms)
+
+    def lag(self, group: str) -> list[PartitionLag]:
+        """Per partition the group has committed or owns: committed offset, log end, lag."""
+        description = self.groups.describe(group)
+        wanted = set(description.committed)
+        for member in description.members:
+            wanted.update(member.partitions)
+        out: list[PartitionLag] = []
+        with self._lock:
+            for topic, partition in sorted(wanted):
+                if topic not in self._topics:
+                    continue
+                start, end = self.offsets(topic, partition)
+                committed = description.committed.get((topic, partition))
+                lag = end - max(committed if committed is not None else start, start)
+                out.append(PartitionLag(topic, partition, committed, end, lag))
+        return out
+
+    # ------------------------------------------------------------------ maintenance
+
+    def run_maintenance(self, now_ms: int | None = None) -> None:
+        """Retention, interval flushes and session expiry, once."""
+        now = self._clock_ms() if now_ms is None else now_ms
+        with self._lock:
+            if self._closed:
+                return
+            logs = [log for topic in self._topics.values() for log in topic.logs]
+        for log in logs:
+            with contextlib.suppress(LogClosedError):
+                log.enforce_retention(now)
+                log.flush_if_due(now)
+        self.groups.expire(now)
+
+    def _maintain(self, interval_s: float) -> None:
+        while not self._stop.wait(interval_s):
+            self.run_maintenance()
+
+    def flush(self) -> None:
+        with self._lock:
+            for topic in self._topics.values():
+                for log in topic.logs:
+                    log.flush()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise LogClosedError("broker")
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._maintenance is not None:
+            self._maintenance.join()
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            for topic in self._topics.values():
+                for log in topic.logs:
+                    log.close()
+            self._appended.notify_all()
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            os.close(self._lock_fd)
+
+    def __enter__(self) -> Broker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,556 @@
+"""One partition's log: a directory of segments named by base offset, with sparse indexes.
+
+Layout of a partition directory:
+
+    00000000000000000000.log        record batches (see broker.record), appended only
+    00000000000000000000.index      sparse offset index, entries of OFFSET_ENTRY
+    00000000000000000000.timeindex  sparse time index, entries of TIME_ENTRY
+    checkpoint                      CHECKPOINT: the log up to here was verified and fsynced
+
+Index files are never fsynced: a missing or inconsistent index is rebuilt from its segment.
+On open, segments from the checkpoint on are read batch by batch with their checksums
+verified; the log is cut at the first torn or corrupt batch, and later segments are removed.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import os
+import struct
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from crc32c import crc32c
+
+from broker.config import TopicConfig
+from broker.errors import CorruptBatchError, LogClosedError, OffsetOutOfRangeError
+from broker.record import (
+    BATCH_HEADER_BYTES,
+    BatchHeader,
+    ConsumedRecord,
+    ProducerRecord,
+    decode_batch,
+    encode_batch,
+    read_header,
+)
+
+__all__ = ["CHECKPOINT", "OFFSET_ENTRY", "TIME_ENTRY", "FetchedRecords", "PartitionLog"]
+
+# offset index entry: offset relative to the segment's base (u32), byte position (u32)
+OFFSET_ENTRY = struct.Struct(">II")
+# time index entry: largest timestamp of all records before the batch (i64),
+# the batch's offset relative to the segment's base (u32)
+TIME_ENTRY = struct.Struct(">qI")
+# checkpoint: segment base offset (u64), byte position in it (u64), CRC32C of the 16 bytes (u32)
+CHECKPOINT = struct.Struct(">QQI")
+_CHECKPOINT_FILE = "checkpoint"
+_NO_TIMESTAMP = -(2**63)
+_READ_CHUNK_BYTES = 1024 * 1024
+SEGMENT_BYTES_HARD_MAX = 2**32 - 1  # positions in the offset index are u32
+
+
+def _name(base_offset: int, suffix: str) -> str:
+    return f"{base_offset:020d}{suffix}"
+
+
+@dataclass
+class _Segment:
+    base_offset: int
+    path: Path
+    fd: int
+    size_bytes: int = 0
+    next_offset: int = 0
+    max_timestamp_ms: int = _NO_TIMESTAMP
+    created_ms: int = 0
+    offset_index: list[tuple[int, int]] = field(default_factory=list)  # (offset, position)
+    time_index: list[tuple[int, int]] = field(default_factory=list)  # (max ts before, offset)
+    bytes_since_index: int = 0
+    index_fd: int = -1
+    time_fd: int = -1
+
+    @property
+    def index_path(self) -> Path:
+        return self.path.with_suffix(".index")
+
+    @property
+    def time_path(self) -> Path:
+        return self.path.with_suffix(".timeindex")
+
+    def close(self) -> None:
+        for fd in (self.fd, self.index_fd, self.time_fd):
+            if fd >= 0:
+                os.close(fd)
+        self.fd = self.index_fd = self.time_fd = -1
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedRecords:
+    records: list[ConsumedRecord]
+    log_start_offset: int
+    log_end_offset: int
+    bytes_read: int
+
+
+class PartitionLog:
+    """The segmented log of one partition. Thread-safe; every public method takes the lock."""
+
+    def __init__(
+        self,
+        directory: Path,
+        topic: str,
+        partition: int,
+        config: TopicConfig,
+        *,
+        clock_ms: Callable[[], int],
+        batch_bytes_max: int,
+    ) -> None:
+        self.directory = directory
+        self.topic = topic
+        self.partition = partition
+        self.config = config
+        self._clock_ms = clock_ms
+        self._batch_bytes_max = batch_bytes_max
+        self._lock = threading.RLock()
+        self._segments: list[_Segment] = []
+        self._closed = False
+        self._last_flush_ms = clock_ms()
+        self._unflushed = False
+        self.recovered_truncated_bytes = 0
+        directory.mkdir(parents=True, exist_ok=True)
+        self._open()
+
+    # ---------------------------------------------------------------- opening and recovery
+
+    def _open(self) -> None:
+        for stray in self.directory.glob("*.tmp"):
+            stray.unlink()
+        bases = sorted(int(p.stem) for p in self.directory.glob("*.log") if p.stem.isdigit())
+        for suffix in (".index", ".timeindex"):
+            for p in self.directory.glob(f"*{suffix}"):
+                if not p.stem.isdigit() or int(p.stem) not in bases:
+                    p.unlink()
+        if not bases:
+            self._segments.append(self._create_segment(0))
+            self._write_checkpoint(0, 0)
+            return
+        cp_base, cp_pos = self._read_checkpoint(bases)
+        for i, base in enumerate(bases):
+            seg = self._open_segment(base)
+            self._segments.append(seg)
+            if base < cp_base:
+                self._load_closed(seg, bases[i + 1])
+            else:
+                ok = self._recover(seg, cp_pos if base == cp_base else 0)
+                if not ok:
+                    for later in bases[i + 1 :]:
+                        self._delete_files(self.directory / _name(later, ".log"))
+                    break
+        if self._segments[-1].size_bytes == 0 and len(self._segments) > 1:
+            # an empty active segment must start where the previous one ends
+            last = self._segments[-1]
+            if last.base_offset != self._segments[-2].next_offset:
+                self._segments.pop()
+                last.close()
+                self._delete_files(last.path)
+                self._segments.append(self._create_segment(self._segments[-1].next_offset))
+        self._fsync_dir()
+        last = self._segments[-1]
+        self._write_checkpoint(last.base_offset, last.size_bytes)
+
+    def _read_checkpoint(self, bases: list[int]) -> tuple[int, int]:
+        try:
+            raw = (self.directory / _CHECKPOINT_FILE).read_bytes()
+            base, pos, crc = CHECKPOINT.unpack(raw)
+        except (OSError, struct.error):
+            return bases[0], 0
+        if crc != crc32c(raw[:16]) or base not in bases:
+            return bases[0], 0
+        size = (self.directory / _name(base, ".log")).stat().st_size
+        if pos > size:
+            return base, 0
+        return base, pos
+
+    def _write_checkpoint(self, base: int, pos: int) -> None:
+        body = struct.pack(">QQ", base, pos)
+        tmp = self.directory / (_CHECKPOINT_FILE + ".tmp")
+        tmp.write_bytes(body + struct.pack(">I", crc32c(body)))
+        os.replace(tmp, self.directory / _CHECKPOINT_FILE)
+
+    def _open_segment(self, base: int) -> _Segment:
+        path = self.directory / _name(base, ".log")
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        size = os.fstat(fd).st_size
+        return _Segment(base, path, fd, size, base, created_ms=self._clock_ms())
+
+    def _create_segment(self, base: int) -> _Segment:
+        seg = self._open_segment(base)
+        self._delete_index_files(seg)
+        self._open_index_files(seg)
+        return seg
+
+    def _open_index_files(self, seg: _Segment) -> None:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+        seg.index_fd = os.open(seg.index_path, flags, 0o644)
+        seg.time_fd = os.open(seg.time_path, flags, 0o644)
+
+    def _delete_index_files(self, seg: _Segment) -> None:
+        for p in (seg.index_path, seg.time_path):
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
+
+    def _load_closed(self, seg: _Segment, next_base: int) -> None:
+        """A segment before the checkpoint: trust its bytes (reads still verify), load indexes."""
+        if not self._load_indexes(seg):
+            self._rebuild(seg, verify=False)
+        else:
+            start = seg.offset_index[-1][1] if seg.offset_index else 0
+            for _pos, header in self._scan(seg, start, verify=False):
+                seg.max_timestamp_ms = max(seg.max_timestamp_ms, header.max_timestamp_ms)
+            if seg.time_index:
+                seg.max_timestamp_ms = max(seg.max_timestamp_ms, seg.time_index[-1][0])
+        seg.next_offset = next_base
+
+    def _load_indexes(self, seg: _Segment) -> bool:
+        try:
+            raw_o = seg.index_path.read_bytes()
+            raw_t = seg.time_path.read_bytes()
+        except OSError:
+            return False
+        if len(raw_o) % OFFSET_ENTRY.size or len(raw_t) % TIME_ENTRY.size:
+            return False
+        offsets = [(seg.base_offset + r, p) for r, p in OFFSET_ENTRY.iter_unpack(raw_o)]
+        times = [(ts, seg.base_offset + r) for ts, r in TIME_ENTRY.iter_unpack(raw_t)]
+        positions = [p for _, p in offsets]
+        if positions != sorted(positions) or any(p >= seg.size_bytes for p in positions):
+            return False
+        if [o for o, _ in offsets] != sorted(o for o, _ in offsets) or [o for _, o in times] != [
+            o for o, _ in offsets
+        ]:
+            return False
+        seg.offset_index = offsets
+        seg.time_index = times
+        return True
+
+    def _recover(self, seg: _Segment, verified_pos: int) -> bool:
+        """Verify `seg` batch by batch and rebuild its indexes; False if it had to be cut."""
+        del verified_pos  # the whole checkpoint segment is re-verified: segments are bounded
+        end = self._rebuild(seg, verify=True)
+        if end < seg.size_bytes:
+            self.recovered_truncated_bytes += seg.size_bytes - end
+            os.ftruncate(seg.fd, end)
+            os.fsync(seg.fd)
+            seg.size_bytes = end
+            return False
+        return True
+
+    def _rebuild(self, seg: _Segment, *, verify: bool) -> int:
+        """Rebuild the indexes of `seg` from its batches; returns where the valid data ends."""
+        seg.offset_index = []
+        seg.time_index = []
+        seg.bytes_since_index = 0
+        seg.next_offset = seg.base_offset
+        seg.max_timestamp_ms = _NO_TIMESTAMP
+        self._delete_index_files(seg)
+        self._open_index_files(seg)
+        end = 0
+        for pos, header in self._scan(seg, 0, verify=verify):
+            if header.base_offset != seg.next_offset:
+                break
+            self._index_batch(seg, pos, header)
+            end = pos + header.length
+        return end
+
+    def _scan(
+        self, seg: _Segment, start: int, *, verify: bool
+    ) -> Iterator[tuple[int, BatchHeader]]:
+        """Batches from byte `start` until the end or the first torn or corrupt one."""
+        pos = start
+        size = seg.size_bytes
+        while pos + BATCH_HEADER_BYTES <= size:
+            try:
+                head = os.pread(seg.fd, BATCH_HEADER_BYTES, pos)
+                header = read_header(head, self._where(seg, pos), length_max=size - pos)
+                if verify:
+                    raw = os.pread(seg.fd, header.length, pos)
+                    if len(raw) != header.length or crc32c(memoryview(raw)[8:]) != header.crc:
+                        return
+            except CorruptBatchError:
+                return
+            yield pos, header
+            pos += header.length
+
+    def _index_batch(self, seg: _Segment, pos: int, header: BatchHeader) -> None:
+        if not seg.offset_index or seg.bytes_since_index >= self.config.index_interval_bytes:
+            rel = header.base_offset - seg.base_offset
+            seg.offset_index.append((header.base_offset, pos))
+            seg.time_index.append((seg.max_timestamp_ms, header.base_offset))
+            os.write(seg.index_fd, OFFSET_ENTRY.pack(rel, pos))
+            os.write(seg.time_fd, TIME_ENTRY.pack(seg.max_timestamp_ms, rel))
+            seg.bytes_since_index = 0
+        seg.bytes_since_index += header.length
+        seg.next_offset = header.next_offset
+        seg.max_timestamp_ms = max(seg.max_timestamp_ms, header.max_timestamp_ms)
+
+    def _where(self, seg: _Segment, pos: int) -> str:
+        return f"{self.topic}[{self.partition}] {seg.path.name}@{pos}"
+
+    # ---------------------------------------------------------------- properties
+
+    @property
+    def log_start_offset(self) -> int:
+        with self._lock:
+            return self._segments[0].base_offset
+
+    @property
+    def log_end_offset(self) -> int:
+        with self._lock:
+            return self._segments[-1].next_offset
+
+    @property
+    def size_bytes(self) -> int:
+        with self._lock:
+            return sum(s.size_bytes for s in self._segments)
+
+    def segment_bases(self) -> list[int]:
+        with self._lock:
+            return [s.base_offset for s in self._segments]
+
+    # ---------------------------------------------------------------- appending
+
+    def append(self, records: Sequence[ProducerRecord], now_ms: int | None = None) -> int:
+        """Append `records` as one batch; returns its base offset. Flushes per the policy."""
+        now = self._clock_ms() if now_ms is None else now_ms
+        timestamps = [now if r.timestamp_ms is None else r.timestamp_ms for r in records]
+        with self._lock:
+            self._check_open()
+            active = self._segments[-1]
+            data = encode_batch(active.next_offset, records, timestamps)
+            self._maybe_roll(len(data), now)
+            return self._append_encoded(self._segments[-1], data)
+
+    def append_encoded(self, data: bytes) -> int:
+        """Append a batch that is already encoded with the right base offset (for tests/tools)."""
+        with self._lock:
+            self._check_open()
+            self._maybe_roll(len(data), self._clock_ms())
+            return self._append_encoded(self._segments[-1], data)
+
+    def _append_encoded(self, active: _Segment, data: bytes) -> int:
+        header = read_header(data, "append", length_max=len(data))
+        base = header.base_offset
+        if base != active.next_offset:
+            raise CorruptBatchError("append", f"base offset {base} != {active.next_offset}")
+        pos = active.size_bytes
+        view = memoryview(data)
+        written = 0
+        while written < len(data):
+            written += os.write(active.fd, view[written:])
+        active.size_bytes += len(data)
+        self._index_batch(active, pos, header)
+        self._unflushed = True
+        policy = self.config.flush
+        if policy == "always" or (
+            policy == "interval_ms"
+            and self._clock_ms() - self._last_flush_ms >= self.config.flush_interval_ms
+        ):
+            self._flush_locked()
+        return base
+
+    def _maybe_roll(self, incoming_bytes: int, now_ms: int) -> None:
+        active = self._segments[-1]
+        if active.size_bytes == 0:
+            return
+        too_big = active.size_bytes + incoming_bytes > self.config.segment_bytes
+        too_old = now_ms - active.created_ms >= self.config.segment_age_ms
+        if too_big or too_old:
+            self.roll()
+
+    def roll(self) -> None:
+        """Close the active segment (fsynced) and start a new one at the log end."""
+        with self._lock:
+            self._check_open()
+            active = self._segments[-1]
+            if active.size_bytes == 0:
+                return
+            os.fsync(active.fd)
+            os.close(active.index_fd)
+            os.close(active.time_fd)
+            active.index_fd = active.time_fd = -1
+            seg = self._create_segment(active.next_offset)
+            seg.next_offset = active.next_offset
+            self._segments.append(seg)
+            self._fsync_dir()
+            self._write_checkpoint(seg.base_offset, 0)
+
+    # ---------------------------------------------------------------- flushing
+
+    def flush(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._flush_locked()
+
+    def flush_if_due(self, now_ms: int) -> None:
+        with self._lock:
+            if self._closed or not self._unflushed:
+                return
+            if self.config.flush == "interval_ms" and (
+                now_ms - self._last_flush_ms >= self.config.flush_interval_ms
+            ):
+                self._flush_locked()
+
+    def _flush_locked(self) -> None:
+        if self._unflushed:
+            os.fdatasync(self._segments[-1].fd)
+            self._unflushed = False
+        self._last_flush_ms = self._clock_ms()
+
+    def _fsync_dir(self) -> None:
+        fd = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    # ---------------------------------------------------------------- retention
+
+    def enforce_retention(self, now_ms: int | None = None) -> list[int]:
+        """Delete whole closed segments past retention; returns the deleted base offsets."""
+        now = self._clock_ms() if now_ms is None else now_ms
+        deleted: list[int] = []
+        with self._lock:
+            self._check_open()
+            active = self._segments[-1]
+            if active.size_bytes and now - active.created_ms >= self.config.segment_age_ms:
+                self.roll()
+            retention_ms = self.config.retention_ms
+            retention_bytes = self.config.retention_bytes
+            while len(self._segments) > 1:
+                oldest = self._segments[0]
+                expired = retention_ms is not None and (
+                    oldest.max_timestamp_ms <= now - retention_ms
+                )
+                total = sum(s.size_bytes for s in self._segments)
+                oversize = retention_bytes is not None and total > retention_bytes
+                if not (expired or oversize):
+                    break
+                self._segments.pop(0)
+                oldest.close()
+                self._delete_files(oldest.path)
+                deleted.append(oldest.base_offset)
+            if deleted:
+                self._fsync_dir()
+        return deleted
+
+    def _delete_files(self, log_path: Path) -> None:
+        for suffix in (".log", ".index", ".timeindex"):
+            with contextlib.suppress(FileNotFoundError):
+                log_path.with_suffix(suffix).unlink()
+
+    # ---------------------------------------------------------------- reading
+
+    def read(self, offset: int, *, records_max: int, bytes_max: int) -> FetchedRecords:
+        """Records from `offset` on, batch by batch, each batch's checksum verified.
+
+        At least one batch is returned when one exists, even if it is larger than `bytes_max`,
+        so a consumer always makes progress.
+        """
+        with self._lock:
+            self._check_open()
+            start = self._segments[0].base_offset
+            end = self._segments[-1].next_offset
+            if offset < start or offset > end:
+                raise OffsetOutOfRangeError(offset, start, end)
+            out: list[ConsumedRecord] = []
+            read_bytes = 0
+            i = self._segment_for(offset)
+            while i < len(self._segments) and len(out) < records_max:
+                seg = self._segments[i]
+                pos = self._position_for(seg, offset)
+                while pos < seg.size_bytes and len(out) < records_max:
+                    head = os.pread(seg.fd, BATCH_HEADER_BYTES, pos)
+                    where = self._where(seg, pos)
+                    header = read_header(
+                        head, where, length_max=min(seg.size_bytes - pos, self._batch_bytes_max)
+                    )
+                    if header.next_offset <= offset:
+                        pos += header.length
+                        continue
+                    if out and read_bytes + header.length > bytes_max:
+                        return FetchedRecords(out, start, end, read_bytes)
+                    raw = os.pread(seg.fd, header.length, pos)
+                    _, records = decode_batch(
+                        raw, self.topic, self.partition, where, length_max=self._batch_bytes_max
+                    )
+                    read_bytes += header.length
+                    for rec in records:
+                        if rec.offset >= offset and len(out) < records_max:
+                            out.append(rec)
+                    pos += header.length
+                    if read_bytes >= bytes_max:
+                        return FetchedRecords(out, start, end, read_bytes)
+                i += 1
+            return FetchedRecords(out, start, end, read_bytes)
+
+    def _segment_for(self, offset: int) -> int:
+        bases = [s.base_offset for s in self._segments]
+        return max(0, bisect.bisect_right(bases, offset) - 1)
+
+    def _position_for(self, seg: _Segment, offset: int) -> int:
+        if not seg.offset_index or offset < seg.base_offset:
+            return 0
+        i = bisect.bisect_right(seg.offset_index, (offset, 2**63)) - 1
+        return seg.offset_index[i][1] if i >= 0 else 0
+
+    def offset_for_time(self, timestamp_ms: int) -> int:
+        """The first offset whose record timestamp is ≥ `timestamp_ms`; the log end if none."""
+        with self._lock:
+            self._check_open()
+            for seg in self._segments:
+                if seg.max_timestamp_ms < timestamp_ms:
+                    continue
+                # entries record the largest timestamp before their batch: the first record
+                # at or after timestamp_ms cannot come before the last entry still below it
+                i = bisect.bisect_left([ts for ts, _ in seg.time_index], timestamp_ms) - 1
+                start = seg.time_index[i][1] if i >= 0 else seg.base_offset
+                pos = self._position_for(seg, start)
+                while pos < seg.size_bytes:
+                    raw_head = os.pread(seg.fd, BATCH_HEADER_BYTES, pos)
+                    where = self._where(seg, pos)
+                    header = read_header(raw_head, where, length_max=seg.size_bytes - pos)
+                    if header.max_timestamp_ms >= timestamp_ms:
+                        raw = os.pread(seg.fd, header.length, pos)
+                        _, records = decode_batch(
+                            raw, self.topic, self.partition, where, length_max=header.length
+                        )
+                        for rec in records:
+                            if rec.timestamp_ms >= timestamp_ms:
+                                return rec.offset
+                    pos += header.length
+            return self._segments[-1].next_offset
+
+    # ---------------------------------------------------------------- closing
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise LogClosedError(f"log {self.topic}[{self.partition}]")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            active = self._segments[-1]
+            os.fsync(active.fd)
+            self._write_checkpoint(active.base_offset, active.size_bytes)
+            for seg in self._segments:
+                seg.close()
+            self._closed = True
+
+    def remove(self) -> None:
+        """Close without flushing (the partition is being deleted)."""
+        with self._lock:
+            for seg in self._segments:
+                seg.close()
+            self._closed = True

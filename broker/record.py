@@ -1,0 +1,263 @@
+"""Records and the record-batch format: the unit the log appends, checksums and serves.
+
+A batch, as it sits in a segment file and as it travels in the HTTP produce body. All integers
+are big-endian; offsets in the first column are from the start of the batch.
+
+    offset size type field
+    0      4    u32  batch_length        bytes that follow this field (crc .. last record)
+    4      4    u32  crc                 CRC32C (Castagnoli) of bytes [8, 4 + batch_length)
+    8      1    u8   magic               format version, always 1
+    9      1    u8   attributes          reserved, always 0
+    10     8    u64  base_offset         offset of the first record; record i is base_offset + i
+    18     4    u32  record_count        at least 1
+    22     8    i64  first_timestamp_ms  timestamp of record 0
+    30     8    i64  max_timestamp_ms    largest timestamp in the batch
+    38     ...       records, record_count times, each laid out as:
+
+        size type field
+        8    i64  timestamp_ms
+        4    i32  key_length          -1 when the record has no key
+        k         key
+        4    i32  value_length        -1 when the value is null
+        v         value
+        2    u16  header_count
+                  headers, header_count times:
+        2    u16  name_length
+        n         name, UTF-8
+        4    i32  header_value_length -1 when null
+        h         header value
+
+A batch is read only after its length is in range and its CRC matches; a decoded batch must
+then consume exactly `batch_length` bytes, or it is corrupt.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from crc32c import crc32c
+
+from broker.errors import CorruptBatchError
+
+__all__ = [
+    "BATCH_HEADER",
+    "BATCH_HEADER_BYTES",
+    "BATCH_MAGIC",
+    "BATCH_PREFIX",
+    "BatchHeader",
+    "ConsumedRecord",
+    "Header",
+    "ProducerRecord",
+    "decode_batch",
+    "encode_batch",
+    "read_header",
+    "rebase_batch",
+    "record_bytes",
+]
+
+# length, crc, magic, attributes, base_offset, record_count, first_timestamp_ms, max_timestamp_ms
+BATCH_HEADER = struct.Struct(">IIBBQIqq")
+BATCH_HEADER_BYTES = BATCH_HEADER.size  # 38
+# length and crc: the part of the header not covered by the crc
+BATCH_PREFIX = struct.Struct(">II")
+BATCH_MAGIC = 1
+_CRC_START = BATCH_PREFIX.size  # 8
+_BASE_OFFSET = struct.Struct(">Q")  # rewritten in place when a batch is re-based
+_BASE_OFFSET_AT = 10
+
+_RECORD_TS_KEYLEN = struct.Struct(">qi")  # timestamp_ms, key_length
+_I32 = struct.Struct(">i")
+_U16 = struct.Struct(">H")
+_NULL = -1
+
+Header = tuple[str, bytes | None]
+
+
+@dataclass(frozen=True, slots=True)
+class ProducerRecord:
+    """A record as a producer hands it over; `timestamp_ms` defaults to the append time."""
+
+    value: bytes | None
+    key: bytes | None = None
+    headers: tuple[Header, ...] = ()
+    timestamp_ms: int | None = None
+    partition: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumedRecord:
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[Header, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BatchHeader:
+    length: int  # whole batch in bytes, the length field included
+    crc: int
+    base_offset: int
+    record_count: int
+    first_timestamp_ms: int
+    max_timestamp_ms: int
+
+    @property
+    def next_offset(self) -> int:
+        return self.base_offset + self.record_count
+
+
+def record_bytes(record: ProducerRecord) -> int:
+    """Bytes the record takes inside a batch (what `record_bytes_max` limits)."""
+    size = 8 + 4 + 4 + 2 + len(record.key or b"") + len(record.value or b"")
+    for name, value in record.headers:
+        size += 2 + len(name.encode()) + 4 + len(value or b"")
+    return size
+
+
+def encode_batch(
+    base_offset: int, records: Sequence[ProducerRecord], timestamps_ms: Sequence[int]
+) -> bytes:
+    """One batch holding `records`, with `timestamps_ms[i]` as record i's timestamp."""
+    if not records:
+        raise ValueError("a batch holds at least one record")
+    parts: list[bytes] = [b""]  # the header goes here once the body is known
+    pack_ts_key = _RECORD_TS_KEYLEN.pack
+    pack_i32 = _I32.pack
+    pack_u16 = _U16.pack
+    for record, ts in zip(records, timestamps_ms, strict=True):
+        key = record.key
+        value = record.value
+        if key is None:
+            parts.append(pack_ts_key(ts, _NULL))
+        else:
+            parts.append(pack_ts_key(ts, len(key)))
+            parts.append(key)
+        if value is None:
+            parts.append(pack_i32(_NULL))
+        else:
+            parts.append(pack_i32(len(value)))
+            parts.append(value)
+        parts.append(pack_u16(len(record.headers)))
+        for name, hvalue in record.headers:
+            raw = name.encode()
+            parts.append(pack_u16(len(raw)))
+            parts.append(raw)
+            if hvalue is None:
+                parts.append(pack_i32(_NULL))
+            else:
+                parts.append(pack_i32(len(hvalue)))
+                parts.append(hvalue)
+    body = b"".join(parts)
+    covered = (
+        struct.pack(
+            ">BBQIqq",
+            BATCH_MAGIC,
+            0,
+            base_offset,
+            len(records),
+            timestamps_ms[0],
+            max(timestamps_ms),
+        )
+        + body
+    )
+    return BATCH_PREFIX.pack(len(covered) + 4, crc32c(covered)) + covered
+
+
+def rebase_batch(batch: bytes, base_offset: int) -> bytes:
+    """The same batch with a new base offset and its crc recomputed."""
+    buf = bytearray(batch)
+    _BASE_OFFSET.pack_into(buf, _BASE_OFFSET_AT, base_offset)
+    BATCH_PREFIX.pack_into(buf, 0, len(buf) - 4, crc32c(bytes(buf[_CRC_START:])))
+    return bytes(buf)
+
+
+def read_header(buf: bytes | memoryview, where: str, *, length_max: int) -> BatchHeader:
+    """The header at the start of `buf` (at least BATCH_HEADER_BYTES long), shape-checked."""
+    length, crc, magic, attributes, base, count, first_ts, max_ts = BATCH_HEADER.unpack_from(buf)
+    total = length + 4
+    if total < BATCH_HEADER_BYTES or total > length_max:
+        raise CorruptBatchError(where, f"batch length {total} outside [38, {length_max}]")
+    if magic != BATCH_MAGIC or attributes != 0:
+        raise CorruptBatchError(where, f"unknown magic {magic} or attributes {attributes}")
+    if count < 1:
+        raise CorruptBatchError(where, "record count is 0")
+    return BatchHeader(total, crc, base, count, first_ts, max_ts)
+
+
+def decode_batch(
+    buf: bytes | memoryview, topic: str, partition: int, where: str, *, length_max: int
+) -> tuple[BatchHeader, list[ConsumedRecord]]:
+    """Verify and decode the one batch that fills `buf` exactly."""
+    if len(buf) < BATCH_HEADER_BYTES:
+        raise CorruptBatchError(where, f"{len(buf)} bytes is shorter than a batch header")
+    header = read_header(buf, where, length_max=length_max)
+    if header.length != len(buf):
+        raise CorruptBatchError(where, f"batch length {header.length} but {len(buf)} bytes")
+    view = memoryview(buf)
+    if crc32c(view[_CRC_START:]) != header.crc:
+        raise CorruptBatchError(where, "checksum mismatch")
+    try:
+        records = list(_iter_records(view, header, topic, partition))
+    except (struct.error, UnicodeDecodeError, IndexError) as exc:
+        raise CorruptBatchError(where, f"records do not parse: {exc}") from None
+    return header, records
+
+
+def _iter_records(
+    view: memoryview, header: BatchHeader, topic: str, partition: int
+) -> Iterator[ConsumedRecord]:
+    end = len(view)
+    pos = BATCH_HEADER_BYTES
+    unpack_ts_key = _RECORD_TS_KEYLEN.unpack_from
+    unpack_i32 = _I32.unpack_from
+    unpack_u16 = _U16.unpack_from
+    for i in range(header.record_count):
+        ts, klen = unpack_ts_key(view, pos)
+        pos += 12
+        key = None
+        if klen >= 0:
+            key = _take(view, pos, klen, end)
+            pos += klen
+        elif klen != _NULL:
+            raise struct.error(f"negative key length {klen}")
+        (vlen,) = unpack_i32(view, pos)
+        pos += 4
+        value = None
+        if vlen >= 0:
+            value = _take(view, pos, vlen, end)
+            pos += vlen
+        elif vlen != _NULL:
+            raise struct.error(f"negative value length {vlen}")
+        (hcount,) = unpack_u16(view, pos)
+        pos += 2
+        headers: list[Header] = []
+        for _ in range(hcount):
+            (nlen,) = unpack_u16(view, pos)
+            pos += 2
+            name = _take(view, pos, nlen, end).decode()
+            pos += nlen
+            (hlen,) = unpack_i32(view, pos)
+            pos += 4
+            hvalue = None
+            if hlen >= 0:
+                hvalue = _take(view, pos, hlen, end)
+                pos += hlen
+            elif hlen != _NULL:
+                raise struct.error(f"negative header length {hlen}")
+            headers.append((name, hvalue))
+        yield ConsumedRecord(
+            topic, partition, header.base_offset + i, ts, key, value, tuple(headers)
+        )
+    if pos != end:
+        raise struct.error(f"{end - pos} bytes left over after the last record")
+
+
+def _take(view: memoryview, pos: int, size: int, end: int) -> bytes:
+    if pos + size > end:
+        raise struct.error("field runs past the end of the batch")
+    return bytes(view[pos : pos + size])

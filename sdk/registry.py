@@ -1,0 +1,397 @@
+"""A client for the registry's HTTP API (Confluent Schema Registry's REST API, version 1).
+
+Schemas by id are cached for good (a schema under an id never changes), the latest version of
+a subject for `latest_ttl_s`. Connection errors and 5xx answers are retried with exponential
+back-off; error answers become the typed errors of `sdk.errors`. One `Registry` can be shared
+by every thread of a process.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from sdk.errors import (
+    IncompatibleSchemaError,
+    RegistryError,
+    RegistryUnavailableError,
+    SchemaNotFoundError,
+)
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["CompatibilityResult", "RegisteredSchema", "Registry", "SchemaReference"]
+
+_CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
+_NOT_FOUND_CODES = frozenset({40401, 40402, 40403})
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaReference:
+    """A named pointer to a version of another subject's schema (Confluent's references)."""
+
+    name: str
+    subject: str
+    version: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "subject": self.subject, "version": self.version}
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredSchema:
+    """A schema as the registry holds it. `subject`/`version` are set when known."""
+
+    schema_id: int
+    schema: str
+    schema_type: str = "AVRO"
+    references: tuple[SchemaReference, ...] = ()
+    subject: str | None = None
+    version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CompatibilityResult:
+    is_compatible: bool
+    messages: tuple[str, ...] = ()
+
+
+def _references(body: Mapping[str, Any]) -> tuple[SchemaReference, ...]:
+    return tuple(
+        SchemaReference(r["name"], r["subject"], int(r["version"]))
+        for r in body.get("references") or ()
+    )
+
+
+def _quote(subject: str) -> str:
+    return quote(subject, safe="")
+
+
+class Registry:
+    """Registry client. `auth` is a (user, password) pair for basic auth or an `httpx.Auth`."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        auth: tuple[str, str] | httpx.Auth | None = None,
+        timeout_s: float = 10.0,
+        retries: int = 3,
+        backoff_s: float = 0.1,
+        backoff_max_s: float = 2.0,
+        latest_ttl_s: float = 30.0,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        import httpx
+
+        self.url = url.rstrip("/")
+        self.retries = max(0, retries)
+        self.backoff_s = backoff_s
+        self.backoff_max_s = backoff_max_s
+        self.latest_ttl_s = latest_ttl_s
+        self._httpx = httpx
+        self._client = httpx.Client(
+            base_url=self.url,
+            auth=auth,
+            timeout=timeout_s,
+            headers={"Accept": _CONTENT_TYPE, "Content-Type": _CONTENT_TYPE, **(headers or {})},
+        )
+        self._lock = threading.Lock()
+        self._by_id: dict[int, RegisteredSchema] = {}
+        self._by_version: dict[tuple[str, int], RegisteredSchema] = {}
+        self._latest: dict[str, tuple[float, RegisteredSchema]] = {}
+        self._ids: dict[tuple[str, str, str, tuple[SchemaReference, ...], bool], int] = {}
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> Registry:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def clear_caches(self) -> None:
+        with self._lock:
+            self._by_id.clear()
+            self._by_version.clear()
+            self._latest.clear()
+            self._ids.clear()
+
+    # --- reads -----------------------------------------------------------------------------
+
+    def get_schema(self, schema_id: int) -> RegisteredSchema:
+        """The schema registered under `schema_id` (cached for good)."""
+        found = self._by_id.get(schema_id)
+        if found is not None:
+            return found
+        body = self._request("GET", f"/schemas/ids/{int(schema_id)}")
+        found = RegisteredSchema(
+            schema_id=int(schema_id),
+            schema=body["schema"],
+            schema_type=body.get("schemaType") or "AVRO",
+            references=_references(body),
+        )
+        with self._lock:
+            self._by_id[schema_id] = found
+        return found
+
+    def latest(self, subject: str) -> RegisteredSchema:
+        """The latest version of `subject`, cached for `latest_ttl_s` seconds."""
+        cached = self._latest.get(subject)
+        now = time.monotonic()
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        found = self._version(subject, "latest")
+        with self._lock:
+            self._latest[subject] = (now + self.latest_ttl_s, found)
+        return found
+
+    def get_version(self, subject: str, version: int) -> RegisteredSchema:
+        """Version `version` of `subject` (cached: a version's schema never changes)."""
+        key = (subject, int(version))
+        found = self._by_version.get(key)
+        if found is None:
+            found = self._version(subject, str(int(version)))
+            with self._lock:
+                self._by_version[key] = found
+        return found
+
+    def _version(self, subject: str, version: str) -> RegisteredSchema:
+        body = self._request("GET", f"/subjects/{_quote(subject)}/versions/{version}")
+        found = RegisteredSchema(
+            schema_id=int(body["id"]),
+            schema=body["schema"],
+            schema_type=body.get("schemaType") or "AVRO",
+            references=_references(body),
+            subject=body.get("subject", subject),
+            version=int(body["version"]),
+        )
+        with self._lock:
+            self._by_id.setdefault(found.schema_id, found)
+        return found
+
+    def subjects(self, *, prefix: str | None = None, deleted: bool = False) -> list[str]:
+        params: dict[str, Any] = {"deleted": "true"} if deleted else {}
+        if prefix:
+            params["subjectPrefix"] = prefix
+        result: list[str] = self._request("GET", "/subjects", params=params)
+        return result
+
+    def versions(self, subject: str) -> list[int]:
+        result: list[int] = self._request("GET", f"/subjects/{_quote(subject)}/versions")
+        return result
+
+    # --- writes ----------------------------------------------------------------------------
+
+    def register(
+        self,
+        subject: str,
+        schema: str,
+        schema_type: str = "AVRO",
+        references: Sequence[SchemaReference] = (),
+        *,
+        normalize: bool = False,
+    ) -> int:
+        """Register `schema` under `subject` and return its id (cached per subject and schema)."""
+        refs = tuple(references)
+        key = (subject, schema_type.upper(), schema, refs, normalize)
+        found = self._ids.get(key)
+        if found is not None:
+            return found
+        body = self._request(
+            "POST",
+            f"/subjects/{_quote(subject)}/versions",
+            body=self._schema_body(schema, schema_type, refs),
+            params={"normalize": "true"} if normalize else None,
+        )
+        schema_id = int(body["id"])
+        with self._lock:
+            self._ids[key] = schema_id
+            self._latest.pop(subject, None)
+        return schema_id
+
+    def lookup(
+        self,
+        subject: str,
+        schema: str,
+        schema_type: str = "AVRO",
+        references: Sequence[SchemaReference] = (),
+        *,
+        normalize: bool = False,
+    ) -> RegisteredSchema:
+        """The version of `subject` holding `schema`; `SchemaNotFoundError` if it has none."""
+        refs = tuple(references)
+        body = self._request(
+            "POST",
+            f"/subjects/{_quote(subject)}",
+            body=self._schema_body(schema, schema_type, refs),
+            params={"normalize": "true"} if normalize else None,
+        )
+        found = RegisteredSchema(
+            schema_id=int(body["id"]),
+            schema=body.get("schema", schema),
+            schema_type=body.get("schemaType") or schema_type.upper(),
+            references=_references(body) or refs,
+            subject=body.get("subject", subject),
+            version=int(body["version"]) if "version" in body else None,
+        )
+        with self._lock:
+            self._ids[(subject, schema_type.upper(), schema, refs, normalize)] = found.schema_id
+        return found
+
+    def check_compatibility(
+        self,
+        subject: str,
+        schema: str,
+        schema_type: str = "AVRO",
+        references: Sequence[SchemaReference] = (),
+        *,
+        version: int | str = "latest",
+    ) -> CompatibilityResult:
+        """Whether `schema` may be registered after `version` of `subject`, with the reasons."""
+        body = self._request(
+            "POST",
+            f"/compatibility/subjects/{_quote(subject)}/versions/{version}",
+            body=self._schema_body(schema, schema_type, tuple(references)),
+            params={"verbose": "true"},
+        )
+        return CompatibilityResult(
+            bool(body.get("is_compatible")), tuple(body.get("messages") or ())
+        )
+
+    def get_compatibility(self, subject: str | None = None) -> str:
+        path = f"/config/{_quote(subject)}" if subject else "/config"
+        params = {"defaultToGlobal": "true"} if subject else None
+        body = self._request("GET", path, params=params)
+        return str(body.get("compatibilityLevel") or body.get("compatibility"))
+
+    def set_compatibility(self, level: str, subject: str | None = None) -> str:
+        path = f"/config/{_quote(subject)}" if subject else "/config"
+        body = self._request("PUT", path, body={"compatibility": level.upper()})
+        return str(body.get("compatibility") or body.get("compatibilityLevel"))
+
+    def delete_subject(self, subject: str, *, permanent: bool = False) -> list[int]:
+        """Delete `subject` (soft, or `permanent` after a soft delete); the versions deleted."""
+        params = {"permanent": "true"} if permanent else None
+        result: list[int] = self._request("DELETE", f"/subjects/{_quote(subject)}", params=params)
+        with self._lock:
+            self._latest.pop(subject, None)
+            for key in [k for k in self._ids if k[0] == subject]:
+                del self._ids[key]
+        return result
+
+    # --- transport -------------------------------------------------------------------------
+
+    @staticmethod
+    def _schema_body(
+        schema: str, schema_type: str, references: tuple[SchemaReference, ...]
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"schema": schema}
+        if schema_type.upper() != "AVRO":
+            body["schemaType"] = schema_type.upper()
+        if references:
+            body["references"] = [r.to_json() for r in references]
+        return body
+
+    def _sleep_before(self, attempt: int) -> None:
+        delay = min(self.backoff_max_s, self.backoff_s * 2**attempt)
+        time.sleep(delay * (0.5 + random.random() / 2))  # jitter spreads retrying clients
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        params: Mapping[str, str] | None = None,
+    ) -> Any:
+        httpx = self._httpx
+        content = json.dumps(body).encode() if body is not None else None
+        failure = ""
+        for attempt in range(self.retries + 1):
+            if attempt:
+                self._sleep_before(attempt - 1)
+            try:
+                response = self._client.request(method, path, content=content, params=params)
+            except httpx.TransportError as exc:
+                failure = f"{type(exc).__name__}: {exc}"
+                continue
+            if response.status_code >= 500:
+                failure = f"HTTP {response.status_code}: {response.text[:200]}"
+                last_status, last_code = response.status_code, _error_code(response)
+                if attempt < self.retries:
+                    continue
+                raise RegistryUnavailableError(
+                    f"{method} {path} failed after {attempt + 1} attempt(s): {failure}",
+                    status=last_status,
+                    error_code=last_code,
+                )
+            if response.status_code >= 400:
+                raise _error_for(method, path, response)
+            try:
+                return response.json()
+            except ValueError:
+                raise RegistryError(
+                    f"{method} {path}: the registry answered with a body that is not JSON",
+                    status=response.status_code,
+                ) from None
+        raise RegistryUnavailableError(
+            f"{method} {path} failed after {self.retries + 1} attempt(s): {failure}"
+        )
+
+
+def _error_code(response: httpx.Response) -> int | None:
+    try:
+        code = response.json().get("error_code")
+    except (ValueError, AttributeError):
+        return None
+    return int(code) if isinstance(code, int) else None
+
+
+def _error_for(method: str, path: str, response: httpx.Response) -> RegistryError:
+    status = response.status_code
+    code = _error_code(response)
+    try:
+        message = str(response.json().get("message") or response.text)
+    except (ValueError, AttributeError):
+        message = response.text
+    text = f"{method} {path}: {message} (HTTP {status}, error_code {code})"
+    if status == 409:
+        return IncompatibleSchemaError(text, status=status, error_code=code)
+    if code in _NOT_FOUND_CODES or (status == 404 and code is None):
+        return SchemaNotFoundError(text, status=status, error_code=code)
+    return RegistryError(text, status=status, error_code=code)
+
+
+def references_in_order(
+    registry: Registry, references: Iterable[SchemaReference]
+) -> list[tuple[SchemaReference, RegisteredSchema]]:
+    """Every schema `references` need, dependencies first, each once."""
+    seen: set[tuple[str, int]] = set()
+    ordered: list[tuple[SchemaReference, RegisteredSchema]] = []
+
+    def visit(ref: SchemaReference, depth: int) -> None:
+        if depth > 32:
+            raise RegistryError(f"references nest deeper than 32 levels at {ref.name!r}")
+        key = (ref.subject, ref.version)
+        if key in seen:
+            return
+        seen.add(key)
+        found = registry.get_version(ref.subject, ref.version)
+        for inner in found.references:
+            visit(inner, depth + 1)
+        ordered.append((ref, found))
+
+    for ref in references:
+        visit(ref, 0)
+    return ordered

@@ -1,0 +1,245 @@
+"""`Serializer` and `Deserializer`: validate, encode and frame values; check, fetch and decode.
+
+Subjects follow Confluent's naming strategies:
+
+| strategy       | subject                                  |
+|----------------|------------------------------------------|
+| `topic`        | `<topic>-value`, or `<topic>-key` for keys |
+| `record`       | the record's full name (Avro) or `title` (JSON Schema) |
+| `topic_record` | `<topic>-<record full name>`             |
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sdk.codecs import AvroCodec, Codec, JsonCodec, codec_for, infer_schema_type, load_schema
+from sdk.codecs import record_name as schema_record_name
+from sdk.errors import ConfigurationError, SchemaResolutionError
+from sdk.event import Event
+from sdk.json_check import JsonValidator
+from sdk.registry import RegisteredSchema, Registry, SchemaReference, references_in_order
+from sdk.wire import HEADER_SIZE, MAGIC_BYTE, header, schema_id_of
+
+__all__ = ["Deserializer", "Serializer", "Strategy", "subject_name"]
+
+Strategy = Literal["topic", "record", "topic_record"]
+SchemaInput = str | Mapping[str, Any] | Sequence[Any]
+
+
+def subject_name(
+    strategy: Strategy, *, topic: str | None, key: bool = False, record: str | None = None
+) -> str:
+    """The subject a strategy gives for a topic and/or record full name."""
+    if strategy == "topic":
+        if not topic:
+            raise ConfigurationError("the topic strategy needs a topic")
+        return f"{topic}-{'key' if key else 'value'}"
+    if strategy in ("record", "topic_record"):
+        if not record:
+            raise ConfigurationError(
+                f"the {strategy} strategy needs a schema with a record name (Avro name or "
+                "JSON Schema title); pass schema= or subject="
+            )
+        if strategy == "record":
+            return record
+        if not topic:
+            raise ConfigurationError("the topic_record strategy needs a topic")
+        return f"{topic}-{record}"
+    raise ConfigurationError(f"unknown subject name strategy {strategy!r}")
+
+
+def _named_schemas(registry: Registry, references: Sequence[SchemaReference]) -> dict[str, Any]:
+    """The schemas `references` point at, by reference name, dependencies first."""
+    named: dict[str, Any] = {}
+    for ref, found in references_in_order(registry, references):
+        named[ref.name] = load_schema(found.schema)[1]
+    return named
+
+
+def _codec(registry: Registry, registered: RegisteredSchema) -> Codec:
+    named = _named_schemas(registry, registered.references) if registered.references else None
+    return codec_for(load_schema(registered.schema)[1], registered.schema_type, named=named)
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    schema_id: int
+    header: bytes
+    codec: Codec
+    expires_at: float  # monotonic seconds; inf when the schema is pinned
+
+
+class Serializer:
+    """Validates a value against its subject's schema, encodes it and frames it with the id.
+
+    Without `schema` it writes with the subject's latest version (re-read after the registry
+    client's `latest_ttl_s`). With `schema` it writes with that schema: looked up under the
+    subject, or registered there when `auto_register` is true.
+    """
+
+    def __init__(
+        self,
+        registry: Registry,
+        subject: str | None = None,
+        *,
+        topic: str | None = None,
+        key: bool = False,
+        strategy: Strategy = "topic",
+        schema: SchemaInput | None = None,
+        schema_type: str | None = None,
+        references: Sequence[SchemaReference] = (),
+        auto_register: bool = False,
+        normalize: bool = False,
+    ) -> None:
+        self.registry = registry
+        self.auto_register = auto_register
+        self.normalize = normalize
+        self._references = tuple(references)
+        self._lock = threading.Lock()
+        self._target: _Target | None = None
+        self._codec: Codec | None = None
+        self._schema_text: str | None = None
+        self.schema_type: str | None = None
+        record: str | None = None
+        if schema is not None:
+            self._schema_text, loaded = load_schema(schema)
+            self.schema_type = (schema_type or infer_schema_type(loaded)).upper()
+            named = _named_schemas(registry, self._references) if self._references else None
+            self._codec = codec_for(loaded, self.schema_type, named=named)
+            record = schema_record_name(loaded, self.schema_type)
+        elif auto_register:
+            raise ConfigurationError("auto_register needs the schema to register: pass schema=")
+        self.subject = subject or subject_name(strategy, topic=topic, key=key, record=record)
+
+    def serialize(self, value: Any) -> bytes:
+        """`value` (a mapping, or an `Event`) validated, encoded and framed.
+
+        Raises `ValidationError` listing every violation before anything is encoded or sent.
+        """
+        if isinstance(value, Event):
+            value = value.to_dict()
+        target = self._target
+        if target is None or target.expires_at < time.monotonic():
+            if target is None and self._codec is not None:
+                self._codec.check(value, self.subject, None)  # before the registry hears of it
+            target = self._resolve()
+        return target.codec.encode(value, target.header, self.subject, target.schema_id)
+
+    __call__ = serialize
+
+    @property
+    def schema_id(self) -> int:
+        """The id values are written with (asks the registry on first use)."""
+        target = self._target
+        if target is None or target.expires_at < time.monotonic():
+            target = self._resolve()
+        return target.schema_id
+
+    def _resolve(self) -> _Target:
+        with self._lock:
+            target = self._target
+            if target is not None and target.expires_at >= time.monotonic():
+                return target
+            if self._codec is not None and self._schema_text is not None:
+                assert self.schema_type is not None
+                if self.auto_register:
+                    schema_id = self.registry.register(
+                        self.subject,
+                        self._schema_text,
+                        self.schema_type,
+                        self._references,
+                        normalize=self.normalize,
+                    )
+                else:
+                    schema_id = self.registry.lookup(
+                        self.subject,
+                        self._schema_text,
+                        self.schema_type,
+                        self._references,
+                        normalize=self.normalize,
+                    ).schema_id
+                target = _Target(schema_id, header(schema_id), self._codec, float("inf"))
+            else:
+                latest = self.registry.latest(self.subject)
+                codec = (
+                    target.codec
+                    if target is not None and target.schema_id == latest.schema_id
+                    else _codec(self.registry, latest)
+                )
+                self.schema_type = latest.schema_type
+                expires = time.monotonic() + self.registry.latest_ttl_s
+                target = _Target(latest.schema_id, header(latest.schema_id), codec, expires)
+            self._target = target
+            return target
+
+
+class Deserializer:
+    """Checks the header, fetches the writer schema by id and decodes the payload.
+
+    With an Avro `reader_schema`, data written with any compatible writer schema is resolved
+    into the reader's shape (added fields take their defaults, removed ones are dropped). With
+    a JSON `reader_schema`, values are validated against it instead of the writer schema.
+    `validate=False` skips JSON validation on read.
+    """
+
+    def __init__(
+        self,
+        registry: Registry,
+        *,
+        reader_schema: SchemaInput | None = None,
+        schema_type: str | None = None,
+        validate: bool = True,
+    ) -> None:
+        self.registry = registry
+        self.validate = validate
+        self._reader: Codec | None = None
+        if reader_schema is not None:
+            loaded = load_schema(reader_schema)[1]
+            kind = (schema_type or infer_schema_type(loaded)).upper()
+            self._reader = codec_for(loaded, kind)
+        self._decoders: dict[int, Callable[[bytes], Any]] = {}
+        self._lock = threading.Lock()
+
+    def deserialize(self, data: bytes) -> Any:
+        """The value framed in `data`. Raises `WireFormatError` for bytes without a header."""
+        if len(data) < HEADER_SIZE or data[0] != MAGIC_BYTE:
+            schema_id_of(data)  # raises WireFormatError with the reason
+        decode = self._decoders.get(int.from_bytes(data[1:HEADER_SIZE], "big"))
+        if decode is None:
+            decode = self._decoder(schema_id_of(data))
+        return decode(data)
+
+    __call__ = deserialize
+
+    def _decoder(self, schema_id: int) -> Callable[[bytes], Any]:
+        with self._lock:
+            found = self._decoders.get(schema_id)
+            if found is not None:
+                return found
+            writer = _codec(self.registry, self.registry.get_schema(schema_id))
+            reader = self._reader
+            if reader is not None and reader.schema_type != writer.schema_type:
+                raise SchemaResolutionError(
+                    f"schema id {schema_id} is {writer.schema_type}, the reader schema is "
+                    f"{reader.schema_type}",
+                    writer_id=schema_id,
+                )
+            decode: Callable[[bytes], Any]
+            if isinstance(writer, AvroCodec):
+                assert reader is None or isinstance(reader, AvroCodec)
+                decode = writer.decoder(schema_id, reader)
+            else:
+                assert isinstance(writer, JsonCodec)
+                validator: JsonValidator | None = None
+                if self.validate:
+                    validator = (
+                        reader.validator if isinstance(reader, JsonCodec) else writer.validator
+                    )
+                decode = writer.decoder(schema_id, validator)
+            self._decoders[schema_id] = decode
+            return decode

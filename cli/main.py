@@ -1,0 +1,25 @@
+"""`charter`: the command-line entry point (console script `charter = cli.main:app`)."""
+
+from __future__ import annotations
+
+import typer
+
+from cli.serve import serve
+
+app = typer.Typer(
+    name="charter",
+    help="Charter: a schema registry and event-contract toolkit.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@app.callback()
+def main() -> None:
+    """Charter: a schema registry and event-contract toolkit."""
+
+
+app.command("serve")(serve)
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,55 @@
+"""`charter serve`: migrate the database to head, then run the registry with uvicorn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from registry.settings import Settings
+
+DEFAULTS = Settings()
+
+
+def serve(
+    host: Annotated[
+        str, typer.Option(envvar="CHARTER_HOST", help="Interface to listen on.")
+    ] = DEFAULTS.host,
+    port: Annotated[
+        int, typer.Option(envvar="CHARTER_PORT", help="Port to listen on.")
+    ] = DEFAULTS.port,
+    data_dir: Annotated[
+        Path,
+        typer.Option(envvar="CHARTER_DATA_DIR", help="Directory for the embedded SQLite store."),
+    ] = DEFAULTS.data_dir,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="CHARTER_DATABASE_URL",
+            help="postgresql+psycopg://… or sqlite:///…; default SQLite in the data directory.",
+        ),
+    ] = None,
+    log_level: Annotated[
+        str, typer.Option(envvar="CHARTER_LOG_LEVEL", help="debug, info, warning or error.")
+    ] = DEFAULTS.log_level,
+) -> None:
+    """Run the schema registry (Confluent Schema Registry API) on one port."""
+    import uvicorn
+
+    from registry import create_app
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    settings = Settings(
+        host=host,
+        port=port,
+        data_dir=data_dir,
+        database_url=database_url or None,
+        log_level=log_level.lower(),
+    )
+    try:
+        app = create_app(settings)
+    except Exception as exc:  # a clear line rather than a traceback for a bad URL or DB
+        typer.echo(f"charter serve: cannot open the database: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
+    uvicorn.run(app, host=host, port=port, log_level=settings.log_level)

@@ -1,0 +1,126 @@
+"""Engines, the registry-wide write lock and migrations.
+
+Writes are rare and each one is short, so the registry serialises them all: a process lock
+plus, on PostgreSQL, a transaction-scoped advisory lock (several processes may share one
+database), or on SQLite `BEGIN IMMEDIATE` with a busy timeout.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, text
+from sqlmodel import Session
+
+from alembic import command
+from registry.settings import Settings
+
+__all__ = ["Database", "alembic_dir"]
+
+# Arbitrary keys naming Charter's locks in PostgreSQL's advisory-lock space.
+WRITE_LOCK_KEY = 0x43_68_61_72_01
+MIGRATION_LOCK_KEY = 0x43_68_61_72_02
+
+
+def alembic_dir() -> Path:
+    """The `alembic/` directory beside the `registry` package, whatever the working directory."""
+    path = Path(__file__).resolve().parent.parent / "alembic"
+    if not (path / "env.py").is_file():
+        raise RuntimeError(f"the migrations directory is missing: {path}")
+    return path
+
+
+def _sqlite_engine(settings: Settings, url: str) -> Engine:
+    engine = create_engine(
+        url,
+        connect_args={
+            "check_same_thread": False,
+            "timeout": settings.sqlite_busy_timeout_ms / 1000,
+        },
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below emit BEGIN, so writes can ask for IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(settings.sqlite_busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if ":memory:" not in url:
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
+
+    return engine
+
+
+class Database:
+    """Owns the engine and hands out read and write sessions."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.url = settings.resolved_database_url
+        self.is_sqlite = self.url.startswith("sqlite")
+        self._write_lock = threading.Lock()
+        if self.is_sqlite:
+            if ":memory:" not in self.url and self.url.startswith("sqlite:///"):
+                Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            self.engine = _sqlite_engine(settings, self.url)
+        else:
+            self.engine = create_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=30)
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """One serialised write transaction: commits on success, rolls back on any error."""
+        with self._write_lock, Session(self.engine, expire_on_commit=False) as session:
+            if self.is_sqlite:
+                session.connection(execution_options={"sqlite_begin": "BEGIN IMMEDIATE"})
+            else:
+                session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def migrate(self) -> None:
+        """Bring the tables to the newest migration (safe with several processes starting)."""
+        config = Config()
+        config.set_main_option("script_location", str(alembic_dir()))
+        config.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
+        with self.engine.connect() as conn:
+            if not self.is_sqlite:
+                conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                conn.commit()
+            try:
+                config.attributes["connection"] = conn
+                command.upgrade(config, "head")
+                conn.commit()
+            finally:
+                if not self.is_sqlite:
+                    conn.rollback()
+                    conn.execute(
+                        text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                    )
+                    conn.commit()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,171 @@
+"""Request and response plumbing shared by the routers: media type, bodies, path values."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+import orjson
+from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from registry import errors
+from registry.cache import SchemaCache
+from registry.db import Database
+from registry.settings import Settings
+from registry.store import LATEST, Store
+
+__all__ = [
+    "MEDIA_TYPE",
+    "EncodedSlashMiddleware",
+    "Registry",
+    "RegistryDep",
+    "RegistryResponse",
+    "SubjectDep",
+    "error_response",
+    "parse_version",
+    "read_model",
+]
+
+MEDIA_TYPE = "application/vnd.schemaregistry.v1+json"
+VERSION_MAX = 2**31 - 1
+# Stands in for an encoded slash (%2F) in a path while routing; see EncodedSlashMiddleware.
+SLASH_STAND_IN = "\x1f"
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class RegistryResponse(JSONResponse):
+    media_type = MEDIA_TYPE
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def error_response(status: int, error_code: int, message: str) -> RegistryResponse:
+    return RegistryResponse({"error_code": error_code, "message": message}, status_code=status)
+
+
+@dataclass(frozen=True, slots=True)
+class Registry:
+    """What the routers need, built once per app by `create_app`."""
+
+    settings: Settings
+    database: Database
+    store: Store
+    cache: SchemaCache
+
+
+async def get_registry(request: Request) -> Registry:
+    registry: Registry = request.app.state.registry
+    return registry
+
+
+RegistryDep = Annotated[Registry, Depends(get_registry)]
+
+
+class EncodedSlashMiddleware:
+    """Keep `%2F` inside a path segment from splitting it while routing.
+
+    Clients URL-encode subject names (`a/b` → `a%2Fb`); ASGI servers decode the path before
+    routing, which would turn one subject into two path segments.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            raw: bytes | None = scope.get("raw_path")
+            if raw and b"%2" in raw and (b"%2f" in raw or b"%2F" in raw):
+                lowered = raw.lower()
+                if b"%1f" not in lowered:
+                    from urllib.parse import unquote
+
+                    text = raw.decode("latin-1").split("?", 1)[0]
+                    text = text.replace("%2F", "%1F").replace("%2f", "%1F")
+                    scope = dict(scope)
+                    scope["path"] = unquote(text, encoding="utf-8", errors="replace")
+        await self.app(scope, receive, send)
+
+
+def check_subject(subject: str, settings: Settings) -> str:
+    if not subject:
+        raise errors.InvalidSubject("Invalid subject: the subject name is empty")
+    if len(subject) > settings.subject_length_max:
+        raise errors.InvalidSubject(
+            f"Invalid subject: the name is {len(subject)} characters long; "
+            f"the limit is {settings.subject_length_max}"
+        )
+    for char in subject:
+        if unicodedata.category(char) in ("Cc", "Cs"):
+            raise errors.InvalidSubject(
+                f"Invalid subject {subject!r}: control characters are not allowed"
+            )
+    if subject.strip() != subject or subject == "__GLOBAL":
+        raise errors.InvalidSubject(
+            f"Invalid subject {subject!r}: reserved name or surrounding whitespace"
+        )
+    return subject
+
+
+async def subject_param(subject: str, registry: RegistryDep) -> str:
+    return check_subject(subject.replace(SLASH_STAND_IN, "/"), registry.settings)
+
+
+SubjectDep = Annotated[str, Depends(subject_param)]
+
+
+def parse_version(value: str) -> int:
+    """A version path value: 1…2^31-1, `latest` or -1 (both mean the latest)."""
+    if value.lower() == "latest":
+        return LATEST
+    try:
+        number = int(value)
+    except ValueError:
+        raise errors.InvalidVersion(value) from None
+    if number == LATEST or 1 <= number <= VERSION_MAX:
+        return number
+    raise errors.InvalidVersion(value)
+
+
+async def read_json(request: Request, limit: int) -> Any:
+    """The request body as JSON whatever the content type says, within `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise errors.RequestTooLarge(f"Request body of {declared} bytes exceeds {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise errors.RequestTooLarge(f"Request body exceeds {limit} bytes")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    if not body.strip():
+        raise errors.BadRequest("The request body is empty; a JSON object is expected")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise errors.BadRequest(f"Malformed JSON in the request body: {exc}") from None
+
+
+def validation_message(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error.get("loc", ())) or "body"
+        parts.append(f"{where}: {error.get('msg', 'invalid')}")
+    return "Invalid request body: " + "; ".join(parts)
+
+
+async def read_model(request: Request, model: type[M], limit: int) -> M:
+    data = await read_json(request, limit)
+    if not isinstance(data, dict):
+        raise errors.UnprocessableError("Invalid request body: a JSON object is expected")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise errors.UnprocessableError(validation_message(exc)) from None

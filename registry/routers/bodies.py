@@ -1,0 +1,93 @@
+"""Request bodies, read with `read_model` whatever the content type says."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from compat import Reference, SchemaSource, SchemaType
+from registry import errors
+from registry.http import RegistryDep, read_model
+from registry.settings import Settings
+
+__all__ = ["ConfigBody", "ConfigIn", "ModeBody", "ModeIn", "SchemaBody", "SchemaIn"]
+
+
+class ReferenceIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: str
+    subject: str
+    version: int
+
+
+class SchemaIn(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    schema_text: str | None = Field(default=None, alias="schema")
+    schemaType: str | None = None
+    references: list[ReferenceIn] | None = None
+    id: int | None = None
+    version: int | None = None
+
+    def source(self, settings: Settings) -> SchemaSource:
+        text = self.schema_text
+        if text is None or not text.strip():
+            raise errors.InvalidSchema("Empty schema")
+        size = len(text.encode("utf-8", errors="surrogatepass"))
+        if size > settings.schema_bytes_max:
+            raise errors.SchemaTooLarge(
+                f"Schema of {size} bytes is larger than the limit of "
+                f"{settings.schema_bytes_max} bytes"
+            )
+        name = (self.schemaType or "AVRO").upper()
+        try:
+            schema_type = SchemaType(name)
+        except ValueError:
+            raise errors.InvalidSchema(
+                f"Invalid schema type {self.schemaType!r}; this registry supports AVRO and JSON"
+            ) from None
+        refs = []
+        for ref in self.references or ():
+            if ref.version != -1 and ref.version < 1:
+                raise errors.InvalidSchema(
+                    f"Invalid schema: reference {ref.name!r} has invalid version {ref.version}"
+                )
+            if not ref.name or not ref.subject:
+                raise errors.InvalidSchema("Invalid schema: a reference needs a name and subject")
+            refs.append(Reference(ref.name, ref.subject, ref.version))
+        return SchemaSource(text, schema_type, tuple(refs))
+
+
+class ConfigIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    compatibility: str | None = None
+    compatibilityLevel: str | None = None
+    compatibilityPolicy: str | None = None
+    normalize: bool | None = None
+
+
+class ModeIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    mode: str | None = None
+
+
+async def _schema_body(request: Request, registry: RegistryDep) -> SchemaIn:
+    return await read_model(request, SchemaIn, registry.settings.request_bytes_max)
+
+
+async def _config_body(request: Request, registry: RegistryDep) -> ConfigIn:
+    return await read_model(request, ConfigIn, registry.settings.request_bytes_max)
+
+
+async def _mode_body(request: Request, registry: RegistryDep) -> ModeIn:
+    return await read_model(request, ModeIn, registry.settings.request_bytes_max)
+
+
+SchemaBody = Annotated[SchemaIn, Depends(_schema_body)]
+ConfigBody = Annotated[ConfigIn, Depends(_config_body)]
+ModeBody = Annotated[ModeIn, Depends(_mode_body)]

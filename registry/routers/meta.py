@@ -1,0 +1,38 @@
+"""`/`, `/v1/metadata/id` and `/health`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+
+from registry.http import RegistryDep, RegistryResponse, error_response
+
+router = APIRouter(tags=["meta"])
+
+
+@router.get("/")
+async def root() -> dict[str, Any]:
+    return {}
+
+
+@router.get("/v1/metadata/id")
+def metadata_id(registry: RegistryDep) -> dict[str, Any]:
+    cluster = registry.store.cluster_id()
+    return {
+        "scope": {
+            "path": [],
+            "clusters": {"kafka-cluster": cluster, "schema-registry-cluster": "charter"},
+        }
+    }
+
+
+@router.get("/health")
+async def health(registry: RegistryDep) -> Response:
+    try:
+        await run_in_threadpool(registry.database.ping)
+    except (SQLAlchemyError, OSError) as exc:
+        return error_response(503, 50001, f"The database does not answer: {type(exc).__name__}")
+    return RegistryResponse({"status": "UP"})

@@ -1,0 +1,87 @@
+"""/schemas: schemas by id (the consumers' hot path), listings and types."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.routing import Route
+
+from registry import errors
+from registry.http import MEDIA_TYPE, Registry, RegistryDep, error_response
+from registry.views import schema_bytes, version_body
+
+router = APIRouter(prefix="/schemas", tags=["schemas"])
+
+
+def _schema_id(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise errors.SchemaNotFound(f"Schema {value} not found") from None
+
+
+def schema_by_id_route(registry: Registry) -> Route:
+    """`GET /schemas/ids/{id}` as a bare Starlette route answered from pre-serialised bytes."""
+    cache = registry.cache
+    store = registry.store
+
+    async def schema_by_id(request: Request) -> Response:
+        raw = request.path_params["id"]
+        try:
+            schema_id = int(raw)
+        except ValueError:
+            return error_response(404, 40403, f"Schema {raw} not found")
+        body = cache.get(schema_id)
+        if body is None:
+            stored = await run_in_threadpool(store.schema_by_id, schema_id)
+            if stored is None:
+                return error_response(404, 40403, f"Schema {schema_id} not found")
+            body = schema_bytes(stored)
+            cache.put(schema_id, body)
+        return Response(body, media_type=MEDIA_TYPE)
+
+    return Route("/schemas/ids/{id}", schema_by_id, methods=["GET"], name="schema_by_id")
+
+
+@router.get("")
+def list_schemas(
+    registry: RegistryDep,
+    subjectPrefix: str = "",
+    deleted: bool = False,
+    latestOnly: bool = False,
+) -> list[dict[str, Any]]:
+    views = registry.store.list_schemas(
+        prefix=subjectPrefix, deleted=deleted, latest_only=latestOnly
+    )
+    return [version_body(v) for v in views]
+
+
+@router.get("/types")
+async def schema_types() -> list[str]:
+    return ["AVRO", "JSON"]
+
+
+@router.get("/ids/{schema_id}/schema")
+def schema_text(schema_id: str, registry: RegistryDep) -> Response:
+    number = _schema_id(schema_id)
+    stored = registry.store.schema_by_id(number)
+    if stored is None:
+        raise errors.SchemaNotFound(f"Schema {number} not found")
+    return Response(stored.text, media_type=MEDIA_TYPE)
+
+
+@router.get("/ids/{schema_id}/subjects")
+def schema_subjects(schema_id: str, registry: RegistryDep, deleted: bool = False) -> list[str]:
+    pairs = registry.store.versions_of_id(_schema_id(schema_id), deleted=deleted)
+    return sorted({subject for subject, _ in pairs})
+
+
+@router.get("/ids/{schema_id}/versions")
+def schema_versions(
+    schema_id: str, registry: RegistryDep, deleted: bool = False
+) -> list[dict[str, Any]]:
+    pairs = registry.store.versions_of_id(_schema_id(schema_id), deleted=deleted)
+    return [{"subject": subject, "version": version} for subject, version in pairs]

@@ -1,0 +1,85 @@
+"""/subjects: register, look up, list and delete subject versions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from registry.http import MEDIA_TYPE, RegistryDep, SubjectDep, parse_version
+from registry.routers.bodies import SchemaBody
+from registry.store import Registration
+from registry.views import version_body
+
+router = APIRouter(prefix="/subjects", tags=["subjects"])
+
+
+@router.get("")
+def list_subjects(
+    registry: RegistryDep, subjectPrefix: str = "", deleted: bool = False
+) -> list[str]:
+    return registry.store.list_subjects(prefix=subjectPrefix, deleted=deleted)
+
+
+@router.post("/{subject}")
+def lookup_schema(
+    subject: SubjectDep,
+    body: SchemaBody,
+    registry: RegistryDep,
+    normalize: bool = False,
+    deleted: bool = False,
+) -> dict[str, Any]:
+    source = body.source(registry.settings)
+    view = registry.store.lookup(subject, source, normalize=normalize, deleted=deleted)
+    return version_body(view)
+
+
+@router.delete("/{subject}")
+def delete_subject(
+    subject: SubjectDep, registry: RegistryDep, permanent: bool = False
+) -> list[int]:
+    return registry.store.delete_subject(subject, permanent=permanent)
+
+
+@router.get("/{subject}/versions")
+def list_versions(subject: SubjectDep, registry: RegistryDep, deleted: bool = False) -> list[int]:
+    return registry.store.list_versions(subject, deleted=deleted)
+
+
+@router.post("/{subject}/versions")
+def register_schema(
+    subject: SubjectDep, body: SchemaBody, registry: RegistryDep, normalize: bool = False
+) -> dict[str, Any]:
+    source = body.source(registry.settings)
+    schema_id = registry.store.register(
+        Registration(subject, source, normalize, schema_id=body.id, version=body.version)
+    )
+    return {"id": schema_id}
+
+
+@router.get("/{subject}/versions/{version}")
+def get_version(
+    subject: SubjectDep, version: str, registry: RegistryDep, deleted: bool = False
+) -> dict[str, Any]:
+    view = registry.store.get_version(subject, parse_version(version), deleted=deleted)
+    return version_body(view)
+
+
+@router.get("/{subject}/versions/{version}/schema")
+def get_version_schema(
+    subject: SubjectDep, version: str, registry: RegistryDep, deleted: bool = False
+) -> Response:
+    view = registry.store.get_version(subject, parse_version(version), deleted=deleted)
+    return Response(view.schema.text, media_type=MEDIA_TYPE)
+
+
+@router.get("/{subject}/versions/{version}/referencedby")
+def referenced_by(subject: SubjectDep, version: str, registry: RegistryDep) -> list[int]:
+    return registry.store.referenced_by(subject, parse_version(version))
+
+
+@router.delete("/{subject}/versions/{version}")
+def delete_version(
+    subject: SubjectDep, version: str, registry: RegistryDep, permanent: bool = False
+) -> int:
+    return registry.store.delete_version(subject, parse_version(version), permanent=permanent)

@@ -7,22 +7,24 @@ from typing import Annotated
 
 import typer
 
-from registry.settings import Settings
-
-DEFAULTS = Settings()
+# Literal defaults (equal to registry.Settings'): `charter --help` must not import the web stack.
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8081
+DEFAULT_DATA_DIR = Path("./charter-data")
+DEFAULT_LOG_LEVEL = "info"
 
 
 def serve(
     host: Annotated[
         str, typer.Option(envvar="CHARTER_HOST", help="Interface to listen on.")
-    ] = DEFAULTS.host,
+    ] = DEFAULT_HOST,
     port: Annotated[
         int, typer.Option(envvar="CHARTER_PORT", help="Port to listen on.")
-    ] = DEFAULTS.port,
+    ] = DEFAULT_PORT,
     data_dir: Annotated[
         Path,
         typer.Option(envvar="CHARTER_DATA_DIR", help="Directory for the embedded SQLite store."),
-    ] = DEFAULTS.data_dir,
+    ] = DEFAULT_DATA_DIR,
     database_url: Annotated[
         str | None,
         typer.Option(
@@ -32,12 +34,12 @@ def serve(
     ] = None,
     log_level: Annotated[
         str, typer.Option(envvar="CHARTER_LOG_LEVEL", help="debug, info, warning or error.")
-    ] = DEFAULTS.log_level,
+    ] = DEFAULT_LOG_LEVEL,
 ) -> None:
     """Run the schema registry (Confluent Schema Registry API) on one port."""
     import uvicorn
 
-    from registry import create_app
+    from registry import Settings, create_app
 
     data_dir.mkdir(parents=True, exist_ok=True)
     settings = Settings(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from http import HTTPStatus
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -81,8 +81,16 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, unexpected_error)
 
 
-def create_app(settings: Settings, *, registry: Registry | None = None) -> FastAPI:
-    """The registry app. Runs the migrations to head unless a built `registry` is passed."""
+def create_app(
+    settings: Settings,
+    *,
+    registry: Registry | None = None,
+    extra_routers: Sequence[APIRouter] = (),
+) -> FastAPI:
+    """The registry app. Runs the migrations to head unless a built `registry` is passed.
+
+    `extra_routers` are mounted beside the registry's own (the broker's HTTP API goes here).
+    """
     registry = registry or build_registry(settings)
 
     @asynccontextmanager
@@ -99,6 +107,8 @@ def create_app(settings: Settings, *, registry: Registry | None = None) -> FastA
     install_error_handlers(app)
     for module in (meta, subjects, schemas, config, mode, compatibility):
         app.include_router(module.router)
+    for router in extra_routers:
+        app.include_router(router)
     # The consumers' hot path goes first and bypasses FastAPI's dependency machinery.
     app.router.routes.insert(0, schemas.schema_by_id_route(registry))
     app.add_middleware(EncodedSlashMiddleware)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from sdk import Registry
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 
@@ -73,3 +77,26 @@ def order_json_event(**data: Any) -> dict[str, Any]:
         "source": "/services/orders",
         "data": body,
     }
+
+
+@pytest.fixture(scope="session")
+def registry_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of a real `charter serve` shared by the session's integration tests."""
+    from tests.sdk.server import charter_serve, registry_available
+
+    if not registry_available():
+        pytest.skip("registry not yet available")
+    with charter_serve(tmp_path_factory.mktemp("charter-sdk")) as url:
+        yield url
+
+
+@pytest.fixture
+def registry(registry_url: str) -> Iterator[Registry]:
+    with Registry(registry_url, retries=2, backoff_s=0.01) as client:
+        yield client
+
+
+@pytest.fixture
+def topic() -> str:
+    """A topic name no other test uses, so subjects never collide."""
+    return f"t{uuid.uuid4().hex[:12]}"

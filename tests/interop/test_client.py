@@ -1,0 +1,264 @@
+"""confluent-kafka's `SchemaRegistryClient`, unchanged, against a real `charter serve`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from confluent_kafka.schema_registry import (
+    Schema,
+    SchemaReference,
+    SchemaRegistryClient,
+    SchemaRegistryError,
+)
+
+ORDER_V1 = {
+    "type": "record",
+    "name": "Order",
+    "namespace": "com.acme.orders",
+    "fields": [
+        {"name": "id", "type": "string"},
+        {"name": "amount_cents", "type": "long"},
+    ],
+}
+# Backward compatible with v1: the new field has a default.
+ORDER_V2 = {
+    **ORDER_V1,
+    "fields": [*ORDER_V1["fields"], {"name": "currency", "type": "string", "default": "EUR"}],
+}
+# Not backward compatible with v2: a new field without a default.
+ORDER_BREAKING = {
+    **ORDER_V1,
+    "fields": [*ORDER_V2["fields"], {"name": "customer", "type": "string"}],
+}
+
+
+def avro(schema: object) -> Schema:
+    return Schema(json.dumps(schema), "AVRO")
+
+
+def error_of(excinfo: pytest.ExceptionInfo[SchemaRegistryError]) -> tuple[int, int]:
+    return excinfo.value.http_status_code, excinfo.value.error_code
+
+
+def test_schema_types_include_avro_and_json(client: SchemaRegistryClient) -> None:
+    assert {"AVRO", "JSON"} <= set(client.get_schema_types())
+
+
+def test_register_then_get_by_id(client: SchemaRegistryClient, subject: str) -> None:
+    schema_id = client.register_schema(subject, avro(ORDER_V1))
+    assert isinstance(schema_id, int) and schema_id > 0
+
+    fresh = SchemaRegistryClient(client.config())
+    fetched = fresh.get_schema(schema_id)
+    fresh.close()
+    assert fetched.schema_type == "AVRO"
+    assert json.loads(fetched.schema_str) == ORDER_V1
+
+
+def test_registering_again_returns_the_same_id_and_no_new_version(
+    client: SchemaRegistryClient, subject: str
+) -> None:
+    first = client.register_schema(subject, avro(ORDER_V1))
+    again = SchemaRegistryClient(client.config())  # bypass the client's id cache
+    assert again.register_schema(subject, avro(ORDER_V1)) == first
+    again.close()
+    assert client.get_versions(subject) == [1]
+
+
+def test_ids_are_global_across_subjects(client: SchemaRegistryClient, subject: str) -> None:
+    first = client.register_schema(subject, avro(ORDER_V1))
+    other = client.register_schema(f"{subject}-copy", avro(ORDER_V1))
+    assert other == first
+    # Other tests register the same schema on this shared server: its id is theirs too.
+    assert {subject, f"{subject}-copy"} <= set(client.get_subjects_by_schema_id(first))
+    pairs = {(v.subject, v.version) for v in client.get_schema_versions(first)}
+    assert {(subject, 1), (f"{subject}-copy", 1)} <= pairs
+
+
+def test_latest_and_by_version(client: SchemaRegistryClient, subject: str) -> None:
+    id1 = client.register_schema(subject, avro(ORDER_V1))
+    id2 = client.register_schema(subject, avro(ORDER_V2))
+    assert id1 != id2
+
+    latest = client.get_latest_version(subject)
+    assert (latest.subject, latest.version, latest.schema_id) == (subject, 2, id2)
+    assert json.loads(latest.schema.schema_str) == ORDER_V2
+
+    first = client.get_version(subject, 1)
+    assert (first.subject, first.version, first.schema_id) == (subject, 1, id1)
+    assert json.loads(first.schema.schema_str) == ORDER_V1
+
+    assert client.get_versions(subject) == [1, 2]
+    assert subject in client.get_subjects()
+
+
+def test_lookup(client: SchemaRegistryClient, subject: str) -> None:
+    client.register_schema(subject, avro(ORDER_V1))
+    id2 = client.register_schema(subject, avro(ORDER_V2))
+
+    found = client.lookup_schema(subject, avro(ORDER_V2))
+    assert (found.subject, found.version, found.schema_id) == (subject, 2, id2)
+
+    with pytest.raises(SchemaRegistryError) as missing_schema:
+        client.lookup_schema(subject, avro(ORDER_BREAKING))
+    assert error_of(missing_schema) == (404, 40403)
+
+    with pytest.raises(SchemaRegistryError) as missing_subject:
+        client.lookup_schema(f"{subject}-nobody", avro(ORDER_V1))
+    assert error_of(missing_subject) == (404, 40401)
+
+
+def test_missing_things_have_confluent_error_codes(client: SchemaRegistryClient,
+                                                   subject: str) -> None:
+    with pytest.raises(SchemaRegistryError) as no_subject:
+        client.get_latest_version(subject)
+    assert error_of(no_subject) == (404, 40401)
+
+    client.register_schema(subject, avro(ORDER_V1))
+    with pytest.raises(SchemaRegistryError) as no_version:
+        client.get_version(subject, 7)
+    assert error_of(no_version) == (404, 40402)
+
+    with pytest.raises(SchemaRegistryError) as no_schema:
+        client.get_schema(2_000_000_000)
+    assert error_of(no_schema) == (404, 40403)
+
+
+def test_set_and_get_subject_compatibility(client: SchemaRegistryClient, subject: str) -> None:
+    client.register_schema(subject, avro(ORDER_V1))
+    assert client.get_compatibility() == "BACKWARD"  # the global default
+
+    answer = client.set_compatibility(subject, "FULL")
+    assert answer == {"compatibility": "FULL"}
+    assert client.get_compatibility(subject) == "FULL"
+    assert client.get_compatibility() == "BACKWARD"  # the global level is untouched
+
+    with pytest.raises(SchemaRegistryError) as bad_level:
+        client.set_compatibility(subject, "SOMETIMES")
+    assert error_of(bad_level) == (422, 42203)
+
+
+def test_test_compatibility(client: SchemaRegistryClient, subject: str) -> None:
+    client.register_schema(subject, avro(ORDER_V1))
+    client.register_schema(subject, avro(ORDER_V2))
+
+    assert client.test_compatibility(subject, avro(ORDER_V2)) is True
+    assert client.test_compatibility(subject, avro(ORDER_BREAKING)) is False
+    assert client.test_compatibility(subject, avro(ORDER_BREAKING), verbose=True) is False
+    assert client.test_compatibility(subject, avro(ORDER_BREAKING), version=1) is False
+    assert client.test_compatibility_all_versions(subject, avro(ORDER_V2)) is True
+    assert client.test_compatibility_all_versions(subject, avro(ORDER_BREAKING)) is False
+
+    client.set_compatibility(subject, "NONE")
+    assert client.test_compatibility(subject, avro(ORDER_BREAKING)) is True
+
+
+def test_incompatible_registration_is_409_and_stores_nothing(
+    client: SchemaRegistryClient, subject: str
+) -> None:
+    client.register_schema(subject, avro(ORDER_V1))
+    client.register_schema(subject, avro(ORDER_V2))
+
+    with pytest.raises(SchemaRegistryError) as excinfo:
+        client.register_schema(subject, avro(ORDER_BREAKING))
+    assert excinfo.value.http_status_code == 409
+    assert excinfo.value.error_code == 409
+    assert client.get_versions(subject) == [1, 2]
+    with pytest.raises(SchemaRegistryError):
+        client.lookup_schema(subject, avro(ORDER_BREAKING))
+
+
+def test_invalid_schema_is_42201(client: SchemaRegistryClient, subject: str) -> None:
+    with pytest.raises(SchemaRegistryError) as excinfo:
+        client.register_schema(subject, Schema('{"type": "record", "name": "X"}', "AVRO"))
+    assert error_of(excinfo) == (422, 42201)
+    assert subject not in client.get_subjects()
+
+
+def test_soft_then_permanent_version_delete(client: SchemaRegistryClient, subject: str) -> None:
+    client.set_compatibility(subject, "NONE")
+    client.register_schema(subject, avro(ORDER_V1))
+    client.register_schema(subject, avro(ORDER_V2))
+
+    # Permanent delete needs a soft delete first.
+    with pytest.raises(SchemaRegistryError) as not_soft_deleted:
+        client.delete_version(subject, 1, permanent=True)
+    assert error_of(not_soft_deleted) == (404, 40407)
+
+    assert client.delete_version(subject, 1) == 1
+    assert client.get_versions(subject) == [2]
+    assert client.get_versions(subject, deleted=True) == [1, 2]
+    assert client.get_version(subject, 1, deleted=True).version == 1
+    with pytest.raises(SchemaRegistryError) as hidden:
+        SchemaRegistryClient(client.config()).get_version(subject, 1)
+    assert error_of(hidden) == (404, 40402)
+
+    with pytest.raises(SchemaRegistryError) as twice:
+        client.delete_version(subject, 1)
+    assert error_of(twice) == (404, 40406)
+
+    assert client.delete_version(subject, 1, permanent=True) == 1
+    assert client.get_versions(subject, deleted=True) == [2]
+
+    # Versions are never reused, even after a permanent delete.
+    client.register_schema(subject, avro(ORDER_V1))
+    assert client.get_versions(subject) == [2, 3]
+
+
+def test_soft_then_permanent_subject_delete(client: SchemaRegistryClient, subject: str) -> None:
+    client.register_schema(subject, avro(ORDER_V1))
+    client.register_schema(subject, avro(ORDER_V2))
+
+    with pytest.raises(SchemaRegistryError) as not_soft_deleted:
+        client.delete_subject(subject, permanent=True)
+    assert error_of(not_soft_deleted) == (404, 40405)
+
+    assert client.delete_subject(subject) == [1, 2]
+    assert subject not in client.get_subjects()
+    assert subject in client.get_subjects(deleted=True)
+    with pytest.raises(SchemaRegistryError) as gone:
+        client.get_latest_version(subject)
+    assert error_of(gone) == (404, 40401)
+
+    with pytest.raises(SchemaRegistryError) as twice:
+        client.delete_subject(subject)
+    assert error_of(twice) == (404, 40404)
+
+    assert client.delete_subject(subject, permanent=True) == [1, 2]
+    assert subject not in client.get_subjects(deleted=True)
+    with pytest.raises(SchemaRegistryError) as no_versions:
+        client.get_versions(subject, deleted=True)
+    assert error_of(no_versions) == (404, 40401)
+
+
+def test_references_and_referenced_by(client: SchemaRegistryClient, subject: str) -> None:
+    money = {
+        "type": "record",
+        "name": "Money",
+        "namespace": "com.acme.common",
+        "fields": [{"name": "cents", "type": "long"}, {"name": "currency", "type": "string"}],
+    }
+    invoice = {
+        "type": "record",
+        "name": "Invoice",
+        "namespace": "com.acme.billing",
+        "fields": [{"name": "total", "type": "com.acme.common.Money"}],
+    }
+    money_subject = f"{subject}-money"
+    money_id = client.register_schema(money_subject, avro(money))
+    reference = SchemaReference("com.acme.common.Money", money_subject, 1)
+    invoice_id = client.register_schema(
+        subject, Schema(json.dumps(invoice), "AVRO", references=[reference])
+    )
+    assert invoice_id != money_id
+
+    registered = client.get_latest_version(subject)
+    assert [(r.name, r.subject, r.version) for r in registered.schema.references] == [
+        ("com.acme.common.Money", money_subject, 1)
+    ]
+    assert client.get_referenced_by(money_subject, 1) == [invoice_id]
+
+    with pytest.raises(SchemaRegistryError) as still_referenced:
+        client.delete_version(money_subject, 1)
+    assert error_of(still_referenced) == (422, 42206)

@@ -467,6 +467,7 @@ class Store:
             references_json=_references_json(schema.references),
         )
         session.add(row)
+        session.flush()  # the reference rows point at it; no relationship() orders the inserts
         for ref in schema.references:
             session.add(
                 ReferenceRow(

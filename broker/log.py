@@ -236,8 +236,7 @@ class PartitionLog:
 
     def _recover(self, seg: _Segment, verified_pos: int) -> bool:
         """Verify `seg` batch by batch and rebuild its indexes; False if it had to be cut."""
-        del verified_pos  # the whole checkpoint segment is re-verified: segments are bounded
-        end = self._rebuild(seg, verify=True)
+        end = self._rebuild(seg, verify=True, verified_pos=verified_pos)
         if end < seg.size_bytes:
             self.recovered_truncated_bytes += seg.size_bytes - end
             os.ftruncate(seg.fd, end)
@@ -246,7 +245,7 @@ class PartitionLog:
             return False
         return True
 
-    def _rebuild(self, seg: _Segment, *, verify: bool) -> int:
+    def _rebuild(self, seg: _Segment, *, verify: bool, verified_pos: int = 0) -> int:
         """Rebuild the indexes of `seg` from its batches; returns where the valid data ends."""
         seg.offset_index = []
         seg.time_index = []
@@ -256,7 +255,7 @@ class PartitionLog:
         self._delete_index_files(seg)
         self._open_index_files(seg)
         end = 0
-        for pos, header in self._scan(seg, 0, verify=verify):
+        for pos, header in self._scan(seg, 0, verify=verify, verified_pos=verified_pos):
             if header.base_offset != seg.next_offset:
                 break
             self._index_batch(seg, pos, header)
@@ -264,16 +263,20 @@ class PartitionLog:
         return end
 
     def _scan(
-        self, seg: _Segment, start: int, *, verify: bool
+        self, seg: _Segment, start: int, *, verify: bool, verified_pos: int = 0
     ) -> Iterator[tuple[int, BatchHeader]]:
-        """Batches from byte `start` until the end or the first torn or corrupt one."""
+        """Batches from byte `start` until the end or the first torn or corrupt one.
+
+        With `verify`, checksums are checked from `verified_pos` on (the checkpoint: bytes
+        before it were verified and fsynced by an earlier run); headers are always checked.
+        """
         pos = start
         size = seg.size_bytes
         while pos + BATCH_HEADER_BYTES <= size:
             try:
                 head = os.pread(seg.fd, BATCH_HEADER_BYTES, pos)
                 header = read_header(head, self._where(seg, pos), length_max=size - pos)
-                if verify:
+                if verify and pos >= verified_pos:
                     raw = os.pread(seg.fd, header.length, pos)
                     if len(raw) != header.length or crc32c(memoryview(raw)[8:]) != header.crc:
                         return

@@ -140,6 +140,8 @@ def test_recovery_cuts_at_the_first_bad_batch(
         with open(last, "r+b") as f:
             f.seek(size - 40)
             f.write(b"\x00\x01\x02")
+        # as after a crash: no checkpoint covers the damaged batch
+        (tmp_path / "checkpoint").unlink()
     log = open_log(tmp_path, clock, segment_bytes=8192)
     kept = values(log)
     assert kept == list(range(len(kept)))
@@ -216,4 +218,20 @@ def test_fetch_limits_return_whole_batches_but_at_least_one(
     assert log.read(20, records_max=10, bytes_max=10).records == []
     with pytest.raises(OffsetOutOfRangeError):
         log.read(21, records_max=10, bytes_max=10)
+    log.close()
+
+
+def test_damage_before_the_checkpoint_is_caught_when_read(tmp_path: Path, clock: FakeClock) -> None:
+    log = open_log(tmp_path, clock)
+    fill(log, 10)
+    log.close()  # the checkpoint now covers every batch
+    seg = sorted(tmp_path.glob("*.log"))[0]
+    with open(seg, "r+b") as f:
+        f.seek(seg.stat().st_size - 40)
+        f.write(b"\x00\x01\x02")
+    log = open_log(tmp_path, clock)
+    assert log.log_end_offset == 10
+    assert len(log.read(0, records_max=9, bytes_max=1 << 20).records) == 9
+    with pytest.raises(CorruptBatchError):
+        log.read(9, records_max=1, bytes_max=1 << 20)
     log.close()

@@ -1,0 +1,381 @@
+"""The broker's HTTP API: `create_router(broker)` returns a FastAPI router under `/broker`.
+
+Produce and fetch carry record batches as binary bodies of media type BATCH_MEDIA_TYPE, in
+the log's own format (broker.record), so they are checksummed end to end:
+
+- produce: `POST /broker/topics/{topic}/records[?partition=N]` with one batch as the body.
+  Its base offset is ignored (the broker assigns offsets); a record timestamp below 0 means
+  "stamp it on append". The answer is JSON: `{"offsets": [[partition, offset], ...]}`.
+- fetch: `GET /broker/topics/{topic}/partitions/{p}/records?offset=…` answers with one batch
+  holding the records from `offset` on (an empty body when there are none), and the headers
+  `Charter-Log-Start-Offset` and `Charter-Log-End-Offset`.
+
+Errors are JSON `{"error_code", "error", "message", "detail"}`; `error` is the name of the
+broker's exception and `detail` its attributes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from broker.broker import Broker, TopicDescription
+from broker.config import TopicConfig
+from broker.errors import (
+    BrokerError,
+    ContractViolationError,
+    CorruptBatchError,
+    DataDirLockedError,
+    InvalidConfigError,
+    LimitExceededError,
+    LogClosedError,
+    NotAssignedError,
+    OffsetOutOfRangeError,
+    StaleGenerationError,
+    TopicExistsError,
+    UnknownMemberError,
+    UnknownPartitionError,
+    UnknownTopicError,
+)
+from broker.groups import Assignment, Assignor
+from broker.record import ConsumedRecord, ProducerRecord, decode_batch, encode_batch
+
+__all__ = [
+    "BATCH_MEDIA_TYPE",
+    "LOG_END_HEADER",
+    "LOG_START_HEADER",
+    "create_router",
+    "decode_fetch_body",
+    "encode_produce_body",
+]
+
+BATCH_MEDIA_TYPE = "application/vnd.charter.batch"
+LOG_START_HEADER = "Charter-Log-Start-Offset"
+LOG_END_HEADER = "Charter-Log-End-Offset"
+
+# status, then a Confluent-style error code (status * 100 + n)
+_STATUS: list[tuple[type[BrokerError], int, int]] = [
+    (UnknownTopicError, 404, 40401),
+    (UnknownPartitionError, 404, 40402),
+    (UnknownMemberError, 404, 40403),
+    (TopicExistsError, 409, 40901),
+    (StaleGenerationError, 409, 40902),
+    (NotAssignedError, 409, 40903),
+    (OffsetOutOfRangeError, 416, 41601),
+    (LimitExceededError, 413, 41301),
+    (ContractViolationError, 422, 42201),
+    (InvalidConfigError, 422, 42202),
+    (CorruptBatchError, 400, 40001),
+    (LogClosedError, 503, 50301),
+    (DataDirLockedError, 503, 50302),
+]
+
+
+def _error_response(exc: BrokerError) -> JSONResponse:
+    status, code = 500, 50001
+    for cls, s, c in _STATUS:
+        if isinstance(exc, cls):
+            status, code = s, c
+            break
+    detail = {k: v for k, v in vars(exc).items() if k != "message"}
+    return JSONResponse(
+        {
+            "error_code": code,
+            "error": type(exc).__name__,
+            "message": exc.message,
+            "detail": detail,
+        },
+        status_code=status,
+    )
+
+
+class _BrokerRoute(APIRoute):
+    """Turns the broker's exceptions into JSON error answers (routers have no handlers)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            try:
+                return await original(request)
+            except BrokerError as exc:
+                return _error_response(exc)
+
+        return handler
+
+
+# ---------------------------------------------------------------------- body codecs
+
+
+def encode_produce_body(records: list[ProducerRecord]) -> bytes:
+    """A produce request body for `records` (negative timestamp: stamped by the broker)."""
+    stamps = [-1 if r.timestamp_ms is None else r.timestamp_ms for r in records]
+    return encode_batch(0, records, stamps)
+
+
+def _decode_produce_body(body: bytes, batch_bytes_max: int) -> list[ProducerRecord]:
+    _, consumed = decode_batch(body, "", 0, "request body", length_max=batch_bytes_max)
+    return [
+        ProducerRecord(r.value, r.key, r.headers, None if r.timestamp_ms < 0 else r.timestamp_ms)
+        for r in consumed
+    ]
+
+
+def decode_fetch_body(body: bytes, topic: str, partition: int) -> list[ConsumedRecord]:
+    """The records of a fetch answer body, checksum verified."""
+    if not body:
+        return []
+    _, records = decode_batch(body, topic, partition, "response body", length_max=len(body))
+    return records
+
+
+# ---------------------------------------------------------------------- request models
+
+
+class TopicCreate(BaseModel):
+    name: str
+    partitions: int = 1
+    retention_ms: int | None = None
+    retention_bytes: int | None = None
+    segment_bytes: int | None = None
+    segment_age_ms: int | None = None
+    flush: str = "always"
+    flush_interval_ms: int | None = None
+    contract: str = "none"
+
+
+class TopicPatch(BaseModel):
+    partitions: int | None = None
+    retention_ms: int | None = None
+    retention_bytes: int | None = None
+    segment_bytes: int | None = None
+    segment_age_ms: int | None = None
+    flush: str | None = None
+    flush_interval_ms: int | None = None
+    contract: str | None = None
+
+
+class JoinRequest(BaseModel):
+    topics: list[str]
+    member_id: str | None = None
+    session_timeout_ms: int = 10_000
+    assignor: Assignor = "range"
+    client_id: str = "consumer"
+
+
+class HeartbeatRequest(BaseModel):
+    generation: int
+
+
+class PartitionOffset(BaseModel):
+    topic: str
+    partition: int
+    offset: int = Field(ge=0)
+
+
+class CommitRequest(BaseModel):
+    offsets: list[PartitionOffset]
+    member_id: str | None = None
+    generation: int = -1
+
+
+def _topic_json(d: TopicDescription) -> dict[str, Any]:
+    return {
+        "name": d.name,
+        "config": d.config.to_json(),
+        "partitions": [asdict(p) for p in d.partitions],
+    }
+
+
+def _assignment_json(a: Assignment) -> dict[str, Any]:
+    return {
+        "group": a.group,
+        "member_id": a.member_id,
+        "generation": a.generation,
+        "partitions": [{"topic": t, "partition": p} for t, p in a.partitions],
+    }
+
+
+# ---------------------------------------------------------------------- the router
+
+
+def create_router(broker: Broker) -> APIRouter:
+    """The broker's API under `/broker`, bound to `broker`."""
+    router = APIRouter(prefix="/broker", tags=["broker"], route_class=_BrokerRoute)
+    limits = broker.limits
+
+    @router.get("/topics", summary="List topics")
+    def list_topics() -> list[str]:
+        return broker.list_topics()
+
+    @router.post("/topics", status_code=201, summary="Create a topic")
+    def create_topic(body: TopicCreate) -> dict[str, Any]:
+        settings = {k: v for k, v in body.model_dump().items() if v is not None and k != "name"}
+        try:
+            config = TopicConfig(**settings)
+        except TypeError as exc:
+            raise InvalidConfigError("topic", str(exc)) from None
+        return _topic_json(broker.create_topic(body.name, config))
+
+    @router.get("/topics/{topic}", summary="Describe a topic")
+    def describe_topic(topic: str) -> dict[str, Any]:
+        return _topic_json(broker.describe_topic(topic))
+
+    @router.patch("/topics/{topic}", summary="Change a topic's settings")
+    def alter_topic(topic: str, body: TopicPatch) -> dict[str, Any]:
+        changes = body.model_dump(exclude_unset=True)
+        return _topic_json(broker.alter_topic(topic, **changes))
+
+    @router.delete("/topics/{topic}", status_code=204, summary="Delete a topic")
+    def delete_topic(topic: str) -> Response:
+        broker.delete_topic(topic)
+        return Response(status_code=204)
+
+    @router.post(
+        "/topics/{topic}/records",
+        summary="Produce one record batch atomically",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {BATCH_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+            }
+        },
+    )
+    async def produce(
+        topic: str, request: Request, partition: Annotated[int | None, Query()] = None
+    ) -> dict[str, Any]:
+        body_max = limits.batch_bytes_max + 64 * 1024
+        declared = int(request.headers.get("content-length") or 0)
+        if declared > body_max:
+            raise LimitExceededError("batch_bytes_max", declared, body_max, what="request body")
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > body_max:
+                raise LimitExceededError("batch_bytes_max", len(body), body_max, what="body")
+        records = _decode_produce_body(bytes(body), body_max)
+        placed = await run_in_threadpool(broker.produce, topic, records, partition=partition)
+        return {"offsets": [[p, o] for p, o in placed]}
+
+    @router.get(
+        "/topics/{topic}/partitions/{partition}/records",
+        summary="Fetch records from an offset (long-poll with max_wait_ms)",
+        response_class=Response,
+        responses={200: {"content": {BATCH_MEDIA_TYPE: {}}}},
+    )
+    def fetch(
+        topic: str,
+        partition: int,
+        offset: Annotated[int, Query(ge=0)],
+        max_records: Annotated[int, Query(ge=1)] = 500,
+        max_bytes: Annotated[int, Query(ge=1)] = 1024 * 1024,
+        max_wait_ms: Annotated[int, Query(ge=0)] = 0,
+    ) -> Response:
+        got = broker.fetch(
+            topic,
+            partition,
+            offset,
+            records_max=max_records,
+            bytes_max=max_bytes,
+            wait_ms=max_wait_ms,
+        )
+        body = b""
+        if got.records:
+            body = encode_batch(
+                got.records[0].offset,
+                [ProducerRecord(r.value, r.key, r.headers) for r in got.records],
+                [r.timestamp_ms for r in got.records],
+            )
+        return Response(
+            body,
+            media_type=BATCH_MEDIA_TYPE,
+            headers={
+                LOG_START_HEADER: str(got.log_start_offset),
+                LOG_END_HEADER: str(got.log_end_offset),
+            },
+        )
+
+    @router.get("/topics/{topic}/partitions/{partition}/offsets", summary="Log start and end")
+    def offsets(
+        topic: str, partition: int, timestamp_ms: Annotated[int | None, Query()] = None
+    ) -> dict[str, int]:
+        start, end = broker.offsets(topic, partition)
+        out = {"log_start_offset": start, "log_end_offset": end}
+        if timestamp_ms is not None:
+            out["offset_for_time"] = broker.offset_for_time(topic, partition, timestamp_ms)
+        return out
+
+    @router.get("/groups", summary="List consumer groups")
+    def list_groups() -> list[str]:
+        return broker.groups.list_groups()
+
+    @router.get("/groups/{group}", summary="Describe a consumer group")
+    def describe_group(group: str) -> dict[str, Any]:
+        d = broker.groups.describe(group)
+        return {
+            "group": d.group,
+            "generation": d.generation,
+            "assignor": d.assignor,
+            "members": [
+                {
+                    "member_id": m.member_id,
+                    "topics": list(m.topics),
+                    "partitions": [{"topic": t, "partition": p} for t, p in m.partitions],
+                }
+                for m in d.members
+            ],
+        }
+
+    @router.post("/groups/{group}/members", summary="Join a group")
+    def join(group: str, body: JoinRequest) -> dict[str, Any]:
+        return _assignment_json(
+            broker.groups.join(
+                group,
+                body.topics,
+                member_id=body.member_id,
+                session_timeout_ms=body.session_timeout_ms,
+                assignor=body.assignor,
+                client_id=body.client_id,
+            )
+        )
+
+    @router.post(
+        "/groups/{group}/members/{member_id}/heartbeat",
+        status_code=204,
+        summary="Heartbeat; 409 when the group has moved to a new generation (then sync)",
+    )
+    def heartbeat(group: str, member_id: str, body: HeartbeatRequest) -> Response:
+        broker.groups.heartbeat(group, member_id, body.generation)
+        return Response(status_code=204)
+
+    @router.post("/groups/{group}/members/{member_id}/sync", summary="Current assignment")
+    def sync(group: str, member_id: str) -> dict[str, Any]:
+        return _assignment_json(broker.groups.sync(group, member_id))
+
+    @router.delete("/groups/{group}/members/{member_id}", status_code=204, summary="Leave")
+    def leave(group: str, member_id: str) -> Response:
+        broker.groups.leave(group, member_id)
+        return Response(status_code=204)
+
+    @router.post("/groups/{group}/offsets", status_code=204, summary="Commit offsets")
+    def commit(group: str, body: Annotated[CommitRequest, Body()]) -> Response:
+        broker.groups.commit(
+            group,
+            {(o.topic, o.partition): o.offset for o in body.offsets},
+            member_id=body.member_id,
+            generation=body.generation,
+        )
+        return Response(status_code=204)
+
+    @router.get("/groups/{group}/lag", summary="Committed offset, log end and lag per partition")
+    def lag(group: str) -> list[dict[str, Any]]:
+        return [asdict(x) for x in broker.lag(group)]
+
+    return router

@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from broker import Broker, ProducerRecord
+from broker.http import (
+    BATCH_MEDIA_TYPE,
+    LOG_END_HEADER,
+    create_router,
+    decode_fetch_body,
+    encode_produce_body,
+)
+from tests.broker.conftest import FakeClock
+
+
+@pytest.fixture
+def client(broker: Broker) -> Iterator[TestClient]:
+    app = FastAPI()
+    app.include_router(create_router(broker))
+    with TestClient(app) as c:
+        yield c
+
+
+def produce(client: TestClient, topic: str, records: list[ProducerRecord], **params: int):  # type: ignore[no-untyped-def]
+    return client.post(
+        f"/broker/topics/{topic}/records",
+        content=encode_produce_body(records),
+        headers={"content-type": BATCH_MEDIA_TYPE},
+        params=params,
+    )
+
+
+def test_topic_admin(client: TestClient) -> None:
+    r = client.post("/broker/topics", json={"name": "orders", "partitions": 3, "flush": "never"})
+    assert r.status_code == 201, r.text
+    assert [p["partition"] for p in r.json()["partitions"]] == [0, 1, 2]
+    assert client.get("/broker/topics").json() == ["orders"]
+    r = client.post("/broker/topics", json={"name": "orders"})
+    assert (r.status_code, r.json()["error"]) == (409, "TopicExistsError")
+    r = client.patch("/broker/topics/orders", json={"partitions": 4, "retention_ms": 1000})
+    assert r.status_code == 200, r.text
+    assert r.json()["config"]["partitions"] == 4
+    assert r.json()["config"]["retention_ms"] == 1000
+    r = client.patch("/broker/topics/orders", json={"partitions": 1})
+    assert r.status_code == 422
+    assert r.json()["detail"]["setting"] == "partitions"
+    assert client.delete("/broker/topics/orders").status_code == 204
+    r = client.get("/broker/topics/orders")
+    assert (r.status_code, r.json()["error_code"]) == (404, 40401)
+
+
+def test_binary_produce_and_fetch(client: TestClient, clock: FakeClock) -> None:
+    client.post("/broker/topics", json={"name": "t", "partitions": 2})
+    records = [
+        ProducerRecord(bytes(range(256)), key=b"\x00\xff", headers=(("trace", b"\x01"),)),
+        ProducerRecord(None, key=b"k", timestamp_ms=42),
+        ProducerRecord(b"\r\n\x00", headers=(("empty", None),)),
+    ]
+    r = produce(client, "t", records, partition=1)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"offsets": [[1, 0], [1, 1], [1, 2]]}
+    r = client.get("/broker/topics/t/partitions/1/records", params={"offset": 0})
+    assert r.headers["content-type"] == BATCH_MEDIA_TYPE
+    assert r.headers[LOG_END_HEADER] == "3"
+    got = decode_fetch_body(r.content, "t", 1)
+    assert [(x.offset, x.key, x.value, x.headers) for x in got] == [
+        (i, s.key, s.value, s.headers) for i, s in enumerate(records)
+    ]
+    assert [x.timestamp_ms for x in got] == [clock.now_ms, 42, clock.now_ms]
+    r = client.get("/broker/topics/t/partitions/1/records", params={"offset": 3})
+    assert (r.status_code, r.content) == (200, b"")
+    r = client.get("/broker/topics/t/partitions/1/records", params={"offset": 4})
+    assert (r.status_code, r.json()["error"]) == (416, "OffsetOutOfRangeError")
+    r = client.get("/broker/topics/t/partitions/1/offsets", params={"timestamp_ms": 43})
+    assert r.json() == {"log_start_offset": 0, "log_end_offset": 3, "offset_for_time": 0}
+
+
+def test_a_corrupt_or_oversized_body_is_refused(client: TestClient, broker: Broker) -> None:
+    client.post("/broker/topics", json={"name": "t"})
+    body = bytearray(encode_produce_body([ProducerRecord(b"hello")]))
+    body[-1] ^= 1
+    r = client.post("/broker/topics/t/records", content=bytes(body))
+    assert (r.status_code, r.json()["error"]) == (400, "CorruptBatchError")
+    r = produce(client, "t", [ProducerRecord(b"x" * (broker.limits.record_bytes_max + 1))])
+    assert (r.status_code, r.json()["detail"]["limit"]) == (413, "record_bytes_max")
+    assert broker.offsets("t", 0) == (0, 0)
+
+
+def test_group_protocol_over_http(client: TestClient) -> None:
+    client.post("/broker/topics", json={"name": "t", "partitions": 2})
+    produce(client, "t", [ProducerRecord(b"a")], partition=0)
+    a = client.post("/broker/groups/g/members", json={"topics": ["t"], "client_id": "a"}).json()
+    assert len(a["partitions"]) == 2
+    b = client.post("/broker/groups/g/members", json={"topics": ["t"], "client_id": "b"}).json()
+    hb = client.post(
+        f"/broker/groups/g/members/{a['member_id']}/heartbeat",
+        json={"generation": a["generation"]},
+    )
+    assert (hb.status_code, hb.json()["error"]) == (409, "StaleGenerationError")
+    stale = client.post(
+        "/broker/groups/g/offsets",
+        json={
+            "member_id": a["member_id"],
+            "generation": a["generation"],
+            "offsets": [{"topic": "t", "partition": 0, "offset": 1}],
+        },
+    )
+    assert stale.status_code == 409
+    a = client.post(f"/broker/groups/g/members/{a['member_id']}/sync").json()
+    assert a["generation"] == b["generation"] and len(a["partitions"]) == 1
+    owner = a if a["partitions"][0]["partition"] == 0 else b
+    ok = client.post(
+        "/broker/groups/g/offsets",
+        json={
+            "member_id": owner["member_id"],
+            "generation": owner["generation"],
+            "offsets": [{"topic": "t", "partition": 0, "offset": 1}],
+        },
+    )
+    assert ok.status_code == 204, ok.text
+    lag = client.get("/broker/groups/g/lag").json()
+    assert {(x["partition"], x["committed"], x["lag"]) for x in lag} == {(0, 1, 0), (1, None, 0)}
+    assert client.delete(f"/broker/groups/g/members/{b['member_id']}").status_code == 204
+    assert len(client.get("/broker/groups/g").json()["members"]) == 1
+    assert client.get("/broker/groups").json() == ["g"]
+
+
+def test_openapi_describes_the_binary_bodies(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    body = spec["paths"]["/broker/topics/{topic}/records"]["post"]["requestBody"]
+    assert BATCH_MEDIA_TYPE in body["content"]

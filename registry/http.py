@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
+from urllib.parse import unquote
 
 import orjson
 from fastapi import Depends, Request
@@ -34,6 +35,7 @@ MEDIA_TYPE = "application/vnd.schemaregistry.v1+json"
 VERSION_MAX = 2**31 - 1
 # Stands in for an encoded slash (%2F) in a path while routing; see EncodedSlashMiddleware.
 SLASH_STAND_IN = "\x1f"
+SLASH_FLAG = "charter.encoded_slash"
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -80,15 +82,16 @@ class EncodedSlashMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             raw: bytes | None = scope.get("raw_path")
-            if raw and b"%2" in raw and (b"%2f" in raw or b"%2F" in raw):
-                lowered = raw.lower()
-                if b"%1f" not in lowered:
-                    from urllib.parse import unquote
-
-                    text = raw.decode("latin-1").split("?", 1)[0]
+            if raw and b"%" in raw:
+                # Decode the raw path once, ourselves (some servers and test clients decode
+                # twice), keeping encoded slashes apart unless the path already holds the
+                # stand-in character (then it is a control character and gets refused).
+                text = raw.decode("latin-1").split("?", 1)[0]
+                scope = dict(scope)
+                if "%1f" not in text.lower() and "%2f" in text.lower():
                     text = text.replace("%2F", "%1F").replace("%2f", "%1F")
-                    scope = dict(scope)
-                    scope["path"] = unquote(text, encoding="utf-8", errors="replace")
+                    scope[SLASH_FLAG] = True
+                scope["path"] = unquote(text, encoding="utf-8", errors="replace")
         await self.app(scope, receive, send)
 
 
@@ -112,8 +115,10 @@ def check_subject(subject: str, settings: Settings) -> str:
     return subject
 
 
-async def subject_param(subject: str, registry: RegistryDep) -> str:
-    return check_subject(subject.replace(SLASH_STAND_IN, "/"), registry.settings)
+async def subject_param(subject: str, request: Request, registry: RegistryDep) -> str:
+    if request.scope.get(SLASH_FLAG):
+        subject = subject.replace(SLASH_STAND_IN, "/")
+    return check_subject(subject, registry.settings)
 
 
 SubjectDep = Annotated[str, Depends(subject_param)]

@@ -6,10 +6,12 @@ import json
 
 import pytest
 from confluent_kafka.schema_registry import (
+    ConfigCompatibilityLevel,
     Schema,
     SchemaReference,
     SchemaRegistryClient,
     SchemaRegistryError,
+    ServerConfig,
 )
 
 ORDER_V1 = {
@@ -262,3 +264,87 @@ def test_references_and_referenced_by(client: SchemaRegistryClient, subject: str
     with pytest.raises(SchemaRegistryError) as still_referenced:
         client.delete_version(money_subject, 1)
     assert error_of(still_referenced) == (422, 42206)
+
+
+def test_whitespace_does_not_make_a_new_schema(client: SchemaRegistryClient, subject: str) -> None:
+    compact = Schema(json.dumps(ORDER_V1, separators=(",", ":")), "AVRO")
+    pretty = Schema(json.dumps(ORDER_V1, indent=4), "AVRO")
+    first = client.register_schema(subject, compact)
+    assert SchemaRegistryClient(client.config()).register_schema(subject, pretty) == first
+    assert client.get_versions(subject) == [1]
+    assert client.lookup_schema(subject, pretty).version == 1
+
+
+def test_get_schema_scoped_to_a_subject_keeps_doc_and_custom_properties(
+    client: SchemaRegistryClient, subject: str
+) -> None:
+    documented = {**ORDER_V1, "doc": "An order as placed.", "x-owner": "team-orders"}
+    schema_id = client.register_schema(subject, avro(documented))
+    fetched = SchemaRegistryClient(client.config()).get_schema(schema_id, subject_name=subject)
+    assert json.loads(fetched.schema_str) == documented
+
+
+def test_server_config_set_get_delete(client: SchemaRegistryClient, subject: str) -> None:
+    client.register_schema(subject, avro(ORDER_V1))
+    with pytest.raises(SchemaRegistryError) as no_config:
+        client.get_config(subject)
+    assert error_of(no_config) == (404, 40408)
+
+    client.set_config(subject, ServerConfig(compatibility=ConfigCompatibilityLevel.FORWARD))
+    assert client.get_config(subject).compatibility_level == ConfigCompatibilityLevel.FORWARD
+    assert client.get_config().compatibility_level == ConfigCompatibilityLevel.BACKWARD
+
+    deleted = client.delete_config(subject)
+    assert deleted.compatibility_level == ConfigCompatibilityLevel.FORWARD
+    with pytest.raises(SchemaRegistryError) as gone:
+        client.get_compatibility(subject)
+    assert error_of(gone) == (404, 40408)
+
+
+def test_read_only_subject_refuses_writes(client: SchemaRegistryClient, subject: str) -> None:
+    client.register_schema(subject, avro(ORDER_V1))
+    assert client.get_global_mode() == "READWRITE"
+    with pytest.raises(SchemaRegistryError) as no_mode:
+        client.get_mode(subject)
+    assert error_of(no_mode) == (404, 40409)
+
+    assert client.update_mode(subject, "READONLY") == "READONLY"
+    assert client.get_mode(subject) == "READONLY"
+    with pytest.raises(SchemaRegistryError) as refused:
+        client.register_schema(subject, avro(ORDER_V2))
+    assert error_of(refused) == (422, 42205)
+    assert client.get_versions(subject) == [1]
+    # Reads still work.
+    assert client.lookup_schema(subject, avro(ORDER_V1)).version == 1
+
+    with pytest.raises(SchemaRegistryError) as bad_mode:
+        client.update_mode(subject, "SOMETIMES")
+    assert error_of(bad_mode) == (422, 42204)
+
+    assert client.delete_mode(subject) == "READONLY"
+    assert client.register_schema(subject, avro(ORDER_V2)) > 0
+    assert client.get_versions(subject) == [1, 2]
+
+
+def test_lookup_of_a_soft_deleted_version_needs_deleted(client: SchemaRegistryClient,
+                                                        subject: str) -> None:
+    client.set_compatibility(subject, "NONE")
+    id1 = client.register_schema(subject, avro(ORDER_V1))
+    client.register_schema(subject, avro(ORDER_V2))
+    client.delete_version(subject, 1)
+
+    with pytest.raises(SchemaRegistryError) as hidden:
+        SchemaRegistryClient(client.config()).lookup_schema(subject, avro(ORDER_V1))
+    assert error_of(hidden) == (404, 40403)
+    found = SchemaRegistryClient(client.config()).lookup_schema(subject, avro(ORDER_V1),
+                                                                deleted=True)
+    assert (found.version, found.schema_id) == (1, id1)
+
+
+def test_a_soft_deleted_schema_is_still_served_by_id(client: SchemaRegistryClient,
+                                                     subject: str) -> None:
+    """Consumers must still read messages written before the subject was soft-deleted."""
+    schema_id = client.register_schema(subject, avro(ORDER_V1))
+    client.delete_subject(subject)
+    fetched = SchemaRegistryClient(client.config()).get_schema(schema_id)
+    assert json.loads(fetched.schema_str) == ORDER_V1

@@ -6,7 +6,12 @@ import json
 import struct
 
 import pytest
-from confluent_kafka.schema_registry import SchemaRegistryClient, SchemaRegistryError
+from confluent_kafka.schema_registry import (
+    Schema,
+    SchemaReference,
+    SchemaRegistryClient,
+    SchemaRegistryError,
+)
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
@@ -147,7 +152,71 @@ def test_json_same_schema_twice_is_one_version(client: SchemaRegistryClient,
                                                subject: str) -> None:
     ctx = SerializationContext(subject, MessageField.VALUE)
     first = JSONSerializer(USER_JSON, client)({"name": "a"}, ctx)
-    second = JSONSerializer(USER_JSON, fresh(client))({"name": "b"}, ctx)
+    other_client = fresh(client)
+    second = JSONSerializer(USER_JSON, other_client)({"name": "b"}, ctx)
+    other_client.close()
     assert first is not None and second is not None
     assert header_id(first) == header_id(second)
     assert client.get_versions(f"{subject}-value") == [1]
+
+
+def test_json_round_trip_with_a_reference_to_another_subject(client: SchemaRegistryClient,
+                                                             subject: str) -> None:
+    address = json.dumps({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "type": "object",
+        "properties": {"street": {"type": "string"}, "city": {"type": "string"}},
+        "required": ["street", "city"],
+    })
+    customer = json.dumps({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "Customer",
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "address": {"$ref": "address.schema.json"}},
+        "required": ["name", "address"],
+    })
+    address_subject = f"{subject}-address"
+    client.register_schema(address_subject, Schema(address, "JSON"))
+    reference = SchemaReference("address.schema.json", address_subject, 1)
+    ctx = SerializationContext(subject, MessageField.VALUE)
+    value = {"name": "Ada", "address": {"street": "1 Analytical Way", "city": "London"}}
+
+    message = JSONSerializer(Schema(customer, "JSON", [reference]), client)(value, ctx)
+    assert message is not None
+
+    registered = client.get_latest_version(f"{subject}-value")
+    assert [(r.name, r.subject, r.version) for r in registered.schema.references] == [
+        ("address.schema.json", address_subject, 1)
+    ]
+    consumer_client = fresh(client)
+    assert JSONDeserializer(None, schema_registry_client=consumer_client)(message, ctx) == value
+    consumer_client.close()
+
+
+def test_avro_serializer_using_the_latest_version(client: SchemaRegistryClient,
+                                                  subject: str) -> None:
+    client.register_schema(f"{subject}-value", Schema(PAYMENT_V1, "AVRO"))
+    latest_id = client.register_schema(f"{subject}-value", Schema(PAYMENT_V2, "AVRO"))
+    ctx = SerializationContext(subject, MessageField.VALUE)
+    serializer = AvroSerializer(client, PAYMENT_V1,
+                                conf={"auto.register.schemas": False, "use.latest.version": True})
+    message = serializer({"id": "z", "amount": 9.0, "tags": [], "method": None}, ctx)
+    assert message is not None
+    assert header_id(message) == latest_id
+    assert client.get_versions(f"{subject}-value") == [1, 2]
+
+
+def test_avro_serializer_without_auto_registration_needs_the_schema_registered(
+    client: SchemaRegistryClient, subject: str
+) -> None:
+    ctx = SerializationContext(subject, MessageField.VALUE)
+    serializer = AvroSerializer(client, PAYMENT_V1, conf={"auto.register.schemas": False})
+    with pytest.raises(SchemaRegistryError) as excinfo:
+        serializer({"id": "a", "amount": 1.0, "tags": []}, ctx)
+    assert (excinfo.value.http_status_code, excinfo.value.error_code) == (404, 40401)
+
+    schema_id = client.register_schema(f"{subject}-value", Schema(PAYMENT_V1, "AVRO"))
+    message = AvroSerializer(client, PAYMENT_V1, conf={"auto.register.schemas": False})(
+        {"id": "a", "amount": 1.0, "tags": []}, ctx
+    )
+    assert message is not None and header_id(message) == schema_id

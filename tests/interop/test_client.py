@@ -348,3 +348,21 @@ def test_a_soft_deleted_schema_is_still_served_by_id(client: SchemaRegistryClien
     client.delete_subject(subject)
     fetched = SchemaRegistryClient(client.config()).get_schema(schema_id)
     assert json.loads(fetched.schema_str) == ORDER_V1
+
+
+@pytest.mark.parametrize("suffix", ["a/b", "with space", "ünïcödé-😀", "x:y", "per%41cent",
+                                    "q?x=1&y#z", "..", "dots.and-dashes_"])
+def test_odd_subject_names_round_trip_through_the_client(client: SchemaRegistryClient,
+                                                         subject: str, suffix: str) -> None:
+    name = f"{subject}-{suffix}"
+    schema_id = client.register_schema(name, avro(ORDER_V1))
+    assert name in client.get_subjects()
+    latest = client.get_latest_version(name)
+    assert (latest.subject, latest.version, latest.schema_id) == (name, 1, schema_id)
+    assert client.lookup_schema(name, avro(ORDER_V1)).subject == name
+    assert name in client.get_subjects_by_schema_id(schema_id)
+    client.set_compatibility(name, "NONE")
+    assert client.get_compatibility(name) == "NONE"
+    assert client.delete_subject(name) == [1]
+    assert client.delete_subject(name, permanent=True) == [1]
+    assert name not in client.get_subjects(deleted=True)

@@ -35,36 +35,46 @@ class _Node:
 
 
 class _Prim(_Node):
-    __slots__ = ("kind", "logical", "precision", "scale")
+    __slots__ = ("kind", "logical", "precision", "raw", "scale")
 
-    def __init__(self, kind: str, logical: str | None, precision: int, scale: int) -> None:
+    def __init__(
+        self, kind: str, logical: str | None, precision: int, scale: int, raw: Any = None
+    ) -> None:
         self.kind, self.logical, self.precision, self.scale = kind, logical, precision, scale
+        self.raw = raw if raw is not None else kind
 
 
 class _Record(_Node):
-    __slots__ = ("fields", "name", "names")
+    __slots__ = ("defaults", "fields", "name", "names")
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.fields: list[tuple[str, _Node, bool]] = []  # name, type, has default
         self.names: frozenset[str] = frozenset()
+        self.defaults: dict[str, Any] = {}  # field name -> default as written in the schema
 
 
 class _Enum(_Node):
-    __slots__ = ("name", "symbols")
+    __slots__ = ("name", "order", "symbols")
 
     def __init__(self, name: str, symbols: list[str]) -> None:
-        self.name, self.symbols = name, frozenset(symbols)
+        self.name, self.symbols, self.order = name, frozenset(symbols), list(symbols)
 
 
 class _Fixed(_Node):
-    __slots__ = ("logical", "name", "precision", "scale", "size")
+    __slots__ = ("logical", "name", "precision", "raw", "scale", "size")
 
     def __init__(
-        self, name: str, size: int, logical: str | None, precision: int, scale: int
+        self,
+        name: str,
+        size: int,
+        logical: str | None,
+        precision: int,
+        scale: int,
+        raw: Any = None,
     ) -> None:
         self.name, self.size, self.logical = name, size, logical
-        self.precision, self.scale = precision, scale
+        self.precision, self.scale, self.raw = precision, scale, raw
 
 
 class _Array(_Node):
@@ -112,7 +122,11 @@ class _Builder:
             return self.build(kind, namespace)
         if kind in _PRIMITIVES:
             return _Prim(
-                kind, logical, int(schema.get("precision", 0)), int(schema.get("scale", 0))
+                kind,
+                logical,
+                int(schema.get("precision", 0)),
+                int(schema.get("scale", 0)),
+                dict(schema),
             )
         if kind == "array":
             return _Array(self.build(schema["items"], namespace))
@@ -133,6 +147,7 @@ class _Builder:
                     logical,
                     int(schema.get("precision", 0)),
                     int(schema.get("scale", 0)),
+                    dict(schema),
                 )
                 self.names[name] = node
                 return node
@@ -142,6 +157,8 @@ class _Builder:
                 record.fields.append(
                     (entry["name"], self.build(entry["type"], inner_ns), "default" in entry)
                 )
+                if "default" in entry:
+                    record.defaults[entry["name"]] = entry["default"]
             record.names = frozenset(f[0] for f in record.fields)
             return record
         if isinstance(kind, str):

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sdk.avro_check import AvroValidator
+from sdk.avro_codegen import Unsupported, compile_decoder, compile_encoder
 from sdk.errors import (
     ConfigurationError,
     DecodeError,
@@ -99,6 +100,13 @@ class AvroCodec:
         self.validator = AvroValidator(schema, named=self.named)
         self._write = fastavro.schemaless_writer
         self._read = fastavro.schemaless_reader
+        self._encode: Callable[[bytearray, Any], bytearray] | None = None
+        self._decode: Callable[[bytes, int], tuple[Any, int]] | None = None
+        try:  # specialised code when the generator handles the schema; fastavro otherwise
+            self._encode = compile_encoder(schema, named=self.named)
+            self._decode = compile_decoder(schema, named=self.named)
+        except Unsupported:
+            self._encode = self._decode = None
 
     def check(self, value: Any, subject: str | None, schema_id: int | None) -> None:
         if not self.validator.is_valid(value):
@@ -109,6 +117,14 @@ class AvroCodec:
             )
 
     def encode(self, value: Any, header: bytes, subject: str | None, schema_id: int) -> bytes:
+        if self._encode is not None:
+            try:
+                return bytes(self._encode(bytearray(header), value))
+            except Exception as exc:  # Invalid, or e.g. a lone surrogate in a string
+                found = self.validator.violations(value) or [
+                    Violation("", f"cannot be encoded: {type(exc).__name__}: {exc}")
+                ]
+                raise ValidationError(found, subject=subject, schema_id=schema_id) from None
         if not self.validator.is_valid(value):
             self.check(value, subject, schema_id)
         out = io.BytesIO()
@@ -127,6 +143,8 @@ class AvroCodec:
         if reader is not None and reader.schema != self.schema:
             _check_resolution(reader, self, schema_id)
             reader_parsed = reader.parsed
+        elif self._decode is not None:
+            return self._fast_decoder(schema_id, self._decode)
 
         def decode(data: bytes) -> Any:
             stream = io.BytesIO(data)
@@ -146,6 +164,27 @@ class AvroCodec:
                     f"{type(exc).__name__}: {exc}",
                     schema_id=schema_id,
                 ) from None
+
+        return decode
+
+    @staticmethod
+    def _fast_decoder(
+        schema_id: int, generated: Callable[[bytes, int], tuple[Any, int]]
+    ) -> Callable[[bytes], Any]:
+        def decode(data: bytes) -> Any:
+            try:
+                value, end = generated(data, HEADER_SIZE)
+            except Exception as exc:  # truncated input, bad union index, invalid UTF-8, ...
+                raise DecodeError(
+                    f"the payload does not decode as Avro with schema id {schema_id}: "
+                    f"{type(exc).__name__}: {exc}",
+                    schema_id=schema_id,
+                ) from None
+            if end > len(data):
+                raise DecodeError(
+                    f"the payload is truncated for schema id {schema_id}", schema_id=schema_id
+                )
+            return value
 
         return decode
 

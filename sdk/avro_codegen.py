@@ -1,0 +1,453 @@
+"""Avro binary encoders and decoders generated as Python source for one schema.
+
+fastavro interprets the schema for every value it writes or reads; these functions are
+specialised to one schema instead, which makes them faster than fastavro's compiled code for
+the record shapes events have. The encoder validates while it writes, with exactly the strict
+checks of `AvroValidator` (a value it refuses is explained by `AvroValidator.violations`), and
+its bytes equal fastavro's: logical types go through fastavro's own converters.
+
+A schema the generator does not handle raises `Unsupported`; callers then use fastavro.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from typing import Any
+
+from sdk.avro_check import (
+    _Array,
+    _Builder,
+    _Compiler,
+    _Enum,
+    _Fixed,
+    _Map,
+    _Node,
+    _Prim,
+    _Record,
+    _Union,
+)
+
+__all__ = ["Invalid", "Unsupported", "compile_decoder", "compile_encoder"]
+
+_INT = (-(2**31), 2**31 - 1)
+_LONG = (-(2**63), 2**63 - 1)
+
+
+class Unsupported(Exception):
+    """The generator does not handle this schema; use fastavro."""
+
+
+class Invalid(Exception):
+    """Raised by a generated encoder at the first value that breaks the schema."""
+
+
+def _write_varint(out: bytearray, zigzag: int) -> None:
+    # unrolled two bytes at a time: timestamps in milliseconds take six
+    while zigzag > 16383:
+        out.append((zigzag & 127) | 128)
+        out.append(((zigzag >> 7) & 127) | 128)
+        zigzag >>= 14
+    if zigzag > 127:
+        out.append((zigzag & 127) | 128)
+        zigzag >>= 7
+    out.append(zigzag)
+
+
+def _read_varint(data: bytes, i: int, first: int) -> tuple[int, int]:
+    result = first & 127
+    byte = data[i]
+    result |= (byte & 127) << 7
+    if byte < 128:
+        return result, i + 1
+    byte = data[i + 1]
+    result |= (byte & 127) << 14
+    if byte < 128:
+        return result, i + 2
+    byte = data[i + 2]
+    result |= (byte & 127) << 21
+    if byte < 128:
+        return result, i + 3
+    byte = data[i + 3]
+    result |= (byte & 127) << 28
+    if byte < 128:
+        return result, i + 4
+    byte = data[i + 4]
+    result |= (byte & 127) << 35
+    if byte < 128:
+        return result, i + 5
+    byte = data[i + 5]
+    result |= (byte & 127) << 42
+    if byte < 128:
+        return result, i + 6
+    i += 6
+    shift = 49
+    while True:
+        byte = data[i]
+        i += 1
+        result |= (byte & 127) << shift
+        if byte < 128:
+            return result, i
+        shift += 7
+        if shift > 70:
+            raise ValueError("varint longer than 10 bytes")
+
+
+def _logical_key(node: _Prim | _Fixed) -> str | None:
+    kind = node.kind if isinstance(node, _Prim) else "fixed"
+    if node.logical is None:
+        return None
+    key = f"{kind}-{node.logical}"
+    import fastavro.write
+
+    return key if key in fastavro.write.LOGICAL_WRITERS else None
+
+
+def _python_default(node: _Node, value: Any) -> Any:
+    """A schema default (JSON form) as the Python value the encoder takes."""
+    if isinstance(node, _Union):
+        return _python_default(node.branches[0], value)
+    if isinstance(node, _Record):
+        if not isinstance(value, dict):
+            raise Unsupported("record default is not an object")
+        result = {}
+        for name, field_node, _ in node.fields:
+            if name in value:
+                result[name] = _python_default(field_node, value[name])
+            elif name in node.defaults:
+                result[name] = _python_default(field_node, node.defaults[name])
+        return result
+    if isinstance(node, _Array):
+        return [_python_default(node.items, v) for v in value]
+    if isinstance(node, _Map):
+        return {k: _python_default(node.values, v) for k, v in value.items()}
+    if isinstance(node, _Fixed) or (isinstance(node, _Prim) and node.kind == "bytes"):
+        if node.logical == "decimal":
+            raise Unsupported("decimal defaults")
+        if not isinstance(value, str):
+            raise Unsupported("bytes default is not a string")
+        return value.encode("latin-1")
+    if isinstance(node, _Prim) and node.kind in ("float", "double") and isinstance(value, str):
+        raise Unsupported("NaN/Infinity defaults")
+    return value
+
+
+class _EncoderGen:
+    def __init__(self, root: _Node) -> None:
+        import fastavro.write
+
+        self.checks = _Compiler()
+        self.env = self.checks.env
+        self.env.update(
+            {
+                "_Bad": Invalid,
+                "_vl": _write_varint,
+                "_pd": struct.Struct("<d").pack,
+                "_pf": struct.Struct("<f").pack,
+                "_LW": fastavro.write.LOGICAL_WRITERS,
+            }
+        )
+        self.lines: list[str] = []
+        self.functions: dict[int, str] = {}
+        self.counter = 0
+        body = self.stmts(root, "v", 1, 0)
+        self.lines.extend(["def _encode(o, v):", *body, "    return o"])
+
+    def const(self, value: Any) -> str:
+        self.counter += 1
+        name = f"_k{self.counter}"
+        self.env[name] = value
+        return name
+
+    def _long(self, var: str, ind: str, bounds: tuple[int, int]) -> list[str]:
+        low, high = bounds
+        return [
+            f"{ind}if type({var}) is not int or not {low} <= {var} <= {high}: raise _Bad",
+            f"{ind}z = ({var} << 1) ^ ({var} >> 63)",
+            f"{ind}if z < 128: o.append(z)",
+            f"{ind}else: _vl(o, z)",
+        ]
+
+    def _length_prefixed(self, var: str, ind: str) -> list[str]:
+        return [
+            f"{ind}n = len({var}) << 1",
+            f"{ind}if n < 128: o.append(n)",
+            f"{ind}else: _vl(o, n)",
+            f"{ind}o += {var}",
+        ]
+
+    def stmts(self, node: _Node, var: str, depth: int, level: int) -> list[str]:
+        ind = "    " * depth
+        if isinstance(node, _Prim):
+            return self._prim(node, var, ind)
+        if isinstance(node, _Enum):
+            index = self.const({s: i << 1 for i, s in enumerate(node.order)})
+            return [
+                f"{ind}z = {index}.get({var}) if type({var}) is str else None",
+                f"{ind}if z is None: raise _Bad",
+                f"{ind}if z < 128: o.append(z)",
+                f"{ind}else: _vl(o, z)",
+            ]
+        if isinstance(node, _Fixed):
+            key = _logical_key(node)
+            lines = []
+            if key is not None and node.logical == "decimal":
+                lines.append(f"{ind}if not _dec({var}, {node.precision}, {node.scale}): raise _Bad")
+                lines.append(f"{ind}{var} = _LW[{key!r}]({var}, {self.const(node.raw)})")
+            lines.append(
+                f"{ind}if type({var}) not in _bytes or len({var}) != {node.size}: raise _Bad"
+            )
+            lines.append(f"{ind}o += {var}")
+            return lines
+        if isinstance(node, _Record):
+            return [f"{ind}{self.record(node)}(o, {var})"]
+        if isinstance(node, _Array):
+            item = f"x{level + 1}"
+            return [
+                f"{ind}if type({var}) is not list and type({var}) is not tuple: raise _Bad",
+                f"{ind}if {var}:",
+                f"{ind}    n = len({var}) << 1",
+                f"{ind}    if n < 128: o.append(n)",
+                f"{ind}    else: _vl(o, n)",
+                f"{ind}    for {item} in {var}:",
+                *self.stmts(node.items, item, depth + 2, level + 1),
+                f"{ind}o.append(0)",
+            ]
+        if isinstance(node, _Map):
+            key, item = f"k{level + 1}", f"x{level + 1}"
+            return [
+                f"{ind}if type({var}) is not dict: raise _Bad",
+                f"{ind}if {var}:",
+                f"{ind}    n = len({var}) << 1",
+                f"{ind}    if n < 128: o.append(n)",
+                f"{ind}    else: _vl(o, n)",
+                f"{ind}    for {key}, {item} in {var}.items():",
+                f"{ind}        if type({key}) is not str: raise _Bad",
+                f"{ind}        e = {key}.encode()",
+                *self._length_prefixed("e", ind + "        "),
+                *self.stmts(node.values, item, depth + 2, level + 1),
+                f"{ind}o.append(0)",
+            ]
+        if isinstance(node, _Union):
+            lines = []
+            for index, branch in enumerate(node.branches):
+                keyword = "if" if index == 0 else "elif"
+                test = (
+                    f"{var} is None"
+                    if isinstance(branch, _Prim) and branch.kind == "null"
+                    else self.checks.expr(branch, var)
+                )
+                lines.append(f"{ind}{keyword} {test}:")
+                lines.append(f"{ind}    o.append({index << 1})")
+                lines.extend(self.stmts(branch, var, depth + 1, level))
+            lines.append(f"{ind}else: raise _Bad")
+            return lines
+        raise Unsupported(type(node).__name__)
+
+    def _prim(self, node: _Prim, var: str, ind: str) -> list[str]:
+        kind, key = node.kind, _logical_key(node)
+        if kind == "null":
+            return [f"{ind}if {var} is not None: raise _Bad"]
+        if kind == "boolean":
+            return [
+                f"{ind}if {var} is True: o.append(1)",
+                f"{ind}elif {var} is False: o.append(0)",
+                f"{ind}else: raise _Bad",
+            ]
+        if kind == "double":
+            return [
+                f"{ind}if type({var}) is not float and type({var}) is not int: raise _Bad",
+                f"{ind}o += _pd({var})",
+            ]
+        if kind == "float":
+            return [f"{ind}if not _f32({var}): raise _Bad", f"{ind}o += _pf({var})"]
+        if kind == "string":
+            lines = []
+            if key is not None:  # uuid
+                lines.append(f"{ind}if isinstance({var}, _UUID): {var} = str({var})")
+            lines.append(f"{ind}if type({var}) is not str: raise _Bad")
+            lines.append(f"{ind}e = {var}.encode()")
+            return lines + self._length_prefixed("e", ind)
+        if kind == "bytes":
+            if key is not None:  # decimal
+                return [
+                    f"{ind}if not _dec({var}, {node.precision}, {node.scale}): raise _Bad",
+                    f"{ind}e = _LW[{key!r}]({var}, {self.const(node.raw)})",
+                    *self._length_prefixed("e", ind),
+                ]
+            return [
+                f"{ind}if type({var}) not in _bytes: raise _Bad",
+                *self._length_prefixed(var, ind),
+            ]
+        bounds = _INT if kind == "int" else _LONG
+        lines = []
+        if key is not None:
+            accepted = {"date": "_date", "time-millis": "_time", "time-micros": "_time"}.get(
+                node.logical or "", "_datetime"
+            )
+            lines.append(f"{ind}if type({var}) is not int and isinstance({var}, {accepted}):")
+            lines.append(f"{ind}    {var} = _LW[{key!r}]({var}, {self.const(node.raw)})")
+        return lines + self._long(var, ind, bounds)
+
+    def record(self, node: _Record) -> str:
+        name = self.functions.get(id(node))
+        if name is not None:
+            return name
+        name = f"_w{len(self.functions)}"
+        self.functions[id(node)] = name
+        body = [
+            f"def {name}(o, v):",
+            f"    if type(v) is not dict or not v.keys() <= {self.const(node.names)}: raise _Bad",
+        ]
+        for field, field_node, has_default in node.fields:
+            body.append(f"    x0 = v.get({field!r}, _M)")
+            if has_default:
+                default = _python_default(field_node, node.defaults[field])
+                if not self.checks.callable_for(field_node)(default):
+                    raise Unsupported(f"default of {field!r} does not match its type")
+                body.append(f"    if x0 is _M: x0 = {self.const(default)}")
+            body.extend(self.stmts(field_node, "x0", 1, 0))
+        self.lines.extend(body)
+        return name
+
+
+def compile_encoder(
+    schema: Any, *, named: dict[str, Any] | None = None
+) -> Callable[[bytearray, Any], bytearray]:
+    """`encode(out, value)`: appends `value`'s Avro binary encoding to `out`, or raises
+    `Invalid` when the value breaks the schema (then nothing useful is in `out`)."""
+    gen = _EncoderGen(_Builder(named or {}).build(schema, None))
+    source = "\n".join([*gen.checks.lines[gen.checks.emitted :], *gen.lines])
+    exec(source, gen.env)  # source generated from the schema above
+    encode: Callable[[bytearray, Any], bytearray] = gen.env["_encode"]
+    return encode
+
+
+class _DecoderGen:
+    def __init__(self, root: _Node) -> None:
+        import fastavro.read
+
+        self.env: dict[str, Any] = {
+            "_rv": _read_varint,
+            "_ud": struct.Struct("<d").unpack_from,
+            "_uf": struct.Struct("<f").unpack_from,
+            "_LR": fastavro.read.LOGICAL_READERS,
+        }
+        self.lines: list[str] = []
+        self.functions: dict[int, str] = {}
+        self.counter = 0
+        body = self.stmts(root, "v", 1, 0)
+        self.lines.extend(["def _decode(b, i):", *body, "    return v, i"])
+
+    def const(self, value: Any) -> str:
+        self.counter += 1
+        name = f"_k{self.counter}"
+        self.env[name] = value
+        return name
+
+    @staticmethod
+    def _varint(target: str, ind: str) -> list[str]:
+        return [
+            f"{ind}z = b[i]",
+            f"{ind}i += 1",
+            f"{ind}if z > 127: z, i = _rv(b, i, z)",
+            f"{ind}{target} = (z >> 1) ^ -(z & 1)",
+        ]
+
+    def stmts(self, node: _Node, var: str, depth: int, level: int) -> list[str]:
+        ind = "    " * depth
+        if isinstance(node, _Prim):
+            return self._prim(node, var, ind)
+        if isinstance(node, _Enum):
+            return [*self._varint("n", ind), f"{ind}{var} = {self.const(tuple(node.order))}[n]"]
+        if isinstance(node, _Fixed):
+            lines = [f"{ind}{var} = b[i:i + {node.size}]", f"{ind}i += {node.size}"]
+            key = _logical_key(node)
+            if key is not None and node.logical == "decimal":
+                raw = self.const(node.raw)
+                lines.append(f"{ind}{var} = _LR[{key!r}]({var}, {raw}, {raw})")
+            return lines
+        if isinstance(node, _Record):
+            return [f"{ind}{var}, i = {self.record(node)}(b, i)"]
+        if isinstance(node, (_Array, _Map)):
+            item, count = f"x{level + 1}", f"c{level + 1}"
+            lines = [
+                f"{ind}{var} = {'[]' if isinstance(node, _Array) else '{}'}",
+                f"{ind}while True:",
+                *self._varint(count, ind + "    "),
+                f"{ind}    if {count} == 0: break",
+                f"{ind}    if {count} < 0:",
+                f"{ind}        {count} = -{count}",
+                *self._varint("n", ind + "        "),
+                f"{ind}    for _ in range({count}):",
+            ]
+            inner = ind + "        "
+            if isinstance(node, _Array):
+                lines.extend(self.stmts(node.items, item, depth + 2, level + 1))
+                lines.append(f"{inner}{var}.append({item})")
+            else:
+                key = f"k{level + 1}"
+                lines.extend(self._varint("n", inner))
+                lines.append(f"{inner}{key} = b[i:i + n].decode()")
+                lines.append(f"{inner}i += n")
+                lines.extend(self.stmts(node.values, item, depth + 2, level + 1))
+                lines.append(f"{inner}{var}[{key}] = {item}")
+            return lines
+        if isinstance(node, _Union):
+            lines = self._varint("n", ind)
+            for index, branch in enumerate(node.branches):
+                lines.append(f"{ind}{'if' if index == 0 else 'elif'} n == {index}:")
+                lines.extend(self.stmts(branch, var, depth + 1, level) or [f"{ind}    pass"])
+            lines.append(f"{ind}else: raise IndexError('union index ' + str(n))")
+            return lines
+        raise Unsupported(type(node).__name__)
+
+    def _prim(self, node: _Prim, var: str, ind: str) -> list[str]:
+        kind, key = node.kind, _logical_key(node)
+        if kind == "null":
+            return [f"{ind}{var} = None"]
+        if kind == "boolean":
+            return [f"{ind}{var} = b[i] == 1", f"{ind}i += 1"]
+        if kind == "double":
+            return [f"{ind}{var} = _ud(b, i)[0]", f"{ind}i += 8"]
+        if kind == "float":
+            return [f"{ind}{var} = _uf(b, i)[0]", f"{ind}i += 4"]
+        if kind in ("string", "bytes"):
+            lines = [*self._varint("n", ind), f"{ind}{var} = b[i:i + n]", f"{ind}i += n"]
+            if kind == "string":
+                lines[-2] = f"{ind}{var} = b[i:i + n].decode()"
+        else:
+            lines = self._varint(var, ind)
+        if key is not None:
+            raw = self.const(node.raw)
+            lines.append(f"{ind}{var} = _LR[{key!r}]({var}, {raw}, {raw})")
+        return lines
+
+    def record(self, node: _Record) -> str:
+        name = self.functions.get(id(node))
+        if name is not None:
+            return name
+        name = f"_r{len(self.functions)}"
+        self.functions[id(node)] = name
+        body = [f"def {name}(b, i):"]
+        names = []
+        for index, (_, field_node, _) in enumerate(node.fields):
+            body.extend(self.stmts(field_node, f"f{index}", 1, 0))
+            names.append(f"{field!r}: f{index}" for field in [node.fields[index][0]])
+        items = ", ".join(f"{field!r}: f{index}" for index, (field, _, _) in enumerate(node.fields))
+        body.append(f"    return {{{items}}}, i")
+        self.lines.extend(body)
+        return name
+
+
+def compile_decoder(
+    schema: Any, *, named: dict[str, Any] | None = None
+) -> Callable[[bytes, int], tuple[Any, int]]:
+    """`decode(data, offset) -> (value, end)`: the value encoded at `offset` in `data`.
+
+    Truncated input raises IndexError or leaves `end > len(data)`; callers check both.
+    """
+    gen = _DecoderGen(_Builder(named or {}).build(schema, None))
+    exec("\n".join(gen.lines), gen.env)  # source generated from the schema above
+    decode: Callable[[bytes, int], tuple[Any, int]] = gen.env["_decode"]
+    return decode

@@ -1,0 +1,126 @@
+"""The generated Avro encoder/decoder agree with the strict validator and with fastavro."""
+
+from __future__ import annotations
+
+import io
+import os
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import fastavro
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sdk.avro_check import AvroValidator
+from sdk.avro_codegen import Invalid, compile_decoder, compile_encoder
+from tests.sdk.conftest import order_avro_event
+from tests.sdk.test_avro_validation import RECORD, good, json_like
+
+EXAMPLES = int(os.environ.get("CHARTER_PROPERTY_EXAMPLES", "200"))
+
+LOGICAL = {
+    "type": "record",
+    "name": "L",
+    "fields": [
+        {"name": "when", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+        {"name": "micros", "type": {"type": "long", "logicalType": "timestamp-micros"}},
+        {"name": "day", "type": {"type": "int", "logicalType": "date"}},
+        {
+            "name": "price",
+            "type": {"type": "bytes", "logicalType": "decimal", "precision": 9, "scale": 2},
+        },
+        {
+            "name": "fx",
+            "type": {
+                "type": "fixed",
+                "name": "Fx",
+                "size": 8,
+                "logicalType": "decimal",
+                "precision": 12,
+                "scale": 4,
+            },
+        },
+        {"name": "id", "type": {"type": "string", "logicalType": "uuid"}},
+        {"name": "maybe", "type": ["null", "long", "string"], "default": None},
+        {"name": "nested", "type": {"type": "map", "values": {"type": "array", "items": "float"}}},
+    ],
+}
+
+
+def fastavro_bytes(schema: Any, value: Any) -> bytes:
+    out = io.BytesIO()
+    fastavro.schemaless_writer(out, fastavro.parse_schema(schema), value)
+    return out.getvalue()
+
+
+def fastavro_read(schema: Any, data: bytes) -> Any:
+    return fastavro.schemaless_reader(io.BytesIO(data), fastavro.parse_schema(schema), None)
+
+
+def encode(schema: Any, value: Any) -> bytes | None:
+    try:
+        return bytes(compile_encoder(schema)(bytearray(), value))
+    except Invalid:
+        return None
+
+
+@pytest.mark.parametrize(
+    "schema,value",
+    [
+        (RECORD, good()),
+        (RECORD, {k: v for k, v in good().items() if k not in ("tags", "attrs")}),
+        (RECORD, good(tags=[], attrs={}, label="x" * 300, total=-(2**63), count=-1)),
+        (
+            LOGICAL,
+            {
+                "when": datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC),
+                "micros": 12,
+                "day": date(2026, 2, 28),
+                "price": Decimal("-1234.50"),
+                "fx": Decimal("1.0825"),
+                "id": "0b7d3a64-8f2b-4d52-a1c3-2f6d3e3c9b10",
+                "maybe": 2**40,
+                "nested": {"a": [1.5, -2.0], "": []},
+            },
+        ),
+    ],
+)
+def test_bytes_equal_fastavro_and_decode_back(schema: Any, value: Any) -> None:
+    data = encode(schema, value)
+    assert data == fastavro_bytes(schema, value)
+    decoded, end = compile_decoder(schema)(data, 0)
+    assert end == len(data)
+    assert decoded == fastavro_read(schema, data)
+
+
+def test_order_event(order_avro_schema: Any) -> None:
+    event = order_avro_event()
+    data = encode(order_avro_schema, event)
+    assert data == fastavro_bytes(order_avro_schema, event)
+    assert compile_decoder(order_avro_schema)(data, 0)[0] == event
+
+
+def test_long_arrays_and_strings_use_multibyte_lengths() -> None:
+    schema = {"type": "array", "items": "string"}
+    value = ["é" * n for n in range(200)]
+    data = encode(schema, value)
+    assert data == fastavro_bytes(schema, value)
+    assert compile_decoder(schema)(data, 0) == (value, len(data))
+
+
+def test_blocks_with_byte_counts_are_read() -> None:
+    # a writer may emit a negative count followed by the block's size in bytes
+    data = bytes([3, 4, 2, 4, 0])  # count -2, size 2, items 1 and 2, end
+    assert compile_decoder({"type": "array", "items": "int"})(data, 0) == ([1, 2], 5)
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(st.fixed_dictionaries({}, optional={k: json_like for k in good()}) | json_like)
+def test_encoder_refuses_exactly_what_the_validator_refuses(value: Any) -> None:
+    data = encode(RECORD, value)
+    assert (data is not None) == AvroValidator(RECORD).is_valid(value)
+    if data is not None:
+        assert data == fastavro_bytes(RECORD, value)
+        assert compile_decoder(RECORD)(data, 0)[0] == fastavro_read(RECORD, data)

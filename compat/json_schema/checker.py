@@ -23,7 +23,7 @@ from compat.json_schema.nodes import (
     values_of,
 )
 from compat.json_schema.parse import JsonSchema
-from compat.json_schema.rules import LENIENT_ALLOWED, RULES, message, mirror
+from compat.json_schema.rules import BOUND_RULES, LENIENT_ALLOWED, RULES, message, mirror
 from compat.model import Direction, Finding, Policy
 
 __all__ = ["check_pair"]
@@ -33,12 +33,9 @@ _SUMS = ("oneOf", "anyOf")
 _TEXT_ONLY = ("contains", "minContains", "maxContains", "unevaluatedItems", "$dynamicRef",
               "$recursiveRef")
 _SIMPLE_BOUNDS = {
-    "string": (("maxLength", "MAX_LENGTH", True), ("minLength", "MIN_LENGTH", False)),
-    "array": (("maxItems", "MAX_ITEMS", True), ("minItems", "MIN_ITEMS", False)),
-    "object": (
-        ("maxProperties", "MAX_PROPERTIES", True),
-        ("minProperties", "MIN_PROPERTIES", False),
-    ),
+    "string": (("maxLength", True), ("minLength", False)),
+    "array": (("maxItems", True), ("minItems", False)),
+    "object": (("maxProperties", True), ("minProperties", False)),
 }
 
 
@@ -205,14 +202,12 @@ class _Checker:
             alt = alts[i]
             if len(rbranches) < len(alts):
                 self.emit(out, "SUM_TYPE_NARROWED", r_path, alt.path, None, alt.contents)
-                continue
-            nested = self.compare(rbranches[i], alt) if len(rbranches) == len(alts) else []
-            if nested:
-                out.extend(nested)
             else:
+                counterpart = rbranches[i] if len(rbranches) == len(alts) else None
                 self.emit(
-                    out, "COMBINED_TYPE_SUBSCHEMAS_CHANGED", r_path, alt.path,
-                    r.contents[rkey], alt.contents,
+                    out, "COMBINED_TYPE_SUBSCHEMAS_CHANGED",
+                    counterpart.path if counterpart else r_path, alt.path,
+                    counterpart.contents if counterpart else r.contents[rkey], alt.contents,
                 )
 
     def _reader_sum(self, r: Node, w: Node, out: list[Finding]) -> None:
@@ -222,6 +217,14 @@ class _Checker:
         if any(self.compatible(b, w) for b in rbranches):
             return
         written = types_of(w.contents)
+        if written is not None and len(written) > 1:
+            # a union of types may be read by a union of branches, one type each
+            parts = [
+                self.derive(w, "type=" + t, lambda t=t: {**w.contents, "type": t})
+                for t in sorted(written)
+            ]
+            if all(any(self.compatible(b, p) for b in rbranches) for p in parts):
+                return
         candidates = [
             b for b in rbranches
             if written is None
@@ -288,8 +291,8 @@ class _Checker:
 
         for family, bounds in _SIMPLE_BOUNDS.items():
             if both(family):
-                for keyword, prefix, upper in bounds:
-                    self._simple_bound(out, r, w, keyword, prefix, upper)
+                for keyword, upper in bounds:
+                    self._simple_bound(out, r, w, keyword, upper)
         if both("string"):
             self._pattern(out, r, w)
         if both("number"):
@@ -302,17 +305,18 @@ class _Checker:
         self._text_only(out, r, w)
 
     def _simple_bound(
-        self, out: list[Finding], r: Node, w: Node, keyword: str, prefix: str, upper: bool
+        self, out: list[Finding], r: Node, w: Node, keyword: str, upper: bool
     ) -> None:
         rv, wv = r.contents.get(keyword), w.contents.get(keyword)
         if rv is None or (not upper and rv == 0):
             return
         rp = f"{r.path}/{keyword}" if not r.frozen else r.path
         wp = f"{w.path}/{keyword}" if keyword in w.contents and not w.frozen else w.path
+        added, tighter = BOUND_RULES[keyword]
         if wv is None:
-            self.emit(out, f"{prefix}_ADDED", rp, wp, rv, None)
+            self.emit(out, added, rp, wp, rv, None)
         elif (upper and rv < wv) or (not upper and rv > wv):
-            self.emit(out, f"{prefix}_{'DECREASED' if upper else 'INCREASED'}", rp, wp, rv, wv)
+            self.emit(out, tighter, rp, wp, rv, wv)
 
     def _pattern(self, out: list[Finding], r: Node, w: Node) -> None:
         rv, wv = r.contents.get("pattern"), w.contents.get("pattern")
@@ -330,23 +334,20 @@ class _Checker:
             rb, wb = _bound(r.contents, upper), _bound(w.contents, upper)
             if rb is None:
                 continue
-            r_value, r_excl, r_prefix, r_key = rb
+            r_value, r_excl, r_rule_kw, r_key = rb
             rp = r.path if r.frozen else f"{r.path}/{r_key}"
+            added, tighter = BOUND_RULES[r_rule_kw]
             if wb is None:
-                self.emit(out, f"{r_prefix}_ADDED", rp, w.path, r_value, None)
+                self.emit(out, added, rp, w.path, r_value, None)
                 continue
-            w_value, w_excl, w_prefix, w_key = wb
+            w_value, w_excl, w_rule_kw, w_key = wb
             wp = w.path if w.frozen else f"{w.path}/{w_key}"
             inside = (w_value < r_value if upper else w_value > r_value) or (
                 w_value == r_value and (w_excl or not r_excl)
             )
-            if inside:
-                continue
-            if r_prefix != w_prefix:
-                self.emit(out, f"{r_prefix}_ADDED", rp, wp, r_value, w_value)
-            else:
-                change = "DECREASED" if upper else "INCREASED"
-                self.emit(out, f"{r_prefix}_{change}", rp, wp, r_value, w_value)
+            if not inside:
+                rule = added if r_rule_kw != w_rule_kw else tighter
+                self.emit(out, rule, rp, wp, r_value, w_value)
         rm = as_fraction(r.contents.get("multipleOf"))
         wm = as_fraction(w.contents.get("multipleOf"))
         if rm is None:
@@ -613,19 +614,20 @@ def _escape(token: str) -> str:
 
 
 def _bound(contents: dict[str, Any], upper: bool) -> tuple[Any, bool, str, str] | None:
-    """The tightest upper or lower bound: (value, exclusive, rule prefix, keyword)."""
-    plain_key, excl_key = ("maximum", "exclusiveMaximum") if upper else ("minimum",
-                                                                          "exclusiveMinimum")
-    prefix = "MAXIMUM" if upper else "MINIMUM"
+    """The tightest upper or lower bound: (value, exclusive, keyword it counts as, keyword
+    written). Draft 4's boolean `exclusiveMaximum` makes `maximum` count as exclusive."""
+    plain_key, excl_key = (
+        ("maximum", "exclusiveMaximum") if upper else ("minimum", "exclusiveMinimum")
+    )
     candidates: list[tuple[Any, bool, str, str]] = []
     plain, excl = contents.get(plain_key), contents.get(excl_key)
     if isinstance(plain, int | float) and not isinstance(plain, bool):
-        if excl is True:  # draft 4: the flag makes `maximum` exclusive
-            candidates.append((plain, True, "EXCLUSIVE_" + prefix, excl_key))
+        if excl is True:
+            candidates.append((plain, True, excl_key, excl_key))
         else:
-            candidates.append((plain, False, prefix, plain_key))
+            candidates.append((plain, False, plain_key, plain_key))
     if isinstance(excl, int | float) and not isinstance(excl, bool):
-        candidates.append((excl, True, "EXCLUSIVE_" + prefix, excl_key))
+        candidates.append((excl, True, excl_key, excl_key))
     if not candidates:
         return None
     if upper:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from compat.model import Direction, Rule, SchemaType
 
-__all__ = ["LENIENT_ALLOWED", "RULES", "message", "mirror"]
+__all__ = ["BOUND_RULES", "LENIENT_ALLOWED", "RULES", "message", "mirror"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,25 +43,36 @@ def _rule(
 
 _B, _F, _BOTH = "BACKWARD", "FORWARD", "BOTH"
 
-# Bounds: (id prefix, keyword, upper?, example base, example values old -> tighter).
+# Bounds: keyword, upper?, example base, loose and tight example values, then the rule ids
+# for added, removed, tightened and relaxed.
 _BOUNDS = (
-    ("MAX_LENGTH", "maxLength", True, '"type": "string"', 10, 5),
-    ("MIN_LENGTH", "minLength", False, '"type": "string"', 1, 3),
-    ("MAXIMUM", "maximum", True, '"type": "number"', 100, 50),
-    ("MINIMUM", "minimum", False, '"type": "number"', 0, 10),
-    ("EXCLUSIVE_MAXIMUM", "exclusiveMaximum", True, '"type": "number"', 100, 50),
-    ("EXCLUSIVE_MINIMUM", "exclusiveMinimum", False, '"type": "number"', 0, 10),
-    ("MAX_ITEMS", "maxItems", True, '"type": "array"', 10, 5),
-    ("MIN_ITEMS", "minItems", False, '"type": "array"', 1, 3),
-    ("MAX_PROPERTIES", "maxProperties", True, '"type": "object"', 10, 5),
-    ("MIN_PROPERTIES", "minProperties", False, '"type": "object"', 1, 3),
+    ("maxLength", True, '"type": "string"', 10, 5, "MAX_LENGTH_ADDED", "MAX_LENGTH_REMOVED",
+     "MAX_LENGTH_DECREASED", "MAX_LENGTH_INCREASED"),
+    ("minLength", False, '"type": "string"', 1, 3, "MIN_LENGTH_ADDED", "MIN_LENGTH_REMOVED",
+     "MIN_LENGTH_INCREASED", "MIN_LENGTH_DECREASED"),
+    ("maximum", True, '"type": "number"', 100, 50, "MAXIMUM_ADDED", "MAXIMUM_REMOVED",
+     "MAXIMUM_DECREASED", "MAXIMUM_INCREASED"),
+    ("minimum", False, '"type": "number"', 0, 10, "MINIMUM_ADDED", "MINIMUM_REMOVED",
+     "MINIMUM_INCREASED", "MINIMUM_DECREASED"),
+    ("exclusiveMaximum", True, '"type": "number"', 100, 50, "EXCLUSIVE_MAXIMUM_ADDED",
+     "EXCLUSIVE_MAXIMUM_REMOVED", "EXCLUSIVE_MAXIMUM_DECREASED", "EXCLUSIVE_MAXIMUM_INCREASED"),
+    ("exclusiveMinimum", False, '"type": "number"', 0, 10, "EXCLUSIVE_MINIMUM_ADDED",
+     "EXCLUSIVE_MINIMUM_REMOVED", "EXCLUSIVE_MINIMUM_INCREASED", "EXCLUSIVE_MINIMUM_DECREASED"),
+    ("maxItems", True, '"type": "array"', 10, 5, "MAX_ITEMS_ADDED", "MAX_ITEMS_REMOVED",
+     "MAX_ITEMS_DECREASED", "MAX_ITEMS_INCREASED"),
+    ("minItems", False, '"type": "array"', 1, 3, "MIN_ITEMS_ADDED", "MIN_ITEMS_REMOVED",
+     "MIN_ITEMS_INCREASED", "MIN_ITEMS_DECREASED"),
+    ("maxProperties", True, '"type": "object"', 10, 5, "MAX_PROPERTIES_ADDED",
+     "MAX_PROPERTIES_REMOVED", "MAX_PROPERTIES_DECREASED", "MAX_PROPERTIES_INCREASED"),
+    ("minProperties", False, '"type": "object"', 1, 3, "MIN_PROPERTIES_ADDED",
+     "MIN_PROPERTIES_REMOVED", "MIN_PROPERTIES_INCREASED", "MIN_PROPERTIES_DECREASED"),
 )
+# keyword -> (id when the reader adds it, id when the reader tightens it)
+BOUND_RULES: Mapping[str, tuple[str, str]] = {row[0]: (row[5], row[7]) for row in _BOUNDS}
 
-for _prefix, _kw, _upper, _base, _loose, _tight in _BOUNDS:
-    _tighten, _loosen = ("DECREASED", "INCREASED") if _upper else ("INCREASED", "DECREASED")
-    _lowered, _raised = "lowered", "raised"
+for _kw, _upper, _base, _loose, _tight, _added, _removed, _tighter, _looser in _BOUNDS:
     _rule(
-        f"{_prefix}_ADDED",
+        _added,
         _B,
         f"`{_kw}` was added: values the old schema accepted may now be out of bounds.",
         f"{{{_base}}}",
@@ -71,7 +82,7 @@ for _prefix, _kw, _upper, _base, _loose, _tight in _BOUNDS:
         f"`{_kw}` was added with {{new}}",
     )
     _rule(
-        f"{_prefix}_REMOVED",
+        _removed,
         _F,
         f"`{_kw}` was removed: consumers still on the old schema reject values beyond it.",
         f'{{{_base}, "{_kw}": {_tight}}}',
@@ -80,7 +91,7 @@ for _prefix, _kw, _upper, _base, _loose, _tight in _BOUNDS:
         f"`{_kw}` {{old}} was removed",
     )
     _rule(
-        f"{_prefix}_{_tighten}",
+        _tighter,
         _B,
         f"`{_kw}` was made stricter: values the old schema accepted may now be out of bounds.",
         f'{{{_base}, "{_kw}": {_loose}}}',
@@ -89,7 +100,7 @@ for _prefix, _kw, _upper, _base, _loose, _tight in _BOUNDS:
         f"`{_kw}` went from {{old}} to {{new}}",
     )
     _rule(
-        f"{_prefix}_{_loosen}",
+        _looser,
         _F,
         f"`{_kw}` was relaxed: consumers still on the old schema reject the newly allowed values.",
         f'{{{_base}, "{_kw}": {_tight}}}',

@@ -7,6 +7,7 @@ exactly the history it is checked against.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import uuid
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import delete, func, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 import compat
@@ -39,6 +41,8 @@ __all__ = [
     "StoredSchema",
     "SubjectVersion",
 ]
+
+log = logging.getLogger("charter.registry")
 
 LATEST = -1  # the version spec "latest" / -1
 PARSED_CACHE_MAX = 4096
@@ -219,6 +223,13 @@ class Store:
             raise errors.InvalidSchema(
                 f"Invalid schema: schema type {source.schema_type} is not available: {exc}"
             ) from exc
+        except (errors.RegistryError, SQLAlchemyError):
+            raise
+        except Exception as exc:  # a parser failure on odd input is still the input's fault
+            log.exception("the %s parser failed", source.schema_type)
+            raise errors.InvalidSchema(
+                f"Invalid schema: it could not be parsed ({type(exc).__name__})"
+            ) from exc
 
     def _parsed_stored(self, session: Session, stored: StoredSchema) -> Schema:
         """A stored schema parsed once per process: a schema under an id never changes."""
@@ -373,6 +384,10 @@ class Store:
 
     def register(self, request: Registration) -> int:
         """Register a schema under a subject; the id, existing or new."""
+        if request.schema_id is None and request.version is None:
+            known = self._registered_id(request)
+            if known is not None:
+                return known
         with self.db.writing() as session:
             mode = self._require_writable(session, request.subject)
             importing = mode is Mode.IMPORT
@@ -439,6 +454,24 @@ class Store:
                 )
             )
             return existing.id
+
+    def _registered_id(self, request: Registration) -> int | None:
+        """The id when the subject already holds this schema: re-registering (what every
+        producer does at start-up) then needs no write lock."""
+        with self.db.reading() as session:
+            if self._mode(session, request.subject) is not Mode.READWRITE:
+                return None  # let the write path give READONLY's error and IMPORT's rules
+            normalize = request.normalize or self._config(session, request.subject).normalize
+            live = [r for r in self._rows(session, request.subject) if not r.deleted]
+            if not live:
+                return None
+            source = SchemaSource(
+                request.source.text,
+                request.source.schema_type,
+                self._concrete_references(session, request.source.references),
+            )
+            match = self._match(session, live, self._parse(session, source), normalize)
+            return match.schema_id if match is not None else None
 
     def _insert_schema(
         self,

@@ -286,31 +286,25 @@ class Broker:
         the unkeyed records of one call all go to one partition, chosen in turn per call.
         Records of one partition are appended as one batch.
         """
-        limits = self.limits
         if not records:
             raise InvalidConfigError("records", "a produce batch holds at least one record")
-        check_limit("batch_records_max", len(records), limits.batch_records_max, what="batch")
-        total = 0
-        for i, record in enumerate(records):
-            size = record_bytes(record)
-            check_limit("record_bytes_max", size, limits.record_bytes_max, what=f"record {i}")
-            check_limit(
-                "key_bytes_max", len(record.key or b""), limits.key_bytes_max, what=f"record {i}"
-            )
-            check_limit(
-                "headers_per_record_max",
-                len(record.headers),
-                limits.headers_per_record_max,
-                what=f"record {i}",
-            )
-            total += size
-        check_limit("batch_bytes_max", total, limits.batch_bytes_max, what="batch")
+        self._check_record_limits(records)
         with self._lock:
             topic = self._topic(topic_name)
             count = len(topic.logs)
             check_batch(topic_name, topic.config.contract, records, self.contracts)
             unkeyed = next(topic.next_unkeyed) % count
             by_partition: dict[int, list[int]] = {}
+            if partition is not None and not 0 <= partition < count:
+                raise UnknownPartitionError(topic_name, partition, count)
+            if all(r.partition is None for r in records) and (
+                partition is not None or all(r.key is None for r in records)
+            ):
+                # the common case: the whole batch goes to one partition
+                only = unkeyed if partition is None else partition
+                base = topic.logs[only].append(records, self._clock_ms())
+                self._appended.notify_all()
+                return [(only, base + n) for n in range(len(records))]
             for i, record in enumerate(records):
                 p = record.partition if record.partition is not None else partition
                 if p is None:
@@ -326,6 +320,26 @@ class Broker:
                     result[i] = (p, base + n)
             self._appended.notify_all()
         return result
+
+    def _check_record_limits(self, records: Sequence[ProducerRecord]) -> None:
+        limits = self.limits
+        check_limit("batch_records_max", len(records), limits.batch_records_max, what="batch")
+        record_max, key_max = limits.record_bytes_max, limits.key_bytes_max
+        headers_max = limits.headers_per_record_max
+        total = 0
+        for i, record in enumerate(records):
+            key, value, headers = record.key, record.value, record.headers
+            if headers:
+                size = record_bytes(record)
+            else:
+                size = 18 + (len(key) if key else 0) + (len(value) if value else 0)
+            if size > record_max or len(headers) > headers_max or (key and len(key) > key_max):
+                what = f"record {i}"
+                check_limit("record_bytes_max", size, record_max, what=what)
+                check_limit("key_bytes_max", len(key or b""), key_max, what=what)
+                check_limit("headers_per_record_max", len(headers), headers_max, what=what)
+            total += size
+        check_limit("batch_bytes_max", total, limits.batch_bytes_max, what="batch")
 
     # ------------------------------------------------------------------ fetch
 

@@ -488,9 +488,8 @@ class PartitionLog:
                         raw, self.topic, self.partition, where, length_max=self._batch_bytes_max
                     )
                     read_bytes += header.length
-                    for rec in records:
-                        if rec.offset >= offset and len(out) < records_max:
-                            out.append(rec)
+                    skip = max(0, offset - header.base_offset)
+                    out.extend(records[skip : skip + records_max - len(out)])
                     pos += header.length
                     if read_bytes >= bytes_max:
                         return FetchedRecords(out, start, end, read_bytes)

@@ -34,8 +34,9 @@ then consume exactly `batch_length` bytes, or it is corrupt.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from crc32c import crc32c
 
@@ -67,10 +68,12 @@ _CRC_START = BATCH_PREFIX.size  # 8
 _BASE_OFFSET = struct.Struct(">Q")  # rewritten in place when a batch is re-based
 _BASE_OFFSET_AT = 10
 
-_RECORD_TS_KEYLEN = struct.Struct(">qi")  # timestamp_ms, key_length
+_RECORD_HEAD = struct.Struct(">qi")  # timestamp_ms, key_length
+_RECORD_HEAD_VALUE = struct.Struct(">qii")  # timestamp_ms, key_length, value_length
 _I32 = struct.Struct(">i")
 _U16 = struct.Struct(">H")
 _NULL = -1
+_NO_HEADERS = b"\x00\x00"  # header_count 0
 
 Header = tuple[str, bytes | None]
 
@@ -86,8 +89,9 @@ class ProducerRecord:
     partition: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ConsumedRecord:
+class ConsumedRecord(NamedTuple):
+    """A record as the log serves it (a named tuple: decoding builds many of them)."""
+
     topic: str
     partition: int
     offset: int
@@ -126,22 +130,30 @@ def encode_batch(
     if not records:
         raise ValueError("a batch holds at least one record")
     parts: list[bytes] = [b""]  # the header goes here once the body is known
-    pack_ts_key = _RECORD_TS_KEYLEN.pack
+    pack_ts_key = _RECORD_HEAD.pack
+    pack_ts_key_vlen = _RECORD_HEAD_VALUE.pack
     pack_i32 = _I32.pack
     pack_u16 = _U16.pack
     for record, ts in zip(records, timestamps_ms, strict=True):
         key = record.key
         value = record.value
-        if key is None:
-            parts.append(pack_ts_key(ts, _NULL))
-        else:
-            parts.append(pack_ts_key(ts, len(key)))
-            parts.append(key)
-        if value is None:
-            parts.append(pack_i32(_NULL))
-        else:
-            parts.append(pack_i32(len(value)))
+        if key is None and value is not None:
+            parts.append(pack_ts_key_vlen(ts, _NULL, len(value)))
             parts.append(value)
+        else:
+            if key is None:
+                parts.append(pack_ts_key(ts, _NULL))
+            else:
+                parts.append(pack_ts_key(ts, len(key)))
+                parts.append(key)
+            if value is None:
+                parts.append(pack_i32(_NULL))
+            else:
+                parts.append(pack_i32(len(value)))
+                parts.append(value)
+        if not record.headers:
+            parts.append(_NO_HEADERS)
+            continue
         parts.append(pack_u16(len(record.headers)))
         for name, hvalue in record.headers:
             raw = name.encode()
@@ -202,62 +214,67 @@ def decode_batch(
     if crc32c(view[_CRC_START:]) != header.crc:
         raise CorruptBatchError(where, "checksum mismatch")
     try:
-        records = list(_iter_records(view, header, topic, partition))
+        records = _decode_records(bytes(buf), header, topic, partition)
     except (struct.error, UnicodeDecodeError, IndexError) as exc:
         raise CorruptBatchError(where, f"records do not parse: {exc}") from None
     return header, records
 
 
-def _iter_records(
-    view: memoryview, header: BatchHeader, topic: str, partition: int
-) -> Iterator[ConsumedRecord]:
-    end = len(view)
-    pos = BATCH_HEADER_BYTES
-    unpack_ts_key = _RECORD_TS_KEYLEN.unpack_from
+def _decode_records(
+    raw: bytes, header: BatchHeader, topic: str, partition: int
+) -> list[ConsumedRecord]:
+    # Lengths are trusted only after the crc matched; slicing never reads past `raw`, and
+    # a length that overruns leaves `pos` beyond the end, which the final check catches.
+    out: list[ConsumedRecord] = []
+    append = out.append
+    new = tuple.__new__
+    cls = ConsumedRecord
+    unpack_head = _RECORD_HEAD.unpack_from
     unpack_i32 = _I32.unpack_from
     unpack_u16 = _U16.unpack_from
-    for i in range(header.record_count):
-        ts, klen = unpack_ts_key(view, pos)
+    pos = BATCH_HEADER_BYTES
+    offset = header.base_offset
+    for _ in range(header.record_count):
+        ts, klen = unpack_head(raw, pos)
         pos += 12
-        key = None
         if klen >= 0:
-            key = _take(view, pos, klen, end)
+            key: bytes | None = raw[pos : pos + klen]
             pos += klen
-        elif klen != _NULL:
+        elif klen == _NULL:
+            key = None
+        else:
             raise struct.error(f"negative key length {klen}")
-        (vlen,) = unpack_i32(view, pos)
+        (vlen,) = unpack_i32(raw, pos)
         pos += 4
-        value = None
         if vlen >= 0:
-            value = _take(view, pos, vlen, end)
+            value: bytes | None = raw[pos : pos + vlen]
             pos += vlen
-        elif vlen != _NULL:
+        elif vlen == _NULL:
+            value = None
+        else:
             raise struct.error(f"negative value length {vlen}")
-        (hcount,) = unpack_u16(view, pos)
+        (hcount,) = unpack_u16(raw, pos)
         pos += 2
-        headers: list[Header] = []
-        for _ in range(hcount):
-            (nlen,) = unpack_u16(view, pos)
-            pos += 2
-            name = _take(view, pos, nlen, end).decode()
-            pos += nlen
-            (hlen,) = unpack_i32(view, pos)
-            pos += 4
-            hvalue = None
-            if hlen >= 0:
-                hvalue = _take(view, pos, hlen, end)
-                pos += hlen
-            elif hlen != _NULL:
-                raise struct.error(f"negative header length {hlen}")
-            headers.append((name, hvalue))
-        yield ConsumedRecord(
-            topic, partition, header.base_offset + i, ts, key, value, tuple(headers)
-        )
-    if pos != end:
-        raise struct.error(f"{end - pos} bytes left over after the last record")
-
-
-def _take(view: memoryview, pos: int, size: int, end: int) -> bytes:
-    if pos + size > end:
-        raise struct.error("field runs past the end of the batch")
-    return bytes(view[pos : pos + size])
+        headers: tuple[Header, ...] = ()
+        if hcount:
+            items: list[Header] = []
+            for _ in range(hcount):
+                (nlen,) = unpack_u16(raw, pos)
+                pos += 2
+                name = raw[pos : pos + nlen].decode()
+                pos += nlen
+                (hlen,) = unpack_i32(raw, pos)
+                pos += 4
+                hvalue = None
+                if hlen >= 0:
+                    hvalue = raw[pos : pos + hlen]
+                    pos += hlen
+                elif hlen != _NULL:
+                    raise struct.error(f"negative header length {hlen}")
+                items.append((name, hvalue))
+            headers = tuple(items)
+        append(new(cls, (topic, partition, offset, ts, key, value, headers)))
+        offset += 1
+    if pos != len(raw):
+        raise struct.error(f"records end at byte {pos} of a {len(raw)}-byte batch")
+    return out

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import shutil
 import struct
@@ -28,8 +29,8 @@ from crc32c import crc32c
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from broker import Broker, ProducerRecord, TopicConfig  # noqa: E402
-from broker.log import PartitionLog  # noqa: E402
+from broker import Broker, ProducerRecord, TopicConfig
+from broker.log import PartitionLog
 
 Result = tuple[float, float]  # produce records/s, consume records/s
 
@@ -169,15 +170,14 @@ def bench_redis(payloads: list[list[bytes]]) -> Result:
 def bench_nats(payloads: list[list[bytes]]) -> Result:
     import nats
     from nats.js.api import AckPolicy, ConsumerConfig, StorageType, StreamConfig
+    from nats.js.errors import NotFoundError
 
     async def run() -> Result:
         nc = await nats.connect("nats://127.0.0.1:4222")
         js = nc.jetstream()
         name = "CHARTER_BENCH"
-        try:
+        with contextlib.suppress(NotFoundError):  # left over from an interrupted run
             await js.delete_stream(name)
-        except Exception:  # noqa: BLE001 - absent is fine
-            pass
         await js.add_stream(
             StreamConfig(name=name, subjects=["charter.bench"], storage=StorageType.FILE)
         )
@@ -227,8 +227,7 @@ def main() -> None:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print(
-        f"{args.records} records of {args.size} bytes, batches of {args.batch}, "
-        "durable per batch"
+        f"{args.records} records of {args.size} bytes, batches of {args.batch}, durable per batch"
     )
     print(f"{'system':<24}{'produce rec/s':>16}{'consume rec/s':>16}")
     for name, (prod, cons) in results.items():

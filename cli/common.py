@@ -1,0 +1,86 @@
+"""What the CI commands share: options, the error boundary and writing a report."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.errors import CliError
+
+__all__ = [
+    "ConfigOption",
+    "FormatOption",
+    "OutputOption",
+    "RegistryOption",
+    "cli_errors",
+    "emit",
+]
+
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", "-c", help="charter.yaml to use; default: the nearest one above the cwd."
+    ),
+]
+FormatOption = Annotated[
+    str,
+    typer.Option(
+        "--format", "-f", help="text, json, github, sarif, junit or markdown.", show_default=True
+    ),
+]
+OutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
+]
+RegistryOption = Annotated[
+    str | None,
+    typer.Option(
+        "--registry",
+        help="Registry URL; default: CHARTER_REGISTRY_URL, then charter.yaml's 'registry'.",
+    ),
+]
+
+
+@contextmanager
+def cli_errors(command: str) -> Iterator[None]:
+    """Usage, config, parse and network errors: one line on stderr and exit code 2."""
+    try:
+        yield
+    except CliError as exc:
+        typer.echo(f"charter {command}: error: {exc.message}", err=True)
+        raise typer.Exit(code=2) from None
+
+
+def check_format(fmt: str) -> str:
+    from cli.report import FORMATS
+
+    if fmt not in FORMATS:
+        raise CliError(f"unknown --format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    return fmt
+
+
+def emit(report: object, fmt: str, output: Path | None) -> None:
+    """Render the report to stdout or `output`; the GitHub format also fills the step summary."""
+    from cli.report import Report, render
+
+    assert isinstance(report, Report)
+    color = output is None and sys.stdout.isatty()
+    text = render(report, fmt, color=color)
+    if output is not None:
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise CliError(f"cannot write {output}: {exc.strerror or exc}") from None
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    if fmt == "github":
+        from cli.report.github import write_step_summary
+
+        write_step_summary(report)

@@ -1,0 +1,312 @@
+"""`charter.yaml`: the registry, the defaults and the contracts a repository declares.
+
+registry: http://localhost:8081        # or CHARTER_REGISTRY_URL (which wins)
+defaults:
+  compatibility: BACKWARD              # used when the registry does not say otherwise
+  json_policy: STRICT                  # STRICT or LENIENT
+  new_subjects: allow                  # allow or deny
+contracts:
+  - subject: orders-value
+    file: schemas/order.avsc           # type inferred from .avsc / .json
+    compatibility: FULL                # optional, wins over the registry's config
+    references:
+      - {name: com.acme.Money, subject: money-value}   # version: latest by default
+  - glob: "schemas/events/*.avsc"
+    subject: "{stem}-value"            # {stem}, {name}, {dir}
+waivers:
+  - fingerprint: 3fa2c9e1d04b7a55
+    reason: consumers migrated in PR 412
+    expires: 2026-12-31
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import string
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cli.errors import ConfigError
+
+__all__ = [
+    "CONFIG_NAME",
+    "Config",
+    "Contract",
+    "ContractReference",
+    "Waiver",
+    "find_config",
+    "load_config",
+]
+
+CONFIG_NAME = "charter.yaml"
+REGISTRY_ENV = "CHARTER_REGISTRY_URL"
+LEVELS = (
+    "NONE",
+    "BACKWARD",
+    "BACKWARD_TRANSITIVE",
+    "FORWARD",
+    "FORWARD_TRANSITIVE",
+    "FULL",
+    "FULL_TRANSITIVE",
+)
+POLICIES = ("STRICT", "LENIENT")
+NEW_SUBJECT_POLICIES = ("allow", "deny")
+TYPES_BY_SUFFIX = {".avsc": "AVRO", ".avro": "AVRO", ".json": "JSON"}
+TYPES = ("AVRO", "JSON")
+TEMPLATE_FIELDS = {"stem", "name", "dir"}
+
+
+@dataclass(frozen=True, slots=True)
+class ContractReference:
+    name: str
+    subject: str
+    version: int | None = None  # None: the latest (the local contract's file when declared)
+
+
+@dataclass(frozen=True, slots=True)
+class Contract:
+    subject: str
+    path: Path  # absolute
+    file: str  # relative to the config's directory, with forward slashes
+    schema_type: str
+    compatibility: str | None = None
+    references: tuple[ContractReference, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Waiver:
+    fingerprint: str
+    reason: str
+    expires: dt.date
+
+    def live(self, today: dt.date) -> bool:
+        return today <= self.expires
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: Path
+    root: Path
+    registry_url: str | None
+    compatibility: str | None
+    json_policy: str
+    new_subjects: str
+    contracts: tuple[Contract, ...]
+    waivers: tuple[Waiver, ...] = field(default=())
+
+    def contract(self, subject: str) -> Contract | None:
+        return next((c for c in self.contracts if c.subject == subject), None)
+
+    def waiver(self, fingerprint: str) -> Waiver | None:
+        return next((w for w in self.waivers if w.fingerprint == fingerprint), None)
+
+
+def find_config(start: Path) -> Path:
+    """The nearest charter.yaml at or above `start`."""
+    start = start.resolve()
+    for directory in (start, *start.parents):
+        candidate = directory / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(
+        f"no {CONFIG_NAME} found in {start} or any parent directory; create one or pass --config"
+    )
+
+
+def load_config(path: Path | None = None, *, cwd: Path | None = None) -> Config:
+    """Read, validate and expand a charter.yaml (globs resolved, types inferred)."""
+    import yaml
+
+    config_path = path.resolve() if path is not None else find_config(cwd or Path.cwd())
+    try:
+        text = config_path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {config_path}: {exc.strerror or exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{config_path.name} is not valid YAML: {exc}") from None
+    if data is None:
+        data = {}
+    where = config_path.name
+    _mapping(data, where)
+    _known(data, {"registry", "defaults", "contracts", "waivers"}, where)
+    root = config_path.parent
+
+    registry = os.environ.get(REGISTRY_ENV) or _optional_str(data, "registry", where)
+    defaults = data.get("defaults") or {}
+    _mapping(defaults, f"{where}: defaults")
+    _known(defaults, {"compatibility", "json_policy", "new_subjects"}, f"{where}: defaults")
+    compatibility = _choice(defaults, "compatibility", LEVELS, f"{where}: defaults", upper=True)
+    policy = _choice(defaults, "json_policy", POLICIES, f"{where}: defaults", upper=True)
+    new_subjects = _choice(defaults, "new_subjects", NEW_SUBJECT_POLICIES, f"{where}: defaults")
+
+    raw_contracts = data.get("contracts")
+    if not isinstance(raw_contracts, list) or not raw_contracts:
+        raise ConfigError(f"{where}: 'contracts' must be a non-empty list")
+    contracts: list[Contract] = []
+    for index, raw in enumerate(raw_contracts):
+        contracts.extend(_contracts(raw, root, f"{where}: contracts[{index}]"))
+    seen: dict[str, str] = {}
+    for contract in contracts:
+        if contract.subject in seen:
+            raise ConfigError(
+                f"{where}: subject {contract.subject!r} is declared twice "
+                f"({seen[contract.subject]} and {contract.file})"
+            )
+        seen[contract.subject] = contract.file
+
+    raw_waivers = data.get("waivers") or []
+    if not isinstance(raw_waivers, list):
+        raise ConfigError(f"{where}: 'waivers' must be a list")
+    waivers = tuple(_waiver(w, f"{where}: waivers[{i}]") for i, w in enumerate(raw_waivers))
+    return Config(
+        path=config_path,
+        root=root,
+        registry_url=registry.rstrip("/") if registry else None,
+        compatibility=compatibility,
+        json_policy=policy or "STRICT",
+        new_subjects=new_subjects or "allow",
+        contracts=tuple(contracts),
+        waivers=waivers,
+    )
+
+
+def _contracts(raw: Any, root: Path, where: str) -> list[Contract]:
+    _mapping(raw, where)
+    _known(raw, {"subject", "file", "glob", "type", "compatibility", "references"}, where)
+    subject = _optional_str(raw, "subject", where)
+    if subject is None:
+        raise ConfigError(f"{where}: 'subject' is required")
+    file = _optional_str(raw, "file", where)
+    pattern = _optional_str(raw, "glob", where)
+    if (file is None) == (pattern is None):
+        raise ConfigError(f"{where}: give exactly one of 'file' or 'glob'")
+    schema_type = _choice(raw, "type", TYPES, where, upper=True)
+    level = _choice(raw, "compatibility", LEVELS, where, upper=True)
+    references = _references(raw.get("references"), f"{where}: references")
+
+    if file is not None:
+        paths = [root / file]
+        if not paths[0].is_file():
+            raise ConfigError(f"{where}: file {file!r} does not exist")
+    else:
+        assert pattern is not None
+        fields = {name for _, name, _, _ in string.Formatter().parse(subject) if name}
+        if not fields or not fields <= TEMPLATE_FIELDS:
+            raise ConfigError(
+                f"{where}: a glob needs a subject template using {{stem}}, {{name}} or {{dir}}, "
+                f"got {subject!r}"
+            )
+        paths = sorted(p for p in root.glob(pattern) if p.is_file())
+        if not paths:
+            raise ConfigError(f"{where}: glob {pattern!r} matches no file")
+
+    result = []
+    for path in paths:
+        relative = path.relative_to(root).as_posix()
+        kind = schema_type or _infer_type(path, where)
+        name = subject
+        if pattern is not None:
+            parent = path.parent.relative_to(root).as_posix()
+            name = subject.format(stem=_stem(path), name=path.name, dir=parent)
+        result.append(Contract(name, path, relative, kind, level, references))
+    return result
+
+
+def _stem(path: Path) -> str:
+    """`order.placed.schema.json` → `order.placed`; `user.avsc` → `user`."""
+    name = path.name
+    for suffix in (".schema.json", ".avsc", ".avro", ".json"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return path.stem
+
+
+def _infer_type(path: Path, where: str) -> str:
+    kind = TYPES_BY_SUFFIX.get(path.suffix.lower())
+    if kind is None:
+        raise ConfigError(
+            f"{where}: cannot infer the schema type of {path.name!r} (not .avsc or .json); "
+            "set 'type: AVRO' or 'type: JSON'"
+        )
+    return kind
+
+
+def _references(raw: Any, where: str) -> tuple[ContractReference, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ConfigError(f"{where}: must be a list")
+    result = []
+    for index, item in enumerate(raw):
+        at = f"{where}[{index}]"
+        _mapping(item, at)
+        _known(item, {"name", "subject", "version"}, at)
+        name = _optional_str(item, "name", at)
+        subject = _optional_str(item, "subject", at)
+        if name is None or subject is None:
+            raise ConfigError(f"{at}: 'name' and 'subject' are required")
+        version = item.get("version")
+        if version in (None, "latest", -1):
+            version = None
+        elif not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise ConfigError(f"{at}: 'version' must be a positive integer or 'latest'")
+        result.append(ContractReference(name, subject, version))
+    return tuple(result)
+
+
+def _waiver(raw: Any, where: str) -> Waiver:
+    _mapping(raw, where)
+    _known(raw, {"fingerprint", "reason", "expires"}, where)
+    fingerprint = _optional_str(raw, "fingerprint", where)
+    reason = _optional_str(raw, "reason", where)
+    expires = raw.get("expires")
+    if not fingerprint or not reason:
+        raise ConfigError(f"{where}: 'fingerprint' and 'reason' are required")
+    if isinstance(expires, dt.datetime):
+        expires = expires.date()
+    elif isinstance(expires, str):
+        try:
+            expires = dt.date.fromisoformat(expires)
+        except ValueError:
+            raise ConfigError(f"{where}: 'expires' must be a date (YYYY-MM-DD)") from None
+    if not isinstance(expires, dt.date):
+        raise ConfigError(f"{where}: 'expires' is required, a date (YYYY-MM-DD)")
+    return Waiver(fingerprint, reason, expires)
+
+
+def _mapping(value: Any, where: str) -> None:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: expected a mapping, got {type(value).__name__}")
+
+
+def _known(value: dict[str, Any], keys: set[str], where: str) -> None:
+    unknown = sorted(set(map(str, value)) - keys)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key {unknown[0]!r}; expected one of {', '.join(sorted(keys))}"
+        )
+
+
+def _optional_str(value: dict[str, Any], key: str, where: str) -> str | None:
+    item = value.get(key)
+    if item is None:
+        return None
+    if not isinstance(item, str) or not item.strip():
+        raise ConfigError(f"{where}: {key!r} must be a non-empty string")
+    return item.strip()
+
+
+def _choice(
+    value: dict[str, Any], key: str, choices: tuple[str, ...], where: str, *, upper: bool = False
+) -> str | None:
+    item = _optional_str(value, key, where)
+    if item is None:
+        return None
+    normal = item.upper() if upper else item.lower()
+    if normal not in choices:
+        raise ConfigError(f"{where}: {key} {item!r} is not one of {', '.join(choices)}")
+    return normal

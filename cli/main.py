@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from cli.check import check
+from cli.diff import diff
+from cli.register import register
 from cli.serve import serve
 
 app = typer.Typer(
@@ -20,6 +23,9 @@ def main() -> None:
 
 
 app.command("serve")(serve)
+app.command("check")(check)
+app.command("register")(register)
+app.command("diff")(diff)
 
 if __name__ == "__main__":
     app()

@@ -33,12 +33,12 @@ class Attempt:
     body: object
 
 
-def record_schema(variant: int) -> str:
-    """Distinct, mutually compatible-by-NONE Avro records."""
+def record_schema(salt: str, variant: int) -> str:
+    """Distinct Avro records (compatible only under NONE); `salt` keeps them new to the server."""
     return json.dumps({
         "type": "record",
         "name": "Reading",
-        "namespace": "com.acme.sensors",
+        "namespace": f"com.acme.sensors.{salt.replace('-', '_')}",
         "fields": [{"name": f"value_{variant}", "type": "double"}],
     })
 
@@ -114,13 +114,13 @@ def assert_invariants(attempts: list[Attempt], stored: dict[int, tuple[int, str]
 
 def test_distinct_schemas_in_one_subject(base_url: str, subject: str) -> None:
     set_level(base_url, subject, "NONE")
-    plan = [(base_url, subject, record_schema(i)) for i in range(THREADS)]
+    plan = [(base_url, subject, record_schema(subject, i)) for i in range(THREADS)]
     attempts = register_all(plan)
     assert_invariants(attempts, stored_versions(base_url, subject), distinct_schemas=THREADS)
 
 
 def test_identical_schema_in_one_subject(base_url: str, subject: str) -> None:
-    plan = [(base_url, subject, record_schema(0))] * THREADS
+    plan = [(base_url, subject, record_schema(subject, 0))] * THREADS
     attempts = register_all(plan)
     assert_invariants(attempts, stored_versions(base_url, subject), distinct_schemas=1)
     assert {a.body["id"] for a in attempts if isinstance(a.body, dict)} == {
@@ -130,43 +130,65 @@ def test_identical_schema_in_one_subject(base_url: str, subject: str) -> None:
 
 def test_a_few_schemas_each_raced_by_many_threads(base_url: str, subject: str) -> None:
     set_level(base_url, subject, "NONE")
-    plan = [(base_url, subject, record_schema(i % 8)) for i in range(THREADS)]
+    plan = [(base_url, subject, record_schema(subject, i % 8)) for i in range(THREADS)]
     attempts = register_all(plan)
     assert_invariants(attempts, stored_versions(base_url, subject), distinct_schemas=8)
 
 
-def test_one_schema_raced_into_many_subjects_gets_one_id(base_url: str, subject: str) -> None:
+def race_one_schema_into_many_subjects(base_urls: list[str], subject: str) -> None:
     subjects = [f"{subject}-{n}" for n in range(8)]
-    schema = record_schema(99)
-    plan = [(base_url, subjects[i % 8], schema) for i in range(THREADS)]
+    schema = record_schema(subject, 99)
+    plan = [(base_urls[i % len(base_urls)], subjects[i % 8], schema) for i in range(THREADS)]
     attempts = register_all(plan)
 
     assert [a for a in attempts if a.status != 200] == []
     ids = {a.body["id"] for a in attempts if isinstance(a.body, dict)}
     assert len(ids) == 1
     (schema_id,) = ids
-    for name in subjects:
-        stored = stored_versions(base_url, name)
-        assert list(stored) == [1]
-        assert stored[1][0] == schema_id
-        assert canonical(stored[1][1]) == canonical(schema)
+    for base_url in base_urls:
+        for name in subjects:
+            stored = stored_versions(base_url, name)
+            assert list(stored) == [1]
+            assert stored[1][0] == schema_id
+            assert canonical(stored[1][1]) == canonical(schema)
+
+
+def test_one_schema_raced_into_many_subjects_gets_one_id(base_url: str, subject: str) -> None:
+    race_one_schema_into_many_subjects([base_url], subject)
 
 
 @pytest.mark.postgres
 def test_two_processes_distinct_schemas(two_servers_one_postgres: list[str], subject: str) -> None:
     first = two_servers_one_postgres[0]
     set_level(first, subject, "NONE")
-    plan = [(two_servers_one_postgres[i % 2], subject, record_schema(i)) for i in range(THREADS)]
+    plan = [(two_servers_one_postgres[i % 2], subject, record_schema(subject, i))
+            for i in range(THREADS)]
     attempts = register_all(plan)
     for base_url in two_servers_one_postgres:
         assert_invariants(attempts, stored_versions(base_url, subject), distinct_schemas=THREADS)
 
 
 @pytest.mark.postgres
+def test_two_processes_identical_schema(two_servers_one_postgres: list[str],
+                                        subject: str) -> None:
+    plan = [(two_servers_one_postgres[i % 2], subject, record_schema(subject, 0))
+            for i in range(THREADS)]
+    attempts = register_all(plan)
+    for base_url in two_servers_one_postgres:
+        assert_invariants(attempts, stored_versions(base_url, subject), distinct_schemas=1)
+
+
+@pytest.mark.postgres
+def test_two_processes_one_schema_into_many_subjects(two_servers_one_postgres: list[str],
+                                                     subject: str) -> None:
+    race_one_schema_into_many_subjects(two_servers_one_postgres, subject)
+
+
+@pytest.mark.postgres
 def test_two_processes_overlapping_schemas(two_servers_one_postgres: list[str],
                                            subject: str) -> None:
     set_level(two_servers_one_postgres[1], subject, "NONE")
-    plan = [(two_servers_one_postgres[i % 2], subject, record_schema(i % 8))
+    plan = [(two_servers_one_postgres[i % 2], subject, record_schema(subject, i % 8))
             for i in range(THREADS)]
     attempts = register_all(plan)
     for base_url in two_servers_one_postgres:
@@ -182,7 +204,8 @@ def test_two_processes_started_together_on_a_fresh_database(tmp_path: Path) -> N
             for server in servers:
                 wait_healthy(server.base_url, server.process, server.log_path)
             subject = f"race-{secrets.token_hex(4)}"
-            plan = [(servers[i % 2].base_url, subject, record_schema(i % 4)) for i in range(16)]
+            plan = [(servers[i % 2].base_url, subject, record_schema(subject, i % 4))
+                    for i in range(16)]
             set_level(servers[0].base_url, subject, "NONE")
             attempts = register_all(plan)
             for server in servers:

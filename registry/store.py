@@ -550,11 +550,13 @@ class Store:
                     f"version={row.version}}}: ids {referrers}"
                 )
             if permanent:
-                session.exec(delete(SubjectVersionRow).where(SubjectVersionRow.id == row.id))  # type: ignore[call-overload]
+                session.connection().execute(
+                    delete(SubjectVersionRow).where(col(SubjectVersionRow.id) == row.id)
+                )
             else:
-                session.exec(
-                    update(SubjectVersionRow)  # type: ignore[call-overload]
-                    .where(SubjectVersionRow.id == row.id)
+                session.connection().execute(
+                    update(SubjectVersionRow)
+                    .where(col(SubjectVersionRow.id) == row.id)
                     .values(deleted=True)
                 )
             return row.version
@@ -578,13 +580,17 @@ class Store:
                     f"One or more references exist to subject '{subject}': ids {referrers}"
                 )
             if permanent:
-                session.exec(delete(SubjectVersionRow).where(SubjectVersionRow.subject == subject))  # type: ignore[call-overload]
-                session.exec(delete(ConfigRow).where(ConfigRow.subject == subject))  # type: ignore[call-overload]
-                session.exec(delete(ModeRow).where(ModeRow.subject == subject))  # type: ignore[call-overload]
+                session.connection().execute(
+                    delete(SubjectVersionRow).where(col(SubjectVersionRow.subject) == subject)
+                )
+                session.connection().execute(
+                    delete(ConfigRow).where(col(ConfigRow.subject) == subject)
+                )
+                session.connection().execute(delete(ModeRow).where(col(ModeRow.subject) == subject))
             else:
-                session.exec(
-                    update(SubjectVersionRow)  # type: ignore[call-overload]
-                    .where(SubjectVersionRow.subject == subject)
+                session.connection().execute(
+                    update(SubjectVersionRow)
+                    .where(col(SubjectVersionRow.subject) == subject)
                     .values(deleted=True)
                 )
             return versions

@@ -220,3 +220,16 @@ def test_avro_serializer_without_auto_registration_needs_the_schema_registered(
         {"id": "a", "amount": 1.0, "tags": []}, ctx
     )
     assert message is not None and header_id(message) == schema_id
+
+
+def test_json_serializer_with_an_incompatible_schema_gets_409(client: SchemaRegistryClient,
+                                                              subject: str) -> None:
+    ctx = SerializationContext(subject, MessageField.VALUE)
+    JSONSerializer(USER_JSON, client)({"name": "Ada"}, ctx)
+    retyped = json.loads(USER_JSON)
+    retyped["properties"]["name"] = {"type": "integer"}
+
+    with pytest.raises(SchemaRegistryError) as excinfo:
+        JSONSerializer(json.dumps(retyped), client)({"name": 7}, ctx)
+    assert (excinfo.value.http_status_code, excinfo.value.error_code) == (409, 409)
+    assert client.get_versions(f"{subject}-value") == [1]

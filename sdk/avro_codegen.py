@@ -11,6 +11,8 @@ A schema the generator does not handle raises `Unsupported`; callers then use fa
 
 from __future__ import annotations
 
+import datetime as _dt
+import decimal
 import struct
 from collections.abc import Callable
 from typing import Any
@@ -331,6 +333,12 @@ class _DecoderGen:
             "_rv": _read_varint,
             "_ud": struct.Struct("<d").unpack_from,
             "_uf": struct.Struct("<f").unpack_from,
+            "_unpack": struct.unpack_from,
+            "_Decimal": decimal.Decimal,
+            "_from_bytes": int.from_bytes,
+            "_delta": _dt.timedelta,
+            "_epoch": _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC),
+            "_epoch_naive": _dt.datetime(1970, 1, 1),
             "_LR": fastavro.read.LOGICAL_READERS,
         }
         self.lines: list[str] = []
@@ -364,8 +372,7 @@ class _DecoderGen:
             lines = [f"{ind}{var} = b[i:i + {node.size}]", f"{ind}i += {node.size}"]
             key = _logical_key(node)
             if key is not None and node.logical == "decimal":
-                raw = self.const(node.raw)
-                lines.append(f"{ind}{var} = _LR[{key!r}]({var}, {raw}, {raw})")
+                lines.append(f"{ind}{var} = {self._logical(node, key, var)}")
             return lines
         if isinstance(node, _Record):
             return [f"{ind}{var}, i = {self.record(node)}(b, i)"]
@@ -373,30 +380,41 @@ class _DecoderGen:
             item, count = f"x{level + 1}", f"c{level + 1}"
             lines = [
                 f"{ind}{var} = {'[]' if isinstance(node, _Array) else '{}'}",
-                f"{ind}while True:",
-                *self._varint(count, ind + "    "),
-                f"{ind}    if {count} == 0: break",
+                *self._varint(count, ind),
+                f"{ind}while {count}:",
                 f"{ind}    if {count} < 0:",
                 f"{ind}        {count} = -{count}",
                 *self._varint("n", ind + "        "),
-                f"{ind}    for _ in range({count}):",
             ]
             inner = ind + "        "
-            if isinstance(node, _Array):
+            bulk = (
+                isinstance(node, _Array)
+                and isinstance(node.items, _Prim)
+                and (node.items.kind in ("double", "float") and node.items.logical is None)
+            )
+            if bulk:
+                assert isinstance(node.items, _Prim)
+                code, size = ("d", 8) if node.items.kind == "double" else ("f", 4)
+                lines.append(f"{ind}    {var}.extend(_unpack(f'<{{{count}}}{code}', b, i))")
+                lines.append(f"{ind}    i += {size} * {count}")
+            elif isinstance(node, _Array):
+                lines.append(f"{ind}    for _ in range({count}):")
                 lines.extend(self.stmts(node.items, item, depth + 2, level + 1))
                 lines.append(f"{inner}{var}.append({item})")
             else:
                 key = f"k{level + 1}"
-                lines.extend(self._varint("n", inner))
-                lines.append(f"{inner}{key} = b[i:i + n].decode()")
-                lines.append(f"{inner}i += n")
+                lines.append(f"{ind}    for _ in range({count}):")
+                lines.extend(self._prim(_Prim("string", None, 0, 0), key, inner))
                 lines.extend(self.stmts(node.values, item, depth + 2, level + 1))
                 lines.append(f"{inner}{var}[{key}] = {item}")
+            lines.extend(self._varint(count, ind + "    "))
             return lines
         if isinstance(node, _Union):
-            lines = self._varint("n", ind)
+            if len(node.branches) > 63:
+                raise Unsupported("unions of more than 63 branches")
+            lines = [f"{ind}n = b[i]", f"{ind}i += 1"]
             for index, branch in enumerate(node.branches):
-                lines.append(f"{ind}{'if' if index == 0 else 'elif'} n == {index}:")
+                lines.append(f"{ind}{'if' if index == 0 else 'elif'} n == {index << 1}:")
                 lines.extend(self.stmts(branch, var, depth + 1, level) or [f"{ind}    pass"])
             lines.append(f"{ind}else: raise IndexError('union index ' + str(n))")
             return lines
@@ -413,15 +431,38 @@ class _DecoderGen:
         if kind == "float":
             return [f"{ind}{var} = _uf(b, i)[0]", f"{ind}i += 4"]
         if kind in ("string", "bytes"):
-            lines = [*self._varint("n", ind), f"{ind}{var} = b[i:i + n]", f"{ind}i += n"]
-            if kind == "string":
-                lines[-2] = f"{ind}{var} = b[i:i + n].decode()"
+            decode = ".decode()" if kind == "string" else ""
+            lines = [
+                f"{ind}z = b[i]",
+                f"{ind}if z < 128:",
+                f"{ind}    j = i + 1 + (z >> 1)",
+                f"{ind}    {var} = b[i + 1:j]{decode}",
+                f"{ind}else:",
+                f"{ind}    z, i = _rv(b, i + 1, z)",
+                f"{ind}    j = i + ((z >> 1) ^ -(z & 1))",
+                f"{ind}    {var} = b[i:j]{decode}",
+                f"{ind}i = j",
+            ]
         else:
             lines = self._varint(var, ind)
         if key is not None:
-            raw = self.const(node.raw)
-            lines.append(f"{ind}{var} = _LR[{key!r}]({var}, {raw}, {raw})")
+            lines.append(f"{ind}{var} = {self._logical(node, key, var)}")
         return lines
+
+    def _logical(self, node: _Prim | _Fixed, key: str, var: str) -> str:
+        """An expression converting the raw value in `var`, equal to fastavro's readers."""
+        if node.logical == "decimal" and node.precision <= 28:  # the default context's
+            return f"_Decimal(_from_bytes({var}, 'big', signed=True)).scaleb({-node.scale})"
+        if key == "long-timestamp-millis":
+            return f"_epoch + _delta(0, {var} // 1000, {var} % 1000 * 1000)"
+        if key == "long-timestamp-micros":
+            return f"_epoch + _delta(0, {var} // 1000000, {var} % 1000000)"
+        if key == "long-local-timestamp-millis":
+            return f"_epoch_naive + _delta(0, {var} // 1000, {var} % 1000 * 1000)"
+        if key == "long-local-timestamp-micros":
+            return f"_epoch_naive + _delta(0, {var} // 1000000, {var} % 1000000)"
+        raw = self.const(node.raw)
+        return f"_LR[{key!r}]({var}, {raw}, {raw})"
 
     def record(self, node: _Record) -> str:
         name = self.functions.get(id(node))
@@ -430,10 +471,8 @@ class _DecoderGen:
         name = f"_r{len(self.functions)}"
         self.functions[id(node)] = name
         body = [f"def {name}(b, i):"]
-        names = []
         for index, (_, field_node, _) in enumerate(node.fields):
             body.extend(self.stmts(field_node, f"f{index}", 1, 0))
-            names.append(f"{field!r}: f{index}" for field in [node.fields[index][0]])
         items = ", ".join(f"{field!r}: f{index}" for index, (field, _, _) in enumerate(node.fields))
         body.append(f"    return {{{items}}}, i")
         self.lines.extend(body)

@@ -232,15 +232,15 @@ class _EncoderGen:
             ]
         if isinstance(node, _Union):
             lines = []
-            for index, branch in enumerate(node.branches):
-                keyword = "if" if index == 0 else "elif"
+            for position, branch in enumerate(node.branches):
+                keyword = "if" if position == 0 else "elif"
                 test = (
                     f"{var} is None"
                     if isinstance(branch, _Prim) and branch.kind == "null"
                     else self.checks.expr(branch, var)
                 )
                 lines.append(f"{ind}{keyword} {test}:")
-                lines.append(f"{ind}    o.append({index << 1})")
+                lines.append(f"{ind}    o.append({position << 1})")
                 lines.extend(self.stmts(branch, var, depth + 1, level))
             lines.append(f"{ind}else: raise _Bad")
             return lines
@@ -387,14 +387,13 @@ class _DecoderGen:
                 *self._varint("n", ind + "        "),
             ]
             inner = ind + "        "
-            bulk = (
-                isinstance(node, _Array)
-                and isinstance(node.items, _Prim)
-                and (node.items.kind in ("double", "float") and node.items.logical is None)
-            )
-            if bulk:
-                assert isinstance(node.items, _Prim)
-                code, size = ("d", 8) if node.items.kind == "double" else ("f", 4)
+            items = node.items if isinstance(node, _Array) else None
+            if (
+                isinstance(items, _Prim)
+                and items.kind in ("double", "float")
+                and items.logical is None
+            ):
+                code, size = ("d", 8) if items.kind == "double" else ("f", 4)
                 lines.append(f"{ind}    {var}.extend(_unpack(f'<{{{count}}}{code}', b, i))")
                 lines.append(f"{ind}    i += {size} * {count}")
             elif isinstance(node, _Array):

@@ -192,7 +192,13 @@ class _Run:
                 out.extend(sub)
 
     def _into_union(self, r: UnionNode, w: Node, r_at: str, w_at: str) -> Sequence[Finding]:
-        """A non-union writer read by a union: some branch must read it."""
+        """A non-union writer read by a union: some branch must read it.
+
+        Like Avro's Java `SchemaCompatibility` (and the `avro` package), any branch that reads
+        the writer fully is enough. When none does but some branch matches on the surface
+        (same kind and name, or a promotion), its findings explain the failure better than
+        MISSING_UNION_BRANCH, so those are reported instead.
+        """
         candidates: list[tuple[Node, str]] = []
         for branch, pointer in zip(r.branches, r.branch_pointers, strict=True):
             if not _shallow_match(branch, w):

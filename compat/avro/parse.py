@@ -77,10 +77,6 @@ def parse_tree(raw: Any, names: dict[str, NamedNode], *, own_pointers: bool = Tr
     return Parsed(root, names)
 
 
-def _escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
-
-
 def _fail(reason: str, location: str) -> SchemaParseError:
     return SchemaParseError(reason, location=location or "")
 

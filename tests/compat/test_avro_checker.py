@@ -172,3 +172,12 @@ def test_fixed_size_and_decimal_on_fixed() -> None:
         ("FIXED_SIZE_MISMATCH", "/size", 8, 9),
         ("DECIMAL_PRECISION_MISMATCH", "/precision", 10, 12),
     ]
+
+
+def test_readable_is_the_backward_verdict() -> None:
+    from compat.avro.checker import readable
+
+    narrow = avro(rec("R", {"name": "a", "type": "int"}))
+    wide = avro(rec("R", {"name": "a", "type": "long"}))
+    assert readable(wide.root, narrow.root)
+    assert not readable(narrow.root, wide.root)

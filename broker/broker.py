@@ -31,6 +31,7 @@ from broker.errors import (
     DataDirLockedError,
     InvalidConfigError,
     LogClosedError,
+    OffsetOutOfRangeError,
     TopicExistsError,
     UnknownPartitionError,
     UnknownTopicError,
@@ -291,35 +292,48 @@ class Broker:
         self._check_record_limits(records)
         with self._lock:
             topic = self._topic(topic_name)
-            count = len(topic.logs)
-            check_batch(topic_name, topic.config.contract, records, self.contracts)
-            unkeyed = next(topic.next_unkeyed) % count
-            by_partition: dict[int, list[int]] = {}
-            if partition is not None and not 0 <= partition < count:
-                raise UnknownPartitionError(topic_name, partition, count)
-            if all(r.partition is None for r in records) and (
-                partition is not None or all(r.key is None for r in records)
-            ):
-                # the common case: the whole batch goes to one partition
-                only = unkeyed if partition is None else partition
-                base = topic.logs[only].append(records, self._clock_ms())
-                self._appended.notify_all()
-                return [(only, base + n) for n in range(len(records))]
-            for i, record in enumerate(records):
-                p = record.partition if record.partition is not None else partition
-                if p is None:
-                    p = unkeyed if record.key is None else keyed_partition(record.key, count)
-                elif not 0 <= p < count:
-                    raise UnknownPartitionError(topic_name, p, count)
-                by_partition.setdefault(p, []).append(i)
-            now = self._clock_ms()
-            result: list[tuple[int, int]] = [(0, 0)] * len(records)
-            for p, indexes in by_partition.items():
-                base = topic.logs[p].append([records[i] for i in indexes], now)
-                for n, i in enumerate(indexes):
-                    result[i] = (p, base + n)
-            self._appended.notify_all()
+            logs = list(topic.logs)
+            contract = topic.config.contract
+            unkeyed = next(topic.next_unkeyed) % len(logs)
+        # contract checks may call the registry, and appends fsync: neither holds the broker
+        # lock, so fetches and other partitions' produces go on meanwhile
+        check_batch(topic_name, contract, records, self.contracts)
+        count = len(logs)
+        if partition is not None and not 0 <= partition < count:
+            raise UnknownPartitionError(topic_name, partition, count)
+        by_partition: dict[int, list[int]] = {}
+        if all(r.partition is None for r in records) and (
+            partition is not None or all(r.key is None for r in records)
+        ):
+            # the common case: the whole batch goes to one partition
+            only = unkeyed if partition is None else partition
+            base = self._append(topic_name, logs[only], records)
+            return [(only, base + n) for n in range(len(records))]
+        for record in records:
+            p = record.partition if record.partition is not None else partition
+            if p is not None and not 0 <= p < count:
+                raise UnknownPartitionError(topic_name, p, count)
+        for i, record in enumerate(records):
+            p = record.partition if record.partition is not None else partition
+            if p is None:
+                p = unkeyed if record.key is None else keyed_partition(record.key, count)
+            by_partition.setdefault(p, []).append(i)
+        result: list[tuple[int, int]] = [(0, 0)] * len(records)
+        for p, indexes in by_partition.items():
+            base = self._append(topic_name, logs[p], [records[i] for i in indexes])
+            for n, i in enumerate(indexes):
+                result[i] = (p, base + n)
         return result
+
+    def _append(self, topic: str, log: PartitionLog, records: Sequence[ProducerRecord]) -> int:
+        try:
+            base = log.append(records, self._clock_ms())
+        except LogClosedError:
+            self._topic(topic)  # deleted meanwhile: UnknownTopicError
+            raise
+        with self._lock:
+            self._appended.notify_all()
+        return base
 
     def _check_record_limits(self, records: Sequence[ProducerRecord]) -> None:
         limits = self.limits
@@ -383,25 +397,28 @@ class Broker:
         with self._lock:
             while True:
                 logs = {tp: self._log(*tp) for tp in positions}
-                ready = any(logs[tp].log_end_offset > off for tp, off in positions.items())
+                ready = False
+                for tp, off in positions.items():
+                    start, end = logs[tp].log_start_offset, logs[tp].log_end_offset
+                    if not start <= off <= end:
+                        raise OffsetOutOfRangeError(off, start, end)
+                    ready = ready or end > off
                 remaining = deadline - time.monotonic()
                 if ready or remaining <= 0:
                     break
                 self._appended.wait(remaining)
-            out: dict[TopicPartition, FetchedRecords] = {}
-            records_left, bytes_left = records_max, bytes_max
-            for tp, off in positions.items():
-                log = logs[tp]
-                if records_left <= 0 or bytes_left <= 0 or log.log_end_offset <= off:
-                    out[tp] = FetchedRecords([], log.log_start_offset, log.log_end_offset, 0)
-                    if log.log_end_offset < off or off < log.log_start_offset:
-                        log.read(off, records_max=1, bytes_max=1)  # raises out of range
-                    continue
-                got = log.read(off, records_max=records_left, bytes_max=bytes_left)
-                out[tp] = got
-                records_left -= len(got.records)
-                bytes_left -= got.bytes_read
-            return out
+        out: dict[TopicPartition, FetchedRecords] = {}
+        records_left, bytes_left = records_max, bytes_max
+        for tp, off in positions.items():
+            log = logs[tp]
+            if records_left <= 0 or bytes_left <= 0 or log.log_end_offset <= off:
+                out[tp] = FetchedRecords([], log.log_start_offset, log.log_end_offset, 0)
+                continue
+            got = log.read(off, records_max=records_left, bytes_max=bytes_left)
+            out[tp] = got
+            records_left -= len(got.records)
+            bytes_left -= got.bytes_read
+        return out
 
     def offsets(self, topic: str, partition: int) -> tuple[int, int]:
         """(log start offset, log end offset) of a partition."""

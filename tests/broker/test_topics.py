@@ -181,3 +181,46 @@ def test_retention_runs_in_maintenance(broker: Broker, clock: FakeClock) -> None
     start, end = broker.offsets("r", 0)
     assert end == 51 and start > 0
     assert broker.fetch("r", 0, start, records_max=1000).records[-1].value == b"fresh"
+
+
+def test_concurrent_producers_and_a_long_polling_consumer(broker: Broker) -> None:
+    import threading
+
+    broker.create_topic("c", TopicConfig(partitions=3, segment_bytes=8192))
+    producers = 4
+    batches = 30
+
+    def produce(worker: int) -> None:
+        for n in range(batches):
+            key = b"w%d" % worker
+            broker.produce(
+                "c", [ProducerRecord(b"%d:%d:%d" % (worker, n, i), key=key) for i in range(5)]
+            )
+
+    threads = [threading.Thread(target=produce, args=(w,)) for w in range(producers)]
+    seen: list[bytes] = []
+    positions = {("c", p): 0 for p in range(3)}
+
+    def consume() -> None:
+        while len(seen) < producers * batches * 5:
+            got = broker.fetch_many(positions, records_max=50, wait_ms=5_000)
+            for tp, fetched in got.items():
+                for r in fetched.records:
+                    assert r.offset == positions[tp]
+                    positions[tp] += 1
+                    seen.append(r.value or b"")
+
+    reader = threading.Thread(target=consume)
+    reader.start()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    reader.join(timeout=60)
+    assert not reader.is_alive()
+    per_worker: dict[bytes, list[tuple[int, int]]] = {}
+    for v in seen:
+        w, n, i = v.split(b":")
+        per_worker.setdefault(w, []).append((int(n), int(i)))
+    # one key, one partition: each producer's records arrive in the order it sent them
+    assert all(got == sorted(got) and len(got) == batches * 5 for got in per_worker.values())

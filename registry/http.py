@@ -27,6 +27,7 @@ __all__ = [
     "RegistryResponse",
     "SubjectDep",
     "error_response",
+    "page",
     "parse_version",
     "read_model",
 ]
@@ -38,6 +39,7 @@ SLASH_STAND_IN = "\x1f"
 SLASH_FLAG = "charter.encoded_slash"
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 class RegistryResponse(JSONResponse):
@@ -122,6 +124,12 @@ async def subject_param(subject: str, request: Request, registry: RegistryDep) -
 
 
 SubjectDep = Annotated[str, Depends(subject_param)]
+
+
+def page(items: list[T], offset: int, limit: int) -> list[T]:
+    """Confluent's `offset`/`limit` paging; a negative limit means no limit."""
+    start = max(offset, 0)
+    return items[start:] if limit < 0 else items[start : start + limit]
 
 
 def parse_version(value: str) -> int:

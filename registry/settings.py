@@ -26,6 +26,10 @@ class Settings:
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
+            # The psycopg (3) driver is the one installed; plain PostgreSQL URLs mean it.
+            for prefix in ("postgresql://", "postgres://"):
+                if self.database_url.startswith(prefix):
+                    return "postgresql+psycopg://" + self.database_url.removeprefix(prefix)
             return self.database_url
         return f"sqlite:///{self.data_dir / 'registry.db'}"
 

@@ -305,21 +305,34 @@ class Store:
 
     # ---- subjects and versions ------------------------------------------------------------
 
-    def list_subjects(self, *, prefix: str = "", deleted: bool = False) -> list[str]:
+    def list_subjects(
+        self, *, prefix: str = "", deleted: bool = False, deleted_only: bool = False
+    ) -> list[str]:
+        """Subjects with a live version; `deleted` adds soft-deleted ones, `deleted_only`
+        gives only those whose every version is soft-deleted."""
         with self.db.reading() as session:
-            stmt = select(SubjectVersionRow.subject).distinct()
-            if not deleted:
-                stmt = stmt.where(col(SubjectVersionRow.deleted).is_(False))
-            subjects = sorted(set(session.exec(stmt)))
-        return [s for s in subjects if s.startswith(prefix)]
+            stmt = select(SubjectVersionRow.subject, SubjectVersionRow.deleted).distinct()
+            pairs = list(session.exec(stmt))
+        live = {subject for subject, gone in pairs if not gone}
+        every = {subject for subject, _ in pairs}
+        if deleted_only:
+            chosen = every - live
+        elif deleted:
+            chosen = every
+        else:
+            chosen = live
+        return sorted(s for s in chosen if s.startswith(prefix))
 
-    def list_versions(self, subject: str, *, deleted: bool = False) -> list[int]:
+    def list_versions(
+        self, subject: str, *, deleted: bool = False, deleted_only: bool = False
+    ) -> list[int]:
         with self.db.reading() as session:
             rows = self._rows(session, subject)
-        visible = [r.version for r in rows if deleted or not r.deleted]
-        if not visible:
+        if not rows or (not deleted and not deleted_only and all(r.deleted for r in rows)):
             raise errors.SubjectNotFound(subject)
-        return visible
+        if deleted_only:
+            return [r.version for r in rows if r.deleted]
+        return [r.version for r in rows if deleted or not r.deleted]
 
     def get_version(self, subject: str, version: int, *, deleted: bool = False) -> SubjectVersion:
         with self.db.reading() as session:

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from registry import errors
-from registry.http import MEDIA_TYPE, Registry, RegistryDep, error_response
+from registry.http import MEDIA_TYPE, Registry, RegistryDep, error_response, page
 from registry.views import schema_bytes, version_body
 
 router = APIRouter(prefix="/schemas", tags=["schemas"])
@@ -52,11 +52,13 @@ def list_schemas(
     subjectPrefix: str = "",
     deleted: bool = False,
     latestOnly: bool = False,
+    offset: int = 0,
+    limit: int = -1,
 ) -> list[dict[str, Any]]:
     views = registry.store.list_schemas(
         prefix=subjectPrefix, deleted=deleted, latest_only=latestOnly
     )
-    return [version_body(v) for v in views]
+    return [version_body(v) for v in page(views, offset, limit)]
 
 
 @router.get("/types")
@@ -74,14 +76,16 @@ def schema_text(schema_id: str, registry: RegistryDep) -> Response:
 
 
 @router.get("/ids/{schema_id}/subjects")
-def schema_subjects(schema_id: str, registry: RegistryDep, deleted: bool = False) -> list[str]:
+def schema_subjects(
+    schema_id: str, registry: RegistryDep, deleted: bool = False, offset: int = 0, limit: int = -1
+) -> list[str]:
     pairs = registry.store.versions_of_id(_schema_id(schema_id), deleted=deleted)
-    return sorted({subject for subject, _ in pairs})
+    return page(sorted({subject for subject, _ in pairs}), offset, limit)
 
 
 @router.get("/ids/{schema_id}/versions")
 def schema_versions(
-    schema_id: str, registry: RegistryDep, deleted: bool = False
+    schema_id: str, registry: RegistryDep, deleted: bool = False, offset: int = 0, limit: int = -1
 ) -> list[dict[str, Any]]:
     pairs = registry.store.versions_of_id(_schema_id(schema_id), deleted=deleted)
-    return [{"subject": subject, "version": version} for subject, version in pairs]
+    return [{"subject": s, "version": v} for s, v in page(pairs, offset, limit)]

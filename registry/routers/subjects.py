@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from registry.http import MEDIA_TYPE, RegistryDep, SubjectDep, parse_version
+from registry.http import MEDIA_TYPE, RegistryDep, SubjectDep, page, parse_version
 from registry.routers.bodies import SchemaBody
 from registry.store import Registration
 from registry.views import version_body
@@ -16,9 +16,18 @@ router = APIRouter(prefix="/subjects", tags=["subjects"])
 
 @router.get("")
 def list_subjects(
-    registry: RegistryDep, subjectPrefix: str = "", deleted: bool = False
+    registry: RegistryDep,
+    subjectPrefix: str = "",
+    deleted: bool = False,
+    deletedOnly: bool = False,
+    deleted_only: bool = False,  # the spelling confluent-kafka-python sends
+    offset: int = 0,
+    limit: int = -1,
 ) -> list[str]:
-    return registry.store.list_subjects(prefix=subjectPrefix, deleted=deleted)
+    subjects = registry.store.list_subjects(
+        prefix=subjectPrefix, deleted=deleted, deleted_only=deletedOnly or deleted_only
+    )
+    return page(subjects, offset, limit)
 
 
 @router.post("/{subject}")
@@ -42,8 +51,19 @@ def delete_subject(
 
 
 @router.get("/{subject}/versions")
-def list_versions(subject: SubjectDep, registry: RegistryDep, deleted: bool = False) -> list[int]:
-    return registry.store.list_versions(subject, deleted=deleted)
+def list_versions(
+    subject: SubjectDep,
+    registry: RegistryDep,
+    deleted: bool = False,
+    deletedOnly: bool = False,
+    deleted_only: bool = False,
+    offset: int = 0,
+    limit: int = -1,
+) -> list[int]:
+    versions = registry.store.list_versions(
+        subject, deleted=deleted, deleted_only=deletedOnly or deleted_only
+    )
+    return page(versions, offset, limit)
 
 
 @router.post("/{subject}/versions")
@@ -74,8 +94,10 @@ def get_version_schema(
 
 
 @router.get("/{subject}/versions/{version}/referencedby")
-def referenced_by(subject: SubjectDep, version: str, registry: RegistryDep) -> list[int]:
-    return registry.store.referenced_by(subject, parse_version(version))
+def referenced_by(
+    subject: SubjectDep, version: str, registry: RegistryDep, offset: int = 0, limit: int = -1
+) -> list[int]:
+    return page(registry.store.referenced_by(subject, parse_version(version)), offset, limit)
 
 
 @router.delete("/{subject}/versions/{version}")

@@ -133,8 +133,11 @@ class _Checker:
             self.emit(out, "TYPE_NARROWED", r.path, w.path, [], wc.get("type", "any"))
             return
         written = values_of(wc)
-        if written is not None and all(self.valid(r, v) for v in written):
-            return
+        if written is not None:
+            # only the values the writer's other keywords let through are ever written
+            written = [v for v in written if self.valid(w, v)]
+            if all(self.valid(r, v) for v in written):
+                return
         if any(k in wc for k in _SUMS):
             self._writer_sum(r, w, out)
         elif any(k in rc for k in _SUMS):

@@ -344,8 +344,11 @@ class _DecoderGen:
         self.lines: list[str] = []
         self.functions: dict[int, str] = {}
         self.counter = 0
-        body = self.stmts(root, "v", 1, 0)
-        self.lines.extend(["def _decode(b, i):", *body, "    return v, i"])
+        if isinstance(root, _Record):  # the record's own function, one call fewer
+            self.lines.append(f"_decode = {self.record(root)}")
+        else:
+            body = self.stmts(root, "v", 1, 0)
+            self.lines.extend(["def _decode(b, i):", *body, "    return v, i"])
 
     def const(self, value: Any) -> str:
         self.counter += 1
@@ -443,7 +446,21 @@ class _DecoderGen:
                 f"{ind}i = j",
             ]
         else:
-            lines = self._varint(var, ind)
+            lines = [  # inline: ints and longs are often several bytes (timestamps: six)
+                f"{ind}z = b[i]",
+                f"{ind}i += 1",
+                f"{ind}if z > 127:",
+                f"{ind}    z &= 127",
+                f"{ind}    s = 7",
+                f"{ind}    while True:",
+                f"{ind}        y = b[i]",
+                f"{ind}        i += 1",
+                f"{ind}        z |= (y & 127) << s",
+                f"{ind}        if y < 128: break",
+                f"{ind}        s += 7",
+                f"{ind}        if s > 63: raise ValueError('varint longer than 10 bytes')",
+                f"{ind}{var} = (z >> 1) ^ -(z & 1)",
+            ]
         if key is not None:
             lines.append(f"{ind}{var} = {self._logical(node, key, var)}")
         return lines

@@ -17,10 +17,9 @@ router = APIRouter(prefix="/schemas", tags=["schemas"])
 
 
 def _schema_id(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise errors.SchemaNotFound(f"Schema {value} not found") from None
+    if not (value.isascii() and value.isdigit()):
+        raise errors.SchemaNotFound(f"Schema {value} not found")
+    return int(value)
 
 
 def schema_by_id_route(registry: Registry) -> Route:
@@ -29,11 +28,10 @@ def schema_by_id_route(registry: Registry) -> Route:
     store = registry.store
 
     async def schema_by_id(request: Request) -> Response:
-        raw = request.path_params["id"]
-        try:
-            schema_id = int(raw)
-        except ValueError:
+        raw: str = request.path_params["id"]
+        if not (raw.isascii() and raw.isdigit()):  # int() would also take "1_0" and " 1"
             return error_response(404, 40403, f"Schema {raw} not found")
+        schema_id = int(raw)
         body = cache.get(schema_id)
         if body is None:
             stored = await run_in_threadpool(store.schema_by_id, schema_id)

@@ -118,6 +118,10 @@ def test_schema_by_id_and_its_subresources(client: TestClient) -> None:
 def test_schema_id_not_found(client: TestClient) -> None:
     assert_error(client.get("/schemas/ids/999"), 404, 40403)
     assert_error(client.get("/schemas/ids/abc"), 404, 40403)
+    register(client, "users", USER_V1)
+    for odd in ("1_0", "+1", "%201", "-1", "1.0", "%D9%A1"):
+        assert_error(client.get(f"/schemas/ids/{odd}"), 404, 40403)
+        assert_error(client.get(f"/schemas/ids/{odd}/schema"), 404, 40403)
     assert_error(client.get("/schemas/ids/999/schema"), 404, 40403)
     assert_error(client.get("/schemas/ids/999/subjects"), 404, 40403)
     assert_error(client.get("/schemas/ids/999/versions"), 404, 40403)

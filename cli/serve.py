@@ -12,6 +12,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8081
 DEFAULT_DATA_DIR = Path("./charter-data")
 DEFAULT_LOG_LEVEL = "info"
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
 
 def serve(
@@ -41,6 +42,10 @@ def serve(
 
     from registry import Settings, create_app
 
+    if log_level.lower() not in LOG_LEVELS:
+        raise typer.BadParameter(
+            f"{log_level!r} is not one of {', '.join(LOG_LEVELS)}", param_hint="--log-level"
+        )
     data_dir.mkdir(parents=True, exist_ok=True)
     settings = Settings(
         host=host,

@@ -84,3 +84,9 @@ def test_serve_reports_an_unreachable_database(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "cannot open the database" in result.output
+
+
+def test_serve_refuses_an_unknown_log_level(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["serve", "--data-dir", str(tmp_path), "--log-level", "loud"])
+    assert result.exit_code == 2
+    assert "log-level" in result.output

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import contextlib
+import os
+import random
 import threading
 import time
 from pathlib import Path
@@ -207,3 +210,74 @@ def test_growing_a_topic_rebalances_its_groups(broker: Broker) -> None:
     broker.alter_topic("t", partitions=4)
     assert a.heartbeat() and b.heartbeat()
     assert len(owners([a, b])) == 4
+
+
+@pytest.mark.parametrize("assignor", ["range", "roundrobin"])
+def test_random_membership_churn_keeps_one_owner_and_loses_nothing(
+    broker: Broker, clock: FakeClock, assignor: str
+) -> None:
+    """A seeded random walk of joins, leaves, crashes, produces, polls and commits."""
+    seed = int(os.environ.get("CHARTER_GROUP_SEED", random.randrange(2**32)))
+    steps = int(os.environ.get("CHARTER_PROPERTY_EXAMPLES", "300"))
+    rng = random.Random(seed)
+    broker.create_topic("t", TopicConfig(partitions=5))
+    produced = [0] * 5
+    delivered: list[set[int]] = [set() for _ in range(5)]
+    live: list[Consumer] = []
+    crashed: list[Consumer] = []
+    names = iter(range(10**6))
+
+    def new_consumer() -> Consumer:
+        return Consumer(
+            broker,
+            ["t"],
+            group="g",
+            client_id=f"c{next(names)}",
+            session_timeout_ms=1000,
+            assignor=assignor,  # type: ignore[arg-type]
+        )
+
+    for step in range(steps):
+        op = rng.choice(["join", "leave", "crash", "produce", "produce", "poll", "poll", "tick"])
+        if op == "join" and len(live) < 3:
+            live.append(new_consumer())
+        elif op == "leave" and live:
+            live.pop(rng.randrange(len(live))).close()
+        elif op == "crash" and live:
+            crashed.append(live.pop(rng.randrange(len(live))))
+        elif op == "produce":
+            placed = broker.produce("t", [ProducerRecord(b"x", key=os.urandom(4))] * 1)
+            for p, _ in placed:
+                produced[p] += 1
+        elif op == "poll" and live:
+            c = rng.choice(live)
+            for r in c.poll():
+                delivered[r.partition].add(r.offset)
+            # a stale member's commit fails; its records are delivered again to the new owner
+            with contextlib.suppress(StaleGenerationError):
+                c.commit()
+        elif op == "tick":
+            clock.advance(rng.choice([100, 400, 1100]))
+            for c in live:
+                c.heartbeat()
+        # invariant: within the current generation no partition has two owners
+        description = broker.groups.describe("g")
+        owned = [tp for m in description.members for tp in m.partitions]
+        assert len(owned) == len(set(owned)), f"seed {seed} step {step}"
+        if description.members:
+            assert set(owned) == {("t", p) for p in range(5)}, f"seed {seed} step {step}"
+        # invariant: every record below a committed offset was delivered
+        for p in range(5):
+            committed = broker.groups.committed("g", "t", p) or 0
+            assert committed <= produced[p]
+            assert set(range(committed)) <= delivered[p], f"seed {seed} step {step}"
+    # drain: a fresh member eventually reads and commits everything
+    clock.advance(5000)
+    last = new_consumer()
+    for _ in range(5):
+        for r in last.poll():
+            delivered[r.partition].add(r.offset)
+        last.commit()
+    for p in range(5):
+        assert broker.groups.committed("g", "t", p) == produced[p]
+        assert delivered[p] == set(range(produced[p]))

@@ -9,6 +9,17 @@ the log's own format (broker.record), so they are checksummed end to end:
 - fetch: `GET /broker/topics/{topic}/partitions/{p}/records?offset=…` answers with one batch
   holding the records from `offset` on (an empty body when there are none), and the headers
   `Charter-Log-Start-Offset` and `Charter-Log-End-Offset`.
+- fetch many: `POST /broker/fetch` with JSON positions long-polls several partitions at once
+  (what a group member does) and answers with FETCH_MEDIA_TYPE: per partition asked for,
+
+      size type field
+      2    u16  topic_length
+      t         topic, UTF-8
+      4    u32  partition
+      8    i64  log_start_offset
+      8    i64  log_end_offset
+      4    u32  batch_length        0 when there are no records
+      b         one batch (broker.record) holding the records
 
 Errors are JSON `{"error_code", "error", "message", "detail"}`; `error` is the name of the
 broker's exception and `detail` its attributes.
@@ -16,8 +27,9 @@ broker's exception and `detail` its attributes.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Coroutine
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
@@ -49,14 +61,20 @@ from broker.record import ConsumedRecord, ProducerRecord, decode_batch, encode_b
 
 __all__ = [
     "BATCH_MEDIA_TYPE",
+    "FETCH_MEDIA_TYPE",
     "LOG_END_HEADER",
     "LOG_START_HEADER",
+    "FetchedPartition",
     "create_router",
     "decode_fetch_body",
+    "decode_fetch_many_body",
     "encode_produce_body",
 ]
 
 BATCH_MEDIA_TYPE = "application/vnd.charter.batch"
+FETCH_MEDIA_TYPE = "application/vnd.charter.fetch"
+_FETCH_TOPIC = struct.Struct(">H")
+_FETCH_PARTITION = struct.Struct(">IqqI")  # partition, log start, log end, batch length
 LOG_START_HEADER = "Charter-Log-Start-Offset"
 LOG_END_HEADER = "Charter-Log-End-Offset"
 
@@ -136,6 +154,48 @@ def decode_fetch_body(body: bytes, topic: str, partition: int) -> list[ConsumedR
     return records
 
 
+def _batch_of(records: list[ConsumedRecord]) -> bytes:
+    if not records:
+        return b""
+    return encode_batch(
+        records[0].offset,
+        [ProducerRecord(r.value, r.key, r.headers) for r in records],
+        [r.timestamp_ms for r in records],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedPartition:
+    topic: str
+    partition: int
+    log_start_offset: int
+    log_end_offset: int
+    records: list[ConsumedRecord]
+
+
+def decode_fetch_many_body(body: bytes) -> list[FetchedPartition]:
+    """The partitions of a `POST /broker/fetch` answer, every batch checksum verified."""
+    out: list[FetchedPartition] = []
+    pos = 0
+    try:
+        while pos < len(body):
+            (topic_length,) = _FETCH_TOPIC.unpack_from(body, pos)
+            pos += _FETCH_TOPIC.size
+            topic = body[pos : pos + topic_length].decode()
+            pos += topic_length
+            partition, start, end, length = _FETCH_PARTITION.unpack_from(body, pos)
+            pos += _FETCH_PARTITION.size
+            batch = body[pos : pos + length]
+            pos += length
+            records = decode_fetch_body(batch, topic, partition)
+            out.append(FetchedPartition(topic, partition, start, end, records))
+    except (struct.error, UnicodeDecodeError) as exc:
+        raise CorruptBatchError("fetch body", str(exc)) from None
+    if pos != len(body):
+        raise CorruptBatchError("fetch body", "a frame runs past the end of the body")
+    return out
+
+
 # ---------------------------------------------------------------------- request models
 
 
@@ -178,6 +238,13 @@ class PartitionOffset(BaseModel):
     topic: str
     partition: int
     offset: int = Field(ge=0)
+
+
+class FetchRequest(BaseModel):
+    positions: list[PartitionOffset]
+    max_records: int = Field(500, ge=1)
+    max_bytes: int = Field(1024 * 1024, ge=1)
+    max_wait_ms: int = Field(0, ge=0)
 
 
 class CommitRequest(BaseModel):
@@ -286,21 +353,41 @@ def create_router(broker: Broker) -> APIRouter:
             bytes_max=max_bytes,
             wait_ms=max_wait_ms,
         )
-        body = b""
-        if got.records:
-            body = encode_batch(
-                got.records[0].offset,
-                [ProducerRecord(r.value, r.key, r.headers) for r in got.records],
-                [r.timestamp_ms for r in got.records],
-            )
         return Response(
-            body,
+            _batch_of(got.records),
             media_type=BATCH_MEDIA_TYPE,
             headers={
                 LOG_START_HEADER: str(got.log_start_offset),
                 LOG_END_HEADER: str(got.log_end_offset),
             },
         )
+
+    @router.post(
+        "/fetch",
+        summary="Long-poll several partitions; answers as soon as one has records",
+        response_class=Response,
+        responses={200: {"content": {FETCH_MEDIA_TYPE: {}}}},
+    )
+    def fetch_many(body: FetchRequest) -> Response:
+        positions = {(p.topic, p.partition): p.offset for p in body.positions}
+        got = broker.fetch_many(
+            positions,
+            records_max=body.max_records,
+            bytes_max=body.max_bytes,
+            wait_ms=body.max_wait_ms,
+        )
+        parts: list[bytes] = []
+        for (topic, partition), fetched in got.items():
+            name = topic.encode()
+            batch = _batch_of(fetched.records)
+            parts.append(_FETCH_TOPIC.pack(len(name)) + name)
+            parts.append(
+                _FETCH_PARTITION.pack(
+                    partition, fetched.log_start_offset, fetched.log_end_offset, len(batch)
+                )
+            )
+            parts.append(batch)
+        return Response(b"".join(parts), media_type=FETCH_MEDIA_TYPE)
 
     @router.get("/topics/{topic}/partitions/{partition}/offsets", summary="Log start and end")
     def offsets(

@@ -6,12 +6,17 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from broker import Broker, ProducerRecord
+from broker import Broker, ConsumedRecord, CorruptBatchError, ProducerRecord
 from broker.http import (
+    _FETCH_PARTITION,
+    _FETCH_TOPIC,
     BATCH_MEDIA_TYPE,
+    FETCH_MEDIA_TYPE,
     LOG_END_HEADER,
+    _batch_of,
     create_router,
     decode_fetch_body,
+    decode_fetch_many_body,
     encode_produce_body,
 )
 from tests.broker.conftest import FakeClock
@@ -133,3 +138,45 @@ def test_openapi_describes_the_binary_bodies(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     body = spec["paths"]["/broker/topics/{topic}/records"]["post"]["requestBody"]
     assert BATCH_MEDIA_TYPE in body["content"]
+
+
+def test_fetch_many_long_polls_several_partitions(client: TestClient, broker: Broker) -> None:
+    client.post("/broker/topics", json={"name": "a", "partitions": 2})
+    client.post("/broker/topics", json={"name": "b"})
+    produce(client, "a", [ProducerRecord(b"a1"), ProducerRecord(b"a2")], partition=1)
+    produce(client, "b", [ProducerRecord(b"b1")], partition=0)
+    positions = [
+        {"topic": "a", "partition": 0, "offset": 0},
+        {"topic": "a", "partition": 1, "offset": 1},
+        {"topic": "b", "partition": 0, "offset": 0},
+    ]
+    r = client.post("/broker/fetch", json={"positions": positions, "max_wait_ms": 10_000})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == FETCH_MEDIA_TYPE
+    got = decode_fetch_many_body(r.content)
+    assert [(f.topic, f.partition, f.log_end_offset) for f in got] == [
+        ("a", 0, 0),
+        ("a", 1, 2),
+        ("b", 0, 1),
+    ]
+    assert [[x.value for x in f.records] for f in got] == [[], [b"a2"], [b"b1"]]
+    assert got[1].records[0].offset == 1
+    positions = [{"topic": "a", "partition": 0, "offset": 0}]
+    r = client.post("/broker/fetch", json={"positions": positions, "max_wait_ms": 10})
+    assert [f.records for f in decode_fetch_many_body(r.content)] == [[]]
+    positions = [{"topic": "a", "partition": 0, "offset": 5}]
+    r = client.post("/broker/fetch", json={"positions": positions, "max_wait_ms": 10_000})
+    assert (r.status_code, r.json()["detail"]["log_end_offset"]) == (416, 0)
+
+
+def test_a_damaged_fetch_body_is_detected() -> None:
+    batch = _batch_of([ConsumedRecord("t", 0, 3, 1, None, b"value", ())])
+    body = _FETCH_TOPIC.pack(1) + b"t" + _FETCH_PARTITION.pack(0, 0, 4, len(batch)) + batch
+    assert decode_fetch_many_body(body)[0].records[0].offset == 3
+    for cut in (1, 5, len(body) - 1):
+        with pytest.raises(CorruptBatchError):
+            decode_fetch_many_body(body[:cut])
+    bad = bytearray(body)
+    bad[-2] ^= 0xFF
+    with pytest.raises(CorruptBatchError):
+        decode_fetch_many_body(bytes(bad))

@@ -674,9 +674,12 @@ class Store:
             schema = self._parse(session, source)
             if version is None:
                 history = self._history(session, rows, config.level)
+            elif not any(not r.deleted for r in rows):
+                # As Confluent: nothing to break for `latest`; a numbered version is missing.
+                if version != LATEST:
+                    raise errors.VersionNotFound(subject, version)
+                history = []
             else:
-                if not rows:
-                    raise errors.SubjectNotFound(subject)
                 row = self._pick(subject, rows, version, include_deleted=False)
                 history = [self._parsed_stored(session, self._view(session, row).schema)]
                 if config.level is Level.NONE:

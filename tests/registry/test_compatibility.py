@@ -80,12 +80,15 @@ def test_check_against_latest_and_all(client: TestClient) -> None:
 
 
 def test_check_errors(client: TestClient) -> None:
+    # As Confluent: a numbered version of a missing subject is a missing version ...
     assert_error(
-        client.post("/compatibility/subjects/nobody/versions/1", json=body(USER_V1)), 404, 40401
+        client.post("/compatibility/subjects/nobody/versions/1", json=body(USER_V1)), 404, 40402
     )
-    # With no history there is nothing to break.
+    # ... and with no history there is nothing to break.
     empty = client.post("/compatibility/subjects/nobody/versions", json=body(USER_V1))
     assert empty.json() == {"is_compatible": True}
+    latest = client.post("/compatibility/subjects/nobody/versions/latest", json=body(USER_V1))
+    assert latest.json() == {"is_compatible": True}
     register(client, "users", USER_V1)
     assert_error(
         client.post("/compatibility/subjects/users/versions/5", json=body(USER_V2)), 404, 40402

@@ -56,3 +56,9 @@ def test_subject_import_mode(client: TestClient) -> None:
     assert_error(
         client.post("/subjects/other/versions", json=body(USER_V2, id=501, version=1)), 422, 42205
     )
+
+
+def test_minus_one_id_and_version_mean_not_given(client: TestClient) -> None:
+    first = client.post("/subjects/users/versions", json=body(USER_V1, id=-1, version=-1))
+    assert first.status_code == 200, first.text
+    assert client.get("/subjects/users/versions").json() == [1]

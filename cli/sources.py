@@ -160,6 +160,40 @@ class RegistryClient:
     def subjects(self) -> list[str]:
         return list(self._request("GET", "/subjects"))
 
-    def mode(self, subject: str | None = None) -> str:
-        path = "/mode" if subject is None else f"/mode/{self._subject(subject)}"
-        return str(self._request("GET", path).get("mode"))
+    def mode(self) -> str:
+        return str(self._request("GET", "/mode").get("mode"))
+
+    def set_mode(self, mode: str, *, force: bool = False) -> None:
+        params = {"force": "true"} if force else None
+        self._request("PUT", "/mode", json={"mode": mode}, params=params)
+
+    def subject_config(self, subject: str) -> dict[str, Any] | None:
+        """The subject's own config, or None when it has none (it follows the global one)."""
+        try:
+            body: dict[str, Any] = self._request("GET", f"/config/{self._subject(subject)}")
+        except RegistryError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return body
+
+    def put_subject_config(self, subject: str, body: dict[str, Any]) -> None:
+        self._request("PUT", f"/config/{self._subject(subject)}", json=body)
+
+    def import_version(self, stored: StoredVersion) -> int:
+        """Register `stored` keeping its id and version (the registry must be in IMPORT mode)."""
+        body: dict[str, Any] = {
+            "schema": stored.schema,
+            "id": stored.id,
+            "version": stored.version,
+        }
+        if stored.schema_type != "AVRO":
+            body["schemaType"] = stored.schema_type
+        if stored.references:
+            body["references"] = [
+                {"name": n, "subject": s, "version": v} for n, s, v in stored.references
+            ]
+        answer = self._request(
+            "POST", f"/subjects/{self._subject(stored.subject)}/versions", json=body
+        )
+        return int(answer["id"])

@@ -1,0 +1,155 @@
+"""`charter import --from URL`: copy every subject and version of another Confluent-compatible
+registry into Charter, keeping schema ids and versions, then verify the copy.
+
+The target is switched to IMPORT mode for the copy and back to its previous mode afterwards.
+Versions are imported referenced-first, so a schema's references exist when it arrives.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from cli.common import cli_errors
+from cli.errors import CliError, RegistryError
+from cli.sources import RegistryClient, StoredVersion
+
+__all__ = ["import_registry"]
+
+
+def import_registry(
+    source_url: Annotated[
+        str, typer.Option("--from", help="The registry to copy from (Confluent API).")
+    ],
+    target_url: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            envvar="CHARTER_REGISTRY_URL",
+            help="The Charter registry to copy into; default CHARTER_REGISTRY_URL.",
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Import even when the target already has subjects.")
+    ] = False,
+    subject_config: Annotated[
+        bool,
+        typer.Option("--config/--no-config", help="Also copy each subject's compatibility config."),
+    ] = True,
+) -> None:
+    """Copy every subject and version from another registry, keeping ids and versions.
+
+    Exit codes: 0 copied and verified, 1 the verification found a difference, 2 an error.
+    """
+    with cli_errors("import"):
+        if not target_url:
+            raise CliError("give the target registry with --to or CHARTER_REGISTRY_URL")
+        code = run_import(source_url, target_url, force=force, copy_config=subject_config)
+    raise typer.Exit(code=code)
+
+
+def _same_schema(a: str, b: str) -> bool:
+    try:
+        return bool(json.loads(a) == json.loads(b))
+    except ValueError:
+        return a == b
+
+
+def run_import(source_url: str, target_url: str, *, force: bool, copy_config: bool) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    console = Console(stderr=True)
+    with RegistryClient(source_url) as source, RegistryClient(target_url) as target:
+        subjects = sorted(source.subjects())
+        versions: dict[tuple[str, int], StoredVersion] = {}
+        for subject in subjects:
+            for number in source.versions(subject) or []:
+                versions[(subject, number)] = source.version(subject, number)
+        order = _reference_order(versions)
+
+        previous = target.mode()
+        if previous != "IMPORT":
+            try:
+                target.set_mode("IMPORT", force=force)
+            except RegistryError as exc:
+                raise CliError(
+                    f"cannot switch {target_url} to IMPORT mode: {exc.message} "
+                    "(use --force to import into a registry that has subjects)"
+                ) from None
+        try:
+            with Progress(
+                TextColumn("importing"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.description}"),
+                console=console,
+                transient=not console.is_terminal,
+            ) as progress:
+                task = progress.add_task("", total=len(order))
+                for stored in order:
+                    progress.update(task, description=f"{stored.subject} v{stored.version}")
+                    target.import_version(stored)
+                    progress.advance(task)
+            if copy_config:
+                for subject in subjects:
+                    config = source.subject_config(subject)
+                    level = (config or {}).get("compatibilityLevel")
+                    if level:
+                        target.put_subject_config(subject, {"compatibility": level})
+        finally:
+            if previous != "IMPORT":
+                target.set_mode(previous, force=True)
+
+        problems = []
+        for (subject, number), stored in versions.items():
+            try:
+                copied = target.version(subject, number)
+            except RegistryError as exc:
+                problems.append(f"{subject} version {number}: {exc.message}")
+                continue
+            if copied.id != stored.id:
+                problems.append(f"{subject} version {number}: id {copied.id} != {stored.id}")
+            elif not _same_schema(copied.schema, stored.schema):
+                problems.append(f"{subject} version {number}: the schema text differs")
+            elif copied.references != stored.references:
+                problems.append(f"{subject} version {number}: the references differ")
+    for problem in problems:
+        typer.echo(f"charter import: verification failed: {problem}", err=True)
+    ids = len({v.id for v in versions.values()})
+    typer.echo(
+        f"imported {len(versions)} version(s) of {len(subjects)} subject(s) ({ids} schema id(s)) "
+        f"from {source_url} into {target_url}; verified: "
+        + ("ok" if not problems else f"{len(problems)} difference(s)")
+    )
+    return 1 if problems else 0
+
+
+def _reference_order(versions: dict[tuple[str, int], StoredVersion]) -> list[StoredVersion]:
+    """Every version after the versions it references; otherwise by schema id, then subject."""
+    ordered: list[StoredVersion] = []
+    done: set[tuple[str, int]] = set()
+    visiting: set[tuple[str, int]] = set()
+
+    def visit(key: tuple[str, int]) -> None:
+        if key in done or key not in versions:
+            return
+        if key in visiting:
+            raise CliError(f"references form a cycle at {key[0]} version {key[1]}")
+        visiting.add(key)
+        stored = versions[key]
+        for _, subject, version in stored.references:
+            visit((subject, version))
+        visiting.discard(key)
+        done.add(key)
+        ordered.append(stored)
+
+    def sort_key(key: tuple[str, int]) -> tuple[int, str, int]:
+        stored = versions[key]
+        return (stored.id, key[0], key[1])
+
+    for key in sorted(versions, key=sort_key):
+        visit(key)
+    return ordered

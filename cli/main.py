@@ -6,6 +6,7 @@ import typer
 
 from cli.check import check
 from cli.diff import diff
+from cli.importer import import_registry
 from cli.register import register
 from cli.serve import serve
 
@@ -26,6 +27,7 @@ app.command("serve")(serve)
 app.command("check")(check)
 app.command("register")(register)
 app.command("diff")(diff)
+app.command("import")(import_registry)
 
 if __name__ == "__main__":
     app()

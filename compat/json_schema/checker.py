@@ -384,6 +384,18 @@ class _Checker:
         rc, wc = r.contents, w.contents
         rprops: dict[str, Any] = rc.get("properties", {})
         wprops: dict[str, Any] = wc.get("properties", {})
+        rpatterns: dict[str, Any] = rc.get("patternProperties", {})
+        wpatterns: dict[str, Any] = wc.get("patternProperties", {})
+        for name in wprops:
+            # the reader's pattern schemas apply to declared properties too
+            for pattern in rpatterns:
+                same = pattern in wpatterns and matches(pattern, name)
+                if not same and matches(pattern, name):
+                    out.extend(
+                        self.compare(
+                            r.child("patternProperties", pattern), w.child("properties", name)
+                        )
+                    )
         for name in rprops:
             rsub = r.child("properties", name)
             if name in wprops:

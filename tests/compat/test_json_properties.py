@@ -7,7 +7,7 @@ when `jsonschema` agrees they do; each must then validate under the reader.
 
 Left out on purpose, because Confluent's model (which Charter follows) accepts them although
 validation can disagree: `default` (a required property with a default counts as compatible),
-`oneOf` (treated like `anyOf`), the LENIENT policy, `patternProperties` and `pattern`.
+`oneOf` (treated like `anyOf`) and the LENIENT policy.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ strings = _typed(
     minLength=st.integers(0, 3),
     maxLength=st.integers(1, 5),
     enum=st.lists(st.sampled_from(["x", "yy", "zzz", ""]), min_size=1, max_size=3, unique=True),
+    pattern=st.sampled_from(["^x", "y$", "z"]),
 )
 integers = _typed(
     "integer",
@@ -76,6 +77,8 @@ def _composite(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
         optional={
             "required": st.lists(st.sampled_from(NAMES), max_size=2, unique=True),
             "additionalProperties": st.one_of(st.booleans(), children),
+            "patternProperties": st.dictionaries(st.sampled_from(["^a", "^[cd]", "b"]), children,
+                                                 max_size=2),
             "minProperties": st.integers(0, 2),
             "maxProperties": st.integers(1, 4),
         },
@@ -89,9 +92,14 @@ def _composite(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
             "uniqueItems": st.just(True),
         },
     )
+    tuples = st.fixed_dictionaries(
+        {"type": st.just("array"), "items": st.lists(children, min_size=1, max_size=2)},
+        optional={"additionalItems": st.one_of(st.booleans(), children)},
+    )
     unions = st.lists(children, min_size=1, max_size=3).map(lambda b: {"anyOf": b})
+    products = st.lists(children, min_size=1, max_size=2).map(lambda b: {"allOf": b})
     negations = scalars.map(lambda s: {"not": s})
-    return st.one_of(objects, arrays, unions, negations)
+    return st.one_of(objects, arrays, tuples, unions, products, negations)
 
 
 schemas = st.recursive(scalars, _composite, max_leaves=6)
@@ -112,9 +120,9 @@ def _edit(schema: Any, draw: Any) -> Any:
             out[key] = max(value + draw(st.sampled_from([-1, 1])), 1 if key == "multipleOf" else 0)
             if key.startswith(("min", "max", "exclusive")) and "Length" not in key:
                 out[key] = value + draw(st.sampled_from([-1, 1]))
-        elif key == "properties":
+        elif key in ("properties", "patternProperties"):
             out[key] = {n: _edit(s, draw) for n, s in value.items()}
-        elif key == "anyOf":
+        elif key in ("anyOf", "allOf") or (key == "items" and isinstance(value, list)):
             out[key] = [_edit(s, draw) for s in value]
         else:
             out[key] = _edit(value, draw)
@@ -144,6 +152,8 @@ def _instances(schema: Any) -> st.SearchStrategy[Any]:
         return st.sampled_from(schema["enum"])
     if "anyOf" in schema:
         return st.one_of([_instances(b) for b in schema["anyOf"]])
+    if "allOf" in schema:
+        return st.one_of([_instances(b) for b in schema["allOf"]])
     types = schema.get("type")
     if isinstance(types, list):
         return st.one_of([_instances({**schema, "type": t}) for t in types])
@@ -163,6 +173,12 @@ def _instances(schema: Any) -> st.SearchStrategy[Any]:
         return st.booleans()
     if types == "null":
         return st.none()
+    if types == "array" and isinstance(schema.get("items"), list):
+        rest = schema.get("additionalItems", True)
+        head = st.tuples(*(_instances(i) for i in schema["items"])).map(list)
+        tail = st.lists(ANY_JSON if rest is True else _instances(rest), max_size=0 if rest is False
+                        else 2)
+        return st.tuples(head, tail).map(lambda ht: ht[0] + ht[1])
     if types == "array":
         low, high = schema.get("minItems", 0), schema.get("maxItems", 3)
         return st.lists(_instances(schema.get("items", {})), min_size=low, max_size=max(low, high))

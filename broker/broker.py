@@ -414,7 +414,11 @@ class Broker:
             if records_left <= 0 or bytes_left <= 0 or log.log_end_offset <= off:
                 out[tp] = FetchedRecords([], log.log_start_offset, log.log_end_offset, 0)
                 continue
-            got = log.read(off, records_max=records_left, bytes_max=bytes_left)
+            try:
+                got = log.read(off, records_max=records_left, bytes_max=bytes_left)
+            except LogClosedError:
+                self._log(*tp)  # deleted meanwhile: UnknownTopicError
+                raise
             out[tp] = got
             records_left -= len(got.records)
             bytes_left -= got.bytes_read

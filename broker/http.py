@@ -275,7 +275,12 @@ def _assignment_json(a: Assignment) -> dict[str, Any]:
 
 def create_router(broker: Broker) -> APIRouter:
     """The broker's API under `/broker`, bound to `broker`."""
-    router = APIRouter(prefix="/broker", tags=["broker"], route_class=_BrokerRoute)
+    router = APIRouter(
+        prefix="/broker",
+        tags=["broker"],
+        route_class=_BrokerRoute,
+        default_response_class=JSONResponse,
+    )
     limits = broker.limits
 
     @router.get("/topics", summary="List topics")

@@ -8,6 +8,8 @@ Layout of a partition directory:
     checkpoint                      CHECKPOINT: the log up to here was verified and fsynced
 
 Index files are never fsynced: a missing or inconsistent index is rebuilt from its segment.
+A segment's age (for rolling by `segment_age_ms`) counts from its creation by this process;
+after a restart the active segment's age starts again.
 On open, segments from the checkpoint on are read batch by batch with their checksums
 verified; the log is cut at the first torn or corrupt batch, and later segments are removed.
 """

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -180,3 +181,26 @@ def test_a_damaged_fetch_body_is_detected() -> None:
     bad[-2] ^= 0xFF
     with pytest.raises(CorruptBatchError):
         decode_fetch_many_body(bytes(bad))
+
+
+def test_a_contract_rejection_names_the_record(tmp_path: Path) -> None:
+    class OnlySchemaOne:
+        def is_registered(self, subject: str, schema_id: int) -> bool:
+            return schema_id == 1
+
+        def validate(self, subject: str, schema_id: int, payload: bytes) -> str | None:
+            return None
+
+    with Broker(tmp_path, contracts=OnlySchemaOne(), maintenance_interval_ms=None) as b:
+        app = FastAPI()
+        app.include_router(create_router(b))
+        with TestClient(app) as c:
+            c.post("/broker/topics", json={"name": "orders", "contract": "id"})
+            ok, bad = b"\x00\x00\x00\x00\x01{}", b"\x00\x00\x00\x00\x02{}"
+            r = produce(c, "orders", [ProducerRecord(ok), ProducerRecord(ok), ProducerRecord(bad)])
+            assert r.status_code == 422
+            assert r.json()["error"] == "ContractViolationError"
+            assert r.json()["detail"]["index"] == 2
+            assert "schema id 2" in r.json()["detail"]["reason"]
+            assert b.offsets("orders", 0) == (0, 0)
+            assert produce(c, "orders", [ProducerRecord(ok)]).json() == {"offsets": [[0, 0]]}

@@ -1,7 +1,8 @@
 """Charter's built-in log broker: partitioned, segmented, checksummed logs with consumer groups.
 
-Runs embedded (`Broker(data_dir)`) or behind HTTP (`broker.http.create_router`). It imports
-nothing else of Charter's: contract checks go through the `Contracts` protocol.
+Runs embedded (`Broker(data_dir)`, `Consumer`) or behind HTTP (`broker.http.create_router`,
+spoken to with `broker.client.BrokerClient`). It imports nothing else of Charter's: contract
+checks go through the `Contracts` protocol.
 """
 
 from broker.broker import Broker, PartitionDescription, PartitionLag, TopicDescription

@@ -175,6 +175,21 @@ class JsonSchema(Schema):
         return out
 
     @cached_property
+    def _subtree_texts(self) -> dict[int, str]:
+        return {}
+
+    def subtree_text(self, node: Any) -> str | None:
+        """Sorted compact JSON of a subschema of this document (None for other objects), so
+        that unchanged parts of two schemas can be recognised without walking them."""
+        key = id(node)
+        if key not in self.pointers:
+            return None
+        texts = self._subtree_texts
+        if key not in texts:
+            texts[key] = json.dumps(node, sort_keys=True, separators=(",", ":"))
+        return texts[key]
+
+    @cached_property
     def validator(self) -> jsonschema.protocols.Validator:
         return self.draft.validator(self.document, registry=self.registry)
 

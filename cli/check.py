@@ -92,5 +92,5 @@ def run_check(
     finally:
         if gate.registry is not None:
             gate.registry.close()
-    emit(report, fmt, output)
+    emit(report, fmt, output, config.root)
     return report.exit_code

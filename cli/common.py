@@ -64,11 +64,26 @@ def check_format(fmt: str) -> str:
     return fmt
 
 
-def emit(report: object, fmt: str, output: Path | None) -> None:
+def repository_prefix(root: Path) -> str:
+    """The path from the git repository's root to `root` ("" when not in a repository)."""
+    import subprocess
+
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "--show-prefix"], cwd=root, capture_output=True, check=False
+        )
+    except OSError:
+        return ""
+    return done.stdout.decode().strip() if done.returncode == 0 else ""
+
+
+def emit(report: object, fmt: str, output: Path | None, root: Path | None = None) -> None:
     """Render the report to stdout or `output`; the GitHub format also fills the step summary."""
     from cli.report import Report, render
 
     assert isinstance(report, Report)
+    if root is not None and fmt in ("github", "sarif"):
+        report.path_prefix = repository_prefix(root)
     color = output is None and sys.stdout.isatty()
     text = render(report, fmt, color=color)
     if output is not None:

@@ -149,5 +149,5 @@ def run_register(
             except CliError as exc:
                 result.status, result.error = "error", exc.message
                 failed.add(contract.subject)
-    emit(report, fmt, output)
+    emit(report, fmt, output, config.root)
     return report.exit_code

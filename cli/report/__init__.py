@@ -89,6 +89,12 @@ class Report:
     command: str
     against: str
     contracts: list[ContractReport] = field(default_factory=list)
+    # From the repository root to charter.yaml's directory ("" or "services/orders/"): GitHub
+    # annotations and SARIF name files from the repository root.
+    path_prefix: str = ""
+
+    def repo_path(self, file: str) -> str:
+        return self.path_prefix + file
 
     @property
     def issues(self) -> list[Issue]:

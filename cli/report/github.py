@@ -26,7 +26,7 @@ def render_github(report: Report) -> str:
     for contract in report.contracts:
         if contract.error:
             lines.append(
-                f"::error file={escape_property(contract.file)},"
+                f"::error file={escape_property(report.repo_path(contract.file))},"
                 f"title={escape_property('charter: ' + contract.status)}::"
                 f"{escape_data(contract.subject + ': ' + contract.error)}"
             )
@@ -39,8 +39,8 @@ def render_github(report: Report) -> str:
                 text += f" ({issue.waiver_note()})"
             text += f" (fingerprint {issue.fingerprint})"
             lines.append(
-                f"::{command} file={escape_property(issue.file)},line={issue.line},"
-                f"col={issue.column},title={escape_property(issue.rule)}::{escape_data(text)}"
+                f"::{command} file={escape_property(report.repo_path(issue.file))},"
+                f"line={issue.line},col={issue.column},title={escape_property(issue.rule)}::{escape_data(text)}"
             )
     counts = report.counts()
     lines.append(

@@ -59,7 +59,10 @@ def render_sarif(report: Report) -> str:
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": issue.file, "uriBaseId": "%SRCROOT%"},
+                        "artifactLocation": {
+                            "uri": report.repo_path(issue.file),
+                            "uriBaseId": "%SRCROOT%",
+                        },
                         "region": {"startLine": issue.line, "startColumn": issue.column},
                     },
                     "logicalLocations": [{"name": issue.location or "/", "kind": "element"}],
@@ -89,7 +92,7 @@ def render_sarif(report: Report) -> str:
                     }
                 },
                 "originalUriBaseIds": {
-                    "%SRCROOT%": {"description": {"text": "charter.yaml's directory"}}
+                    "%SRCROOT%": {"description": {"text": "the repository root"}}
                 },
                 "results": results,
                 "invocations": [

@@ -131,3 +131,27 @@ def test_markdown_and_text(broken: Repo) -> None:
 def test_unknown_format_exits_2(repo: Repo) -> None:
     result = repo.charter(["check", "--against", "git:HEAD", "--format", "yaml"])
     assert result.code == 2 and "unknown --format" in result.stderr
+
+
+def test_annotations_name_files_from_the_repository_root(broken: Repo) -> None:
+    """charter.yaml in a subdirectory: GitHub and SARIF paths still start at the repo root."""
+    service = broken.root / "services" / "users"
+    service.mkdir(parents=True)
+    (service / "schemas").mkdir()
+    (service / "schemas" / "user.avsc").write_text((broken.root / "schemas/user.avsc").read_text())
+    (service / "charter.yaml").write_text(
+        "contracts:\n  - {subject: user-value, file: schemas/user.avsc}\n"
+    )
+    broken.git("add", "-A")
+    broken.git("commit", "-q", "-m", "service")
+    (service / "schemas" / "user.avsc").write_text(USER_V3.replace('"long"', '"boolean"'))
+    config = ["--config", str(service / "charter.yaml")]
+    github = broken.charter(["check", "--against", "git:HEAD", "--format", "github", *config])
+    assert "::error file=services/users/schemas/user.avsc,line=5,col=20," in github.stdout
+    sarif = json.loads(
+        broken.charter(["check", "--against", "git:HEAD", "--format", "sarif", *config]).stdout
+    )
+    location = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "services/users/schemas/user.avsc"
+    text = broken.charter(["check", "--against", "git:HEAD", *config]).stdout
+    assert "schemas/user.avsc:5:20" in text and "services/" not in text

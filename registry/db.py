@@ -75,7 +75,13 @@ class Database:
                 Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
             self.engine = _sqlite_engine(settings, self.url)
         else:
-            self.engine = create_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=30)
+            self.engine = create_engine(
+                self.url,
+                pool_pre_ping=True,
+                pool_size=10,
+                max_overflow=30,
+                connect_args={"connect_timeout": 10},
+            )
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -107,7 +113,10 @@ class Database:
         config.set_main_option("script_location", str(alembic_dir()))
         config.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
         with self.engine.connect() as conn:
-            if not self.is_sqlite:
+            if self.is_sqlite:
+                # Processes starting together on one file take turns instead of failing.
+                conn = conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+            else:
                 conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
                 conn.commit()
             try:

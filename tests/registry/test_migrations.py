@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
@@ -47,3 +52,18 @@ def _table_of(diff: object) -> str | None:
         if name is not None:
             return str(name)
     return None
+
+
+def test_processes_starting_together_on_one_sqlite_file(tmp_path: Path) -> None:
+    code = (
+        "import sys; from pathlib import Path; from registry import Settings, build_registry; "
+        "build_registry(Settings(data_dir=Path(sys.argv[1])))"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stderr=subprocess.PIPE)
+        for _ in range(3)
+    ]
+    failures = [p.stderr.read().decode() for p in procs if p.wait(timeout=120) != 0 and p.stderr]
+    assert failures == []
+    with sqlite3.connect(tmp_path / "registry.db") as conn:
+        assert conn.execute("SELECT count(*) FROM registry_meta").fetchone() == (1,)

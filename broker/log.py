@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import itertools
 import os
 import struct
 import threading
@@ -225,12 +226,25 @@ class PartitionLog:
             return False
         offsets = [(seg.base_offset + r, p) for r, p in OFFSET_ENTRY.iter_unpack(raw_o)]
         times = [(ts, seg.base_offset + r) for ts, r in TIME_ENTRY.iter_unpack(raw_t)]
-        positions = [p for _, p in offsets]
-        if positions != sorted(positions) or any(p >= seg.size_bytes for p in positions):
+        if not offsets or [o for _, o in times] != [o for o, _ in offsets]:
             return False
-        if [o for o, _ in offsets] != sorted(o for o, _ in offsets) or [o for _, o in times] != [
-            o for o, _ in offsets
-        ]:
+        for (o1, p1), (o2, p2) in itertools.pairwise(offsets):
+            if not (o1 < o2 and p1 < p2):
+                return False
+        # the last entry must point at a batch starting at its offset (a zeroed or stale
+        # index would otherwise only show up as read errors later)
+        last_offset, last_pos = offsets[-1]
+        if offsets[0] != (seg.base_offset, 0) or last_pos + BATCH_HEADER_BYTES > seg.size_bytes:
+            return False
+        try:
+            head = read_header(
+                os.pread(seg.fd, BATCH_HEADER_BYTES, last_pos),
+                self._where(seg, last_pos),
+                length_max=seg.size_bytes - last_pos,
+            )
+        except CorruptBatchError:
+            return False
+        if head.base_offset != last_offset:
             return False
         seg.offset_index = offsets
         seg.time_index = times

@@ -102,8 +102,11 @@ def test_sparse_indexes_are_rebuilt_when_missing_or_damaged(
     sorted(tmp_path.glob("*.timeindex"))[1].unlink()
     with open(indexes[1], "ab") as f:
         f.write(b"\xff\xff\xff")
+    good = indexes[2].read_bytes()
+    indexes[2].write_bytes(bytes(len(good)))  # zeroed, as after a power loss
     reopened = open_log(tmp_path, clock, segment_bytes=8192, index_interval_bytes=300)
     assert all(p.exists() for p in indexes)
+    assert indexes[2].read_bytes() == good
     assert {o: values(reopened, o)[:3] for o in expected} == expected
     assert {t: reopened.offset_for_time(t) for t in times} == times
     assert times == {0: 0, 1050: 50, 1150: 150, 1199: 199, 5000: 200}

@@ -30,7 +30,13 @@ from sdk.avro_check import (
     _Union,
 )
 
-__all__ = ["Invalid", "Unsupported", "compile_decoder", "compile_encoder"]
+__all__ = [
+    "Invalid",
+    "Unsupported",
+    "compile_decoder",
+    "compile_encoder",
+    "compile_framed_decoder",
+]
 
 _INT = (-(2**31), 2**31 - 1)
 _LONG = (-(2**63), 2**63 - 1)
@@ -505,4 +511,22 @@ def compile_decoder(
     gen = _DecoderGen(_Builder(named or {}).build(schema, None))
     exec("\n".join(gen.lines), gen.env)  # source generated from the schema above
     decode: Callable[[bytes, int], tuple[Any, int]] = gen.env["_decode"]
+    return decode
+
+
+def compile_framed_decoder(
+    schema: Any, *, named: dict[str, Any] | None = None, offset: int = 5
+) -> Callable[[bytes], Any]:
+    """`decode(data)`: the value encoded after `offset` header bytes in `data`.
+
+    Bad input raises whatever decoding met (IndexError, UnicodeDecodeError, ValueError); the
+    caller translates it. Trailing bytes are ignored, as fastavro and confluent-kafka do.
+    """
+    gen = _DecoderGen(_Builder(named or {}).build(schema, None))
+    gen.lines.append(
+        f"def _framed(b):\n    v, i = _decode(b, {offset})\n    if i > len(b): "
+        "raise IndexError('truncated payload')\n    return v"
+    )
+    exec("\n".join(gen.lines), gen.env)  # source generated from the schema above
+    decode: Callable[[bytes], Any] = gen.env["_framed"]
     return decode

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sdk.avro_check import AvroValidator
-from sdk.avro_codegen import Unsupported, compile_decoder, compile_encoder
+from sdk.avro_codegen import Unsupported, compile_encoder, compile_framed_decoder
 from sdk.errors import (
     ConfigurationError,
     DecodeError,
@@ -101,10 +101,10 @@ class AvroCodec:
         self._write = fastavro.schemaless_writer
         self._read = fastavro.schemaless_reader
         self._encode: Callable[[bytearray, Any], bytearray] | None = None
-        self._decode: Callable[[bytes, int], tuple[Any, int]] | None = None
+        self._decode: Callable[[bytes], Any] | None = None
         try:  # specialised code when the generator handles the schema; fastavro otherwise
             self._encode = compile_encoder(schema, named=self.named)
-            self._decode = compile_decoder(schema, named=self.named)
+            self._decode = compile_framed_decoder(schema, named=self.named, offset=HEADER_SIZE)
         except Unsupported:
             self._encode = self._decode = None
 
@@ -144,7 +144,7 @@ class AvroCodec:
             _check_resolution(reader, self, schema_id)
             reader_parsed = reader.parsed
         elif self._decode is not None:
-            return self._fast_decoder(schema_id, self._decode)
+            return self._decode  # raises foreign errors: the Deserializer translates them
 
         def decode(data: bytes) -> Any:
             stream = io.BytesIO(data)
@@ -164,27 +164,6 @@ class AvroCodec:
                     f"{type(exc).__name__}: {exc}",
                     schema_id=schema_id,
                 ) from None
-
-        return decode
-
-    @staticmethod
-    def _fast_decoder(
-        schema_id: int, generated: Callable[[bytes, int], tuple[Any, int]]
-    ) -> Callable[[bytes], Any]:
-        def decode(data: bytes) -> Any:
-            try:
-                value, end = generated(data, HEADER_SIZE)
-            except Exception as exc:  # truncated input, bad union index, invalid UTF-8, ...
-                raise DecodeError(
-                    f"the payload does not decode as Avro with schema id {schema_id}: "
-                    f"{type(exc).__name__}: {exc}",
-                    schema_id=schema_id,
-                ) from None
-            if end > len(data):
-                raise DecodeError(
-                    f"the payload is truncated for schema id {schema_id}", schema_id=schema_id
-                )
-            return value
 
         return decode
 

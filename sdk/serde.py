@@ -19,11 +19,11 @@ from typing import Any, Literal
 
 from sdk.codecs import AvroCodec, Codec, JsonCodec, codec_for, infer_schema_type, load_schema
 from sdk.codecs import record_name as schema_record_name
-from sdk.errors import ConfigurationError, SchemaResolutionError
+from sdk.errors import ConfigurationError, DecodeError, SchemaResolutionError, SdkError
 from sdk.event import Event
 from sdk.json_check import JsonValidator
 from sdk.registry import RegisteredSchema, Registry, SchemaReference, references_in_order
-from sdk.wire import HEADER_SIZE, MAGIC_BYTE, header, schema_id_of
+from sdk.wire import HEADER_SIZE, header, schema_id_of
 
 __all__ = ["Deserializer", "Serializer", "Strategy", "subject_name"]
 
@@ -203,16 +203,32 @@ class Deserializer:
             kind = (schema_type or infer_schema_type(loaded)).upper()
             self._reader = codec_for(loaded, kind)
         self._decoders: dict[int, Callable[[bytes], Any]] = {}
+        self._by_header: dict[bytes, Callable[[bytes], Any]] = {}
         self._lock = threading.Lock()
 
     def deserialize(self, data: bytes) -> Any:
         """The value framed in `data`. Raises `WireFormatError` for bytes without a header."""
-        if len(data) < HEADER_SIZE or data[0] != MAGIC_BYTE:
-            schema_id_of(data)  # raises WireFormatError with the reason
-        decode = self._decoders.get(int.from_bytes(data[1:HEADER_SIZE], "big"))
+        try:  # keyed by the whole 5-byte header: a hit means a valid magic byte and length
+            decode = self._by_header.get(data[:HEADER_SIZE])
+        except TypeError:  # bytearray and memoryview slices are not hashable
+            decode = None
         if decode is None:
-            decode = self._decoder(schema_id_of(data))
-        return decode(data)
+            schema_id = schema_id_of(data)  # raises WireFormatError with the reason
+            decode = self._decoder(schema_id)
+            if isinstance(data, bytes):
+                self._by_header[data[:HEADER_SIZE]] = decode
+            data = bytes(data)
+        try:
+            return decode(data)
+        except SdkError:
+            raise
+        except Exception as exc:  # the generated Avro decoders leave translation to us
+            schema_id = schema_id_of(data)
+            raise DecodeError(
+                f"the payload does not decode as Avro with schema id {schema_id}: "
+                f"{type(exc).__name__}: {exc}",
+                schema_id=schema_id,
+            ) from None
 
     __call__ = deserialize
 

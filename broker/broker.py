@@ -391,6 +391,11 @@ class Broker:
         check_limit("fetch_records_max", records_max, limits.fetch_records_max, what="fetch")
         check_limit("fetch_bytes_max", bytes_max, limits.fetch_bytes_max, what="fetch")
         check_limit("poll_timeout_ms_max", wait_ms, limits.poll_timeout_ms_max, what="fetch")
+        check_limit(
+            "fetch_partitions_max", len(positions), limits.fetch_partitions_max, what="fetch"
+        )
+        if not positions:
+            raise InvalidConfigError("fetch", "name at least one partition")
         if records_max < 1 or bytes_max < 1 or wait_ms < 0:
             raise InvalidConfigError("fetch", "records_max and bytes_max ≥ 1, wait_ms ≥ 0")
         deadline = time.monotonic() + wait_ms / 1000

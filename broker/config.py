@@ -45,8 +45,12 @@ class Limits:
     poll_timeout_ms_max: int = 60_000
     segment_bytes_min: int = 4 * 1024
     segment_bytes_max: int = 1024 * MIB
+    fetch_partitions_max: int = 1_000
     groups_max: int = 1_000
+    group_name_bytes_max: int = 255
     group_members_max: int = 1_000
+    client_id_bytes_max: int = 255
+    commit_partitions_max: int = 10_000
     session_timeout_ms_min: int = 100
     session_timeout_ms_max: int = 300_000
 

@@ -158,6 +158,13 @@ class GroupCoordinator:
         assignor: Assignor = "range",
         client_id: str = "consumer",
     ) -> Assignment:
+        self._check_name(group)
+        check_limit(
+            "client_id_bytes_max",
+            len(client_id.encode()),
+            self._limits.client_id_bytes_max,
+            what="client id",
+        )
         topics = tuple(sorted(set(topics)))
         if not topics:
             raise InvalidConfigError("topics", "a member subscribes to at least one topic")
@@ -246,6 +253,13 @@ class GroupCoordinator:
         generation: int = -1,
     ) -> None:
         """Durably record `offsets` (the next offset to consume, per partition)."""
+        self._check_name(group)
+        check_limit(
+            "commit_partitions_max",
+            len(offsets),
+            self._limits.commit_partitions_max,
+            what="commit",
+        )
         for (topic, partition), offset in offsets.items():
             self._partitions_of(topic)
             if offset < 0 or partition < 0:
@@ -293,6 +307,16 @@ class GroupCoordinator:
             return GroupDescription(g.name, g.generation, g.assignor, members, dict(g.committed))
 
     # ------------------------------------------------------------------ internals
+
+    def _check_name(self, group: str) -> None:
+        check_limit(
+            "group_name_bytes_max",
+            len(group.encode()),
+            self._limits.group_name_bytes_max,
+            what="group name",
+        )
+        if not group:
+            raise InvalidConfigError("group", "a group name is not empty")
 
     def _member_group(self, group: str, member_id: str) -> _Group:
         self._expire_locked(self._clock_ms())

@@ -90,6 +90,10 @@ def test_limits_reject_with_the_limit_named(tmp_path: Path) -> None:
         partitions_max=4,
         fetch_records_max=10,
         poll_timeout_ms_max=100,
+        fetch_partitions_max=1,
+        group_name_bytes_max=3,
+        commit_partitions_max=1,
+        groups_max=1,
     )
     with Broker(tmp_path, limits=limits, maintenance_interval_ms=None) as b:
         b.create_topic("t")
@@ -109,6 +113,18 @@ def test_limits_reject_with_the_limit_named(tmp_path: Path) -> None:
                 "poll_timeout_ms_max",
                 "fetch",
             ),
+            (
+                lambda: b.fetch_many({("t", 0): 0, ("t", 1): 0}, records_max=5),
+                "fetch_partitions_max",
+                "fetch",
+            ),
+            (lambda: b.groups.join("long", ["t"]), "group_name_bytes_max", "group name"),
+            (
+                lambda: b.groups.commit("g", {("t", 0): 0, ("t", 1): 0}),
+                "commit_partitions_max",
+                "commit",
+            ),
+            (lambda: (b.groups.join("g1", ["t"]), b.groups.join("g2", ["t"])), "groups_max", ""),
         ]
         for call, limit, what in cases:
             with pytest.raises(LimitExceededError) as info:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["escape", "iter_subschemas", "pointer"]
+__all__ = ["LISTS", "MAPS", "SINGLE", "escape", "iter_subschemas", "pointer"]
 
 # Keywords whose value is one subschema.
 SINGLE = (

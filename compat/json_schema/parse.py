@@ -21,7 +21,7 @@ import referencing.exceptions
 import referencing.jsonschema
 
 from compat.errors import ReferenceResolutionError, SchemaParseError
-from compat.json_schema.keywords import iter_subschemas, pointer
+from compat.json_schema.keywords import LISTS, MAPS, SINGLE, iter_subschemas, pointer
 from compat.model import Reference, Resolver, Schema, SchemaSource, SchemaType
 
 __all__ = ["DEFAULT_DRAFT", "DRAFTS", "Draft", "JsonSchema", "parse_json_schema"]
@@ -198,19 +198,20 @@ def _normalize(node: Any) -> Any:
     """Set-valued keywords sorted, so that order alone does not make two schemas differ."""
     if not isinstance(node, dict):
         return node
-    out = dict(node)
-    for key in ("required", "type"):
-        if isinstance(out.get(key), list) and all(isinstance(v, str) for v in out[key]):
-            out[key] = sorted(set(out[key]))
-    for rel, sub in iter_subschemas(node):
-        target: Any = out
-        for token in rel[:-1]:
-            target[token] = (
-                dict(target[token]) if isinstance(target[token], dict) else list(target[token])
-            )
-            target = target[token]
-        last: Any = int(rel[-1]) if isinstance(target, list) else rel[-1]
-        target[last] = _normalize(sub)
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in SINGLE or (key == "items" and isinstance(value, dict)):
+            out[key] = _normalize(value)
+        elif (key in LISTS or key == "items") and isinstance(value, list):
+            out[key] = [_normalize(v) for v in value]
+        elif (key in MAPS or key == "dependencies") and isinstance(value, dict):
+            out[key] = {name: _normalize(sub) for name, sub in value.items()}
+        elif key in ("required", "type") and isinstance(value, list) and all(
+            isinstance(v, str) for v in value
+        ):
+            out[key] = sorted(set(value))
+        else:
+            out[key] = value
     return out
 
 

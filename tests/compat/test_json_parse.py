@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from compat import (
+    Level,
     Reference,
     ReferenceResolutionError,
     SchemaParseError,
     SchemaSource,
     SchemaType,
+    check,
     parse,
 )
 from compat.json_schema import JsonSchema
+from compat.json_schema.rules import RULES
 
 
 def source(value: Any, *refs: Reference) -> SchemaSource:
@@ -231,3 +237,39 @@ def test_fingerprint_depends_on_references() -> None:
     assert one.fingerprint() == parsed(
         {"$ref": "a.json"}, Reference("a.json", "a", 1), resolver=resolver
     ).fingerprint()
+
+
+KEYWORDS = ("type", "properties", "items", "$ref", "required", "enum", "minimum", "$schema",
+            "$id", "id", "allOf", "additionalProperties", "pattern", "$defs", "definitions")
+JSONISH = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(allow_nan=False),
+              st.sampled_from(["string", "#", "#/definitions/a", "a.json", "[", "http://x/y"])),
+    lambda c: st.one_of(st.lists(c, max_size=3),
+                        st.dictionaries(st.sampled_from((*KEYWORDS, "a")), c, max_size=4)),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=int(os.environ.get("CHARTER_PROPERTY_EXAMPLES", "200")), deadline=None)
+@given(value=JSONISH)
+def test_parse_raises_only_schema_parse_errors(value: Any) -> None:
+    try:
+        schema = parse(source(value))
+    except SchemaParseError as error:
+        assert error.reason
+        assert error.location == "" or error.location.startswith("/")
+    else:
+        assert json.loads(schema.canonical_text) == value
+        assert json.loads(schema.normalized_text) is not None
+
+
+@settings(max_examples=int(os.environ.get("CHARTER_PROPERTY_EXAMPLES", "200")), deadline=None)
+@given(old=JSONISH, new=JSONISH)
+def test_any_two_valid_schemas_can_be_compared(old: Any, new: Any) -> None:
+    try:
+        schemas = [parse(source(old)), parse(source(new))]
+    except SchemaParseError:
+        return
+    result = check(Level.FULL, schemas[1], [schemas[0]])
+    assert all(f.rule in RULES for f in result.findings)
+    assert check(Level.FULL, schemas[1], [schemas[1]]).compatible

@@ -18,9 +18,15 @@ class GitRef:
     def __init__(self, ref: str, root: Path) -> None:
         self.ref = ref
         self.root = root
+        inside = self._git("rev-parse", "--is-inside-work-tree")
+        if inside.returncode != 0:
+            raise SourceError(f"--against git:{ref} needs a git repository; {root} is not in one")
         probe = self._git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
         if probe.returncode != 0:
-            raise SourceError(f"git ref {ref!r} does not name a commit in {root}")
+            raise SourceError(
+                f"git ref {ref!r} does not name a commit in {root} "
+                "(in CI, fetch it first, e.g. actions/checkout with fetch-depth: 0)"
+            )
 
     def _git(self, *args: str) -> subprocess.CompletedProcess[bytes]:
         try:

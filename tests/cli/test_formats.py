@@ -155,3 +155,33 @@ def test_annotations_name_files_from_the_repository_root(broken: Repo) -> None:
     assert location["artifactLocation"]["uri"] == "services/users/schemas/user.avsc"
     text = broken.charter(["check", "--against", "git:HEAD", *config]).stdout
     assert "schemas/user.avsc:5:20" in text and "services/" not in text
+
+
+def test_text_is_coloured_only_on_request(broken: Repo) -> None:
+    from cli.report import render
+
+    code, _ = broken.check_json("--against", "git:HEAD")
+    assert code == 1
+    report = Report(command="check", against="git:HEAD")
+    from cli.report import ContractReport
+
+    issue = Issue("s", "f.avsc", "RULE", "", 1, 1, "broken", "fix it", "0123456789abcdef")
+    report.contracts.append(
+        ContractReport("s", "f.avsc", "AVRO", status="breaking", issues=[issue])
+    )
+    assert "\x1b[" in render(report, "text", color=True)
+    plain = render(report, "text", color=False)
+    assert "\x1b[" not in plain and "f.avsc:1:1: error RULE broken" in plain
+
+
+def test_outside_a_git_repository_is_a_clear_error(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    (tmp_path / "a.avsc").write_text('"string"')
+    (tmp_path / "charter.yaml").write_text("contracts:\n  - {subject: a, file: a.avsc}\n")
+    result = CliRunner().invoke(
+        app, ["check", "--against", "git:HEAD", "--config", str(tmp_path / "charter.yaml")]
+    )
+    assert result.exit_code == 2 and "needs a git repository" in result.stderr

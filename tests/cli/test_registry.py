@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema
 import pytest
 
+from cli.report.json_report import SCHEMA
 from tests.cli.conftest import USER_V1, USER_V3, Repo
 from tests.sdk.server import charter_serve, free_port, needs_registry
 
@@ -53,6 +55,7 @@ def test_register_is_idempotent_and_check_uses_the_history(repo: Repo, registry_
 
     code, first = _run(repo, registry_url, "register")
     assert code == 0
+    jsonschema.validate(first, SCHEMA)
     registered = {c["subject"]: c for c in first["contracts"]}
     assert {c["status"] for c in registered.values()} == {"registered"}
     assert registered["a-user-value"]["registered_version"] == 1

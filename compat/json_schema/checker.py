@@ -69,6 +69,7 @@ class _Checker:
         self.verdicts: dict[tuple[int, int], bool] = {}
         self.derived: dict[tuple[object, ...], Any] = {}
         self.depth = 0
+        self.assumptions = 0  # how often a pair in progress was assumed compatible
 
     # -- findings ------------------------------------------------------------------------
 
@@ -104,9 +105,13 @@ class _Checker:
 
     def compatible(self, reader: Node, writer: Node) -> bool:
         key = (id(reader.contents), id(writer.contents))
-        if key not in self.verdicts:
-            self.verdicts[key] = not self.compare(reader, writer)
-        return self.verdicts[key]
+        if key in self.verdicts:
+            return self.verdicts[key]
+        assumptions = self.assumptions
+        verdict = not self.compare(reader, writer)
+        if self.assumptions == assumptions:  # a verdict resting on a pair in progress may change
+            self.verdicts[key] = verdict
+        return verdict
 
     def compare(self, reader: Node, writer: Node) -> list[Finding]:
         r, w = reader.deref(), writer.deref()
@@ -122,6 +127,7 @@ class _Checker:
                 return []  # an unchanged part without references reads itself
         key = (id(r.contents), id(w.contents))
         if key in self.in_progress or self.depth > _MAX_DEPTH:
+            self.assumptions += 1
             return []
         self.in_progress.add(key)
         self.depth += 1

@@ -225,3 +225,30 @@ def test_precomputation_is_cached_on_the_schema() -> None:
     assert schema.pointers is schema.pointers  # type: ignore[attr-defined]
     assert schema.validator is schema.validator  # type: ignore[attr-defined]
     assert schema.registry is schema.registry  # type: ignore[attr-defined]
+
+
+def test_recursive_union_changes_are_found_behind_the_recursion() -> None:
+    def linked_list(value: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$ref": "#/$defs/node",
+            "$defs": {
+                "node": {
+                    "anyOf": [
+                        {"type": "null"},
+                        {
+                            "type": "object",
+                            "properties": {"v": value, "next": {"$ref": "#/$defs/node"}},
+                        },
+                    ]
+                }
+            },
+        }
+
+    assert findings(linked_list({"type": "integer"}), linked_list({"type": "integer"}),
+                    Level.FULL) == []
+    got = findings(linked_list({"type": "integer"}), linked_list({"type": "number"}), Level.FULL)
+    assert [(f.rule, f.direction) for f in got] == [
+        ("COMBINED_TYPE_SUBSCHEMAS_CHANGED", Direction.FORWARD)
+    ]
+    assert got[0].location == "/$defs/node/anyOf/1"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 from typing import Any
 
 from fastapi import APIRouter, Response
@@ -27,6 +28,21 @@ def metadata_id(registry: RegistryDep) -> dict[str, Any]:
             "clusters": {"kafka-cluster": cluster, "schema-registry-cluster": "charter"},
         }
     }
+
+
+@router.get("/v1/metadata/version")
+async def metadata_version() -> dict[str, str]:
+    try:
+        version = importlib.metadata.version("charter")
+    except importlib.metadata.PackageNotFoundError:
+        version = "unknown"
+    return {"version": version, "commitId": ""}
+
+
+@router.get("/contexts")
+async def contexts() -> list[str]:
+    """Charter keeps one schema context, Confluent's default one."""
+    return ["."]
 
 
 @router.get("/health")

@@ -17,6 +17,8 @@ def test_root_metadata_and_health(client: TestClient) -> None:
     assert meta["scope"]["clusters"]["kafka-cluster"]
     health = client.get("/health")
     assert health.status_code == 200
+    assert client.get("/contexts").json() == ["."]
+    assert client.get("/v1/metadata/version").json()["version"]
 
 
 def test_unknown_route_and_method_have_error_bodies(client: TestClient) -> None:

@@ -7,7 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.interop.server import charter_server, scratch_postgres_database, serve_backend
+from tests.interop.server import (
+    charter_server,
+    scratch_postgres_database,
+    serve_backend,
+    skip_without_postgres,
+)
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -18,6 +23,8 @@ BACKENDS = [
 @pytest.fixture(scope="module", params=BACKENDS)
 def base_url(request: pytest.FixtureRequest,
              tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if request.param == "postgres":
+        skip_without_postgres()
     work_dir = tmp_path_factory.mktemp(f"concurrency-{request.param}")
     with serve_backend(request.param, work_dir, "charter_concurrency") as server:
         yield server.base_url
@@ -25,6 +32,7 @@ def base_url(request: pytest.FixtureRequest,
 
 @pytest.fixture(scope="module")
 def two_servers_one_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
+    skip_without_postgres()
     work_dir = tmp_path_factory.mktemp("concurrency-two-processes")
     with (
         scratch_postgres_database("charter_concurrency") as url,

@@ -18,7 +18,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.interop.server import launch, scratch_postgres_database, stop, wait_healthy
+from tests.interop.server import (
+    launch,
+    scratch_postgres_database,
+    skip_without_postgres,
+    stop,
+    wait_healthy,
+)
 
 THREADS = 64
 CONTENT_TYPE = {"Content-Type": "application/vnd.schemaregistry.v1+json"}
@@ -198,6 +204,7 @@ def test_two_processes_overlapping_schemas(two_servers_one_postgres: list[str],
 @pytest.mark.postgres
 def test_two_processes_started_together_on_a_fresh_database(tmp_path: Path) -> None:
     """Both run the migrations at start-up at the same moment; both must come up and agree."""
+    skip_without_postgres()
     with scratch_postgres_database("charter_concurrency") as url:
         servers = [launch(tmp_path / name, url) for name in ("a", "b")]
         try:

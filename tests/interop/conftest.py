@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
-from tests.interop.server import serve_backend
+from tests.interop.server import serve_backend, skip_without_postgres
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -20,6 +20,8 @@ BACKENDS = [
 @pytest.fixture(scope="session", params=BACKENDS)
 def registry_url(request: pytest.FixtureRequest,
                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if request.param == "postgres":
+        skip_without_postgres()
     work_dir = tmp_path_factory.mktemp(f"interop-{request.param}")
     with serve_backend(request.param, work_dir, "charter_interop") as server:
         yield server.base_url

@@ -135,6 +135,24 @@ def _with_database(url: str, database: str, scheme: str | None = None) -> str:
     return urlunsplit(parts._replace(scheme=scheme or parts.scheme, path=f"/{database}"))
 
 
+def postgres_reachable() -> bool:
+    """Whether the test PostgreSQL answers (tests that need it skip, as the registry's do)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(POSTGRES_ADMIN_URL, connect_timeout=3):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+def skip_without_postgres() -> None:
+    import pytest
+
+    if not postgres_reachable():
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}")
+
+
 @contextlib.contextmanager
 def scratch_postgres_database(prefix: str) -> Iterator[str]:
     """Create `<prefix>_<random>` on the test PostgreSQL; yield its SQLAlchemy URL; drop it."""

@@ -90,6 +90,7 @@ def run_register(
     )
     versions: dict[str, int] = {}
     failed: set[str] = set()
+    pending: set[str] = set()  # would be registered by this dry run
     with RegistryClient(url) as client:
         gate = Gate(config, registry=client)
         for contract in order:
@@ -117,7 +118,9 @@ def run_register(
                     refs.append({"name": ref.name, "subject": ref.subject, "version": version})
                 if refs:
                     body["references"] = refs
-                found = client.lookup(contract.subject, body)
+                # In a dry run a reference to a version not registered yet cannot be looked up.
+                waiting = any(ref.subject in pending for ref in contract.references)
+                found = None if waiting else client.lookup(contract.subject, body)
                 if found is not None:
                     result.status = "unchanged"
                     result.schema_id, result.version = int(found["id"]), int(found["version"])
@@ -130,6 +133,7 @@ def run_register(
                     continue
                 if dry_run:
                     result.status = "would-register"
+                    pending.add(contract.subject)
                     known = client.versions(contract.subject) or [0]
                     versions[contract.subject] = known[-1] + 1
                     continue

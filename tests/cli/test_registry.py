@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 
 from cli.report.json_report import SCHEMA
-from tests.cli.conftest import USER_V1, USER_V3, Repo
+from tests.cli.conftest import ORDER_V3, USER_V1, USER_V3, Repo
 from tests.sdk.server import charter_serve, free_port, needs_registry
 
 pytestmark = needs_registry
@@ -74,17 +74,25 @@ def test_register_is_idempotent_and_check_uses_the_history(repo: Repo, registry_
     assert {tuple(c["compared_with"]) for c in report["contracts"]} == {("version 1",)}
 
     repo.write("schemas/user.avsc", USER_V3)
+    repo.write("schemas/order.json", ORDER_V3)
     code, report = _run(repo, registry_url, "check", "--against", "registry")
     assert code == 1
-    [finding] = [f for c in report["contracts"] for f in c["findings"]]
-    assert (finding["rule"], finding["line"], finding["column"]) == ("TYPE_MISMATCH", 5, 20)
-    assert finding["against"] == "version 1"
+    found = {
+        (f["subject"], f["rule"], f["line"], f["column"], f["against"])
+        for c in report["contracts"]
+        for f in c["findings"]
+    }
+    assert found == {
+        ("a-user-value", "TYPE_MISMATCH", 5, 20, "version 1"),
+        ("a-orders-value", "TYPE_CHANGED", 5, 5, "version 1"),
+    }
 
     code, refused = _run(repo, registry_url, "register")
     assert code == 1
     user = next(c for c in refused["contracts"] if c["subject"] == "a-user-value")
     assert user["status"] == "breaking" and user["findings"][0]["rule"] == "TYPE_MISMATCH"
     assert _versions(registry_url, "a-user-value") == [1]
+    assert _versions(registry_url, "a-orders-value") == [1]
 
 
 def test_registry_level_transitive_compares_every_version(repo: Repo, registry_url: str) -> None:
@@ -128,6 +136,10 @@ def test_references_are_registered_in_order(repo: Repo, registry_url: str) -> No
         "    references: [{name: Money, subject: c-money}]\n"
         "  - subject: c-money\n    file: refs/money.avsc\n",
     )
+    code, report = _run(repo, registry_url, "register", "--dry-run")
+    assert code == 0, report
+    assert [c["status"] for c in report["contracts"]] == ["would-register"] * 2
+    assert _versions(registry_url, "c-money") == []
     code, report = _run(repo, registry_url, "register")
     assert code == 0, report
     assert [c["subject"] for c in report["contracts"]] == ["c-money", "c-invoice"]

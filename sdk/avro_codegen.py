@@ -350,6 +350,8 @@ class _DecoderGen:
         self.lines: list[str] = []
         self.functions: dict[int, str] = {}
         self.counter = 0
+        self.uses: dict[int, int] = {}
+        _count_record_uses(root, self.uses)
         if isinstance(root, _Record):  # the record's own function, one call fewer
             self.lines.append(f"_decode = {self.record(root)}")
         else:
@@ -384,7 +386,16 @@ class _DecoderGen:
                 lines.append(f"{ind}{var} = {self._logical(node, key, var)}")
             return lines
         if isinstance(node, _Record):
-            return [f"{ind}{var}, i = {self.record(node)}(b, i)"]
+            if self.uses.get(id(node), 0) > 1:  # shared or recursive: its own function
+                return [f"{ind}{var}, i = {self.record(node)}(b, i)"]
+            lines = []  # used once: inlined, which saves a call per record read
+            for index, (_, field_node, _) in enumerate(node.fields):
+                lines.extend(self.stmts(field_node, f"{var}_{index}", depth, level))
+            pairs = ", ".join(
+                f"{field!r}: {var}_{index}" for index, (field, _, _) in enumerate(node.fields)
+            )
+            lines.append(f"{ind}{var} = {{{pairs}}}")
+            return lines
         if isinstance(node, (_Array, _Map)):
             item, count = f"x{level + 1}", f"c{level + 1}"
             lines = [
@@ -499,6 +510,23 @@ class _DecoderGen:
         body.append(f"    return {{{items}}}, i")
         self.lines.extend(body)
         return name
+
+
+def _count_record_uses(node: _Node, uses: dict[int, int]) -> None:
+    """How often each record is referenced in the tree (2 or more: shared or recursive)."""
+    if isinstance(node, _Record):
+        uses[id(node)] = uses.get(id(node), 0) + 1
+        if uses[id(node)] > 1:
+            return
+        for _, field_node, _ in node.fields:
+            _count_record_uses(field_node, uses)
+    elif isinstance(node, _Array):
+        _count_record_uses(node.items, uses)
+    elif isinstance(node, _Map):
+        _count_record_uses(node.values, uses)
+    elif isinstance(node, _Union):
+        for branch in node.branches:
+            _count_record_uses(branch, uses)
 
 
 def compile_decoder(

@@ -124,3 +124,35 @@ def test_encoder_refuses_exactly_what_the_validator_refuses(value: Any) -> None:
     if data is not None:
         assert data == fastavro_bytes(RECORD, value)
         assert compile_decoder(RECORD)(data, 0)[0] == fastavro_read(RECORD, data)
+
+
+def test_recursive_and_shared_records() -> None:
+    schema = {
+        "type": "record",
+        "name": "Node",
+        "fields": [
+            {"name": "v", "type": "int"},
+            {"name": "next", "type": ["null", "Node"]},
+            {
+                "name": "pair",
+                "type": {
+                    "type": "array",
+                    "items": {
+                        "type": "record",
+                        "name": "P",
+                        "fields": [{"name": "a", "type": "string"}],
+                    },
+                },
+            },
+            {"name": "other", "type": ["null", "P"], "default": None},
+        ],
+    }
+    value = {
+        "v": 1,
+        "pair": [{"a": "x"}],
+        "other": {"a": "y"},
+        "next": {"v": 2, "next": None, "pair": [], "other": None},
+    }
+    data = encode(schema, value)
+    assert data == fastavro_bytes(schema, value)
+    assert compile_decoder(schema)(data, 0) == (fastavro_read(schema, data), len(data))

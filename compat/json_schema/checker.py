@@ -70,6 +70,7 @@ class _Checker:
         self.derived: dict[tuple[object, ...], Any] = {}
         self.depth = 0
         self.assumptions = 0  # how often a pair in progress was assumed compatible
+        self.origin = ""  # where in a referenced schema the new side's current node is
 
     # -- findings ------------------------------------------------------------------------
 
@@ -93,7 +94,7 @@ class _Checker:
             Finding(
                 rule=RULES[rule].id,
                 location=location,
-                message=message(rule, self.direction, old, new, name),
+                message=message(rule, self.direction, old, new, name, self.origin),
                 hint=RULES[rule].fix,
                 direction=self.direction,
                 old=old,
@@ -131,11 +132,14 @@ class _Checker:
             return []
         self.in_progress.add(key)
         self.depth += 1
+        outer = self.origin
+        self.origin = (r if self.direction is Direction.BACKWARD else w).origin
         try:
             out: list[Finding] = []
             self._compare(r, w, out)
             return out
         finally:
+            self.origin = outer
             self.depth -= 1
             self.in_progress.discard(key)
 

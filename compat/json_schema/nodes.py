@@ -47,6 +47,7 @@ class Node:
     side: JsonSchema
     path: str
     frozen: bool = False
+    origin: str = ""  # where a frozen node really is: `reference name#pointer`
 
     @classmethod
     def root(cls, schema: JsonSchema) -> Node:
@@ -63,7 +64,8 @@ class Node:
                 self.side.draft.specification.create_resource(sub)
             )
         path = self.path if self.frozen else self.path + pointer(*tokens)
-        return Node(sub, resolver, self.side, path, self.frozen)
+        origin = self.origin + pointer(*tokens) if self.origin else ""
+        return Node(sub, resolver, self.side, path, self.frozen, origin)
 
     def child_or_true(self, *tokens: str | int) -> Node:
         try:
@@ -100,7 +102,8 @@ class Node:
             if siblings and not node.side.draft.legacy:
                 return node.with_contents(_with_ref_target(contents, target, siblings))
             if where is None:
-                node = Node(target, resolver, node.side, node.path, True)
+                origin = node.side.external_pointers.get(id(target), "")
+                node = Node(target, resolver, node.side, node.path, True, origin)
             else:
                 node = Node(target, resolver, node.side, where, False)
         return node.with_contents(True)

@@ -175,6 +175,17 @@ class JsonSchema(Schema):
         return out
 
     @cached_property
+    def external_pointers(self) -> dict[int, str]:
+        """`name#pointer` of every subschema object of the referenced documents, by identity."""
+        out: dict[int, str] = {}
+        for name, dependency in self.dependencies:
+            for key, where in dependency.pointers.items():
+                out.setdefault(key, f"{name}#{where}")
+            for key, where in dependency.external_pointers.items():
+                out.setdefault(key, where)
+        return out
+
+    @cached_property
     def _subtree_texts(self) -> dict[int, str]:
         return {}
 

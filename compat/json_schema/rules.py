@@ -476,8 +476,12 @@ def _show(value: object) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def message(rule_id: str, direction: Direction, old: object, new: object, name: str) -> str:
+def message(
+    rule_id: str, direction: Direction, old: object, new: object, name: str, origin: str = ""
+) -> str:
     what = _WHAT[rule_id].what.format(old=_show(old), new=_show(new), name=name)
+    if origin:
+        what += f" (in the referenced schema {origin})"
     if direction is Direction.BACKWARD:
         return f"{what}, so the new schema rejects data written with the old one."
     return f"{what}, so consumers still on the old schema reject data written with the new one."

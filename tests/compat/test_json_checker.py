@@ -159,6 +159,7 @@ def test_referenced_schemas_are_compared_through_their_references() -> None:
     (finding,) = findings(old, new, Level.FULL, resolver=resolver)
     assert finding.rule == "MAX_LENGTH_ADDED"
     assert finding.location == "/properties/c"  # the $ref that leads out of the document
+    assert "customer.json#/properties/name" in finding.message
 
 
 def test_mutually_recursive_definitions_terminate_and_report_once_per_direction() -> None:

@@ -16,6 +16,7 @@ from sdk import (
     Event,
     Registry,
     SchemaNotFoundError,
+    SchemaReference,
     SchemaResolutionError,
     Serializer,
     ValidationError,
@@ -226,3 +227,56 @@ def test_shared_serializers_across_threads(
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_schema_references_avro_and_json(registry: Registry, topic: str) -> None:
+    address = {
+        "type": "record",
+        "name": "Address",
+        "namespace": f"acme.{topic}",
+        "fields": [{"name": "city", "type": "string"}],
+    }
+    registry.register(f"{topic}-address", json.dumps(address))
+    ref = SchemaReference(f"acme.{topic}.Address", f"{topic}-address", 1)
+    user = {
+        "type": "record",
+        "name": "User",
+        "namespace": f"acme.{topic}",
+        "fields": [
+            {"name": "id", "type": "string"},
+            {"name": "home", "type": f"acme.{topic}.Address"},
+        ],
+    }
+    serializer = Serializer(
+        registry, topic=topic, schema=user, references=[ref], auto_register=True
+    )
+    value = {"id": "u1", "home": {"city": "Lyon"}}
+    assert Deserializer(registry).deserialize(serializer.serialize(value)) == value
+    with pytest.raises(ValidationError) as info:
+        serializer.serialize({"id": "u1", "home": {"city": 5}})
+    assert [v.path for v in info.value.violations] == ["/home/city"]
+
+    registry.register(
+        f"{topic}-jaddress",
+        json.dumps(
+            {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+        ),
+        "JSON",
+    )
+    jref = SchemaReference("address.json", f"{topic}-jaddress", 1)
+    juser = {
+        "type": "object",
+        "properties": {"id": {"type": "string"}, "home": {"$ref": "address.json"}},
+    }
+    jserializer = Serializer(
+        registry,
+        topic=f"{topic}j",
+        schema=juser,
+        schema_type="JSON",
+        references=[jref],
+        auto_register=True,
+    )
+    assert Deserializer(registry).deserialize(jserializer.serialize(value)) == value
+    with pytest.raises(ValidationError) as info:
+        jserializer.serialize({"id": "u1", "home": {}})
+    assert [v.path for v in info.value.violations] == ["/home"]

@@ -121,16 +121,16 @@ class _Builder:
     def _reference(self, name: str, at: str, namespace: str) -> Node:
         if name in PRIMITIVES:
             return _SHARED[name]
-        if "." not in name and namespace:
-            found = self.names.get(f"{namespace}.{name}")
-            if found is not None:
-                return found
-        found = self.names.get(name)
+        # A short name is relative to the enclosing namespace. Java falls back to the null
+        # namespace when that fails; fastavro (our serialiser) does not, so neither do we.
+        fullname = f"{namespace}.{name}" if "." not in name and namespace else name
+        found = self.names.get(fullname)
         if found is None:
-            known = (
-                f"{name!r} is not a primitive type nor a named type defined before this point"
+            raise _fail(
+                f"unknown type {fullname!r}: not a primitive type nor a named type defined "
+                "before this point",
+                at,
             )
-            raise _fail(f"unknown type: {known}", at)
         return found
 
     def _object(self, raw: dict[str, Any], at: str, namespace: str) -> Node:

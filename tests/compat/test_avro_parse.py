@@ -68,6 +68,8 @@ INVALID = [
     (json.dumps({"type": "fixed", "name": "M", "size": 2, "logicalType": "decimal",
                  "precision": 30}), "/precision"),
     ("42", ""),
+    (json.dumps(rec("R", {"name": "a", "type": rec("In", namespace="")},
+                    {"name": "b", "type": "In"}, namespace="x")), "/fields/1/type"),
 ]
 
 

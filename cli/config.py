@@ -261,6 +261,8 @@ def _references(raw: Any, where: str) -> tuple[ContractReference, ...]:
 def _waiver(raw: Any, where: str) -> Waiver:
     _mapping(raw, where)
     _known(raw, {"fingerprint", "reason", "expires"}, where)
+    if isinstance(raw.get("fingerprint"), int | float):
+        raise ConfigError(f"{where}: quote the fingerprint; YAML read it as a number")
     fingerprint = _optional_str(raw, "fingerprint", where)
     reason = _optional_str(raw, "reason", where)
     expires = raw.get("expires")

@@ -77,6 +77,11 @@ def test_references_levels_and_waivers_parsed(tmp_path: Path) -> None:
             "'expires' is required",
         ),
         ("contracts: [\n", "not valid YAML"),
+        (
+            "contracts:\n  - {subject: s, file: a.avsc}\n"
+            "waivers:\n  - {fingerprint: 1234567890123456, reason: r, expires: 2030-01-01}\n",
+            "quote the fingerprint",
+        ),
     ],
 )
 def test_config_errors_are_clear(tmp_path: Path, text: str, expected: str) -> None:

@@ -284,10 +284,12 @@ class Registry:
         """Delete `subject` (soft, or `permanent` after a soft delete); the versions deleted."""
         params = {"permanent": "true"} if permanent else None
         result: list[int] = self._request("DELETE", f"/subjects/{_quote(subject)}", params=params)
-        with self._lock:
+        with self._lock:  # a permanently deleted subject may get its versions again
             self._latest.pop(subject, None)
             for key in [k for k in self._ids if k[0] == subject]:
                 del self._ids[key]
+            for version_key in [k for k in self._by_version if k[0] == subject]:
+                del self._by_version[version_key]
         return result
 
     # --- transport -------------------------------------------------------------------------

@@ -405,6 +405,9 @@ class _DecoderGen:
                 f"{ind}    if {count} < 0:",
                 f"{ind}        {count} = -{count}",
                 *self._varint("n", ind + "        "),
+                # hostile counts: items of one byte or more cannot outnumber the bytes left
+                f"{ind}    if {count} > {'len(b) - i' if _min_bytes(node) else _ZERO_SIZE_MAX}:",
+                f"{ind}        raise ValueError('block count exceeds the payload')",
             ]
             inner = ind + "        "
             items = node.items if isinstance(node, _Array) else None
@@ -510,6 +513,29 @@ class _DecoderGen:
         body.append(f"    return {{{items}}}, i")
         self.lines.extend(body)
         return name
+
+
+_ZERO_SIZE_MAX = 1_000_000  # items that take no bytes (nulls, empty records) per block
+
+
+def _min_bytes(node: _Array | _Map) -> bool:
+    """Whether every item of the array (or entry of the map) takes at least one byte."""
+    if isinstance(node, _Map):
+        return True  # the key's length
+    return _takes_bytes(node.items, set())
+
+
+def _takes_bytes(node: _Node, seen: set[int]) -> bool:
+    if isinstance(node, _Prim):
+        return node.kind != "null"
+    if isinstance(node, _Fixed):
+        return node.size > 0
+    if isinstance(node, _Record):
+        if id(node) in seen:
+            return True  # a recursive record takes bytes somewhere or could not end
+        seen.add(id(node))
+        return any(_takes_bytes(f, seen) for _, f, _ in node.fields)
+    return True  # enums, arrays, maps and unions take at least one byte
 
 
 def _count_record_uses(node: _Node, uses: dict[int, int]) -> None:

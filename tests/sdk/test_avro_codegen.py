@@ -156,3 +156,11 @@ def test_recursive_and_shared_records() -> None:
     data = encode(schema, value)
     assert data == fastavro_bytes(schema, value)
     assert compile_decoder(schema)(data, 0) == (fastavro_read(schema, data), len(data))
+
+
+@pytest.mark.parametrize("items", ["null", "string"])
+def test_hostile_block_counts_are_refused(items: str) -> None:
+    decode = compile_decoder({"type": "array", "items": items})
+    huge = bytes([0xFE, 0xFF, 0xFF, 0xFF, 0x0F])  # zigzag of a count near 2**31
+    with pytest.raises(ValueError, match="block count"):
+        decode(huge, 0)

@@ -26,6 +26,7 @@ __all__ = [
     "RegistryDep",
     "RegistryResponse",
     "SubjectDep",
+    "check_subject",
     "error_response",
     "page",
     "parse_version",

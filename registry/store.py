@@ -214,7 +214,16 @@ class Store:
 
     def _parse(self, session: Session, source: SchemaSource) -> Schema:
         try:
-            return compat.parse(source, self._resolver(session))
+            schema = compat.parse(source, self._resolver(session))
+            # JSON escapes can smuggle in unpaired surrogates, which no database can store.
+            schema.canonical_text.encode("utf-8")
+            schema.normalized_text.encode("utf-8")
+            return schema
+        except UnicodeEncodeError as exc:
+            raise errors.InvalidSchema(
+                "Invalid schema: it contains an unpaired surrogate (an escape such as \\ud800); "
+                "the text must be valid Unicode"
+            ) from exc
         except compat.UnknownSchemaTypeError as exc:
             raise errors.InvalidSchema(f"Invalid schema: {exc.message}") from exc
         except compat.CompatError as exc:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from compat import Reference, SchemaSource, SchemaType
 from registry import errors
-from registry.http import RegistryDep, read_model
+from registry.http import RegistryDep, check_subject, read_model
 from registry.settings import Settings
 
 __all__ = ["ConfigBody", "ConfigIn", "ModeBody", "ModeIn", "SchemaBody", "SchemaIn"]
@@ -36,7 +36,13 @@ class SchemaIn(BaseModel):
         text = self.schema_text
         if text is None or not text.strip():
             raise errors.InvalidSchema("Empty schema")
-        size = len(text.encode("utf-8", errors="surrogatepass"))
+        try:
+            size = len(text.encode("utf-8"))
+        except UnicodeEncodeError as exc:
+            raise errors.InvalidSchema(
+                f"Invalid schema: unpaired surrogate {text[exc.start]!r} at character "
+                f"{exc.start}; the text must be valid Unicode"
+            ) from None
         if size > settings.schema_bytes_max:
             raise errors.SchemaTooLarge(
                 f"Schema of {size} bytes is larger than the limit of "
@@ -57,6 +63,13 @@ class SchemaIn(BaseModel):
                 )
             if not ref.name or not ref.subject:
                 raise errors.InvalidSchema("Invalid schema: a reference needs a name and subject")
+            try:
+                check_subject(ref.subject, settings)
+                ref.name.encode("utf-8")
+            except (errors.InvalidSubject, UnicodeEncodeError):
+                raise errors.InvalidSchema(
+                    f"Invalid schema: reference {ref.name!r} names an invalid subject or name"
+                ) from None
             refs.append(Reference(ref.name, ref.subject, ref.version))
         return SchemaSource(text, schema_type, tuple(refs))
 

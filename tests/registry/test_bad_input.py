@@ -188,3 +188,36 @@ def test_health_is_503_when_the_database_does_not_answer(tmp_path) -> None:
     assert_error(client.get("/health"), 503, 50001)
     assert_error(client.get("/subjects"), 500, 50001)
     assert client.get("/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("schema", "schema_type"),
+    [
+        ('{"type": "string", "doc": "\\ud800"}', None),
+        ('{"type": "object", "description": "\\udfff"}', "JSON"),
+    ],
+)
+def test_unpaired_surrogates_are_invalid_schemas(
+    seeded: TestClient, schema: str, schema_type: str | None
+) -> None:
+    for path in ("/subjects/users/versions", "/subjects/users"):
+        assert_error(seeded.post(path, json=body(schema, schema_type)), 422, 42201)
+
+
+def test_control_characters_in_schemas_are_kept_escaped(client: TestClient) -> None:
+    field = '{"name": "a", "type": "int", "doc": "\\u0000\\n"}'
+    schema = '{"type": "record", "name": "R", "fields": [' + field + "]}"
+    response = client.post("/subjects/ctl/versions", json=body(schema))
+    assert response.status_code == 200, response.text
+    stored = client.get("/subjects/ctl/versions/1").json()["schema"]
+    assert json.loads(stored)["fields"][0]["doc"] == "\x00\n"
+
+
+def test_invalid_reference_subjects(seeded: TestClient) -> None:
+    for subject, status, code in (("a\x00b", 422, 42201), ("", 422, 42201), ("\ud800", 400, 400)):
+        ref = {"name": "x", "subject": subject, "version": 1}
+        response = seeded.post(
+            "/subjects/users/versions",
+            content=json.dumps(body(USER_V1, references=[ref])),
+        )
+        assert_error(response, status, code)

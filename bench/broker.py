@@ -1,9 +1,10 @@
 """Benchmark: Charter's broker against Redis Streams and NATS JetStream, on this machine.
 
-Produces and consumes N records of S bytes in batches of B, each batch made durable before the
-next one (Charter: flush `always`, an fdatasync per batch; Redis: AOF `everysec`, one pipeline
-per batch; NATS JetStream: file store, every publish acknowledged). Also times the log layer
-alone and a plain length+CRC32C file append with an fdatasync per batch, as the ceiling.
+Produces and consumes N records of S bytes in batches of B through the embedded broker and
+through its HTTP API, each batch made durable before the next one (Charter: flush `always`,
+an fdatasync per batch; Redis: AOF `everysec`, one pipeline per batch; NATS JetStream: file
+store, every publish acknowledged). Also times the log layer alone and a plain length+CRC32C
+file append with an fdatasync per batch, as the ceiling.
 
     python bench/broker.py [--records 100000] [--size 200] [--batch 500] [--skip-peers]
 
@@ -126,6 +127,65 @@ def bench_broker(workdir: Path, batches: list[list[ProducerRecord]]) -> Result:
     return n / produce_s, m / consume_s
 
 
+_SERVER = """
+import sys, uvicorn
+from fastapi import FastAPI
+from broker import Broker
+from broker.http import create_router
+broker = Broker(sys.argv[1], maintenance_interval_ms=None)
+app = FastAPI()
+app.include_router(create_router(broker))
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
+"""
+
+
+def bench_http(workdir: Path, batches: list[list[ProducerRecord]]) -> Result:
+    """The broker behind its HTTP API (uvicorn in its own process), through BrokerClient."""
+    import socket
+    import subprocess
+
+    import httpx
+
+    from broker.client import BrokerClient
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    root = Path(__file__).resolve().parents[1]
+    server = subprocess.Popen(
+        [sys.executable, "-c", _SERVER, str(workdir / "http"), str(port)], cwd=root
+    )
+    client = BrokerClient(f"http://127.0.0.1:{port}")
+    try:
+        for _ in range(500):
+            try:
+                client.list_topics()
+                break
+            except httpx.TransportError:
+                time.sleep(0.02)
+        client.create_topic("bench", flush="always")
+
+        def produce() -> int:
+            for batch in batches:
+                client.produce("bench", batch, partition=0)
+            return sum(len(b) for b in batches)
+
+        def consume() -> int:
+            offset, end = 0, client.offsets("bench", 0)[1]
+            while offset < end:
+                got = client.fetch("bench", 0, offset, max_records=len(batches[0]))
+                offset = got.records[-1].offset + 1
+            return offset
+
+        n, produce_s = timed(produce)
+        m, consume_s = timed(consume)
+    finally:
+        client.close()
+        server.terminate()
+        server.wait()
+    return n / produce_s, m / consume_s
+
+
 def bench_redis(payloads: list[list[bytes]]) -> Result:
     import redis
 
@@ -221,6 +281,7 @@ def main() -> None:
         results["plain append (ceiling)"] = bench_plain_append(workdir, payloads)
         results["charter log layer"] = bench_log(workdir, batches)
         results["charter broker"] = bench_broker(workdir, batches)
+        results["charter over HTTP"] = bench_http(workdir, batches)
         if not args.skip_peers:
             results["redis streams"] = bench_redis(payloads)
             results["nats jetstream"] = bench_nats(payloads)

@@ -137,7 +137,9 @@ class BrokerClient:
             partition,
             int(response.headers[LOG_START_HEADER]),
             int(response.headers[LOG_END_HEADER]),
-            decode_fetch_body(response.content, topic, partition),
+            decode_fetch_body(
+                response.content, topic, partition, offset=offset, records_max=max_records
+            ),
         )
 
     def fetch_many(
@@ -158,7 +160,7 @@ class BrokerClient:
         }
         response = self._http.post("/broker/fetch", json=body)
         _raise_for(response)
-        return decode_fetch_many_body(response.content)
+        return decode_fetch_many_body(response.content, positions)
 
     def offsets(self, topic: str, partition: int) -> tuple[int, int]:
         result = self._json("GET", f"/topics/{topic}/partitions/{partition}/offsets")

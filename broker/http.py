@@ -6,9 +6,12 @@ the log's own format (broker.record), so they are checksummed end to end:
 - produce: `POST /broker/topics/{topic}/records[?partition=N]` with one batch as the body.
   Its base offset is ignored (the broker assigns offsets); a record timestamp below 0 means
   "stamp it on append". The answer is JSON: `{"offsets": [[partition, offset], ...]}`.
-- fetch: `GET /broker/topics/{topic}/partitions/{p}/records?offset=…` answers with one batch
-  holding the records from `offset` on (an empty body when there are none), and the headers
-  `Charter-Log-Start-Offset` and `Charter-Log-End-Offset`.
+- fetch: `GET /broker/topics/{topic}/partitions/{p}/records?offset=…` answers with the
+  batches holding the records from `offset` on, concatenated, as they are on disk (checksums
+  verified on the way out); an empty body when there are none. Batches are whole: the first
+  may hold records before `offset` and the last may go past `max_records`, so readers skip
+  and trim (`decode_fetch_body` does). Headers `Charter-Log-Start-Offset` and
+  `Charter-Log-End-Offset` carry the log's bounds.
 - fetch many: `POST /broker/fetch` with JSON positions long-polls several partitions at once
   (what a group member does) and answers with FETCH_MEDIA_TYPE: per partition asked for,
 
@@ -18,8 +21,8 @@ the log's own format (broker.record), so they are checksummed end to end:
       4    u32  partition
       8    i64  log_start_offset
       8    i64  log_end_offset
-      4    u32  batch_length        0 when there are no records
-      b         one batch (broker.record) holding the records
+      4    u32  batches_length      0 when there are no records
+      b         batches (broker.record), concatenated, as for the single fetch
 
 Errors are JSON `{"error_code", "error", "message", "detail"}`; `error` is the name of the
 broker's exception and `detail` its attributes.
@@ -27,8 +30,9 @@ broker's exception and `detail` its attributes.
 
 from __future__ import annotations
 
+import functools
 import struct
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
@@ -57,7 +61,14 @@ from broker.errors import (
     UnknownTopicError,
 )
 from broker.groups import Assignment, Assignor
-from broker.record import ConsumedRecord, ProducerRecord, decode_batch, encode_batch
+from broker.log import RawBatches
+from broker.record import (
+    BATCH_PREFIX,
+    ConsumedRecord,
+    ProducerRecord,
+    decode_batch,
+    encode_batch,
+)
 
 __all__ = [
     "BATCH_MEDIA_TYPE",
@@ -146,22 +157,25 @@ def _decode_produce_body(body: bytes, batch_bytes_max: int) -> list[ProducerReco
     ]
 
 
-def decode_fetch_body(body: bytes, topic: str, partition: int) -> list[ConsumedRecord]:
-    """The records of a fetch answer body, checksum verified."""
-    if not body:
-        return []
-    _, records = decode_batch(body, topic, partition, "response body", length_max=len(body))
-    return records
-
-
-def _batch_of(records: list[ConsumedRecord]) -> bytes:
-    if not records:
-        return b""
-    return encode_batch(
-        records[0].offset,
-        [ProducerRecord(r.value, r.key, r.headers) for r in records],
-        [r.timestamp_ms for r in records],
-    )
+def decode_fetch_body(
+    body: bytes, topic: str, partition: int, *, offset: int = 0, records_max: int | None = None
+) -> list[ConsumedRecord]:
+    """The records at or after `offset` in a fetch answer (at most `records_max`), verified."""
+    out: list[ConsumedRecord] = []
+    pos = 0
+    while pos < len(body):
+        if len(body) - pos < BATCH_PREFIX.size:
+            raise CorruptBatchError("response body", "a batch is cut short")
+        (length,) = struct.unpack_from(">I", body, pos)
+        end = pos + 4 + length
+        if end > len(body):
+            raise CorruptBatchError("response body", "a batch runs past the end of the body")
+        _, records = decode_batch(
+            body[pos:end], topic, partition, "response body", length_max=end - pos
+        )
+        out.extend(r for r in records if r.offset >= offset)
+        pos = end
+    return out if records_max is None else out[:records_max]
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,8 +187,13 @@ class FetchedPartition:
     records: list[ConsumedRecord]
 
 
-def decode_fetch_many_body(body: bytes) -> list[FetchedPartition]:
-    """The partitions of a `POST /broker/fetch` answer, every batch checksum verified."""
+def decode_fetch_many_body(
+    body: bytes, positions: Mapping[tuple[str, int], int] | None = None
+) -> list[FetchedPartition]:
+    """The partitions of a `POST /broker/fetch` answer, every batch checksum verified.
+
+    With the `positions` that were asked for, records before them are dropped.
+    """
     out: list[FetchedPartition] = []
     pos = 0
     try:
@@ -187,7 +206,8 @@ def decode_fetch_many_body(body: bytes) -> list[FetchedPartition]:
             pos += _FETCH_PARTITION.size
             batch = body[pos : pos + length]
             pos += length
-            records = decode_fetch_body(batch, topic, partition)
+            skip = 0 if positions is None else positions.get((topic, partition), 0)
+            records = decode_fetch_body(batch, topic, partition, offset=skip)
             out.append(FetchedPartition(topic, partition, start, end, records))
     except (struct.error, UnicodeDecodeError) as exc:
         raise CorruptBatchError("fetch body", str(exc)) from None
@@ -283,6 +303,26 @@ def create_router(broker: Broker) -> APIRouter:
     )
     limits = broker.limits
 
+    async def _fetch_batches(
+        positions: dict[tuple[str, int], int], records_max: int, bytes_max: int, wait_ms: int
+    ) -> dict[tuple[str, int], RawBatches]:
+        # Reading what is there is quick: do it on the event loop. Only a wait for records
+        # to arrive goes to a worker thread (a thread hop costs more than the read).
+        got = broker.fetch_many_batches(
+            positions, records_max=records_max, bytes_max=bytes_max, wait_ms=0
+        )
+        if wait_ms == 0 or any(g.batches for g in got.values()):
+            return got
+        return await run_in_threadpool(
+            functools.partial(
+                broker.fetch_many_batches,
+                positions,
+                records_max=records_max,
+                bytes_max=bytes_max,
+                wait_ms=wait_ms,
+            )
+        )
+
     @router.get("/topics", summary="List topics")
     def list_topics() -> list[str]:
         return broker.list_topics()
@@ -342,7 +382,7 @@ def create_router(broker: Broker) -> APIRouter:
         response_class=Response,
         responses={200: {"content": {BATCH_MEDIA_TYPE: {}}}},
     )
-    def fetch(
+    async def fetch(
         topic: str,
         partition: int,
         offset: Annotated[int, Query(ge=0)],
@@ -350,16 +390,11 @@ def create_router(broker: Broker) -> APIRouter:
         max_bytes: Annotated[int, Query(ge=1)] = 1024 * 1024,
         max_wait_ms: Annotated[int, Query(ge=0)] = 0,
     ) -> Response:
-        got = broker.fetch(
-            topic,
-            partition,
-            offset,
-            records_max=max_records,
-            bytes_max=max_bytes,
-            wait_ms=max_wait_ms,
-        )
+        got = (
+            await _fetch_batches({(topic, partition): offset}, max_records, max_bytes, max_wait_ms)
+        )[(topic, partition)]
         return Response(
-            _batch_of(got.records),
+            b"".join(got.batches),
             media_type=BATCH_MEDIA_TYPE,
             headers={
                 LOG_START_HEADER: str(got.log_start_offset),
@@ -373,18 +408,13 @@ def create_router(broker: Broker) -> APIRouter:
         response_class=Response,
         responses={200: {"content": {FETCH_MEDIA_TYPE: {}}}},
     )
-    def fetch_many(body: FetchRequest) -> Response:
+    async def fetch_many(body: FetchRequest) -> Response:
         positions = {(p.topic, p.partition): p.offset for p in body.positions}
-        got = broker.fetch_many(
-            positions,
-            records_max=body.max_records,
-            bytes_max=body.max_bytes,
-            wait_ms=body.max_wait_ms,
-        )
+        got = await _fetch_batches(positions, body.max_records, body.max_bytes, body.max_wait_ms)
         parts: list[bytes] = []
         for (topic, partition), fetched in got.items():
             name = topic.encode()
-            batch = _batch_of(fetched.records)
+            batch = b"".join(fetched.batches)
             parts.append(_FETCH_TOPIC.pack(len(name)) + name)
             parts.append(
                 _FETCH_PARTITION.pack(

@@ -40,7 +40,14 @@ from broker.record import (
     read_header,
 )
 
-__all__ = ["CHECKPOINT", "OFFSET_ENTRY", "TIME_ENTRY", "FetchedRecords", "PartitionLog"]
+__all__ = [
+    "CHECKPOINT",
+    "OFFSET_ENTRY",
+    "TIME_ENTRY",
+    "FetchedRecords",
+    "PartitionLog",
+    "RawBatches",
+]
 
 # offset index entry: offset relative to the segment's base (u32), byte position (u32)
 OFFSET_ENTRY = struct.Struct(">II")
@@ -92,6 +99,15 @@ class _Segment:
 @dataclass(frozen=True, slots=True)
 class FetchedRecords:
     records: list[ConsumedRecord]
+    log_start_offset: int
+    log_end_offset: int
+    bytes_read: int
+
+
+@dataclass(frozen=True, slots=True)
+class RawBatches:
+    batches: list[bytes]
+    wheres: list[str]  # where each batch was read, for error messages
     log_start_offset: int
     log_end_offset: int
     bytes_read: int
@@ -476,19 +492,37 @@ class PartitionLog:
         At least one batch is returned when one exists, even if it is larger than `bytes_max`,
         so a consumer always makes progress.
         """
+        raw = self.read_batches(offset, records_max=records_max, bytes_max=bytes_max)
+        out: list[ConsumedRecord] = []
+        for batch, where in zip(raw.batches, raw.wheres, strict=True):
+            header, records = decode_batch(
+                batch, self.topic, self.partition, where, length_max=len(batch)
+            )
+            skip = max(0, offset - header.base_offset)
+            out.extend(records[skip : skip + records_max - len(out)])
+        return FetchedRecords(out, raw.log_start_offset, raw.log_end_offset, raw.bytes_read)
+
+    def read_batches(self, offset: int, *, records_max: int, bytes_max: int) -> RawBatches:
+        """Whole batches holding the records from `offset` on, checksums verified, not decoded.
+
+        The first batch may start before `offset`, and the last may hold more records than
+        `records_max` asks for: readers skip and trim (the HTTP API serves these bytes as is).
+        """
         with self._lock:
             self._check_open()
             start = self._segments[0].base_offset
             end = self._segments[-1].next_offset
             if offset < start or offset > end:
                 raise OffsetOutOfRangeError(offset, start, end)
-            out: list[ConsumedRecord] = []
+            batches: list[bytes] = []
+            wheres: list[str] = []
             read_bytes = 0
+            records = 0
             i = self._segment_for(offset)
-            while i < len(self._segments) and len(out) < records_max:
+            while i < len(self._segments) and records < records_max:
                 seg = self._segments[i]
                 pos = self._position_for(seg, offset)
-                while pos < seg.size_bytes and len(out) < records_max:
+                while pos < seg.size_bytes and records < records_max:
                     head = os.pread(seg.fd, BATCH_HEADER_BYTES, pos)
                     where = self._where(seg, pos)
                     header = read_header(
@@ -497,20 +531,20 @@ class PartitionLog:
                     if header.next_offset <= offset:
                         pos += header.length
                         continue
-                    if out and read_bytes + header.length > bytes_max:
-                        return FetchedRecords(out, start, end, read_bytes)
+                    if batches and read_bytes + header.length > bytes_max:
+                        return RawBatches(batches, wheres, start, end, read_bytes)
                     raw = os.pread(seg.fd, header.length, pos)
-                    _, records = decode_batch(
-                        raw, self.topic, self.partition, where, length_max=self._batch_bytes_max
-                    )
+                    if len(raw) != header.length or crc32c(memoryview(raw)[8:]) != header.crc:
+                        raise CorruptBatchError(where, "checksum mismatch")
+                    batches.append(raw)
+                    wheres.append(where)
                     read_bytes += header.length
-                    skip = max(0, offset - header.base_offset)
-                    out.extend(records[skip : skip + records_max - len(out)])
+                    records += header.next_offset - max(offset, header.base_offset)
                     pos += header.length
                     if read_bytes >= bytes_max:
-                        return FetchedRecords(out, start, end, read_bytes)
+                        return RawBatches(batches, wheres, start, end, read_bytes)
                 i += 1
-            return FetchedRecords(out, start, end, read_bytes)
+            return RawBatches(batches, wheres, start, end, read_bytes)
 
     def _segment_for(self, offset: int) -> int:
         bases = [s.base_offset for s in self._segments]

@@ -7,19 +7,19 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from broker import Broker, ConsumedRecord, CorruptBatchError, ProducerRecord
+from broker import Broker, CorruptBatchError, ProducerRecord
 from broker.http import (
     _FETCH_PARTITION,
     _FETCH_TOPIC,
     BATCH_MEDIA_TYPE,
     FETCH_MEDIA_TYPE,
     LOG_END_HEADER,
-    _batch_of,
     create_router,
     decode_fetch_body,
     decode_fetch_many_body,
     encode_produce_body,
 )
+from broker.record import encode_batch
 from tests.broker.conftest import FakeClock
 
 
@@ -154,7 +154,9 @@ def test_fetch_many_long_polls_several_partitions(client: TestClient, broker: Br
     r = client.post("/broker/fetch", json={"positions": positions, "max_wait_ms": 10_000})
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == FETCH_MEDIA_TYPE
-    got = decode_fetch_many_body(r.content)
+    # whole batches: a1 (offset 0) shares a batch with a2 and is dropped by the decoder
+    assert len(decode_fetch_many_body(r.content)[1].records) == 2
+    got = decode_fetch_many_body(r.content, {("a", 1): 1})
     assert [(f.topic, f.partition, f.log_end_offset) for f in got] == [
         ("a", 0, 0),
         ("a", 1, 2),
@@ -171,7 +173,7 @@ def test_fetch_many_long_polls_several_partitions(client: TestClient, broker: Br
 
 
 def test_a_damaged_fetch_body_is_detected() -> None:
-    batch = _batch_of([ConsumedRecord("t", 0, 3, 1, None, b"value", ())])
+    batch = encode_batch(3, [ProducerRecord(b"value")], [1])
     body = _FETCH_TOPIC.pack(1) + b"t" + _FETCH_PARTITION.pack(0, 0, 4, len(batch)) + batch
     assert decode_fetch_many_body(body)[0].records[0].offset == 3
     for cut in (1, 5, len(body) - 1):
@@ -204,3 +206,18 @@ def test_a_contract_rejection_names_the_record(tmp_path: Path) -> None:
             assert "schema id 2" in r.json()["detail"]["reason"]
             assert b.offsets("orders", 0) == (0, 0)
             assert produce(c, "orders", [ProducerRecord(ok)]).json() == {"offsets": [[0, 0]]}
+
+
+def test_fetch_serves_whole_batches_and_readers_trim(client: TestClient) -> None:
+    client.post("/broker/topics", json={"name": "t"})
+    for n in range(3):
+        produce(client, "t", [ProducerRecord(b"%d-%d" % (n, i)) for i in range(4)], partition=0)
+    r = client.get("/broker/topics/t/partitions/0/records", params={"offset": 2, "max_records": 3})
+    everything = decode_fetch_body(r.content, "t", 0)
+    assert [x.offset for x in everything] == [0, 1, 2, 3, 4, 5, 6, 7]
+    trimmed = decode_fetch_body(r.content, "t", 0, offset=2, records_max=3)
+    assert [x.value for x in trimmed] == [b"0-2", b"0-3", b"1-0"]
+    with pytest.raises(CorruptBatchError):
+        decode_fetch_body(r.content[:-1], "t", 0)
+    with pytest.raises(CorruptBatchError):
+        decode_fetch_body(r.content + b"\x00\x00", "t", 0)

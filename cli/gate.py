@@ -119,18 +119,27 @@ class Gate:
 
         if self.git is not None:
             git = self.git
-            old = git.read(contract.file)
-            if old is None:
-                return [], [], None, None
-            try:
-                schema = compat.parse(
-                    self.source(contract, old), self.resolver(lambda c: git.read(c.file))
-                )
-            except compat.SchemaParseError as exc:
-                raise SourceError(
-                    f"{contract.file} at {git.ref} is not a valid schema: {exc}"
-                ) from None
-            return [schema], [self.label], None, None
+            level = contract.compatibility or self.config.compatibility or "BACKWARD"
+            if level.endswith("_TRANSITIVE"):
+                versions = git.history(contract.file)  # every version at or before the ref
+            else:
+                text = git.read(contract.file)
+                versions = [] if text is None else [(git.ref, text)]
+            schemas, labels = [], []
+            for commit, old in versions:
+                try:
+                    schemas.append(
+                        compat.parse(
+                            self.source(contract, old),
+                            self.resolver(lambda c, at=commit: git.read(c.file, at)),
+                        )
+                    )
+                except compat.SchemaParseError as exc:
+                    raise SourceError(
+                        f"{contract.file} at {commit} is not a valid schema: {exc}"
+                    ) from None
+                labels.append(f"git:{commit}")
+            return schemas, labels, None, None
 
         assert self.registry is not None
         registry = self.registry

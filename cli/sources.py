@@ -9,7 +9,9 @@ from typing import Any
 
 from cli.errors import RegistryError, SourceError
 
-__all__ = ["GitRef", "RegistryClient", "StoredVersion"]
+__all__ = ["HISTORY_VERSIONS_MAX", "GitRef", "RegistryClient", "StoredVersion"]
+
+HISTORY_VERSIONS_MAX = 100  # commits read for a transitive level against a git ref
 
 
 class GitRef:
@@ -34,18 +36,36 @@ class GitRef:
         except OSError as exc:
             raise SourceError(f"cannot run git: {exc}") from None
 
-    def read(self, relative: str) -> str | None:
-        """The file's text at the ref, or None when it did not exist there."""
-        shown = self._git("show", f"{self.ref}:./{relative}")
+    def read(self, relative: str, at: str | None = None) -> str | None:
+        """The file's text at the ref (or commit `at`), or None when it did not exist there."""
+        shown = self._git("show", f"{at or self.ref}:./{relative}")
         if shown.returncode != 0:
             message = shown.stderr.decode(errors="replace")
             if "does not exist" in message or "exists on disk, but not in" in message:
                 return None
-            raise SourceError(f"git show {self.ref}:{relative} failed: {message.strip()}")
+            raise SourceError(f"git show {at or self.ref}:{relative} failed: {message.strip()}")
         try:
             return shown.stdout.decode("utf-8")
         except UnicodeDecodeError:
             raise SourceError(f"{relative} at {self.ref} is not UTF-8 text") from None
+
+
+    def history(self, relative: str) -> list[tuple[str, str]]:
+        """Every distinct text of the file in the commits up to the ref, oldest first, as
+        (short commit, text); at most `HISTORY_VERSIONS_MAX` of the newest."""
+        log = self._git(
+            "log", "--format=%h", f"-n{HISTORY_VERSIONS_MAX}", self.ref, "--", f"./{relative}"
+        )
+        if log.returncode != 0:
+            raise SourceError(f"git log {self.ref} -- {relative} failed: {log.stderr.decode()}")
+        versions: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        for commit in reversed(log.stdout.decode().split()):
+            text = self.read(relative, commit)
+            if text is not None and text not in seen:
+                seen.add(text)
+                versions.append((commit, text))
+        return versions
 
 
 @dataclass(frozen=True, slots=True)

@@ -150,3 +150,35 @@ def test_references_resolved_from_local_contracts_and_the_ref(repo: Repo) -> Non
     code, report = repo.check_json("--against", "git:HEAD")
     failing = {c["subject"] for c in report["contracts"] if c["status"] == "breaking"}
     assert code == 1 and failing == {"money-value", "invoice-value"}
+
+
+def test_transitive_level_compares_every_version_in_the_refs_history(repo: Repo) -> None:
+    without_age = USER_V1.replace(
+        '{"name": "age", "type": "int"}', '{"name": "email", "type": "string", "default": ""}'
+    )
+    repo.write("schemas/user.avsc", without_age)
+    repo.commit("v3: age dropped")
+    commits = repo.git("log", "--format=%h", "--reverse", "--", "schemas/user.avsc").split()
+    # age comes back as a string: fine against the latest version, not against the older ones.
+    repo.write(
+        "schemas/user.avsc",
+        without_age.replace(
+            "}\n  ]", '},\n    {"name": "age", "type": "string", "default": ""}\n  ]'
+        ),
+    )
+    assert repo.check_json("--against", "git:HEAD")[0] == 0
+    config = repo.root.joinpath("charter.yaml").read_text()
+    repo.write("charter.yaml", config.replace("BACKWARD", "BACKWARD_TRANSITIVE"))
+    code, report = repo.check_json("--against", "git:HEAD")
+    assert code == 1
+    user = next(c for c in report["contracts"] if c["subject"] == "user-value")
+    assert len(user["compared_with"]) == 3
+    assert user["compared_with"] == [f"git:{c}" for c in commits]
+    found = {(f["rule"], f["against"], f["line"], f["column"]) for f in user["findings"]}
+    # age (line 7) against both versions with an int age; email (line 6) only against the
+    # second, whose email was nullable.
+    assert found == {
+        ("TYPE_MISMATCH", f"git:{commits[0]}", 7, 21),
+        ("TYPE_MISMATCH", f"git:{commits[1]}", 7, 21),
+        ("TYPE_MISMATCH", f"git:{commits[1]}", 6, 23),
+    }

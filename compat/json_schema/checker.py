@@ -151,7 +151,7 @@ class _Checker:
         written = values_of(wc)
         if written is not None:
             # only the values the writer's other keywords let through are ever written
-            written = [v for v in written if self.valid(w, v)]
+            written = [v for v in written if self.valid(w, v) is not False]
             if all(self.valid(r, v) for v in written):
                 return
         if any(k in wc for k in _SUMS):
@@ -165,11 +165,13 @@ class _Checker:
         if written is not None and not out:
             self.emit(out, "ENUM_ARRAY_NARROWED", r.path, w.path, values_of(rc), written)
 
-    def valid(self, node: Node, value: Any) -> bool:
+    def valid(self, node: Node, value: Any) -> bool | None:
+        """Whether `value` is valid under `node`; None when the check cannot run (a reference
+        outside the validator's reach), which proves nothing either way."""
         try:
             return bool(node.side.validator.evolve(schema=node.contents).is_valid(value))
-        except Exception:  # an instance check that cannot run proves nothing
-            return False
+        except Exception:
+            return None
 
     # -- combinations --------------------------------------------------------------------
 

@@ -173,6 +173,11 @@ class Gate:
         report = Report(command="check", against=self.label)
         for contract in contracts if contracts is not None else self.config.contracts:
             report.contracts.append(self.check_contract(contract)[0])
+        if contracts is None or len(contracts) == len(self.config.contracts):
+            used = {issue.fingerprint for issue in report.issues}
+            report.unused_waivers = [
+                w.fingerprint for w in self.config.waivers if w.fingerprint not in used
+            ]
         return report
 
     def check_contract(self, contract: Contract) -> tuple[ContractReport, Prepared | None]:

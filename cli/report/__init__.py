@@ -92,6 +92,8 @@ class Report:
     # From the repository root to charter.yaml's directory ("" or "services/orders/"): GitHub
     # annotations and SARIF name files from the repository root.
     path_prefix: str = ""
+    # Waivers in charter.yaml that matched no finding of a full run: candidates for removal.
+    unused_waivers: list[str] = field(default_factory=list)
 
     def repo_path(self, file: str) -> str:
         return self.path_prefix + file

@@ -57,7 +57,8 @@ SCHEMA: dict[str, Any] = {
     "$id": "https://charter.dev/schemas/check-report-1.json",
     "title": "charter check / register report",
     "type": "object",
-    "required": ["version", "command", "against", "exit_code", "summary", "contracts"],
+    "required": ["version", "command", "against", "exit_code", "summary", "contracts",
+                 "unused_waivers"],
     "additionalProperties": False,
     "properties": {
         "version": {"const": 1},
@@ -72,6 +73,11 @@ SCHEMA: dict[str, Any] = {
                 k: {"type": "integer", "minimum": 0}
                 for k in ("contracts", "failing", "waived", "errors")
             },
+        },
+        "unused_waivers": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "fingerprints of waivers that matched no finding",
         },
         "contracts": {
             "type": "array",
@@ -151,6 +157,7 @@ def to_dict(report: Report) -> dict[str, Any]:
         "exit_code": report.exit_code,
         "summary": report.counts(),
         "contracts": contracts,
+        "unused_waivers": list(report.unused_waivers),
     }
 
 

@@ -51,4 +51,10 @@ def render_markdown(report: Report) -> str:
                 f"| `{_cell(i.subject)}` | {_cell(i.message)}{_cell(note)} | {_cell(i.hint)} "
                 f"| `{i.fingerprint}` |"
             )
+    if report.unused_waivers:
+        lines += [
+            "",
+            "Waivers matching no finding (remove them): "
+            + ", ".join(f"`{w}`" for w in report.unused_waivers),
+        ]
     return "\n".join(lines) + "\n"

@@ -66,6 +66,8 @@ def render_text(report: Report, *, color: bool = False) -> str:
             console.print(
                 f"    fingerprint: {issue.fingerprint}  location: {escape(issue.location or '/')}"
             )
+    for unused in report.unused_waivers:
+        console.print(f"[yellow]note:[/] waiver {unused} matches no finding; remove it")
     counts = report.counts()
     verdict = {0: "[green]passed[/]", 1: "[bold red]failed[/]", 2: "[bold red]error[/]"}[
         report.exit_code

@@ -62,4 +62,7 @@ def test_expired_waiver_fails_and_says_so(repo: Repo) -> None:
 def test_waiver_for_another_fingerprint_does_not_apply(repo: Repo) -> None:
     repo.write("schemas/user.avsc", USER_V3)
     _waive(repo, "ffffffffffffffff", dt.date.today() + dt.timedelta(days=30))
-    assert repo.check_json("--against", "git:HEAD")[0] == 1
+    code, report = repo.check_json("--against", "git:HEAD")
+    assert code == 1 and report["unused_waivers"] == ["ffffffffffffffff"]
+    text = repo.charter(["check", "--against", "git:HEAD"]).stdout
+    assert "waiver ffffffffffffffff matches no finding" in text

@@ -80,3 +80,67 @@ def test_sigkill_never_loses_an_acknowledged_record(tmp_path: Path) -> None:
         assert seqs == list(range(len(seqs))), f"seed {seed} trial {trial}: gap or disorder"
         assert len(seqs) - 1 >= acked, f"seed {seed} trial {trial}: lost acknowledged records"
         assert acked >= 0
+
+
+HTTP_TRIALS = int(os.environ.get("CHARTER_CRASH_HTTP_TRIALS", "3"))
+
+
+@pytest.mark.timeout(max(300, HTTP_TRIALS * 20))
+def test_sigkill_of_the_http_server_never_loses_an_acknowledged_produce(tmp_path: Path) -> None:
+    """The same check with the broker behind HTTP and the producer in another process."""
+    import socket
+
+    import httpx
+
+    from broker import BrokerError, ProducerRecord
+    from broker.client import BrokerClient
+
+    seed = int(os.environ.get("CHARTER_CRASH_SEED", random.randrange(2**32)))
+    rng = random.Random(seed)
+    data_dir = tmp_path / "data"
+    acked = -1
+    for trial in range(HTTP_TRIALS):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        server = subprocess.Popen(
+            [sys.executable, "-m", "tests.broker.crash_server", str(data_dir), str(port)], cwd=ROOT
+        )
+        client = BrokerClient(f"http://127.0.0.1:{port}", timeout_s=30)
+        try:
+            for _ in range(1500):
+                try:
+                    topics = client.list_topics()
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.02)
+            else:
+                raise AssertionError("the server did not start")
+            if "crash" not in topics:
+                client.create_topic("crash", segment_bytes=16_384, flush="always")
+            seq = client.offsets("crash", 0)[1]
+            assert seq > acked, f"seed {seed} trial {trial}: acknowledged records are gone"
+            kill_after = rng.randint(1, 40)
+            sent = 0
+            while True:
+                if sent == kill_after:
+                    server.send_signal(signal.SIGKILL)
+                count = rng.randint(1, 40)
+                batch = [
+                    ProducerRecord(b"%012d" % (seq + i) + bytes(rng.randint(0, 300)))
+                    for i in range(count)
+                ]
+                try:
+                    client.produce("crash", batch, partition=0)
+                except (httpx.HTTPError, BrokerError):
+                    break  # not acknowledged: it may or may not be there
+                seq += count
+                acked = seq - 1
+                sent += 1
+        finally:
+            client.close()
+            server.kill()
+            server.wait()
+        seqs = read_all(data_dir)
+        assert seqs == list(range(len(seqs))), f"seed {seed} trial {trial}: gap or disorder"
+        assert len(seqs) - 1 >= acked, f"seed {seed} trial {trial}: lost acknowledged records"

@@ -20,7 +20,9 @@ from registry.settings import Settings
 from registry.store import LATEST, Store
 
 __all__ = [
+    "ID_MAX",
     "MEDIA_TYPE",
+    "VERSION_MAX",
     "EncodedSlashMiddleware",
     "Registry",
     "RegistryDep",
@@ -35,6 +37,7 @@ __all__ = [
 
 MEDIA_TYPE = "application/vnd.schemaregistry.v1+json"
 VERSION_MAX = 2**31 - 1
+ID_MAX = 2**31 - 1  # schema ids are signed 32-bit in Confluent's API and the wire format
 # Stands in for an encoded slash (%2F) in a path while routing; see EncodedSlashMiddleware.
 SLASH_STAND_IN = "\x1f"
 SLASH_FLAG = "charter.encoded_slash"

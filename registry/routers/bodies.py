@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from compat import Reference, SchemaSource, SchemaType
 from registry import errors
-from registry.http import RegistryDep, check_subject, read_model
+from registry.http import ID_MAX, VERSION_MAX, RegistryDep, check_subject, read_model
 from registry.settings import Settings
 
 __all__ = ["ConfigBody", "ConfigIn", "ModeBody", "ModeIn", "SchemaBody", "SchemaIn"]
@@ -57,7 +57,7 @@ class SchemaIn(BaseModel):
             ) from None
         refs = []
         for ref in self.references or ():
-            if ref.version != -1 and ref.version < 1:
+            if ref.version != -1 and not 1 <= ref.version <= VERSION_MAX:
                 raise errors.InvalidSchema(
                     f"Invalid schema: reference {ref.name!r} has invalid version {ref.version}"
                 )
@@ -72,6 +72,23 @@ class SchemaIn(BaseModel):
                 ) from None
             refs.append(Reference(ref.name, ref.subject, ref.version))
         return SchemaSource(text, schema_type, tuple(refs))
+
+    def explicit_id(self) -> int | None:
+        """The id asked for (IMPORT mode); -1 or 0 mean none, as some clients send."""
+        if self.id is None or self.id in (-1, 0):
+            return None
+        if not 1 <= self.id <= ID_MAX:
+            raise errors.UnprocessableError(
+                f"Invalid schema id {self.id}; ids are between 1 and {ID_MAX}"
+            )
+        return self.id
+
+    def explicit_version(self) -> int | None:
+        if self.version is None or self.version in (-1, 0):
+            return None
+        if not 1 <= self.version <= VERSION_MAX:
+            raise errors.InvalidVersion(str(self.version))
+        return self.version
 
 
 class ConfigIn(BaseModel):

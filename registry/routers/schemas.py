@@ -10,14 +10,14 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from registry import errors
-from registry.http import MEDIA_TYPE, Registry, RegistryDep, error_response, page
+from registry.http import ID_MAX, MEDIA_TYPE, Registry, RegistryDep, error_response, page
 from registry.views import schema_bytes, version_body
 
 router = APIRouter(prefix="/schemas", tags=["schemas"])
 
 
 def _schema_id(value: str) -> int:
-    if not (value.isascii() and value.isdigit()):
+    if not (value.isascii() and value.isdigit()) or int(value) > ID_MAX:
         raise errors.SchemaNotFound(f"Schema {value} not found")
     return int(value)
 
@@ -29,7 +29,8 @@ def schema_by_id_route(registry: Registry) -> Route:
 
     async def schema_by_id(request: Request) -> Response:
         raw: str = request.path_params["id"]
-        if not (raw.isascii() and raw.isdigit()):  # int() would also take "1_0" and " 1"
+        # int() alone would also take "1_0" and " 1"; ids are 32-bit like Confluent's.
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or int(raw) > ID_MAX:
             return error_response(404, 40403, f"Schema {raw} not found")
         schema_id = int(raw)
         body = cache.get(schema_id)

@@ -71,14 +71,13 @@ def register_schema(
     subject: SubjectDep, body: SchemaBody, registry: RegistryDep, normalize: bool = False
 ) -> dict[str, Any]:
     source = body.source(registry.settings)
-    # -1 (or 0) is how some clients say "not given" for both.
     schema_id = registry.store.register(
         Registration(
             subject,
             source,
             normalize,
-            schema_id=body.id if body.id is not None and body.id > 0 else None,
-            version=body.version if body.version is not None and body.version > 0 else None,
+            schema_id=body.explicit_id(),
+            version=body.explicit_version(),
         )
     )
     return {"id": schema_id}

@@ -221,3 +221,29 @@ def test_invalid_reference_subjects(seeded: TestClient) -> None:
             content=json.dumps(body(USER_V1, references=[ref])),
         )
         assert_error(response, status, code)
+
+
+BIG = 10**20
+
+
+def test_out_of_range_numbers(client: TestClient, backend: Backend) -> None:
+    assert client.post("/subjects/b/versions", json=body(USER_V1)).status_code == 200
+    for path in (f"/schemas/ids/{BIG}", f"/schemas/ids/{2**31}", f"/schemas/ids/{BIG}/schema"):
+        assert_error(client.get(path), 404, 40403)
+    assert_error(client.get(f"/schemas/ids/{BIG}/versions"), 404, 40403)
+    assert client.get(f"/subjects?offset={BIG}&limit={BIG}").json() == []
+    client.put("/mode", json={"mode": "IMPORT"}, params={"force": "true"})
+    before = backend.snapshot()
+    too_far = {"name": "x", "subject": "b", "version": 2**31}
+    cases = [
+        (body(USER_V1, references=[too_far]), 42201),
+        (body(USER_V1, references=[dict(too_far, version=BIG)]), 422),
+        (body(USER_V1, id=BIG, version=1), 422),
+        (body(USER_V1, id=2**31, version=1), 422),
+        (body(USER_V1, id=-5, version=1), 422),
+        (body(USER_V1, id=1, version=BIG), 422),
+        (body(USER_V1, id=1, version=2**31), 42202),
+    ]
+    for payload, code in cases:
+        assert_error(client.post("/subjects/c/versions", json=payload), 422, code)
+    assert backend.snapshot() == before

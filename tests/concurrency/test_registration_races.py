@@ -7,6 +7,7 @@ identical schema makes one version, and no request fails with a 5xx.
 from __future__ import annotations
 
 import json
+import random
 import secrets
 import threading
 from collections import defaultdict
@@ -221,3 +222,87 @@ def test_two_processes_started_together_on_a_fresh_database(tmp_path: Path) -> N
         finally:
             for server in servers:
                 stop(server.process)
+
+
+def mixed_workload(base_urls: list[str], subject: str) -> list[tuple[str, int, str]]:
+    """64 threads x 10 seeded random registrations, lookups, reads and soft and hard deletes."""
+    subjects = [f"{subject}-{n}" for n in range(4)]
+    for name in subjects:
+        set_level(base_urls[0], name, "NONE")
+    barrier = threading.Barrier(THREADS)
+    limits = httpx.Limits(max_connections=THREADS, max_keepalive_connections=THREADS)
+    with httpx.Client(timeout=60.0, limits=limits, headers=CONTENT_TYPE) as http:
+
+        def worker(seed: int) -> list[tuple[str, int, str]]:
+            rng = random.Random(seed)
+            base_url = base_urls[seed % len(base_urls)]
+            seen = []
+            barrier.wait()
+            for _ in range(10):
+                name = rng.choice(subjects)
+                body = json.dumps({"schema": record_schema(subject, rng.randrange(16))})
+                path = f"{base_url}/subjects/{name}"
+                kind = rng.choice(["register", "register", "lookup", "latest", "by-id",
+                                   "soft-delete", "hard-delete"])
+                if kind == "register":
+                    response = http.post(f"{path}/versions", content=body)
+                elif kind == "lookup":
+                    response = http.post(path, content=body)
+                elif kind == "latest":
+                    response = http.get(f"{path}/versions/latest")
+                elif kind == "by-id":
+                    response = http.get(f"{base_url}/schemas/ids/{rng.randrange(1, 64)}")
+                elif kind == "soft-delete":
+                    response = http.delete(f"{path}/versions/latest")
+                else:
+                    response = http.delete(f"{path}/versions/{rng.randrange(1, 12)}",
+                                           params={"permanent": "true"})
+                seen.append((kind, response.status_code, response.text[:300]))
+            return seen
+
+        with ThreadPoolExecutor(max_workers=THREADS) as pool:
+            return [step for steps in pool.map(worker, range(THREADS)) for step in steps]
+
+
+def assert_store_consistent(base_url: str, subject: str) -> None:
+    """Dense-or-growing versions, one id per schema everywhere, no schema live twice."""
+    id_of: dict[str, int] = {}
+    schema_of: dict[int, str] = {}
+    with httpx.Client(timeout=30.0) as http:
+        for name in [f"{subject}-{n}" for n in range(4)]:
+            listed = http.get(f"{base_url}/subjects/{name}/versions", params={"deleted": "true"})
+            if listed.status_code == 404:
+                continue  # every version was hard-deleted
+            versions = listed.json()
+            assert versions == sorted(set(versions)), f"{name}: {versions}"
+            live = http.get(f"{base_url}/subjects/{name}/versions").json()
+            live = live if isinstance(live, list) else []
+            live_schemas = []
+            for version in versions:
+                got = http.get(f"{base_url}/subjects/{name}/versions/{version}",
+                               params={"deleted": "true"})
+                assert got.status_code == 200, got.text
+                body = got.json()
+                key = canonical(body["schema"])
+                assert id_of.setdefault(key, body["id"]) == body["id"], "one schema, two ids"
+                assert schema_of.setdefault(body["id"], key) == key, "one id, two schemas"
+                if version in live:
+                    live_schemas.append(key)
+            assert len(live_schemas) == len(set(live_schemas)), f"{name}: a schema live twice"
+
+
+def test_mixed_reads_writes_and_deletes(base_url: str, subject: str) -> None:
+    steps = mixed_workload([base_url], subject)
+    assert [s for s in steps if s[1] >= 500] == []
+    assert {status for _, status, _ in steps} <= {200, 404}
+    assert_store_consistent(base_url, subject)
+
+
+@pytest.mark.postgres
+def test_two_processes_mixed_reads_writes_and_deletes(two_servers_one_postgres: list[str],
+                                                      subject: str) -> None:
+    steps = mixed_workload(two_servers_one_postgres, subject)
+    assert [s for s in steps if s[1] >= 500] == []
+    assert {status for _, status, _ in steps} <= {200, 404}
+    for base_url in two_servers_one_postgres:
+        assert_store_consistent(base_url, subject)

@@ -81,7 +81,6 @@ def bench_log(workdir: Path, batches: list[list[ProducerRecord]]) -> Result:
         0,
         TopicConfig(flush="always"),
         clock_ms=lambda: time.time_ns() // 1_000_000,
-        batch_bytes_max=64 << 20,
     )
 
     def produce() -> int:

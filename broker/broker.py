@@ -40,7 +40,7 @@ from broker.errors import (
 from broker.groups import GroupCoordinator
 from broker.log import FetchedRecords, PartitionLog, RawBatches
 from broker.placement import keyed_partition
-from broker.record import BATCH_HEADER_BYTES, ProducerRecord, record_bytes
+from broker.record import ProducerRecord, record_bytes
 
 __all__ = ["Broker", "PartitionDescription", "PartitionLag", "TopicDescription"]
 
@@ -127,6 +127,26 @@ class Broker:
         except BlockingIOError:
             os.close(self._lock_fd)
             raise DataDirLockedError(str(self.data_dir)) from None
+        try:
+            self._open_data_dir()
+        except BaseException:
+            for topic in self._topics.values():
+                for log in topic.logs:
+                    log.remove()
+            os.close(self._lock_fd)  # closing the descriptor releases the lock
+            raise
+        self._stop = threading.Event()
+        self._maintenance: threading.Thread | None = None
+        if maintenance_interval_ms is not None:
+            self._maintenance = threading.Thread(
+                target=self._maintain,
+                args=(maintenance_interval_ms / 1000,),
+                name="charter-broker-maintenance",
+                daemon=True,
+            )
+            self._maintenance.start()
+
+    def _open_data_dir(self) -> None:
         self._topics_dir = self.data_dir / "topics"
         self._trash_dir = self.data_dir / "trash"
         self._topics_dir.mkdir(exist_ok=True)
@@ -142,19 +162,9 @@ class Broker:
         self.groups = GroupCoordinator(
             self.data_dir / "groups",
             partitions_of=self.partition_count,
-            clock_ms=clock_ms,
+            clock_ms=self._clock_ms,
             limits=self.limits,
         )
-        self._stop = threading.Event()
-        self._maintenance: threading.Thread | None = None
-        if maintenance_interval_ms is not None:
-            self._maintenance = threading.Thread(
-                target=self._maintain,
-                args=(maintenance_interval_ms / 1000,),
-                name="charter-broker-maintenance",
-                daemon=True,
-            )
-            self._maintenance.start()
 
     # ------------------------------------------------------------------ topics
 
@@ -170,7 +180,6 @@ class Broker:
             p,
             config,
             clock_ms=self._clock_ms,
-            batch_bytes_max=self.limits.batch_bytes_max + BATCH_HEADER_BYTES,
         )
 
     def create_topic(self, name: str, config: TopicConfig | None = None) -> TopicDescription:

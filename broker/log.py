@@ -124,14 +124,12 @@ class PartitionLog:
         config: TopicConfig,
         *,
         clock_ms: Callable[[], int],
-        batch_bytes_max: int,
     ) -> None:
         self.directory = directory
         self.topic = topic
         self.partition = partition
         self.config = config
         self._clock_ms = clock_ms
-        self._batch_bytes_max = batch_bytes_max
         self._lock = threading.RLock()
         self._segments: list[_Segment] = []
         self._closed = False
@@ -525,9 +523,7 @@ class PartitionLog:
                 while pos < seg.size_bytes and records < records_max:
                     head = os.pread(seg.fd, BATCH_HEADER_BYTES, pos)
                     where = self._where(seg, pos)
-                    header = read_header(
-                        head, where, length_max=min(seg.size_bytes - pos, self._batch_bytes_max)
-                    )
+                    header = read_header(head, where, length_max=seg.size_bytes - pos)
                     if header.next_offset <= offset:
                         pos += header.length
                         continue

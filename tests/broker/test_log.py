@@ -11,17 +11,14 @@ from broker.log import PartitionLog
 from broker.record import ProducerRecord
 from tests.broker.conftest import FakeClock
 
-BATCH_MAX = 1 << 20
-
 
 def open_log(path: Path, clock: FakeClock, **config: object) -> PartitionLog:
     return PartitionLog(
         path,
         "t",
         0,
-        TopicConfig(**config),
+        TopicConfig(**config),  # type: ignore[arg-type]
         clock_ms=clock,
-        batch_bytes_max=BATCH_MAX,  # type: ignore[arg-type]
     )
 
 

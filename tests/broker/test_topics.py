@@ -240,3 +240,16 @@ def test_concurrent_producers_and_a_long_polling_consumer(broker: Broker) -> Non
         per_worker.setdefault(w, []).append((int(n), int(i)))
     # one key, one partition: each producer's records arrive in the order it sent them
     assert all(got == sorted(got) and len(got) == batches * 5 for got in per_worker.values())
+
+
+def test_a_failed_open_releases_the_data_dir(tmp_path: Path) -> None:
+    with Broker(tmp_path, maintenance_interval_ms=None) as b:
+        b.create_topic("t")
+    config = tmp_path / "topics" / "t" / "config.json"
+    good = config.read_text()
+    config.write_text('{"partitions": 1, "colour": "blue"}')
+    with pytest.raises(InvalidConfigError):
+        Broker(tmp_path, maintenance_interval_ms=None)
+    config.write_text(good)
+    with Broker(tmp_path, maintenance_interval_ms=None) as b:
+        assert b.list_topics() == ["t"]

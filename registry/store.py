@@ -234,6 +234,8 @@ class Store:
             ) from exc
         except (errors.RegistryError, SQLAlchemyError):
             raise
+        except RecursionError as exc:
+            raise errors.InvalidSchema("Invalid schema: it is nested too deeply") from exc
         except Exception as exc:  # a parser failure on odd input is still the input's fault
             log.exception("the %s parser failed", source.schema_type)
             raise errors.InvalidSchema(
@@ -255,6 +257,17 @@ class Store:
                     self._parsed.clear()
                 self._parsed[stored.id] = schema
         return schema
+
+    @staticmethod
+    def _check(
+        level: Level, schema: Schema, history: Sequence[Schema], policy: Policy
+    ) -> compat.Result:
+        try:
+            return compat.check(level, schema, history, policy=policy)
+        except RecursionError as exc:
+            raise errors.InvalidSchema(
+                "Invalid schema: it is nested too deeply to compare with the subject's history"
+            ) from exc
 
     def _config(self, session: Session, subject: str | None) -> EffectiveConfig:
         level, policy, normalize = Level.BACKWARD, Policy.STRICT, False
@@ -458,7 +471,7 @@ class Store:
 
             if not importing:
                 history = self._history(session, rows, config.level)
-                result = compat.check(config.level, schema, history, policy=config.policy)
+                result = self._check(config.level, schema, history, config.policy)
                 if not result.compatible:
                     raise errors.IncompatibleSchema(request.subject, result.messages())
 
@@ -696,7 +709,7 @@ class Store:
             level = config.level
             if version is not None and level.transitive:
                 level = Level(level.value.removesuffix("_TRANSITIVE"))
-            return compat.check(level, schema, history, policy=config.policy)
+            return self._check(level, schema, history, config.policy)
 
     # ---- config ---------------------------------------------------------------------------
 

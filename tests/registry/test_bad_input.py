@@ -247,3 +247,27 @@ def test_out_of_range_numbers(client: TestClient, backend: Backend) -> None:
     for payload, code in cases:
         assert_error(client.post("/subjects/c/versions", json=payload), 422, code)
     assert backend.snapshot() == before
+
+
+def _nested(depth: int, leaf: str) -> str:
+    return '{"type": "array", "items": ' * depth + leaf + "}" * depth
+
+
+def test_deeply_nested_schemas_are_4xx(client: TestClient) -> None:
+    client.put("/config", json={"compatibility": "FULL_TRANSITIVE"})
+    for depth in (60, 900, 5000):
+        for old, new, schema_type in (
+            ('"int"', '"long"', None),
+            ('{"type": "string"}', '{"type": "integer"}', "JSON"),
+        ):
+            subject = f"deep-{depth}-{schema_type}"
+            for leaf in (old, new):
+                response = client.post(
+                    f"/subjects/{subject}/versions", json=body(_nested(depth, leaf), schema_type)
+                )
+                assert response.status_code in (200, 409, 422), response.text
+            check = client.post(
+                f"/compatibility/subjects/{subject}/versions?verbose=true",
+                json=body(_nested(depth, new), schema_type),
+            )
+            assert check.status_code in (200, 422), check.text

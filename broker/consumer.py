@@ -58,6 +58,7 @@ class Consumer:
         self.generation = -1
         self._assigned: tuple[TopicPartition, ...] = ()
         self._positions: dict[TopicPartition, int] = {}
+        self._turn = 0
         self._join()
 
     # ------------------------------------------------------------------ membership
@@ -154,7 +155,10 @@ class Consumer:
         self.heartbeat()
         if not self._assigned:
             return []
-        positions = {tp: self.position(tp) for tp in self._assigned}
+        # start each poll at the next partition, so a busy one cannot starve the rest
+        self._turn = (self._turn + 1) % len(self._assigned)
+        order = self._assigned[self._turn :] + self._assigned[: self._turn]
+        positions = {tp: self.position(tp) for tp in order}
         try:
             fetched = self.broker.fetch_many(
                 positions, records_max=self.records_max, bytes_max=self.bytes_max, wait_ms=wait_ms

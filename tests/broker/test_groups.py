@@ -281,3 +281,12 @@ def test_random_membership_churn_keeps_one_owner_and_loses_nothing(
     for p in range(5):
         assert broker.groups.committed("g", "t", p) == produced[p]
         assert delivered[p] == set(range(produced[p]))
+
+
+def test_polls_take_turns_between_busy_partitions(broker: Broker) -> None:
+    broker.create_topic("t", TopicConfig(partitions=3))
+    for p in range(3):
+        broker.produce("t", [ProducerRecord(b"%d" % p)] * 50, partition=p)
+    c = Consumer(broker, ["t"], records_max=10)
+    first = [c.poll()[0].partition for _ in range(3)]
+    assert sorted(first) == [0, 1, 2]

@@ -208,7 +208,22 @@ def test_lookup_with_normalize(client: TestClient) -> None:
 
 
 def test_register_with_normalize_stores_the_normal_form(client: TestClient) -> None:
-    schema_id = register(client, "users", USER_V1)
-    again = client.post("/subjects/users/versions?normalize=true", json=body(USER_V1))
-    assert again.json()["id"] == schema_id
-    assert client.get("/subjects/users/versions").json() == [1]
+    reordered = json.dumps(
+        {
+            "fields": [{"type": "long", "name": "id"}],
+            "name": "User",
+            "type": "record",
+            "namespace": "a.b",
+        }
+    )
+    normal = {"type": "record", "name": "a.b.User", "fields": [{"name": "id", "type": "long"}]}
+    first = client.post("/subjects/n/versions?normalize=true", json=body(reordered))
+    assert first.status_code == 200, first.text
+    assert json.loads(client.get("/subjects/n/versions/1").json()["schema"]) == normal
+    # The subject's config can ask for normalisation too; then any spelling finds the version.
+    client.put("/config/n", json={"normalize": True})
+    respelled = json.dumps(json.loads(reordered), indent=3, sort_keys=True)
+    again = client.post("/subjects/n/versions", json=body(respelled))
+    assert again.json() == first.json()
+    assert client.get("/subjects/n/versions").json() == [1]
+    assert client.post("/subjects/n", json=body(respelled)).json()["version"] == 1

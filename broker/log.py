@@ -173,8 +173,10 @@ class PartitionLog:
                 last.close()
                 self._delete_files(last.path)
                 self._segments.append(self._create_segment(self._segments[-1].next_offset))
-        self._fsync_dir()
         last = self._segments[-1]
+        # what was verified must also be on disk before a checkpoint says so
+        os.fsync(last.fd)
+        self._fsync_dir()
         self._write_checkpoint(last.base_offset, last.size_bytes)
 
     def _read_checkpoint(self, bases: list[int]) -> tuple[int, int]:

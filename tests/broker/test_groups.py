@@ -290,3 +290,19 @@ def test_polls_take_turns_between_busy_partitions(broker: Broker) -> None:
     c = Consumer(broker, ["t"], records_max=10)
     first = [c.poll()[0].partition for _ in range(3)]
     assert sorted(first) == [0, 1, 2]
+
+
+def test_maintenance_removes_silent_members(broker: Broker, clock: FakeClock) -> None:
+    broker.create_topic("t", TopicConfig(partitions=2))
+    a = broker.groups.join("g", ["t"], session_timeout_ms=1000)
+    b = broker.groups.join("g", ["t"], session_timeout_ms=5000)
+    clock.advance(600)
+    broker.groups.heartbeat("g", b.member_id, b.generation)
+    clock.advance(401)  # a has been silent 1001 ms, b 401 ms
+    broker.run_maintenance()
+    d = broker.groups.describe("g")
+    assert [m.member_id for m in d.members] == [b.member_id]
+    assert d.generation == b.generation + 1
+    assert len(d.members[0].partitions) == 2
+    with pytest.raises(UnknownMemberError):
+        broker.groups.heartbeat("g", a.member_id, d.generation)

@@ -8,6 +8,7 @@ connection in `config.attributes["connection"]`; the command line works too, wit
 from __future__ import annotations
 
 import os
+from logging.config import fileConfig
 
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
@@ -17,6 +18,9 @@ from alembic import context
 
 config = context.config
 target_metadata = SQLModel.metadata
+
+if config.config_file_name is not None and "connection" not in config.attributes:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 
 def _url() -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -67,3 +68,14 @@ def test_processes_starting_together_on_one_sqlite_file(tmp_path: Path) -> None:
     assert failures == []
     with sqlite3.connect(tmp_path / "registry.db") as conn:
         assert conn.execute("SELECT count(*) FROM registry_meta").fetchone() == (1,)
+
+
+def test_alembic_command_line_sees_no_drift(tmp_path: Path) -> None:
+    root = alembic_dir().parent
+    env = dict(os.environ, CHARTER_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}")
+    alembic = [sys.executable, "-m", "alembic", "-c", str(root / "alembic.ini")]
+    for args in (["upgrade", "head"], ["check"]):
+        done = subprocess.run(
+            [*alembic, *args], cwd=tmp_path, env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr

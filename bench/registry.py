@@ -291,7 +291,8 @@ def run(args: argparse.Namespace) -> int:
                                args.connections)
     print(f"load: {args.processes} processes x {args.connections} keep-alive connections, "
           f"{args.rounds} rounds (median req/s shown, percentiles over all rounds), "
-          f"{os.cpu_count()} CPUs shared with the servers")
+          f"{os.cpu_count()} CPUs shared with the servers "
+          f"(1-minute load average now {os.getloadavg()[0]:.1f})")
     print_table(rows)
     const_rps, lookup_rps, same_app_rps = rows[0].rps, rows[1].rps, rows[2].rps
     print(f"ratio lookup/constant: {lookup_rps / const_rps:.2f} "

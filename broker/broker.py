@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from broker.config import Limits, TopicConfig, check_limit, validate_topic_name
-from broker.contracts import Contracts, check_batch
+from broker.contracts import Contracts, check_batch, check_values
 from broker.errors import (
+    CorruptBatchError,
     DataDirLockedError,
     InvalidConfigError,
     LogClosedError,
@@ -40,7 +41,13 @@ from broker.errors import (
 from broker.groups import GroupCoordinator
 from broker.log import FetchedRecords, PartitionLog, RawBatches
 from broker.placement import keyed_partition
-from broker.record import ProducerRecord, record_bytes
+from broker.record import (
+    BATCH_HEADER_BYTES,
+    ProducerRecord,
+    decode_batch,
+    measure_batch,
+    record_bytes,
+)
 
 __all__ = ["Broker", "PartitionDescription", "PartitionLag", "TopicDescription"]
 
@@ -354,6 +361,78 @@ class Broker:
         with self._lock:
             self._appended.notify_all()
         return base
+
+    def produce_encoded(
+        self, topic_name: str, batch: bytes, *, partition: int | None = None
+    ) -> list[tuple[int, int]]:
+        """Produce one encoded batch (broker.record's format, any base offset), atomically.
+
+        When every record carries a timestamp and the batch goes to one partition (an explicit
+        `partition`, or no keys), the verified bytes are appended as they came, re-based;
+        otherwise the batch is decoded and produced record by record. A negative timestamp
+        means "stamp it on append".
+        """
+        where = f"produce batch for {topic_name!r}"
+        length_max = self.limits.batch_bytes_max + BATCH_HEADER_BYTES
+        with self._lock:
+            topic = self._topic(topic_name)
+            logs = list(topic.logs)
+            contract = topic.config.contract
+        shape = measure_batch(batch, where, length_max=length_max, values=contract != "none")
+        keyed = any(k >= 0 for k in shape.key_lengths)
+        if min(shape.timestamps_ms) < 0 or (keyed and partition is None):
+            _, decoded = decode_batch(batch, topic_name, -1, where, length_max=length_max)
+            records = [
+                ProducerRecord(
+                    r.value, r.key, r.headers, None if r.timestamp_ms < 0 else r.timestamp_ms
+                )
+                for r in decoded
+            ]
+            return self.produce(topic_name, records, partition=partition)
+        header = shape.header
+        if (header.first_timestamp_ms, header.max_timestamp_ms) != (
+            shape.timestamps_ms[0],
+            max(shape.timestamps_ms),
+        ):
+            raise CorruptBatchError(where, "header timestamps do not match the records")
+        self._check_measured_limits(shape.sizes, shape.key_lengths, shape.header_counts)
+        check_values(topic_name, contract, shape.values, self.contracts)
+        count = len(logs)
+        if partition is not None and not 0 <= partition < count:
+            raise UnknownPartitionError(topic_name, partition, count)
+        if partition is None:
+            with self._lock:
+                partition = next(topic.next_unkeyed) % count
+        log = logs[partition]
+        try:
+            base = log.append_encoded(batch)
+        except LogClosedError:
+            self._topic(topic_name)
+            raise
+        with self._lock:
+            self._appended.notify_all()
+        return [(partition, base + n) for n in range(header.record_count)]
+
+    def _check_measured_limits(
+        self, sizes: list[int], key_lengths: list[int], header_counts: list[int]
+    ) -> None:
+        limits = self.limits
+        check_limit("batch_records_max", len(sizes), limits.batch_records_max, what="batch")
+        if (
+            max(sizes) > limits.record_bytes_max
+            or max(key_lengths) > limits.key_bytes_max
+            or max(header_counts) > limits.headers_per_record_max
+        ):
+            for i, (size, key, headers) in enumerate(
+                zip(sizes, key_lengths, header_counts, strict=True)
+            ):
+                what = f"record {i}"
+                check_limit("record_bytes_max", size, limits.record_bytes_max, what=what)
+                check_limit("key_bytes_max", key, limits.key_bytes_max, what=what)
+                check_limit(
+                    "headers_per_record_max", headers, limits.headers_per_record_max, what=what
+                )
+        check_limit("batch_bytes_max", sum(sizes), limits.batch_bytes_max, what="batch")
 
     def _check_record_limits(self, records: Sequence[ProducerRecord]) -> None:
         limits = self.limits

@@ -5,6 +5,7 @@ Errors come back as the broker's own exceptions, equal to the ones the embedded 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -106,7 +107,8 @@ class BrokerClient:
         result = self._json(
             "POST",
             f"/topics/{topic}/records",
-            content=encode_produce_body(records),
+            # stamped here (Kafka's CreateTime), so the broker can append the bytes as they are
+            content=encode_produce_body(records, default_timestamp_ms=time.time_ns() // 1_000_000),
             headers={"content-type": BATCH_MEDIA_TYPE},
             params=params,
         )

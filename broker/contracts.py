@@ -9,7 +9,14 @@ from broker.config import ContractSetting
 from broker.errors import ContractViolationError
 from broker.record import ProducerRecord
 
-__all__ = ["WIRE_HEADER_BYTES", "WIRE_MAGIC", "Contracts", "check_batch", "subject_for"]
+__all__ = [
+    "WIRE_HEADER_BYTES",
+    "WIRE_MAGIC",
+    "Contracts",
+    "check_batch",
+    "check_values",
+    "subject_for",
+]
 
 WIRE_MAGIC = 0
 WIRE_HEADER_BYTES = 5  # magic byte, then the schema id as an unsigned big-endian u32
@@ -38,11 +45,22 @@ def check_batch(
     contracts: Contracts | None,
 ) -> None:
     """Raise ContractViolationError for the first record that breaks the topic's contract."""
+    if setting != "none":
+        check_values(topic, setting, [r.value for r in records], contracts)
+
+
+def check_values(
+    topic: str,
+    setting: ContractSetting,
+    values: Sequence[bytes | None],
+    contracts: Contracts | None,
+) -> None:
+    """As `check_batch`, given the records' values."""
     if setting == "none":
         return
     subject = subject_for(topic)
-    for index, record in enumerate(records):
-        reason = _violation(subject, setting, record.value, contracts)
+    for index, value in enumerate(values):
+        reason = _violation(subject, setting, value, contracts)
         if reason is not None:
             raise ContractViolationError(topic, index, reason)
 

@@ -5,7 +5,9 @@ the log's own format (broker.record), so they are checksummed end to end:
 
 - produce: `POST /broker/topics/{topic}/records[?partition=N]` with one batch as the body.
   Its base offset is ignored (the broker assigns offsets); a record timestamp below 0 means
-  "stamp it on append". The answer is JSON: `{"offsets": [[partition, offset], ...]}`.
+  "stamp it on append". A batch whose records all carry timestamps and that goes to one
+  partition (an explicit one, or no keys) is verified and appended as it came. The answer
+  is JSON: `{"offsets": [[partition, offset], ...]}`.
 - fetch: `GET /broker/topics/{topic}/partitions/{p}/records?offset=…` answers with the
   batches holding the records from `offset` on, concatenated, as they are on disk (checksums
   verified on the way out); an empty body when there are none. Batches are whole: the first
@@ -143,18 +145,14 @@ class _BrokerRoute(APIRoute):
 # ---------------------------------------------------------------------- body codecs
 
 
-def encode_produce_body(records: list[ProducerRecord]) -> bytes:
-    """A produce request body for `records` (negative timestamp: stamped by the broker)."""
-    stamps = [-1 if r.timestamp_ms is None else r.timestamp_ms for r in records]
+def encode_produce_body(records: list[ProducerRecord], *, default_timestamp_ms: int = -1) -> bytes:
+    """A produce request body for `records`.
+
+    Records without a timestamp get `default_timestamp_ms`; the default, -1, asks the broker
+    to stamp them on append (which costs it a decode and re-encode of the batch).
+    """
+    stamps = [default_timestamp_ms if r.timestamp_ms is None else r.timestamp_ms for r in records]
     return encode_batch(0, records, stamps)
-
-
-def _decode_produce_body(body: bytes, batch_bytes_max: int) -> list[ProducerRecord]:
-    _, consumed = decode_batch(body, "", 0, "request body", length_max=batch_bytes_max)
-    return [
-        ProducerRecord(r.value, r.key, r.headers, None if r.timestamp_ms < 0 else r.timestamp_ms)
-        for r in consumed
-    ]
 
 
 def decode_fetch_body(
@@ -372,8 +370,9 @@ def create_router(broker: Broker) -> APIRouter:
             body += chunk
             if len(body) > body_max:
                 raise LimitExceededError("batch_bytes_max", len(body), body_max, what="body")
-        records = _decode_produce_body(bytes(body), body_max)
-        placed = await run_in_threadpool(broker.produce, topic, records, partition=partition)
+        placed = await run_in_threadpool(
+            functools.partial(broker.produce_encoded, topic, bytes(body), partition=partition)
+        )
         return {"offsets": [[p, o] for p, o in placed]}
 
     @router.get(

@@ -38,6 +38,7 @@ from broker.record import (
     decode_batch,
     encode_batch,
     read_header,
+    rebase_batch,
 )
 
 __all__ = [
@@ -367,11 +368,15 @@ class PartitionLog:
             return self._append_encoded(self._segments[-1], data)
 
     def append_encoded(self, data: bytes) -> int:
-        """Append a batch that is already encoded with the right base offset (for tests/tools)."""
+        """Append a batch encoded elsewhere (verified by the caller), re-based to the log end.
+
+        Returns its base offset. The produce path for batches that arrive encoded over HTTP.
+        """
         with self._lock:
             self._check_open()
             self._maybe_roll(len(data), self._clock_ms())
-            return self._append_encoded(self._segments[-1], data)
+            active = self._segments[-1]
+            return self._append_encoded(active, rebase_batch(data, active.next_offset))
 
     def _append_encoded(self, active: _Segment, data: bytes) -> int:
         header = read_header(data, "append", length_max=len(data))

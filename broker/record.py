@@ -48,11 +48,13 @@ __all__ = [
     "BATCH_MAGIC",
     "BATCH_PREFIX",
     "BatchHeader",
+    "BatchShape",
     "ConsumedRecord",
     "Header",
     "ProducerRecord",
     "decode_batch",
     "encode_batch",
+    "measure_batch",
     "read_header",
     "rebase_batch",
     "record_bytes",
@@ -199,6 +201,71 @@ def read_header(buf: bytes | memoryview, where: str, *, length_max: int) -> Batc
     if count < 1:
         raise CorruptBatchError(where, "record count is 0")
     return BatchHeader(total, crc, base, count, first_ts, max_ts)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchShape:
+    """What a produce needs to know of an encoded batch without decoding its records."""
+
+    header: BatchHeader
+    sizes: list[int]  # record_bytes of each record
+    key_lengths: list[int]  # -1 for no key
+    header_counts: list[int]
+    timestamps_ms: list[int]
+    values: list[bytes | None]  # only when asked for
+
+
+def measure_batch(buf: bytes, where: str, *, length_max: int, values: bool = False) -> BatchShape:
+    """Verify the batch that fills `buf` and measure its records (no record objects built)."""
+    if len(buf) < BATCH_HEADER_BYTES:
+        raise CorruptBatchError(where, f"{len(buf)} bytes is shorter than a batch header")
+    header = read_header(buf, where, length_max=length_max)
+    if header.length != len(buf):
+        raise CorruptBatchError(where, f"batch length {header.length} but {len(buf)} bytes")
+    if crc32c(memoryview(buf)[_CRC_START:]) != header.crc:
+        raise CorruptBatchError(where, "checksum mismatch")
+    sizes: list[int] = []
+    keys: list[int] = []
+    counts: list[int] = []
+    stamps: list[int] = []
+    vals: list[bytes | None] = []
+    unpack_head = _RECORD_HEAD.unpack_from
+    unpack_i32 = _I32.unpack_from
+    unpack_u16 = _U16.unpack_from
+    pos = BATCH_HEADER_BYTES
+    try:
+        for _ in range(header.record_count):
+            start = pos
+            ts, klen = unpack_head(buf, pos)
+            if klen < _NULL:
+                raise struct.error(f"negative key length {klen}")
+            pos += 12 + max(klen, 0)
+            (vlen,) = unpack_i32(buf, pos)
+            if vlen < _NULL:
+                raise struct.error(f"negative value length {vlen}")
+            pos += 4
+            if values:
+                vals.append(None if vlen == _NULL else buf[pos : pos + vlen])
+            pos += max(vlen, 0)
+            (hcount,) = unpack_u16(buf, pos)
+            pos += 2
+            for _ in range(hcount):
+                (nlen,) = unpack_u16(buf, pos)
+                buf[pos + 2 : pos + 2 + nlen].decode()  # names must decode when read back
+                pos += 2 + nlen
+                (hlen,) = unpack_i32(buf, pos)
+                if hlen < _NULL:
+                    raise struct.error(f"negative header length {hlen}")
+                pos += 4 + max(hlen, 0)
+            sizes.append(pos - start)
+            keys.append(klen)
+            counts.append(hcount)
+            stamps.append(ts)
+    except (struct.error, UnicodeDecodeError) as exc:
+        raise CorruptBatchError(where, f"records do not parse: {exc}") from None
+    if pos != len(buf):
+        raise CorruptBatchError(where, f"records end at byte {pos} of a {len(buf)}-byte batch")
+    return BatchShape(header, sizes, keys, counts, stamps, vals)
 
 
 def decode_batch(

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import struct
 
 import pytest
 from confluent_kafka.schema_registry import (
+    AsyncSchemaRegistryClient,
     Schema,
     SchemaReference,
     SchemaRegistryClient,
     SchemaRegistryError,
 )
-from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
+from confluent_kafka.schema_registry.avro import (
+    AsyncAvroDeserializer,
+    AsyncAvroSerializer,
+    AvroDeserializer,
+    AvroSerializer,
+)
 from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
@@ -233,3 +240,23 @@ def test_json_serializer_with_an_incompatible_schema_gets_409(client: SchemaRegi
         JSONSerializer(json.dumps(retyped), client)({"name": 7}, ctx)
     assert (excinfo.value.http_status_code, excinfo.value.error_code) == (409, 409)
     assert client.get_versions(f"{subject}-value") == [1]
+
+
+def test_async_client_and_serialisers_round_trip(registry_url: str, subject: str) -> None:
+    ctx = SerializationContext(subject, MessageField.VALUE)
+    payment = {"id": "async-1", "amount": 4.25, "tags": ["a"]}
+
+    async def scenario() -> tuple[bytes, object, int]:
+        async with (
+            AsyncSchemaRegistryClient({"url": registry_url}) as producer_client,
+            AsyncSchemaRegistryClient({"url": registry_url}) as consumer_client,
+        ):
+            serializer = await AsyncAvroSerializer(producer_client, PAYMENT_V1)
+            message = await serializer(payment, ctx)
+            deserializer = await AsyncAvroDeserializer(consumer_client)
+            latest = await producer_client.get_latest_version(f"{subject}-value")
+            return message, await deserializer(message, ctx), latest.schema_id
+
+    message, decoded, schema_id = asyncio.run(scenario())
+    assert header_id(message) == schema_id
+    assert decoded == payment

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
@@ -50,7 +51,10 @@ class RegistryResponse(JSONResponse):
     media_type = MEDIA_TYPE
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
+        try:
+            return orjson.dumps(content)
+        except TypeError:  # e.g. an unpaired surrogate quoted in a message: escape it
+            return json.dumps(content, ensure_ascii=True).encode()
 
 
 def error_response(status: int, error_code: int, message: str) -> RegistryResponse:

@@ -195,6 +195,9 @@ def test_health_is_503_when_the_database_does_not_answer(tmp_path) -> None:
     [
         ('{"type": "string", "doc": "\\ud800"}', None),
         ('{"type": "object", "description": "\\udfff"}', "JSON"),
+        ('{"type": "record", "name": "\\ud800", "fields": []}', None),
+        ('{"type": "\\ud800"}', "JSON"),
+        ('{"type": "\\ud800x"}', None),
     ],
 )
 def test_unpaired_surrogates_are_invalid_schemas(
@@ -271,3 +274,10 @@ def test_deeply_nested_schemas_are_4xx(client: TestClient) -> None:
                 json=body(_nested(depth, new), schema_type),
             )
             assert check.status_code in (200, 422), check.text
+
+
+def test_error_bodies_survive_unpaired_surrogates_in_messages() -> None:
+    from registry.http import error_response
+
+    response = error_response(422, 42201, "bad name \ud800")
+    assert json.loads(response.body) == {"error_code": 42201, "message": "bad name \ud800"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
@@ -152,10 +153,29 @@ class Consumer:
     # ------------------------------------------------------------------ polling and commits
 
     def poll(self, wait_ms: int = 0) -> list[ConsumedRecord]:
-        self.heartbeat()
-        if not self._assigned:
-            return []
-        # start each poll at the next partition, so a busy one cannot starve the rest
+        """Records from the owned partitions, waiting up to `wait_ms` for the first.
+
+        A group member waits in slices of a third of its session timeout and heartbeats
+        between them, so a long poll never lets its membership lapse.
+        """
+        deadline = time.monotonic() + wait_ms / 1000
+        while True:
+            self.heartbeat()
+            remaining_ms = max(0, int((deadline - time.monotonic()) * 1000))
+            slice_ms = remaining_ms
+            if self.group is not None:
+                slice_ms = min(remaining_ms, max(1, self.session_timeout_ms // 3))
+            if not self._assigned:
+                if remaining_ms == 0:
+                    return []
+                time.sleep(slice_ms / 1000)
+                continue
+            out = self._fetch(slice_ms)
+            if out or time.monotonic() >= deadline:
+                return out
+
+    def _fetch(self, wait_ms: int) -> list[ConsumedRecord]:
+        # start each fetch at the next partition, so a busy one cannot starve the rest
         self._turn = (self._turn + 1) % len(self._assigned)
         order = self._assigned[self._turn :] + self._assigned[: self._turn]
         positions = {tp: self.position(tp) for tp in order}

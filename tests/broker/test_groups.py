@@ -306,3 +306,15 @@ def test_maintenance_removes_silent_members(broker: Broker, clock: FakeClock) ->
     assert len(d.members[0].partitions) == 2
     with pytest.raises(UnknownMemberError):
         broker.groups.heartbeat("g", a.member_id, d.generation)
+
+
+def test_a_long_poll_keeps_the_membership_alive(tmp_path: Path) -> None:
+    # the wall clock this time: the member must heartbeat while it waits, longer than its
+    # session timeout, with the maintenance thread expiring silent members meanwhile
+    with Broker(tmp_path, maintenance_interval_ms=50) as b:
+        b.create_topic("t")
+        c = Consumer(b, ["t"], group="g", session_timeout_ms=1200)
+        generation = c.generation
+        assert c.poll(wait_ms=3000) == []
+        assert c.generation == generation
+        assert [m.member_id for m in b.groups.describe("g").members] == [c.member_id]

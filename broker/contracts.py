@@ -59,14 +59,19 @@ def check_values(
     if setting == "none":
         return
     subject = subject_for(topic)
+    registered: dict[int, bool] = {}  # one lookup per schema id per batch
     for index, value in enumerate(values):
-        reason = _violation(subject, setting, value, contracts)
+        reason = _violation(subject, setting, value, contracts, registered)
         if reason is not None:
             raise ContractViolationError(topic, index, reason)
 
 
 def _violation(
-    subject: str, setting: ContractSetting, value: bytes | None, contracts: Contracts | None
+    subject: str,
+    setting: ContractSetting,
+    value: bytes | None,
+    contracts: Contracts | None,
+    registered: dict[int, bool],
 ) -> str | None:
     if value is None:
         return "the value is null; the topic requires the schema wire format"
@@ -77,7 +82,10 @@ def _violation(
     schema_id = int.from_bytes(value[1:5], "big")
     if contracts is None:
         return "the broker has no contract source configured"
-    if not contracts.is_registered(subject, schema_id):
+    known = registered.get(schema_id)
+    if known is None:
+        known = registered[schema_id] = contracts.is_registered(subject, schema_id)
+    if not known:
         return f"schema id {schema_id} is not registered under subject {subject!r}"
     if setting == "validate":
         reason = contracts.validate(subject, schema_id, bytes(value[5:]))

@@ -253,3 +253,18 @@ def test_a_failed_open_releases_the_data_dir(tmp_path: Path) -> None:
     config.write_text(good)
     with Broker(tmp_path, maintenance_interval_ms=None) as b:
         assert b.list_topics() == ["t"]
+
+
+def test_one_registry_lookup_per_schema_id_per_batch(tmp_path: Path) -> None:
+    class Counting(FakeContracts):
+        lookups = 0
+
+        def is_registered(self, subject: str, schema_id: int) -> bool:
+            Counting.lookups += 1
+            return super().is_registered(subject, schema_id)
+
+    with Broker(tmp_path, contracts=Counting(), maintenance_interval_ms=None) as b:
+        b.create_topic("orders", TopicConfig(contract="id"))
+        batch = [ProducerRecord(framed(1 + i % 2, b"ok")) for i in range(100)]
+        b.produce("orders", batch)
+        assert Counting.lookups == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -66,6 +67,8 @@ class SchemaIn(BaseModel):
             try:
                 check_subject(ref.subject, settings)
                 ref.name.encode("utf-8")
+                if any(unicodedata.category(char) == "Cc" for char in ref.name):
+                    raise errors.InvalidSubject("control character in a reference name")
             except (errors.InvalidSubject, UnicodeEncodeError):
                 raise errors.InvalidSchema(
                     f"Invalid schema: reference {ref.name!r} names an invalid subject or name"

@@ -224,6 +224,13 @@ def test_invalid_reference_subjects(seeded: TestClient) -> None:
             content=json.dumps(body(USER_V1, references=[ref])),
         )
         assert_error(response, status, code)
+    for name in ("a\x00b", "tab\t"):
+        ref = {"name": name, "subject": "users", "version": 1}
+        response = seeded.post(
+            "/subjects/users/versions",
+            content=json.dumps(body(USER_V1, references=[ref])),
+        )
+        assert_error(response, 422, 42201)
 
 
 BIG = 10**20

@@ -6,6 +6,8 @@
     ├── WireFormatError            bytes are not in the Confluent wire format
     ├── DecodeError                the payload after the header cannot be decoded
     ├── SchemaResolutionError      the reader schema cannot read what the writer schema wrote
+    ├── TransportError             the broker failed or could not be reached
+    │   └── DeliveryError              records were not acknowledged (`failures`)
     └── RegistryError              the registry answered with an error (`status`, `error_code`)
         ├── SchemaNotFoundError        40401 subject, 40402 version, 40403 schema not found
         ├── IncompatibleSchemaError    409: the schema breaks the subject's compatibility level
@@ -22,12 +24,14 @@ from dataclasses import dataclass
 __all__ = [
     "ConfigurationError",
     "DecodeError",
+    "DeliveryError",
     "IncompatibleSchemaError",
     "RegistryError",
     "RegistryUnavailableError",
     "SchemaNotFoundError",
     "SchemaResolutionError",
     "SdkError",
+    "TransportError",
     "ValidationError",
     "Violation",
     "WireFormatError",
@@ -106,6 +110,21 @@ class SchemaResolutionError(SdkError):
         super().__init__(message)
         self.writer_id = writer_id
         self.reasons = reasons
+
+
+class TransportError(SdkError):
+    """The broker (built-in or Kafka) answered with an error or could not be reached."""
+
+
+class DeliveryError(TransportError):
+    """Some records were not acknowledged by the broker; `failures` says which and why."""
+
+    def __init__(self, failures: tuple[tuple[str, str], ...] | list[tuple[str, str]]) -> None:
+        found = tuple(failures)
+        shown = "; ".join(f"{topic}: {reason}" for topic, reason in found[:5])
+        more = f" (and {len(found) - 5} more)" if len(found) > 5 else ""
+        super().__init__(f"{len(found)} record(s) not delivered: {shown}{more}")
+        self.failures = found
 
 
 class RegistryError(SdkError):

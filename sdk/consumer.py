@@ -1,0 +1,372 @@
+"""`Consumer`: poll decoded messages from a transport, commit, seek; `run` a handler safely."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sdk.dlq import dead_letter_record, dead_letter_topic
+from sdk.errors import (
+    ConfigurationError,
+    DecodeError,
+    SchemaNotFoundError,
+    SchemaResolutionError,
+    SdkError,
+    TransportError,
+    ValidationError,
+    WireFormatError,
+)
+from sdk.idempotency import IdempotencyStore, open_store
+from sdk.registry import Registry
+from sdk.serde import Deserializer, SchemaInput
+from sdk.transports.base import (
+    ConsumerTransport,
+    Header,
+    ProducerTransport,
+    RawRecord,
+    TopicPartition,
+    open_consumer,
+    open_producer,
+)
+from sdk.wire import schema_id_of
+
+__all__ = ["Consumer", "Message", "RunStats"]
+
+# Errors that no retry can fix: the bytes go to the dead-letter topic at once.
+UNDECODABLE: tuple[type[SdkError], ...] = (
+    WireFormatError,
+    DecodeError,
+    SchemaNotFoundError,
+    SchemaResolutionError,
+    ValidationError,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A consumed record. `value` is decoded; if decoding failed, `value` is None and `error`
+    says why (the undecoded bytes are in `raw`)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: Any
+    headers: tuple[Header, ...]
+    schema_id: int | None
+    timestamp: datetime
+    raw: bytes | None = field(default=None, repr=False)
+    error: SdkError | None = None
+
+    def header(self, name: str) -> bytes | None:
+        """The last value of header `name`, or None."""
+        for key, value in reversed(self.headers):
+            if key == name:
+                return value
+        return None
+
+
+@dataclass(slots=True)
+class RunStats:
+    """What `Consumer.run` did."""
+
+    handled: int = 0
+    duplicates: int = 0
+    retries: int = 0
+    dead_lettered: int = 0
+    commits: int = 0
+
+
+Handler = Callable[[Message], object]
+
+
+def _event_id(value: Any) -> str | None:
+    if isinstance(value, Mapping):
+        found = value.get("eventId")
+        if isinstance(found, str) and found:
+            return found
+    return None
+
+
+class Consumer:
+    """Reads `topics` of `broker` (a URL, see `sdk.transports`) as a member of `group`.
+
+    `group=None` reads every partition without a group (nothing to commit). Values are decoded
+    through `Deserializer` (resolved to `reader_schema` when given). Other options go to the
+    transport (e.g. `session_timeout_ms`; `config` for confluent-kafka).
+    """
+
+    def __init__(
+        self,
+        broker: str,
+        *,
+        registry: Registry,
+        group: str | None,
+        topics: Sequence[str],
+        auto_offset_reset: str = "earliest",
+        reader_schema: SchemaInput | None = None,
+        max_records: int = 500,
+        producer_options: Mapping[str, Any] | None = None,
+        **options: Any,
+    ) -> None:
+        if isinstance(topics, str):
+            topics = [topics]
+        if not topics:
+            raise ConfigurationError("a consumer reads at least one topic")
+        if auto_offset_reset not in ("earliest", "latest"):
+            raise ConfigurationError(
+                f"auto_offset_reset is earliest or latest, not {auto_offset_reset!r}"
+            )
+        self.url = broker
+        self.registry = registry
+        self.group = group
+        self.topics = tuple(topics)
+        self.max_records = max_records
+        self.deserializer = Deserializer(registry, reader_schema=reader_schema)
+        self._producer_options = dict(producer_options or {})
+        self._transport: ConsumerTransport = open_consumer(
+            broker,
+            group=group,
+            topics=self.topics,
+            auto_offset_reset=auto_offset_reset,
+            options=options,
+        )
+        self._returned: dict[TopicPartition, int] = {}
+        self._dlq: ProducerTransport | None = None
+        self._closed = False
+
+    # ------------------------------------------------------------------ reading
+
+    def poll(self, timeout_s: float = 1.0) -> list[Message]:
+        """Messages that arrived, waiting up to `timeout_s` for the first."""
+        raw = self._transport.poll(timeout_s, self.max_records)
+        try:
+            messages = [self._decode(r) for r in raw]
+        except Exception:
+            # the registry could not be asked: give the records back to the next poll
+            firsts: dict[TopicPartition, int] = {}
+            for r in raw:
+                firsts.setdefault((r.topic, r.partition), r.offset)
+            for tp, offset in firsts.items():
+                self._transport.seek(tp, offset)
+            raise
+        for m in messages:
+            self._returned[(m.topic, m.partition)] = m.offset + 1
+        return messages
+
+    def _decode(self, r: RawRecord) -> Message:
+        stamp = datetime.fromtimestamp(r.timestamp_ms / 1000, tz=UTC)
+        if r.value is None:
+            return Message(r.topic, r.partition, r.offset, r.key, None, r.headers, None, stamp)
+        schema_id: int | None = None
+        try:
+            schema_id = schema_id_of(r.value)
+            value = self.deserializer.deserialize(r.value)
+        except UNDECODABLE as exc:
+            return Message(
+                r.topic,
+                r.partition,
+                r.offset,
+                r.key,
+                None,
+                r.headers,
+                schema_id,
+                stamp,
+                raw=r.value,
+                error=exc,
+            )
+        return Message(
+            r.topic, r.partition, r.offset, r.key, value, r.headers, schema_id, stamp, raw=r.value
+        )
+
+    def commit(self) -> None:
+        """Commit every message returned by `poll` so far."""
+        if self.group is None or not self._returned:
+            return
+        offsets = dict(self._returned)
+        self._transport.commit(offsets)
+        for tp, offset in offsets.items():
+            if self._returned.get(tp) == offset:
+                del self._returned[tp]
+
+    def assignment(self) -> list[TopicPartition]:
+        return self._transport.assignment()
+
+    def seek(self, topic: str, partition: int, offset: int) -> None:
+        """Read `partition` of `topic` from `offset` on the next poll."""
+        self._returned.pop((topic, partition), None)
+        self._transport.seek((topic, partition), offset)
+
+    def seek_to_beginning(self) -> None:
+        self._returned.clear()
+        self._transport.seek_to_beginning()
+
+    def seek_to_time(self, when: datetime | int) -> None:
+        """Every partition to its first record at or after `when` (a datetime or epoch ms)."""
+        ms = when if isinstance(when, int) else int(when.timestamp() * 1000)
+        self._returned.clear()
+        self._transport.seek_to_time(ms)
+
+    def end_offsets(self) -> dict[TopicPartition, int] | None:
+        """Log end offsets of the assigned partitions, if the broker reports them reliably."""
+        return self._transport.end_offsets()
+
+    # ------------------------------------------------------------------ the handling loop
+
+    def run(
+        self,
+        handler: Handler,
+        *,
+        retries: int = 3,
+        backoff_s: float = 0.2,
+        dead_letter: bool = True,
+        idempotency: IdempotencyStore | str | None = None,
+        poll_timeout_s: float = 0.5,
+        max_messages: int | None = None,
+        idle_timeout_s: float | None = None,
+        stop: threading.Event | None = None,
+    ) -> RunStats:
+        """Handle messages until `stop` is set, `max_messages` were seen or nothing arrived
+        for `idle_timeout_s`. At least once: offsets are committed after the handler succeeds.
+
+        A failing handler is called again up to `retries` times (back-off doubling from
+        `backoff_s`); then the record goes to `<topic>.dlq` (see `sdk.dlq`), or with
+        `dead_letter=False` the error propagates uncommitted. Records that cannot be decoded go
+        to the dead-letter topic without retries. With an `idempotency` store (or its URL),
+        events whose `eventId` this group handled before are skipped.
+        """
+        if retries < 0 or backoff_s < 0:
+            raise ConfigurationError("retries and backoff_s are at least 0")
+        store = open_store(idempotency) if isinstance(idempotency, str) else idempotency
+        scope = self.group or ""
+        stats = RunStats()
+        seen = 0
+        idle_since = time.monotonic()
+        try:
+            while not (stop is not None and stop.is_set()):
+                if max_messages is not None and seen >= max_messages:
+                    break
+                messages = self.poll(poll_timeout_s)
+                if not messages:
+                    if (
+                        idle_timeout_s is not None
+                        and time.monotonic() - idle_since >= idle_timeout_s
+                    ):
+                        break
+                    continue
+                idle_since = time.monotonic()
+                if max_messages is not None and seen + len(messages) > max_messages:
+                    keep = messages[: max_messages - seen]
+                    self._give_back(messages[len(keep) :])
+                    messages = keep
+                dead = False
+                for m in messages:
+                    seen += 1
+                    dead = (
+                        self._handle(
+                            m, handler, retries, backoff_s, dead_letter, store, scope, stats
+                        )
+                        or dead
+                    )
+                if dead and self._dlq is not None:
+                    self._dlq.flush(30.0)  # dead letters are durable before the commit
+                if self.group is not None:
+                    self.commit()
+                    stats.commits += 1
+        finally:
+            if store is not None and isinstance(idempotency, str):
+                store.close()
+        return stats
+
+    def _give_back(self, rest: list[Message]) -> None:
+        firsts: dict[TopicPartition, int] = {}
+        for m in rest:
+            firsts.setdefault((m.topic, m.partition), m.offset)
+        for (topic, partition), offset in firsts.items():
+            self.seek(topic, partition, offset)
+            # everything before `offset` in this partition was handled: it may be committed
+            self._returned[(topic, partition)] = offset
+
+    def _handle(
+        self,
+        m: Message,
+        handler: Handler,
+        retries: int,
+        backoff_s: float,
+        dead_letter: bool,
+        store: IdempotencyStore | None,
+        scope: str,
+        stats: RunStats,
+    ) -> bool:
+        """Handle one message; True if it went to the dead-letter topic."""
+        if m.error is not None:
+            if not dead_letter:
+                raise m.error
+            self._dead_letter(m, m.error, attempts=0, stage="decode")
+            stats.dead_lettered += 1
+            return True
+        event_id = _event_id(m.value) if store is not None else None
+        if store is not None and event_id is not None and store.seen(scope, event_id):
+            stats.duplicates += 1
+            return False
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                handler(m)
+                break
+            except Exception as exc:
+                if attempt > retries:
+                    if not dead_letter:
+                        raise
+                    self._dead_letter(m, exc, attempts=attempt, stage="handle")
+                    stats.dead_lettered += 1
+                    return True
+                stats.retries += 1
+                time.sleep(backoff_s * 2 ** (attempt - 1))
+        if store is not None and event_id is not None:
+            store.record(scope, event_id)
+        stats.handled += 1
+        return False
+
+    def _dead_letter(self, m: Message, error: BaseException, *, attempts: int, stage: str) -> None:
+        if self._dlq is None:
+            options = {"linger_ms": 0, **self._producer_options}
+            self._dlq = open_producer(self.url, options)
+        record = RawRecord(
+            m.topic,
+            m.partition,
+            m.offset,
+            0,
+            m.key,
+            m.raw if m.raw is not None else None,
+            m.headers,
+        )
+        self._dlq.send(
+            dead_letter_topic(m.topic),
+            [dead_letter_record(record, error, attempts=attempts, stage=stage)],
+        )
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if self._dlq is not None:
+                with contextlib.suppress(TransportError):
+                    self._dlq.close()
+        finally:
+            self._transport.close()
+
+    def __enter__(self) -> Consumer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

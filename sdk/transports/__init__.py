@@ -1,0 +1,35 @@
+"""Transports move framed bytes between the SDK and a broker; they know nothing of schemas.
+
+| URL                             | transport                                                |
+|---------------------------------|----------------------------------------------------------|
+| `memory://[name]`               | Charter's broker in-process, in a temporary directory    |
+| `file:///path`                  | Charter's broker in-process, on disk at `/path`          |
+| `charter://host:port`           | Charter's broker over its HTTP API (`charter serve`)     |
+| `kafka://host:port[,host:port]` | Kafka (or a Kafka-protocol broker) through confluent-kafka |
+
+Each transport module is imported on first use, so `import sdk` loads none of them.
+"""
+
+from __future__ import annotations
+
+from sdk.transports.base import (
+    ConsumerTransport,
+    Header,
+    OutRecord,
+    ProducerTransport,
+    RawRecord,
+    TopicPartition,
+    open_consumer,
+    open_producer,
+)
+
+__all__ = [
+    "ConsumerTransport",
+    "Header",
+    "OutRecord",
+    "ProducerTransport",
+    "RawRecord",
+    "TopicPartition",
+    "open_consumer",
+    "open_producer",
+]

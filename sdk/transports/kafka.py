@@ -1,0 +1,285 @@
+"""Kafka through confluent-kafka: `kafka://host:port[,host:port]`.
+
+Producers use the `murmur2_random` partitioner, so a keyed record lands in the partition
+Kafka's Java clients and Charter's broker choose. Consumers commit explicitly (no auto
+commit) and create missing topics with `partitions` partitions. `config` adds or overrides
+librdkafka settings.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Producer,
+)
+from confluent_kafka import (
+    TopicPartition as KafkaTopicPartition,
+)
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
+
+from sdk.errors import ConfigurationError, DeliveryError, TransportError
+from sdk.transports.base import OutRecord, RawRecord, TopicPartition
+
+__all__ = ["KafkaConsumer", "KafkaProducer", "bootstrap_servers", "ensure_topics"]
+
+_ADMIN_TIMEOUT_S = 15.0
+
+
+def bootstrap_servers(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme != "kafka" or not parts.netloc:
+        raise ConfigurationError(f"{url!r}: a Kafka URL is kafka://host:port[,host:port]")
+    return parts.netloc
+
+
+def ensure_topics(
+    servers: str, topics: Sequence[str], partitions: int, config: Mapping[str, Any]
+) -> None:
+    """Create the topics that do not exist yet (an existing topic is left as it is)."""
+    admin = AdminClient({**config, "bootstrap.servers": servers})
+    try:
+        existing = set(admin.list_topics(timeout=_ADMIN_TIMEOUT_S).topics)
+    except KafkaException as exc:
+        raise TransportError(f"cannot reach Kafka at {servers}: {exc}") from exc
+    missing = [t for t in dict.fromkeys(topics) if t not in existing]
+    if not missing:
+        return
+    futures = admin.create_topics([NewTopic(t, partitions, 1) for t in missing])
+    for topic, future in futures.items():
+        try:
+            future.result(timeout=_ADMIN_TIMEOUT_S)
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise TransportError(f"cannot create topic {topic!r}: {exc}") from exc
+
+
+def _headers(found: Any) -> tuple[tuple[str, bytes | None], ...]:
+    if not found:
+        return ()
+    pairs = found.items() if isinstance(found, dict) else found
+    return tuple((str(k), v.encode() if isinstance(v, str) else v) for k, v in pairs)
+
+
+class KafkaProducer:
+    def __init__(
+        self,
+        url: str,
+        *,
+        linger_ms: float = 5.0,
+        batch_size: int = 500,
+        partitions: int = 1,
+        auto_create_topics: bool = True,
+        config: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.servers = bootstrap_servers(url)
+        self._config = dict(config or {})
+        self.partitions = partitions
+        self.auto_create_topics = auto_create_topics
+        self._known: set[str] = set()
+        self._failures: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+        self._producer = Producer(
+            {
+                "bootstrap.servers": self.servers,
+                "partitioner": "murmur2_random",
+                "linger.ms": linger_ms,
+                "batch.num.messages": batch_size,
+                "acks": "all",
+                # one request in flight per connection keeps per-key order through retries
+                "max.in.flight.requests.per.connection": 1,
+                **self._config,
+            }
+        )
+
+    def _on_delivery(self, error: KafkaError | None, message: Any) -> None:
+        if error is not None:
+            with self._lock:
+                self._failures.append((str(message.topic()), str(error)))
+
+    def send(self, topic: str, records: Sequence[OutRecord]) -> None:
+        if self.auto_create_topics and topic not in self._known:
+            ensure_topics(self.servers, [topic], self.partitions, self._config)
+            self._known.add(topic)
+        for r in records:
+            while True:
+                try:
+                    self._producer.produce(
+                        topic,
+                        value=r.value,
+                        key=r.key,
+                        headers=list(r.headers) or None,
+                        on_delivery=self._on_delivery,
+                    )
+                    break
+                except BufferError:  # the local queue is full: let deliveries drain it
+                    self._producer.poll(0.05)
+                except KafkaException as exc:  # refused before it left (e.g. too large)
+                    with self._lock:
+                        self._failures.append((topic, str(exc)))
+                    break
+        self._producer.poll(0)
+
+    def flush(self, timeout_s: float) -> None:
+        left = self._producer.flush(timeout_s)
+        with self._lock:
+            failures, self._failures = self._failures, []
+        if left:
+            failures.append(("*", f"{left} record(s) not acknowledged within {timeout_s} s"))
+        if failures:
+            raise DeliveryError(failures)
+
+    def close(self) -> None:
+        self.flush(30.0)
+
+
+class KafkaConsumer:
+    def __init__(
+        self,
+        url: str,
+        group: str | None,
+        topics: Sequence[str],
+        auto_offset_reset: str,
+        *,
+        session_timeout_ms: int = 10_000,
+        partitions: int = 1,
+        auto_create_topics: bool = True,
+        config: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.servers = bootstrap_servers(url)
+        self.group = group
+        self.topics = list(topics)
+        extra = dict(config or {})
+        if auto_create_topics:
+            ensure_topics(self.servers, self.topics, partitions, extra)
+        self._pending: dict[TopicPartition, int] = {}
+        self._lock = threading.Lock()
+        self._consumer = Consumer(
+            {
+                "bootstrap.servers": self.servers,
+                "group.id": group or f"charter-reader-{uuid.uuid4().hex}",
+                "auto.offset.reset": auto_offset_reset,
+                "enable.auto.commit": False,
+                "session.timeout.ms": session_timeout_ms,
+                "heartbeat.interval.ms": max(100, session_timeout_ms // 4),
+                **extra,
+            }
+        )
+        if group is None:
+            self._consumer.assign(self._all_partitions())
+        else:
+            self._consumer.subscribe(self.topics, on_assign=self._on_assign)
+
+    def _all_partitions(self) -> list[KafkaTopicPartition]:
+        metadata = self._consumer.list_topics(timeout=_ADMIN_TIMEOUT_S)
+        out: list[KafkaTopicPartition] = []
+        for topic in self.topics:
+            found = metadata.topics.get(topic)
+            if found is None or found.error is not None:
+                raise TransportError(f"topic {topic!r} is not available in Kafka")
+            out.extend(KafkaTopicPartition(topic, p) for p in sorted(found.partitions))
+        return out
+
+    def _on_assign(self, consumer: Any, partitions: list[KafkaTopicPartition]) -> None:
+        with self._lock:
+            for tp in partitions:
+                offset = self._pending.pop((tp.topic, tp.partition), None)
+                if offset is not None:
+                    tp.offset = offset
+        consumer.assign(partitions)
+
+    def poll(self, timeout_s: float, max_records: int) -> list[RawRecord]:
+        try:
+            got = self._consumer.consume(num_messages=max_records, timeout=timeout_s)
+        except KafkaException as exc:
+            raise TransportError(str(exc)) from exc
+        out: list[RawRecord] = []
+        for m in got:
+            error = m.error()
+            if error is not None:
+                if error.code() == KafkaError._PARTITION_EOF:
+                    continue
+                if error.retriable() or error.code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
+                    continue
+                raise TransportError(f"Kafka: {error}")
+            out.append(
+                RawRecord(
+                    str(m.topic()),
+                    m.partition() or 0,
+                    m.offset() or 0,
+                    int(m.timestamp()[1]),
+                    m.key(),
+                    m.value(),
+                    _headers(m.headers()),
+                )
+            )
+        return out
+
+    def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        if self.group is None:
+            return
+        try:
+            self._consumer.commit(
+                offsets=[KafkaTopicPartition(t, p, o) for (t, p), o in offsets.items()],
+                asynchronous=False,
+            )
+        except KafkaException as exc:
+            raise TransportError(f"commit failed: {exc}") from exc
+
+    def assignment(self) -> list[TopicPartition]:
+        return [(tp.topic, tp.partition) for tp in self._consumer.assignment()]
+
+    def _seek_all(self, targets: dict[TopicPartition, int]) -> None:
+        assigned = set(self.assignment())
+        for tp, offset in targets.items():
+            if tp in assigned:
+                try:
+                    self._consumer.seek(KafkaTopicPartition(tp[0], tp[1], offset))
+                    continue
+                except KafkaException:
+                    pass  # not fetching yet: apply it on the next assignment
+            with self._lock:
+                self._pending[tp] = offset
+            if tp in assigned:
+                self._consumer.assign(
+                    [
+                        KafkaTopicPartition(t, p, self._pending.pop((t, p), -1000))
+                        for t, p in assigned
+                    ]
+                )
+
+    def seek(self, tp: TopicPartition, offset: int) -> None:
+        self._seek_all({tp: offset})
+
+    def _partitions_now(self) -> list[TopicPartition]:
+        assigned = self.assignment()
+        if assigned or self.group is None:
+            return assigned
+        # not assigned yet: every partition of the topics, applied when they are assigned
+        return [(tp.topic, tp.partition) for tp in self._all_partitions()]
+
+    def seek_to_beginning(self) -> None:
+        self._seek_all({tp: OFFSET_BEGINNING for tp in self._partitions_now()})
+
+    def seek_to_time(self, timestamp_ms: int) -> None:
+        wanted = [KafkaTopicPartition(t, p, timestamp_ms) for t, p in self._partitions_now()]
+        try:
+            found = self._consumer.offsets_for_times(wanted, timeout=_ADMIN_TIMEOUT_S)
+        except KafkaException as exc:
+            raise TransportError(f"offsets for time failed: {exc}") from exc
+        # -1: no record at or after the time; read from the end then
+        self._seek_all({(tp.topic, tp.partition): tp.offset for tp in found})
+
+    def end_offsets(self) -> dict[TopicPartition, int] | None:
+        return None  # some Kafka-protocol brokers (Tansu) report wrong high watermarks
+
+    def close(self) -> None:
+        self._consumer.close()

@@ -137,6 +137,9 @@ class EmbeddedProducer:
 class LogConsumer:
     """A `broker.Consumer` over a broker, or over anything shaped like one (the HTTP adapter)."""
 
+    # what the broker (or the way to it) raises; translated into TransportError
+    failures: tuple[type[Exception], ...] = (BrokerError,)
+
     def __init__(
         self,
         broker: Any,
@@ -157,14 +160,14 @@ class LogConsumer:
                 session_timeout_ms=session_timeout_ms,
                 **options,
             )
-        except BrokerError as exc:
+        except self.failures as exc:
             raise TransportError(f"cannot join {group!r} on {list(topics)}: {exc}") from exc
 
     def poll(self, timeout_s: float, max_records: int) -> list[RawRecord]:
         self._consumer.records_max = max_records
         try:
             got = self._consumer.poll(wait_ms=int(timeout_s * 1000))
-        except BrokerError as exc:
+        except self.failures as exc:
             raise TransportError(str(exc)) from exc
         return [
             RawRecord(r.topic, r.partition, r.offset, r.timestamp_ms, r.key, r.value, r.headers)
@@ -176,7 +179,7 @@ class LogConsumer:
             self._consumer.commit(offsets)
         except (StaleGenerationError, UnknownMemberError) as exc:
             raise TransportError(f"commit rejected after a rebalance: {exc}") from exc
-        except BrokerError as exc:
+        except self.failures as exc:
             raise TransportError(str(exc)) from exc
 
     def assignment(self) -> list[TopicPartition]:
@@ -185,7 +188,7 @@ class LogConsumer:
     def seek(self, tp: TopicPartition, offset: int) -> None:
         try:
             self._consumer.seek(tp, offset)
-        except BrokerError as exc:
+        except self.failures as exc:
             raise TransportError(str(exc)) from exc
 
     def seek_to_beginning(self) -> None:

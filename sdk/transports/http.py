@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
+
 from broker import Assignment, BrokerError, ProducerRecord, TopicExistsError
 from broker.client import BrokerClient
 from sdk.errors import ConfigurationError, TransportError
@@ -150,6 +152,8 @@ class _RemoteBroker:
 
 
 class HttpConsumer(LogConsumer):
+    failures = (BrokerError, httpx.HTTPError)
+
     def __init__(
         self,
         url: str,
@@ -170,7 +174,7 @@ class HttpConsumer(LogConsumer):
             super().__init__(
                 _RemoteBroker(self.client), group, topics, auto_offset_reset, **options
             )
-        except BrokerError as exc:
+        except (BrokerError, httpx.HTTPError) as exc:
             self.client.close()
             raise TransportError(str(exc)) from exc
         except BaseException:

@@ -48,7 +48,15 @@ def kafka_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-TRANSPORTS = ["memory", "file", "kafka"]
+@pytest.fixture(scope="session")
+def charter_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from tests.flow.broker_server import broker_http
+
+    with broker_http(tmp_path_factory.mktemp("broker-http")) as url:
+        yield url
+
+
+TRANSPORTS = ["memory", "file", "charter", "kafka"]
 if os.environ.get("CHARTER_FLOW_TRANSPORTS"):
     TRANSPORTS = os.environ["CHARTER_FLOW_TRANSPORTS"].split(",")
 
@@ -60,6 +68,9 @@ def broker_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"memory://{uuid.uuid4().hex}"
     if kind == "file":
         return (tmp_path / "log").as_uri()
+    if kind == "charter":
+        charter: str = request.getfixturevalue("charter_url")
+        return charter
     if kind == "kafka":
         url: str = request.getfixturevalue("kafka_url")
         return url

@@ -13,7 +13,8 @@ import httpx
 
 from broker import errors
 from broker.errors import BrokerError
-from broker.http import (
+from broker.record import ProducerRecord
+from broker.wire import (
     BATCH_MEDIA_TYPE,
     LOG_END_HEADER,
     LOG_START_HEADER,
@@ -22,7 +23,6 @@ from broker.http import (
     decode_fetch_many_body,
     encode_produce_body,
 )
-from broker.record import ProducerRecord
 
 __all__ = ["BrokerClient", "RemoteError"]
 

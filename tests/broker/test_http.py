@@ -8,18 +8,18 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from broker import Broker, CorruptBatchError, ProducerRecord
-from broker.http import (
-    _FETCH_PARTITION,
-    _FETCH_TOPIC,
+from broker.http import create_router
+from broker.record import encode_batch
+from broker.wire import (
     BATCH_MEDIA_TYPE,
     FETCH_MEDIA_TYPE,
+    FETCH_PARTITION,
+    FETCH_TOPIC,
     LOG_END_HEADER,
-    create_router,
     decode_fetch_body,
     decode_fetch_many_body,
     encode_produce_body,
 )
-from broker.record import encode_batch
 from tests.broker.conftest import FakeClock
 
 
@@ -174,7 +174,7 @@ def test_fetch_many_long_polls_several_partitions(client: TestClient, broker: Br
 
 def test_a_damaged_fetch_body_is_detected() -> None:
     batch = encode_batch(3, [ProducerRecord(b"value")], [1])
-    body = _FETCH_TOPIC.pack(1) + b"t" + _FETCH_PARTITION.pack(0, 0, 4, len(batch)) + batch
+    body = FETCH_TOPIC.pack(1) + b"t" + FETCH_PARTITION.pack(0, 0, 4, len(batch)) + batch
     assert decode_fetch_many_body(body)[0].records[0].offset == 3
     for cut in (1, 5, len(body) - 1):
         with pytest.raises(CorruptBatchError):

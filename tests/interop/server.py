@@ -8,6 +8,7 @@ for `/health` rather than building the app in-process.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import secrets
 import shutil
@@ -22,10 +23,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-# The admin connection used to create and drop scratch databases; the server gets its own.
-POSTGRES_ADMIN_URL = os.environ.get(
-    "CHARTER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
+# Where the test PostgreSQL runs (trust auth); the same variables as tests/registry/ reads.
+PG_HOST = os.environ.get("CHARTER_TEST_PG_HOST", "127.0.0.1")
+PG_PORT = int(os.environ.get("CHARTER_TEST_PG_PORT", "5432"))
 STARTUP_TIMEOUT_S = 60.0
 SHUTDOWN_TIMEOUT_S = 10.0
 
@@ -135,22 +135,28 @@ def _with_database(url: str, database: str, scheme: str | None = None) -> str:
     return urlunsplit(parts._replace(scheme=scheme or parts.scheme, path=f"/{database}"))
 
 
-def postgres_reachable() -> bool:
-    """Whether the test PostgreSQL answers (tests that need it skip, as the registry's do)."""
+@functools.cache
+def postgres_admin_url() -> str | None:
+    """A maintenance connection that may create databases, or None when PostgreSQL is down."""
     import psycopg
 
-    try:
-        with psycopg.connect(POSTGRES_ADMIN_URL, connect_timeout=3):
-            return True
-    except psycopg.OperationalError:
-        return False
+    for user in ("postgres", "root"):
+        for dbname in ("test", "postgres"):
+            url = f"postgresql://{user}@{PG_HOST}:{PG_PORT}/{dbname}"
+            try:
+                with psycopg.connect(url, connect_timeout=3):
+                    return url
+            except psycopg.OperationalError:
+                continue
+    return None
 
 
 def skip_without_postgres() -> None:
+    """Tests that need PostgreSQL skip when it is down, as the registry's own tests do."""
     import pytest
 
-    if not postgres_reachable():
-        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}")
+    if postgres_admin_url() is None:
+        pytest.skip(f"PostgreSQL is not reachable on {PG_HOST}:{PG_PORT}")
 
 
 @contextlib.contextmanager
@@ -159,13 +165,16 @@ def scratch_postgres_database(prefix: str) -> Iterator[str]:
     import psycopg
     from psycopg import sql
 
+    admin_url = postgres_admin_url()
+    if admin_url is None:
+        raise ServerStartError(f"PostgreSQL is not reachable on {PG_HOST}:{PG_PORT}")
     name = f"{prefix}_{secrets.token_hex(4)}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
-        yield _with_database(POSTGRES_ADMIN_URL, name, scheme="postgresql+psycopg")
+        yield _with_database(admin_url, name, scheme="postgresql+psycopg")
     finally:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
+        with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )

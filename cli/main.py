@@ -5,9 +5,12 @@ from __future__ import annotations
 import typer
 
 from cli.check import check
+from cli.consume import consume
 from cli.diff import diff
 from cli.importer import import_registry
+from cli.produce import produce
 from cli.register import register
+from cli.replay import replay
 from cli.serve import serve
 
 app = typer.Typer(
@@ -28,6 +31,9 @@ app.command("check")(check)
 app.command("register")(register)
 app.command("diff")(diff)
 app.command("import")(import_registry)
+app.command("produce")(produce)
+app.command("consume")(consume)
+app.command("replay")(replay)
 
 if __name__ == "__main__":
     app()

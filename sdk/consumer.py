@@ -97,7 +97,8 @@ class Consumer:
     """Reads `topics` of `broker` (a URL, see `sdk.transports`) as a member of `group`.
 
     `group=None` reads every partition without a group (nothing to commit). Values are decoded
-    through `Deserializer` (resolved to `reader_schema` when given). Other options go to the
+    through `Deserializer` (resolved to `reader_schema` when given; JSON validated on read
+    unless `validate=False`). Other options go to the
     transport (e.g. `session_timeout_ms`; `config` for confluent-kafka).
     """
 
@@ -110,6 +111,7 @@ class Consumer:
         topics: Sequence[str],
         auto_offset_reset: str = "earliest",
         reader_schema: SchemaInput | None = None,
+        validate: bool = True,
         max_records: int = 500,
         producer_options: Mapping[str, Any] | None = None,
         **options: Any,
@@ -127,7 +129,7 @@ class Consumer:
         self.group = group
         self.topics = tuple(topics)
         self.max_records = max_records
-        self.deserializer = Deserializer(registry, reader_schema=reader_schema)
+        self.deserializer = Deserializer(registry, reader_schema=reader_schema, validate=validate)
         self._producer_options = dict(producer_options or {})
         self._transport: ConsumerTransport = open_consumer(
             broker,
@@ -262,7 +264,7 @@ class Consumer:
                 idle_since = time.monotonic()
                 if max_messages is not None and seen + len(messages) > max_messages:
                     keep = messages[: max_messages - seen]
-                    self._give_back(messages[len(keep) :])
+                    self.rewind(messages[len(keep) :])
                     messages = keep
                 dead = False
                 for m in messages:
@@ -283,7 +285,9 @@ class Consumer:
                 store.close()
         return stats
 
-    def _give_back(self, rest: list[Message]) -> None:
+    def rewind(self, rest: Sequence[Message]) -> None:
+        """Give back messages returned by the last poll but not handled: the next poll returns
+        them again, and `commit` covers only the messages before them."""
         firsts: dict[TopicPartition, int] = {}
         for m in rest:
             firsts.setdefault((m.topic, m.partition), m.offset)

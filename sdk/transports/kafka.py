@@ -198,7 +198,12 @@ class KafkaConsumer:
 
     def poll(self, timeout_s: float, max_records: int) -> list[RawRecord]:
         try:
-            got = self._consumer.consume(num_messages=max_records, timeout=timeout_s)
+            # consume() waits until it has max_records or the timeout ends: wait for the first
+            # record only, then take what is already buffered
+            first = self._consumer.poll(timeout_s)
+            got = [] if first is None else [first]
+            if first is not None and max_records > 1:
+                got.extend(self._consumer.consume(num_messages=max_records - 1, timeout=0))
         except KafkaException as exc:
             raise TransportError(str(exc)) from exc
         out: list[RawRecord] = []

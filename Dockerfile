@@ -1,4 +1,4 @@
-# Charter: the registry (and built-in broker) as one container.
+# Charter: `charter serve` (the registry) as one container.
 #
 #   docker build -t charter .
 #   docker run -p 8081:8081 -v charter-data:/data charter

@@ -80,6 +80,7 @@ class RunStats:
     retries: int = 0
     dead_lettered: int = 0
     commits: int = 0
+    commit_failures: int = 0  # commits refused after a rebalance: those records come again
 
 
 Handler = Callable[[Message], object]
@@ -278,8 +279,13 @@ class Consumer:
                 if dead and self._dlq is not None:
                     self._dlq.flush(30.0)  # dead letters are durable before the commit
                 if self.group is not None:
-                    self.commit()
-                    stats.commits += 1
+                    try:
+                        self.commit()
+                        stats.commits += 1
+                    except TransportError:
+                        # the group moved on (a rebalance): whoever owns these partitions now
+                        # reads them again from the last commit, and at least once still holds
+                        stats.commit_failures += 1
         finally:
             if store is not None and isinstance(idempotency, str):
                 store.close()

@@ -316,3 +316,34 @@ def test_an_unknown_broker_url_is_a_configuration_error(registry: Registry) -> N
     with pytest.raises(ConfigurationError, match="unknown broker URL"):
         Producer("nats://127.0.0.1:4222", registry=registry)
     assert issubclass(DeliveryError, TransportError)
+
+
+def test_a_commit_refused_after_a_rebalance_does_not_stop_run(
+    registry: Registry, topic: str, registered: int
+) -> None:
+    url = f"memory://{topic}"
+    with Producer(url, registry=registry) as producer:
+        for n in range(3):
+            producer.publish(topic, event(n))
+    first = consumer_for(url, registry, topic, "shared")
+    assert len(drain(first, 3)) == 3
+    second = consumer_for(url, registry, topic, "shared")  # a new generation
+    with pytest.raises(TransportError, match="rebalance"):
+        first.commit()
+    second.close()
+    first.seek_to_beginning()
+
+    class _RefusesOnce(Consumer):
+        refused = False
+
+        def commit(self) -> None:
+            if not self.refused:
+                self.refused = True
+                raise TransportError("commit rejected after a rebalance: stale generation")
+            super().commit()
+
+    handler = _Recorder()
+    with _RefusesOnce(url, registry=registry, group="other", topics=[topic]) as consumer:
+        stats = consumer.run(handler, max_messages=3)
+    assert (stats.handled, stats.commit_failures) == (3, 1)
+    first.close()

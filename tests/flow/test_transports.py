@@ -347,3 +347,21 @@ def test_a_commit_refused_after_a_rebalance_does_not_stop_run(
         stats = consumer.run(handler, max_messages=3)
     assert (stats.handled, stats.commit_failures) == (3, 1)
     first.close()
+
+
+def test_a_poll_that_cannot_reach_the_registry_gives_its_records_back(
+    registry: Registry, topic: str, registered: int
+) -> None:
+    from sdk import Deserializer, RegistryUnavailableError
+
+    url = f"memory://{topic}"
+    with Producer(url, registry=registry) as producer:
+        for n in range(3):
+            producer.publish(topic, event(n))
+    down = Registry("http://127.0.0.1:9", retries=0, timeout_s=1.0)
+    with consumer_for(url, down, topic, "patient") as consumer:
+        with pytest.raises(RegistryUnavailableError):
+            consumer.poll(1.0)
+        consumer.deserializer = Deserializer(registry)  # the registry is back
+        assert [m.offset for m in drain(consumer, 3)] == [0, 1, 2]
+    down.close()

@@ -348,15 +348,7 @@ class Consumer:
         if self._dlq is None:
             options = {"linger_ms": 0, **self._producer_options}
             self._dlq = open_producer(self.url, options)
-        record = RawRecord(
-            m.topic,
-            m.partition,
-            m.offset,
-            0,
-            m.key,
-            m.raw if m.raw is not None else None,
-            m.headers,
-        )
+        record = RawRecord(m.topic, m.partition, m.offset, 0, m.key, m.raw, m.headers)
         self._dlq.send(
             dead_letter_topic(m.topic),
             [dead_letter_record(record, error, attempts=attempts, stage=stage)],

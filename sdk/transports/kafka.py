@@ -243,23 +243,26 @@ class KafkaConsumer:
         return [(tp.topic, tp.partition) for tp in self._consumer.assignment()]
 
     def _seek_all(self, targets: dict[TopicPartition, int]) -> None:
-        assigned = set(self.assignment())
+        assigned = self.assignment()
+        failed: dict[TopicPartition, int] = {}
         for tp, offset in targets.items():
-            if tp in assigned:
-                try:
-                    self._consumer.seek(KafkaTopicPartition(tp[0], tp[1], offset))
-                    continue
-                except KafkaException:
-                    pass  # not fetching yet: apply it on the next assignment
-            with self._lock:
-                self._pending[tp] = offset
-            if tp in assigned:
-                self._consumer.assign(
-                    [
-                        KafkaTopicPartition(t, p, self._pending.pop((t, p), -1000))
-                        for t, p in assigned
-                    ]
-                )
+            if tp not in assigned:  # applied when the partition is assigned
+                with self._lock:
+                    self._pending[tp] = offset
+                continue
+            try:
+                self._consumer.seek(KafkaTopicPartition(tp[0], tp[1], offset))
+            except KafkaException:  # assigned but not fetching yet: reassign with the offset
+                failed[tp] = offset
+        if failed:
+            now = self._consumer.position([KafkaTopicPartition(t, p) for t, p in assigned])
+            positions = {(tp.topic, tp.partition): tp.offset for tp in now}
+            self._consumer.assign(
+                [
+                    KafkaTopicPartition(t, p, failed.get((t, p), positions.get((t, p), -1001)))
+                    for t, p in assigned
+                ]
+            )
 
     def seek(self, tp: TopicPartition, offset: int) -> None:
         self._seek_all({tp: offset})

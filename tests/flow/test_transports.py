@@ -365,3 +365,24 @@ def test_a_poll_that_cannot_reach_the_registry_gives_its_records_back(
         consumer.deserializer = Deserializer(registry)  # the registry is back
         assert [m.offset for m in drain(consumer, 3)] == [0, 1, 2]
     down.close()
+
+
+def test_seeks_before_the_first_poll_apply_once_partitions_are_assigned(
+    broker_url: str,
+    registry: Registry,
+    topic: str,
+    registered: int,
+    consumer_options: dict[str, Any],
+) -> None:
+    with Producer(broker_url, registry=registry) as producer:
+        for n in range(4):
+            producer.publish(topic, event(n))
+    with consumer_for(broker_url, registry, topic, "rewinders", **consumer_options) as first:
+        assert len(drain(first, 4)) == 4
+        first.commit()
+    with consumer_for(broker_url, registry, topic, "rewinders", **consumer_options) as again:
+        again.seek_to_beginning()  # the group committed 4: without the seek nothing comes
+        assert [m.offset for m in drain(again, 4)] == [0, 1, 2, 3]
+    with consumer_for(broker_url, registry, topic, "rewinders", **consumer_options) as third:
+        third.seek(topic, 0, 2)
+        assert [m.offset for m in drain(third, 2)] == [2, 3]

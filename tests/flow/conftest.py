@@ -49,7 +49,14 @@ def kafka_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def charter_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def charter_url(registry_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The broker of the session's `charter serve` when it mounts one; until then the broker's
+    router served alone (tests/flow/broker_server.py)."""
+    import httpx
+
+    if httpx.get(f"{registry_url}/broker/topics", timeout=5.0).status_code == 200:
+        yield "charter://" + registry_url.split("://", 1)[1]
+        return
     from tests.flow.broker_server import broker_http
 
     with broker_http(tmp_path_factory.mktemp("broker-http")) as url:

@@ -1,4 +1,8 @@
-"""`charter produce`: publish JSON lines as validated events; nothing is sent if one is invalid."""
+"""`charter produce`: publish JSON lines as validated events; nothing is sent if one is invalid.
+
+For an Avro subject, JSON values are first turned into the Python types its logical types
+take (decimals, timestamps, dates, bytes; see `cli.avro_json`).
+"""
 
 from __future__ import annotations
 
@@ -58,6 +62,13 @@ def produce(
     source = input_file.open(encoding="utf-8") if input_file else sys.stdin
     with sdk_errors("produce"), Registry(registry_url(registry)) as client:
         serializer = Serializer(client, topic=topic)
+        latest = client.latest(serializer.subject)
+        convert: Any = None
+        if latest.schema_type.upper() == "AVRO":
+            from cli.avro_json import avro_from_json
+
+            avro_schema = json.loads(latest.schema)
+            convert = lambda v: avro_from_json(avro_schema, v)  # noqa: E731
         framed: list[tuple[bytes, str | None]] = []
         invalid: list[tuple[int, str]] = []
         for number, line in enumerate(source, start=1):
@@ -69,7 +80,7 @@ def produce(
                 invalid.append((number, f"not JSON: {exc.msg} at column {exc.colno}"))
                 continue
             try:
-                data = serializer.serialize(value)
+                data = serializer.serialize(convert(value) if convert else value)
             except ValidationError as exc:  # other SDK errors are not the line's fault
                 invalid.extend((number, str(v)) for v in exc.violations)
                 continue

@@ -125,3 +125,21 @@ def test_replay_of_an_unknown_topic_is_an_error(cli: Any) -> None:
     result = cli("replay", "no-such-topic")
     assert result.exit_code == 2
     assert "charter replay: error:" in result.stderr
+
+
+def test_produce_takes_json_lines_for_an_avro_subject(
+    cli: Any, registry: Registry, topic: str
+) -> None:
+    from tests.flow.conftest import load_schema
+
+    registry.register(f"{topic}-value", json.dumps(load_schema("examples/order.placed.avsc")))
+    event = good(1)  # decimals as strings, placedAt in RFC 3339: the JSON a person writes
+    bad = good(2)
+    bad["data"]["total"] = "twelve"
+    assert cli("produce", topic, stdin=lines(event, bad)).exit_code == 1
+    sent = cli("produce", topic, "--key-field", "data.customerId", stdin=lines(event))
+    assert sent.exit_code == 0, sent.output
+    read = cli("consume", topic, "--from-beginning", "--max", "1", "--format", "json")
+    value = json.loads(read.stdout)["value"]
+    assert value["data"]["total"] == event["data"]["total"]
+    assert value["data"]["placedAt"].startswith("2026-11-26T20:15:03")

@@ -386,3 +386,39 @@ def test_seeks_before_the_first_poll_apply_once_partitions_are_assigned(
     with consumer_for(broker_url, registry, topic, "rewinders", **consumer_options) as third:
         third.seek(topic, 0, 2)
         assert [m.offset for m in drain(third, 2)] == [2, 3]
+
+
+def test_two_members_of_a_group_share_the_partitions(
+    broker_url: str,
+    registry: Registry,
+    topic: str,
+    registered: int,
+    consumer_options: dict[str, Any],
+) -> None:
+    options = {**consumer_options, "partitions": 2}
+    first = consumer_for(broker_url, registry, topic, "pair", **options)
+    second = consumer_for(broker_url, registry, topic, "pair", **options)
+    try:
+        for _ in range(60):  # until the group settled: each member owns one partition
+            first.poll(0.2)
+            second.poll(0.2)
+            owned = [set(first.assignment()), set(second.assignment())]
+            if all(len(o) == 1 for o in owned) and owned[0] != owned[1]:
+                break
+        assert sorted(tp for o in owned for tp in o) == [(topic, 0), (topic, 1)]
+        with Producer(broker_url, registry=registry, partitions=2) as producer:
+            for n in range(20):
+                producer.publish(topic, event(n), key=f"cus-{n}")
+        got: dict[str, list[Message]] = {"first": [], "second": []}
+        for _ in range(60):
+            got["first"].extend(first.poll(0.2))
+            got["second"].extend(second.poll(0.2))
+            if len(got["first"]) + len(got["second"]) >= 20:
+                break
+    finally:
+        first.close()
+        second.close()
+    ids = [m.value["data"]["orderId"] for ms in got.values() for m in ms]
+    assert sorted(ids) == sorted(f"ord-{n}" for n in range(20))
+    assert {m.partition for m in got["first"]} == {p for _, p in owned[0]}
+    assert {m.partition for m in got["second"]} == {p for _, p in owned[1]}

@@ -24,7 +24,10 @@ def serve(
     ] = DEFAULT_PORT,
     data_dir: Annotated[
         Path,
-        typer.Option(envvar="CHARTER_DATA_DIR", help="Directory for the embedded SQLite store."),
+        typer.Option(
+            envvar="CHARTER_DATA_DIR",
+            help="Directory for the embedded SQLite store and the broker's log.",
+        ),
     ] = DEFAULT_DATA_DIR,
     database_url: Annotated[
         str | None,
@@ -37,10 +40,14 @@ def serve(
         str, typer.Option(envvar="CHARTER_LOG_LEVEL", help="debug, info, warning or error.")
     ] = DEFAULT_LOG_LEVEL,
 ) -> None:
-    """Run the schema registry (Confluent Schema Registry API) on one port."""
+    """Run the schema registry (Confluent Schema Registry API) and the broker on one port."""
     import uvicorn
 
+    from broker import Broker, DataDirLockedError
+    from broker.http import create_router
     from registry import Settings, create_app
+    from registry.app import build_registry
+    from registry.contracts import StoreContracts
 
     if log_level.lower() not in LOG_LEVELS:
         raise typer.BadParameter(
@@ -55,8 +62,17 @@ def serve(
         log_level=log_level.lower(),
     )
     try:
-        app = create_app(settings)
+        registry = build_registry(settings)
     except Exception as exc:  # a clear line rather than a traceback for a bad URL or DB
         typer.echo(f"charter serve: cannot open the database: {exc}", err=True)
         raise typer.Exit(code=1) from exc
-    uvicorn.run(app, host=host, port=port, log_level=settings.log_level)
+    try:
+        broker = Broker(data_dir / "broker", contracts=StoreContracts(registry.store))
+    except DataDirLockedError as exc:
+        typer.echo(f"charter serve: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
+    try:
+        app = create_app(settings, registry=registry, extra_routers=[create_router(broker)])
+        uvicorn.run(app, host=host, port=port, log_level=settings.log_level)
+    finally:
+        broker.close()

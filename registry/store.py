@@ -637,6 +637,19 @@ class Store:
             row = session.get(SchemaRow, schema_id)
             return _stored(row) if row else None
 
+    def parsed_schema(self, schema_id: int) -> Schema | None:
+        """The schema under `schema_id`, parsed with its references resolved; None if unknown."""
+        with self.db.reading() as session:
+            row = session.get(SchemaRow, schema_id)
+            return None if row is None else self._parse(session, _stored(row).source)
+
+    def is_live_in(self, subject: str, schema_id: int) -> bool:
+        """Whether a live (not soft-deleted) version of `subject` holds `schema_id`."""
+        with self.db.reading() as session:
+            return any(
+                r.schema_id == schema_id and not r.deleted for r in self._rows(session, subject)
+            )
+
     def versions_of_id(self, schema_id: int, *, deleted: bool = False) -> list[tuple[str, int]]:
         with self.db.reading() as session:
             if session.get(SchemaRow, schema_id) is None:

@@ -76,8 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="charter-orders-") as tmp:
         work = Path(tmp)
         with contextlib.ExitStack() as stack:
-            registry = args.registry or stack.enter_context(_registry(work))
-            broker = args.broker or (work / "broker").as_uri()
+            (work / "registry").mkdir()
+            registry = args.registry or stack.enter_context(_registry(work / "registry"))
+            broker = args.broker or (work / "log").as_uri()
             log = (lambda *a: None) if args.json else print
             outcome = run(registry, broker, work, topic=args.topic, log=log)
     checks = outcome.checks()

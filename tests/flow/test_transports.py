@@ -426,3 +426,25 @@ def test_two_members_of_a_group_share_the_partitions(
     assert sorted(ids) == sorted(f"ord-{n}" for n in range(20))
     assert {m.partition for m in got["first"]} == {p for _, p in owned[0]}
     assert {m.partition for m in got["second"]} == {p for _, p in owned[1]}
+
+
+def test_a_contract_enforcing_topic_refuses_what_the_sdk_did_not_frame(
+    charter_url: str, registry: Registry, topic: str, registered: int
+) -> None:
+    from broker.client import BrokerClient
+
+    if "127.0.0.1" not in charter_url:
+        pytest.skip("needs the broker's HTTP API")
+    with BrokerClient("http://" + charter_url.split("://", 1)[1]) as admin:
+        try:
+            admin.create_topic(topic, partitions=1, contract="id")
+        except Exception as exc:  # the router alone has no contract source
+            pytest.skip(f"this broker enforces no contracts: {exc}")
+    with Producer(charter_url, registry=registry) as producer:
+        producer.publish(topic, event(1))
+        producer.flush()
+        producer.publish_bytes(topic, b"\x01not framed")
+        with pytest.raises(DeliveryError, match="ContractViolation"):
+            producer.flush()
+    with consumer_for(charter_url, registry, topic, None) as reader:
+        assert [m.value["data"]["orderId"] for m in drain(reader, 2, polls_max=2)] == ["ord-1"]

@@ -47,20 +47,33 @@ SCHEMA = json.dumps({
 # --- the second server: the registry app plus a constant route --------------------------------
 
 def serve_const(host: str, port: int, data_dir: Path, log_level: str) -> None:
-    """Serve `create_app(settings)` plus `/bench/const` with uvicorn, as `charter serve` does."""
+    """Serve the app as `charter serve` builds it, plus `/bench/const`, with uvicorn."""
     import uvicorn
 
+    from broker import Broker
+    from broker.http import create_router
     from registry import Settings, create_app
+    from registry.app import build_registry
+    from registry.contracts import StoreContracts
 
     settings = Settings(host=host, port=port, data_dir=data_dir, log_level=log_level)
-    app = create_app(settings)
+    registry = build_registry(settings)
+    # `charter serve` holds the data dir's broker lock; this process gets a broker of its own.
+    broker = Broker(data_dir / f"bench-broker-{port}", contracts=StoreContracts(registry.store))
+    app = create_app(settings, registry=registry, extra_routers=[create_router(broker)])
 
     # `async def`: the cheapest FastAPI route there is (a plain `def` adds a thread-pool hop).
     @app.get(CONST_PATH)
     async def const() -> dict[str, str]:
         return {"bench": "const"}
 
-    uvicorn.run(app, host=host, port=port, log_level=log_level)
+    # First in the routing table, as the id lookup is: the ceiling pays no route scanning.
+    routes = app.router.routes
+    routes.insert(0, routes.pop())
+    try:
+        uvicorn.run(app, host=host, port=port, log_level=log_level)
+    finally:
+        broker.close()
 
 
 # --- processes ----------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-# Charter: `charter serve` (the registry) as one container.
+# Charter: `charter serve` (the registry and the built-in broker on one port) as one container.
 #
 #   docker build -t charter .
 #   docker run -p 8081:8081 -v charter-data:/data charter

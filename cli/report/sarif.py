@@ -87,7 +87,6 @@ def render_sarif(report: Report) -> str:
                     "driver": {
                         "name": "charter",
                         "version": tool_version,
-                        "informationUri": "https://github.com/charter-registry/charter",
                         "rules": rules,
                     }
                 },

@@ -19,6 +19,11 @@ def example() -> str:
     return blocks[0]
 
 
+def test_the_readme_shows_the_same_example() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert f"```python\n{example()}```" in readme
+
+
 def test_example_is_ten_lines() -> None:
     assert len(example().strip().splitlines()) <= 10
 

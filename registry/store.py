@@ -632,10 +632,17 @@ class Store:
 
     # ---- schemas by id --------------------------------------------------------------------
 
+    def _held(self, session: Session, schema_id: int) -> bool:
+        """Whether some version, soft-deleted or not, still holds the id. Rows of the schemas
+        table are kept forever (ids are never reused), but once every version holding an id
+        is permanently deleted the id answers 'not found', as in Confluent's registry."""
+        stmt = select(SubjectVersionRow.id).where(SubjectVersionRow.schema_id == schema_id)
+        return session.exec(stmt.limit(1)).first() is not None
+
     def schema_by_id(self, schema_id: int) -> StoredSchema | None:
         with self.db.reading() as session:
             row = session.get(SchemaRow, schema_id)
-            return _stored(row) if row else None
+            return _stored(row) if row and self._held(session, schema_id) else None
 
     def parsed_schema(self, schema_id: int) -> Schema | None:
         """The schema under `schema_id`, parsed with its references resolved; None if unknown."""
@@ -652,7 +659,7 @@ class Store:
 
     def versions_of_id(self, schema_id: int, *, deleted: bool = False) -> list[tuple[str, int]]:
         with self.db.reading() as session:
-            if session.get(SchemaRow, schema_id) is None:
+            if session.get(SchemaRow, schema_id) is None or not self._held(session, schema_id):
                 raise errors.SchemaNotFound(f"Schema {schema_id} not found")
             stmt = (
                 select(SubjectVersionRow)

@@ -47,7 +47,10 @@ def lookup_schema(
 def delete_subject(
     subject: SubjectDep, registry: RegistryDep, permanent: bool = False
 ) -> list[int]:
-    return registry.store.delete_subject(subject, permanent=permanent)
+    deleted = registry.store.delete_subject(subject, permanent=permanent)
+    if permanent:  # ids held by nothing else now answer 40403; rare enough to drop them all
+        registry.cache.clear()
+    return deleted
 
 
 @router.get("/{subject}/versions")
@@ -110,4 +113,7 @@ def referenced_by(
 def delete_version(
     subject: SubjectDep, version: str, registry: RegistryDep, permanent: bool = False
 ) -> int:
-    return registry.store.delete_version(subject, parse_version(version), permanent=permanent)
+    deleted = registry.store.delete_version(subject, parse_version(version), permanent=permanent)
+    if permanent:
+        registry.cache.clear()
+    return deleted

@@ -46,8 +46,11 @@ def test_soft_delete_version_then_permanent(client: TestClient) -> None:
     assert kept.status_code == 200
     assert kept.json()["version"] == 1
     assert_error(client.delete("/subjects/users/versions/1"), 404, 40406)
+    v1_id = client.get("/subjects/users/versions/1?deleted=true").json()["id"]
+    assert client.get(f"/schemas/ids/{v1_id}").status_code == 200  # cached while held
     assert client.delete("/subjects/users/versions/1?permanent=true").json() == 1
     assert client.get("/subjects/users/versions?deleted=true").json() == [2]
+    assert_error(client.get(f"/schemas/ids/{v1_id}"), 404, 40403)
     assert_error(client.delete("/subjects/users/versions/1?permanent=true"), 404, 40402)
     assert_error(client.delete("/subjects/users/versions/7"), 404, 40402)
     assert_error(client.delete("/subjects/nobody/versions/1"), 404, 40401)
@@ -77,6 +80,10 @@ def test_soft_delete_subject_then_permanent(client: TestClient) -> None:
     assert client.get(f"/schemas/ids/{schema_id}/subjects?deleted=true").json() == ["users"]
     assert client.delete("/subjects/users?permanent=true").json() == [1, 2]
     assert client.get("/subjects?deleted=true").json() == []
+    # Held by no version any more, the id is gone, as in Confluent's registry.
+    assert_error(client.get(f"/schemas/ids/{schema_id}"), 404, 40403)
+    assert_error(client.get(f"/schemas/ids/{schema_id}/schema"), 404, 40403)
+    assert_error(client.get(f"/schemas/ids/{schema_id}/subjects?deleted=true"), 404, 40403)
     assert_error(client.delete("/subjects/users"), 404, 40401)
     # Permanent deletion also drops the subject's own config.
     assert_error(client.get("/config/users"), 404, 40408)

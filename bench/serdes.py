@@ -16,9 +16,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,8 +25,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -42,6 +37,7 @@ from confluent_kafka.schema_registry.json_schema import (  # noqa: E402
 )
 from confluent_kafka.serialization import MessageField, SerializationContext  # noqa: E402
 
+from cli.spawn import spawn_serve  # noqa: E402
 from sdk import Deserializer, Registry, Serializer  # noqa: E402
 
 GOALS = {"avro-ser": 1.0, "json-ser": 60.0, "avro-de": 5.0, "json-de": 40.0}
@@ -49,44 +45,8 @@ GOALS = {"avro-ser": 1.0, "json-ser": 60.0, "avro-de": 5.0, "json-de": 40.0}
 
 @contextlib.contextmanager
 def charter_serve() -> Iterator[str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    with tempfile.TemporaryDirectory() as data_dir:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CHARTER_")}
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "cli.main",
-                "serve",
-                "--port",
-                str(port),
-                "--data-dir",
-                data_dir,
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(600):
-                if process.poll() is not None:
-                    raise SystemExit("charter serve exited during start-up")
-                with contextlib.suppress(httpx.TransportError):
-                    if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                        break
-                time.sleep(0.1)
-            else:
-                raise SystemExit("charter serve did not become healthy")
-            yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+    with tempfile.TemporaryDirectory() as data_dir, spawn_serve(Path(data_dir)) as url:
+        yield url
 
 
 # --- the two events ----------------------------------------------------------------------

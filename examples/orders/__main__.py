@@ -12,59 +12,12 @@ import argparse
 import contextlib
 import json
 import os
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
-
+from cli.spawn import spawn_serve
 from examples.orders.scenario import run
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextlib.contextmanager
-def _registry(data_dir: Path) -> Iterator[str]:
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    command = [
-        sys.executable,
-        "-m",
-        "cli.main",
-        "serve",
-        "--port",
-        str(port),
-        "--data-dir",
-        str(data_dir),
-        "--log-level",
-        "warning",
-    ]
-    with open(data_dir / "serve.log", "wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"charter serve exited: {(data_dir / 'serve.log').read_text()}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{url}/health", timeout=1.0).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise SystemExit("charter serve did not become healthy")
-            time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         with contextlib.ExitStack() as stack:
             (work / "registry").mkdir()
-            registry = args.registry or stack.enter_context(_registry(work / "registry"))
+            registry = args.registry or stack.enter_context(spawn_serve(work / "registry"))
             broker = args.broker or (work / "log").as_uri()
             if broker == "charter":  # the broker of the same charter serve as the registry
                 broker = "charter://" + registry.split("://", 1)[1]

@@ -1,0 +1,72 @@
+"""Run `charter serve` as a child process on a free port: for tests, benchmarks and examples."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+__all__ = ["ServeStartError", "free_port", "spawn_serve"]
+
+
+class ServeStartError(RuntimeError):
+    """`charter serve` exited or did not answer /health in time; carries its log's tail."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def spawn_serve(
+    data_dir: Path,
+    *,
+    database_url: str | None = None,
+    log_path: Path | None = None,
+    startup_s: float = 60.0,
+) -> Iterator[str]:
+    """Start `charter serve` with `data_dir` and wait until it is healthy; yields its base URL.
+
+    The child sees none of the caller's CHARTER_* variables, so only the arguments given here
+    configure it. Its output goes to `log_path` (default `data_dir/serve.log`).
+    """
+    import httpx
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_path or data_dir / "serve.log"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "cli.main", "serve", "--port", str(port)]
+    command += ["--data-dir", str(data_dir), "--log-level", "warning"]
+    if database_url:
+        command += ["--database-url", database_url]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHARTER_")}
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    try:
+        deadline = time.monotonic() + startup_s
+        while True:
+            if process.poll() is not None:
+                raise ServeStartError(f"charter serve exited: {log_path.read_text()[-2000:]}")
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{url}/health", timeout=1.0).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise ServeStartError(f"charter serve not healthy: {log_path.read_text()[-2000:]}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -21,8 +21,8 @@ from broker import Broker, BrokerError, ProducerRecord, TopicConfig, TopicExists
 from broker import Consumer as BrokerConsumer
 from broker.errors import StaleGenerationError, UnknownMemberError
 from sdk.errors import ConfigurationError, TransportError
-from sdk.transports.base import OutRecord, RawRecord, TopicPartition
-from sdk.transports.batching import Batcher
+from sdk.transports.base import RawRecord, TopicPartition
+from sdk.transports.batching import BatchingProducer
 
 __all__ = ["EmbeddedConsumer", "EmbeddedProducer", "shared_broker"]
 
@@ -101,7 +101,7 @@ def ensure_topic(broker: Broker, topic: str, partitions: int) -> None:
         broker.create_topic(topic, TopicConfig(partitions=partitions))
 
 
-class EmbeddedProducer:
+class EmbeddedProducer(BatchingProducer):
     def __init__(
         self,
         url: str,
@@ -112,26 +112,21 @@ class EmbeddedProducer:
         auto_create_topics: bool = True,
     ) -> None:
         self._key, self.broker = acquire(url)
-        self.partitions = partitions
-        self.auto_create_topics = auto_create_topics
-        self._batcher = Batcher(self._deliver, linger_ms=linger_ms, batch_size=batch_size)
+        super().__init__(
+            linger_ms=linger_ms,
+            batch_size=batch_size,
+            partitions=partitions,
+            auto_create_topics=auto_create_topics,
+        )
 
-    def _deliver(self, topic: str, records: list[OutRecord]) -> None:
-        if self.auto_create_topics:
-            ensure_topic(self.broker, topic, self.partitions)
-        self.broker.produce(topic, [ProducerRecord(r.value, r.key, r.headers) for r in records])
+    def _ensure_topic(self, topic: str) -> None:
+        ensure_topic(self.broker, topic, self.partitions)
 
-    def send(self, topic: str, records: Sequence[OutRecord]) -> None:
-        self._batcher.send(topic, records)
+    def _produce(self, topic: str, records: list[ProducerRecord]) -> None:
+        self.broker.produce(topic, records)
 
-    def flush(self, timeout_s: float) -> None:
-        self._batcher.flush()
-
-    def close(self) -> None:
-        try:
-            self._batcher.close()
-        finally:
-            release(self._key)
+    def _release(self) -> None:
+        release(self._key)
 
 
 class LogConsumer:

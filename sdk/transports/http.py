@@ -16,8 +16,8 @@ import httpx
 from broker import Assignment, BrokerError, ProducerRecord, TopicExistsError
 from broker.client import BrokerClient
 from sdk.errors import ConfigurationError, TransportError
-from sdk.transports.base import OutRecord, TopicPartition
-from sdk.transports.batching import Batcher
+from sdk.transports.base import TopicPartition
+from sdk.transports.batching import BatchingProducer
 from sdk.transports.embedded import LogConsumer
 
 __all__ = ["HttpConsumer", "HttpProducer", "base_url"]
@@ -37,7 +37,7 @@ def ensure_topic(client: BrokerClient, topic: str, partitions: int) -> None:
         client.create_topic(topic, partitions=partitions)
 
 
-class HttpProducer:
+class HttpProducer(BatchingProducer):
     def __init__(
         self,
         url: str,
@@ -49,28 +49,21 @@ class HttpProducer:
         timeout_s: float = 30.0,
     ) -> None:
         self.client = BrokerClient(base_url(url), timeout_s=timeout_s)
-        self.partitions = partitions
-        self.auto_create_topics = auto_create_topics
-        self._known: set[str] = set()
-        self._batcher = Batcher(self._deliver, linger_ms=linger_ms, batch_size=batch_size)
+        super().__init__(
+            linger_ms=linger_ms,
+            batch_size=batch_size,
+            partitions=partitions,
+            auto_create_topics=auto_create_topics,
+        )
 
-    def _deliver(self, topic: str, records: list[OutRecord]) -> None:
-        if self.auto_create_topics and topic not in self._known:
-            ensure_topic(self.client, topic, self.partitions)
-            self._known.add(topic)
-        self.client.produce(topic, [ProducerRecord(r.value, r.key, r.headers) for r in records])
+    def _ensure_topic(self, topic: str) -> None:
+        ensure_topic(self.client, topic, self.partitions)
 
-    def send(self, topic: str, records: Sequence[OutRecord]) -> None:
-        self._batcher.send(topic, records)
+    def _produce(self, topic: str, records: list[ProducerRecord]) -> None:
+        self.client.produce(topic, records)
 
-    def flush(self, timeout_s: float) -> None:
-        self._batcher.flush()
-
-    def close(self) -> None:
-        try:
-            self._batcher.close()
-        finally:
-            self.client.close()
+    def _release(self) -> None:
+        self.client.close()
 
 
 def _assignment(data: Mapping[str, Any]) -> Assignment:

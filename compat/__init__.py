@@ -24,6 +24,7 @@ from compat.model import (
     Schema,
     SchemaSource,
     SchemaType,
+    Severity,
 )
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "SchemaParseError",
     "SchemaSource",
     "SchemaType",
+    "Severity",
     "UnknownSchemaTypeError",
     "check",
     "check_pair",

@@ -22,7 +22,16 @@ __all__ = [
     "Schema",
     "SchemaSource",
     "SchemaType",
+    "Severity",
 ]
+
+
+class Severity(StrEnum):
+    """How a finding weighs. Only errors decide a verdict; warnings say where the verdict,
+    as Confluent defines it, and what data can actually do part ways."""
+
+    ERROR = "error"
+    WARNING = "warning"
 
 
 class SchemaType(StrEnum):
@@ -158,6 +167,7 @@ class Rule:
     example_old: str
     example_new: str
     fix: str
+    severity: Severity = Severity.ERROR
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,11 +186,17 @@ class Finding:
     old: Any = None
     new: Any = None
     against: int | None = None  # index in the history the new schema was compared with
+    severity: Severity = Severity.ERROR
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
 
     def describe(self) -> str:
         """One line for a person, used as Confluent's verbose compatibility message."""
         where = self.location or "/"
-        return f"{self.rule} at {where}: {self.message} Fix: {self.hint}"
+        text = f"{self.rule} at {where}: {self.message} Fix: {self.hint}"
+        return text if self.is_error else f"WARNING {text}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,8 +208,17 @@ class Result:
 
     @property
     def compatible(self) -> bool:
-        return not self.findings
+        return not self.errors
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.is_error)
+
+    @property
+    def warnings(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if not f.is_error)
 
     def messages(self) -> list[str]:
-        return [f.describe() for f in self.findings]
+        """Errors first, then warnings, each as one line."""
+        return [f.describe() for f in (*self.errors, *self.warnings)]
 

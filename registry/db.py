@@ -7,6 +7,7 @@ database), or on SQLite `BEGIN IMMEDIATE` with a busy timeout.
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,11 +29,21 @@ MIGRATION_LOCK_KEY = 0x43_68_61_72_02
 
 
 def alembic_dir() -> Path:
-    """The `alembic/` directory beside the `registry` package, whatever the working directory."""
-    path = Path(__file__).resolve().parent.parent / "alembic"
-    if not (path / "env.py").is_file():
-        raise RuntimeError(f"the migrations directory is missing: {path}")
-    return path
+    """The migration scripts, whatever the working directory.
+
+    An installed wheel carries them as the `charter_migrations` package (setup.py maps the
+    top-level `alembic/` folder to that name); a source checkout, editable installs included,
+    has the `alembic/` folder itself beside the `registry` package.
+    """
+    spec = importlib.util.find_spec("charter_migrations")
+    installed = list(spec.submodule_search_locations or ()) if spec is not None else []
+    checkout = Path(__file__).resolve().parent.parent / "alembic"
+    for path in [*map(Path, installed), checkout]:
+        if (path / "env.py").is_file():
+            return path
+    raise RuntimeError(
+        f"the migrations directory is missing: no charter_migrations package and no {checkout}"
+    )
 
 
 def _sqlite_engine(settings: Settings, url: str) -> Engine:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated
+
 import typer
 
 from cli.check import check
@@ -23,8 +26,29 @@ app = typer.Typer(
 )
 
 
+def _print_version(wanted: bool) -> None:
+    if not wanted:
+        return
+    try:
+        typer.echo(f"charter {version('charter')}")
+    except PackageNotFoundError:
+        typer.echo("charter: not installed, so no version is known (pip install .)", err=True)
+        raise typer.Exit(1) from None
+    raise typer.Exit()
+
+
 @app.callback()
-def main() -> None:
+def main(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print Charter's version and exit.",
+            is_eager=True,
+            callback=_print_version,
+        ),
+    ] = False,
+) -> None:
     """Charter: a schema registry and event-contract toolkit."""
 
 

@@ -3,23 +3,23 @@
 #   docker build -t charter .
 #   docker run -p 8081:8081 -v charter-data:/data charter
 #
-# The install steps are the Makefile's: `python -m venv`, then `pip install -e .`. The install is
-# editable on purpose: the Alembic migrations live in the top-level alembic/ folder, found
-# relative to the packages, so the whole source tree ships with the venv at the same path.
+# The builder turns the source tree into a wheel and installs that wheel, as a user would, into
+# a venv at /opt/charter; the image keeps only that venv. The Alembic migrations travel inside
+# the wheel (the `charter_migrations` package), so no source tree is needed to serve.
 
 FROM python:3.11-slim AS builder
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PIP_NO_CACHE_DIR=1 \
-    PYTHONDONTWRITEBYTECODE=1
-WORKDIR /app
-RUN python -m venv /app/.venv \
-    && /app/.venv/bin/python -m pip install --quiet --upgrade pip
-COPY . /app
-RUN /app/.venv/bin/python -m pip install --quiet -e . \
-    && /app/.venv/bin/charter --help > /dev/null
+    PIP_NO_CACHE_DIR=1
+WORKDIR /src
+COPY . /src
+RUN python -m pip wheel --quiet --no-deps --wheel-dir /wheels /src
+RUN python -m venv /opt/charter \
+    && /opt/charter/bin/python -m pip install --quiet /wheels/charter-*.whl \
+    && /opt/charter/bin/charter --version \
+    && /opt/charter/bin/python -c "from registry.db import alembic_dir; print(alembic_dir())"
 
 FROM python:3.11-slim
-ENV PATH=/app/.venv/bin:$PATH \
+ENV PATH=/opt/charter/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     CHARTER_DATA_DIR=/data \
@@ -28,9 +28,9 @@ RUN groupadd --system charter \
     && useradd --system --gid charter --home-dir /data --no-create-home charter \
     && mkdir -p /data \
     && chown charter:charter /data
-# Same path as in the builder: the venv's scripts and the editable install point at /app.
-COPY --from=builder /app /app
-WORKDIR /app
+# The same path as in the builder: the venv's scripts name /opt/charter/bin/python.
+COPY --from=builder /opt/charter /opt/charter
+WORKDIR /data
 USER charter
 VOLUME ["/data"]
 EXPOSE 8081

@@ -54,12 +54,13 @@ def serve_const(host: str, port: int, data_dir: Path, log_level: str) -> None:
     from broker.http import create_router
     from registry import Settings, create_app
     from registry.app import build_registry
-    from registry.contracts import StoreContracts
+    from registry.contracts import RegistryContracts
 
     settings = Settings(host=host, port=port, data_dir=data_dir, log_level=log_level)
     registry = build_registry(settings)
     # `charter serve` holds the data dir's broker lock; this process gets a broker of its own.
-    broker = Broker(data_dir / f"bench-broker-{port}", contracts=StoreContracts(registry.store))
+    contracts = RegistryContracts(registry.service)
+    broker = Broker(data_dir / f"bench-broker-{port}", contracts=contracts)
     app = create_app(settings, registry=registry, extra_routers=[create_router(broker)])
 
     # `async def`: the cheapest FastAPI route there is (a plain `def` adds a thread-pool hop).

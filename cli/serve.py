@@ -47,7 +47,7 @@ def serve(
     from broker.http import create_router
     from registry import Settings, create_app
     from registry.app import build_registry
-    from registry.contracts import StoreContracts
+    from registry.contracts import RegistryContracts
 
     if log_level.lower() not in LOG_LEVELS:
         raise typer.BadParameter(
@@ -67,7 +67,7 @@ def serve(
         typer.echo(f"charter serve: cannot open the database: {exc}", err=True)
         raise typer.Exit(code=1) from exc
     try:
-        broker = Broker(data_dir / "broker", contracts=StoreContracts(registry.store))
+        broker = Broker(data_dir / "broker", contracts=RegistryContracts(registry.service))
     except DataDirLockedError as exc:
         typer.echo(f"charter serve: {exc}", err=True)
         raise typer.Exit(code=1) from exc

@@ -14,25 +14,43 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from registry import errors
-from registry.cache import SchemaCache
+from registry.coherence import ChangeListener
 from registry.db import Database
 from registry.http import EncodedSlashMiddleware, Registry, RegistryResponse, error_response
+from registry.repository import Repository
 from registry.routers import compatibility, config, meta, mode, schemas, subjects
+from registry.service import RegistryService
 from registry.settings import Settings
-from registry.store import Store
 
 __all__ = ["build_registry", "create_app"]
 
 log = logging.getLogger("charter.registry")
 
 
-def build_registry(settings: Settings, *, migrate: bool = True) -> Registry:
+LISTEN_WAIT_S = 5.0
+
+
+def build_registry(
+    settings: Settings, *, migrate: bool = True, prepare: bool = True
+) -> Registry:
+    """Repository, service and, on PostgreSQL, the listener for other processes' changes.
+
+    `prepare` migrates (when `migrate`), records the cluster id and starts the listener;
+    without it nothing touches the database until the first request."""
     database = Database(settings)
+    service = RegistryService(Repository(database))
+    if not prepare:
+        return Registry(settings, service)
     if migrate:
         database.migrate()
-    store = Store(database)
-    store.ensure_cluster_id()
-    return Registry(settings, database, store, SchemaCache())
+    service.ensure_cluster_id()
+    listener = None
+    if not database.is_sqlite:
+        listener = ChangeListener(database.url, service.apply_notice, service.set_listening)
+        listener.start()
+        # Serving starts either way; until the listener is up, reads skip every cache.
+        listener.wait_listening(LISTEN_WAIT_S)
+    return Registry(settings, service, listener)
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -96,7 +114,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
-        registry.database.dispose()
+        registry.close()
 
     app = FastAPI(
         title="Charter schema registry",

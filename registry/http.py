@@ -15,10 +15,11 @@ from pydantic import BaseModel, ValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from registry import errors
-from registry.cache import SchemaCache
+from registry.coherence import ChangeListener
 from registry.db import Database
+from registry.service import RegistryService
 from registry.settings import Settings
-from registry.store import LATEST, Store
+from registry.values import LATEST
 
 __all__ = [
     "ID_MAX",
@@ -63,12 +64,20 @@ def error_response(status: int, error_code: int, message: str) -> RegistryRespon
 
 @dataclass(frozen=True, slots=True)
 class Registry:
-    """What the routers need, built once per app by `create_app`."""
+    """What the routers need, built once per app by `build_registry`."""
 
     settings: Settings
-    database: Database
-    store: Store
-    cache: SchemaCache
+    service: RegistryService
+    listener: ChangeListener | None = None  # PostgreSQL: the change notices of other processes
+
+    @property
+    def database(self) -> Database:
+        return self.service.repository.database
+
+    def close(self) -> None:
+        if self.listener is not None:
+            self.listener.stop()
+        self.service.repository.close()
 
 
 async def get_registry(request: Request) -> Registry:

@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from compat import Reference, SchemaSource, SchemaType
+from compat import Reference, SchemaSource
 from registry import errors
 from registry.http import ID_MAX, VERSION_MAX, RegistryDep, check_subject, read_model
+from registry.schemas import schema_type_named
 from registry.settings import Settings
 
 __all__ = ["ConfigBody", "ConfigIn", "ModeBody", "ModeIn", "SchemaBody", "SchemaIn"]
@@ -49,13 +50,7 @@ class SchemaIn(BaseModel):
                 f"Schema of {size} bytes is larger than the limit of "
                 f"{settings.schema_bytes_max} bytes"
             )
-        name = (self.schemaType or "AVRO").upper()
-        try:
-            schema_type = SchemaType(name)
-        except ValueError:
-            raise errors.InvalidSchema(
-                f"Invalid schema type {self.schemaType!r}; this registry supports AVRO and JSON"
-            ) from None
+        schema_type = schema_type_named(self.schemaType)
         refs = []
         for ref in self.references or ():
             if ref.version != -1 and not 1 <= ref.version <= VERSION_MAX:

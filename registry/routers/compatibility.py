@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
-from compat import Result
 from registry.http import RegistryDep, SubjectDep, parse_version
+from registry.responses import CompatibilityResponse
 from registry.routers.bodies import SchemaBody
 
 router = APIRouter(prefix="/compatibility", tags=["compatibility"])
 
 
-def _verdict(result: Result, verbose: bool) -> dict[str, Any]:
-    body: dict[str, Any] = {"is_compatible": result.compatible}
-    if verbose:
-        body["messages"] = result.messages()
-    return body
-
-
-@router.post("/subjects/{subject}/versions/{version}")
+@router.post("/subjects/{subject}/versions/{version}", response_model_exclude_none=True)
 def check_one_version(
     subject: SubjectDep,
     version: str,
@@ -28,21 +19,21 @@ def check_one_version(
     registry: RegistryDep,
     verbose: bool = False,
     normalize: bool = False,
-) -> dict[str, Any]:
+) -> CompatibilityResponse:
     number = parse_version(version)
     source = body.source(registry.settings)
-    result = registry.store.check_compatibility(subject, number, source, normalize=normalize)
-    return _verdict(result, verbose)
+    result = registry.service.check_compatibility(subject, number, source, normalize=normalize)
+    return CompatibilityResponse.of(result, verbose=verbose)
 
 
-@router.post("/subjects/{subject}/versions")
+@router.post("/subjects/{subject}/versions", response_model_exclude_none=True)
 def check_history(
     subject: SubjectDep,
     body: SchemaBody,
     registry: RegistryDep,
     verbose: bool = False,
     normalize: bool = False,
-) -> dict[str, Any]:
+) -> CompatibilityResponse:
     source = body.source(registry.settings)
-    result = registry.store.check_compatibility(subject, None, source, normalize=normalize)
-    return _verdict(result, verbose)
+    result = registry.service.check_compatibility(subject, None, source, normalize=normalize)
+    return CompatibilityResponse.of(result, verbose=verbose)

@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 import compat
 from compat import Level, Policy
 from registry import errors
 from registry.http import RegistryDep, SubjectDep
-from registry.models import ConfigRow
+from registry.responses import ConfigResponse, ConfigUpdateResponse
 from registry.routers.bodies import ConfigBody, ConfigIn
 
 router = APIRouter(prefix="/config", tags=["config"])
 
 LEVELS = ", ".join(level.value for level in Level)
-
-
-def _config_body(row: ConfigRow, fallback: ConfigRow | None = None) -> dict[str, Any]:
-    level = row.compatibility or (fallback.compatibility if fallback else None)
-    body: dict[str, Any] = {"compatibilityLevel": level or Level.BACKWARD.value}
-    if row.compatibility_policy:
-        body["compatibilityPolicy"] = row.compatibility_policy
-    if row.normalize is not None:
-        body["normalize"] = row.normalize
-    return body
 
 
 def _update(body: ConfigIn) -> tuple[Level | None, Policy | None, bool | None]:
@@ -50,52 +38,41 @@ def _update(body: ConfigIn) -> tuple[Level | None, Policy | None, bool | None]:
     return level, policy, body.normalize
 
 
-def _put_body(row: ConfigRow) -> dict[str, Any]:
-    body: dict[str, Any] = {}
-    if row.compatibility:
-        body["compatibility"] = row.compatibility
-    if row.compatibility_policy:
-        body["compatibilityPolicy"] = row.compatibility_policy
-    if row.normalize is not None:
-        body["normalize"] = row.normalize
-    return body
+@router.get("", response_model_exclude_none=True)
+def get_global_config(registry: RegistryDep) -> ConfigResponse:
+    return ConfigResponse.of(registry.service.get_config(None))
 
 
-@router.get("")
-def get_global_config(registry: RegistryDep) -> dict[str, Any]:
-    return _config_body(registry.store.get_config(None))
-
-
-@router.put("")
-def put_global_config(body: ConfigBody, registry: RegistryDep) -> dict[str, Any]:
+@router.put("", response_model_exclude_none=True)
+def put_global_config(body: ConfigBody, registry: RegistryDep) -> ConfigUpdateResponse:
     level, policy, normalize = _update(body)
-    row = registry.store.set_config(None, level=level, policy=policy, normalize=normalize)
-    return _put_body(row)
+    config = registry.service.set_config(None, level=level, policy=policy, normalize=normalize)
+    return ConfigUpdateResponse.of(config)
 
 
-@router.delete("")
-def delete_global_config(registry: RegistryDep) -> dict[str, Any]:
-    return _config_body(registry.store.delete_config(None))
+@router.delete("", response_model_exclude_none=True)
+def delete_global_config(registry: RegistryDep) -> ConfigResponse:
+    return ConfigResponse.of(registry.service.delete_config(None))
 
 
-@router.get("/{subject}")
+@router.get("/{subject}", response_model_exclude_none=True)
 def get_subject_config(
     subject: SubjectDep, registry: RegistryDep, defaultToGlobal: bool = False
-) -> dict[str, Any]:
-    row = registry.store.get_config(subject, default_to_global=defaultToGlobal)
-    return _config_body(row, registry.store.get_config(None))
+) -> ConfigResponse:
+    config = registry.service.get_config(subject, default_to_global=defaultToGlobal)
+    return ConfigResponse.of(config, registry.service.get_config(None))
 
 
-@router.put("/{subject}")
+@router.put("/{subject}", response_model_exclude_none=True)
 def put_subject_config(
     subject: SubjectDep, body: ConfigBody, registry: RegistryDep
-) -> dict[str, Any]:
+) -> ConfigUpdateResponse:
     level, policy, normalize = _update(body)
-    row = registry.store.set_config(subject, level=level, policy=policy, normalize=normalize)
-    return _put_body(row)
+    config = registry.service.set_config(subject, level=level, policy=policy, normalize=normalize)
+    return ConfigUpdateResponse.of(config)
 
 
-@router.delete("/{subject}")
-def delete_subject_config(subject: SubjectDep, registry: RegistryDep) -> dict[str, Any]:
-    row = registry.store.delete_config(subject)
-    return _config_body(row, registry.store.get_config(None))
+@router.delete("/{subject}", response_model_exclude_none=True)
+def delete_subject_config(subject: SubjectDep, registry: RegistryDep) -> ConfigResponse:
+    config = registry.service.delete_config(subject)
+    return ConfigResponse.of(config, registry.service.get_config(None))

@@ -6,7 +6,6 @@ import importlib.metadata
 from typing import Any
 
 from fastapi import APIRouter, Response
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from registry.http import RegistryDep, RegistryResponse, error_response
@@ -21,7 +20,7 @@ async def root() -> dict[str, Any]:
 
 @router.get("/v1/metadata/id")
 def metadata_id(registry: RegistryDep) -> dict[str, Any]:
-    cluster = registry.store.cluster_id()
+    cluster = registry.service.cluster_id()
     return {
         "scope": {
             "path": [],
@@ -47,8 +46,7 @@ async def contexts() -> list[str]:
 
 @router.get("/health")
 async def health(registry: RegistryDep) -> Response:
-    try:
-        await run_in_threadpool(registry.database.ping)
-    except (SQLAlchemyError, OSError) as exc:
-        return error_response(503, 50001, f"The database does not answer: {type(exc).__name__}")
+    problem = await run_in_threadpool(registry.service.ping)
+    if problem is not None:
+        return error_response(503, 50001, f"The database does not answer: {problem}")
     return RegistryResponse({"status": "UP"})

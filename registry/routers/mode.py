@@ -6,8 +6,9 @@ from fastapi import APIRouter
 
 from registry import errors
 from registry.http import RegistryDep, SubjectDep
+from registry.responses import ModeResponse
 from registry.routers.bodies import ModeBody
-from registry.store import Mode
+from registry.values import Mode
 
 router = APIRouter(prefix="/mode", tags=["mode"])
 
@@ -19,34 +20,36 @@ def _mode(value: str | None) -> Mode:
 
 
 @router.get("")
-def get_global_mode(registry: RegistryDep) -> dict[str, str]:
-    return {"mode": registry.store.get_mode(None).value}
+def get_global_mode(registry: RegistryDep) -> ModeResponse:
+    return ModeResponse.of(registry.service.get_mode(None))
 
 
 @router.put("")
-def put_global_mode(body: ModeBody, registry: RegistryDep, force: bool = False) -> dict[str, str]:
-    return {"mode": registry.store.set_mode(None, _mode(body.mode), force=force).value}
+def put_global_mode(body: ModeBody, registry: RegistryDep, force: bool = False) -> ModeResponse:
+    return ModeResponse.of(registry.service.set_mode(None, _mode(body.mode), force=force))
 
 
 @router.delete("")
-def delete_global_mode(registry: RegistryDep) -> dict[str, str]:
-    return {"mode": registry.store.delete_mode(None).value}
+def delete_global_mode(registry: RegistryDep) -> ModeResponse:
+    return ModeResponse.of(registry.service.delete_mode(None))
 
 
 @router.get("/{subject}")
 def get_subject_mode(
     subject: SubjectDep, registry: RegistryDep, defaultToGlobal: bool = False
-) -> dict[str, str]:
-    return {"mode": registry.store.get_mode(subject, default_to_global=defaultToGlobal).value}
+) -> ModeResponse:
+    return ModeResponse.of(
+        registry.service.get_mode(subject, default_to_global=defaultToGlobal)
+    )
 
 
 @router.put("/{subject}")
 def put_subject_mode(
     subject: SubjectDep, body: ModeBody, registry: RegistryDep, force: bool = False
-) -> dict[str, str]:
-    return {"mode": registry.store.set_mode(subject, _mode(body.mode), force=force).value}
+) -> ModeResponse:
+    return ModeResponse.of(registry.service.set_mode(subject, _mode(body.mode), force=force))
 
 
 @router.delete("/{subject}")
-def delete_subject_mode(subject: SubjectDep, registry: RegistryDep) -> dict[str, str]:
-    return {"mode": registry.store.delete_mode(subject).value}
+def delete_subject_mode(subject: SubjectDep, registry: RegistryDep) -> ModeResponse:
+    return ModeResponse.of(registry.service.delete_mode(subject))

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Response
 
 from registry.http import MEDIA_TYPE, RegistryDep, SubjectDep, page, parse_version
+from registry.responses import RegisteredResponse, VersionResponse
 from registry.routers.bodies import SchemaBody
-from registry.store import Registration
-from registry.views import version_body
+from registry.values import Registration
 
 router = APIRouter(prefix="/subjects", tags=["subjects"])
 
@@ -24,33 +22,30 @@ def list_subjects(
     offset: int = 0,
     limit: int = -1,
 ) -> list[str]:
-    subjects = registry.store.list_subjects(
+    subjects = registry.service.list_subjects(
         prefix=subjectPrefix, deleted=deleted, deleted_only=deletedOnly or deleted_only
     )
     return page(subjects, offset, limit)
 
 
-@router.post("/{subject}")
+@router.post("/{subject}", response_model_exclude_none=True)
 def lookup_schema(
     subject: SubjectDep,
     body: SchemaBody,
     registry: RegistryDep,
     normalize: bool = False,
     deleted: bool = False,
-) -> dict[str, Any]:
+) -> VersionResponse:
     source = body.source(registry.settings)
-    view = registry.store.lookup(subject, source, normalize=normalize, deleted=deleted)
-    return version_body(view)
+    view = registry.service.lookup(subject, source, normalize=normalize, deleted=deleted)
+    return VersionResponse.of(view)
 
 
 @router.delete("/{subject}")
 def delete_subject(
     subject: SubjectDep, registry: RegistryDep, permanent: bool = False
 ) -> list[int]:
-    deleted = registry.store.delete_subject(subject, permanent=permanent)
-    if permanent:  # ids held by nothing else now answer 40403; rare enough to drop them all
-        registry.cache.clear()
-    return deleted
+    return registry.service.delete_subject(subject, permanent=permanent)
 
 
 @router.get("/{subject}/versions")
@@ -63,7 +58,7 @@ def list_versions(
     offset: int = 0,
     limit: int = -1,
 ) -> list[int]:
-    versions = registry.store.list_versions(
+    versions = registry.service.list_versions(
         subject, deleted=deleted, deleted_only=deletedOnly or deleted_only
     )
     return page(versions, offset, limit)
@@ -72,9 +67,9 @@ def list_versions(
 @router.post("/{subject}/versions")
 def register_schema(
     subject: SubjectDep, body: SchemaBody, registry: RegistryDep, normalize: bool = False
-) -> dict[str, Any]:
+) -> RegisteredResponse:
     source = body.source(registry.settings)
-    schema_id = registry.store.register(
+    schema_id = registry.service.register(
         Registration(
             subject,
             source,
@@ -83,22 +78,22 @@ def register_schema(
             version=body.explicit_version(),
         )
     )
-    return {"id": schema_id}
+    return RegisteredResponse(id=schema_id)
 
 
-@router.get("/{subject}/versions/{version}")
+@router.get("/{subject}/versions/{version}", response_model_exclude_none=True)
 def get_version(
     subject: SubjectDep, version: str, registry: RegistryDep, deleted: bool = False
-) -> dict[str, Any]:
-    view = registry.store.get_version(subject, parse_version(version), deleted=deleted)
-    return version_body(view)
+) -> VersionResponse:
+    view = registry.service.get_version(subject, parse_version(version), deleted=deleted)
+    return VersionResponse.of(view)
 
 
 @router.get("/{subject}/versions/{version}/schema")
 def get_version_schema(
     subject: SubjectDep, version: str, registry: RegistryDep, deleted: bool = False
 ) -> Response:
-    view = registry.store.get_version(subject, parse_version(version), deleted=deleted)
+    view = registry.service.get_version(subject, parse_version(version), deleted=deleted)
     return Response(view.schema.text, media_type=MEDIA_TYPE)
 
 
@@ -106,14 +101,11 @@ def get_version_schema(
 def referenced_by(
     subject: SubjectDep, version: str, registry: RegistryDep, offset: int = 0, limit: int = -1
 ) -> list[int]:
-    return page(registry.store.referenced_by(subject, parse_version(version)), offset, limit)
+    return page(registry.service.referenced_by(subject, parse_version(version)), offset, limit)
 
 
 @router.delete("/{subject}/versions/{version}")
 def delete_version(
     subject: SubjectDep, version: str, registry: RegistryDep, permanent: bool = False
 ) -> int:
-    deleted = registry.store.delete_version(subject, parse_version(version), permanent=permanent)
-    if permanent:
-        registry.cache.clear()
-    return deleted
+    return registry.service.delete_version(subject, parse_version(version), permanent=permanent)

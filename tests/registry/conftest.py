@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from registry import Settings, create_app
 from registry.http import Registry
@@ -66,19 +66,22 @@ class Backend:
     registry: Registry
 
     def reset(self) -> None:
-        with self.registry.database.engine.begin() as conn:
+        with self.engine.begin() as conn:
             for table in TABLES:
                 conn.execute(text(f"DELETE FROM {table}"))
-        self.registry.cache.clear()
-        self.registry.store._parsed.clear()
+        self.registry.service.forget()  # the tables changed behind the service's back
+
+    @property
+    def engine(self) -> Engine:
+        return self.registry.database.engine
 
     def count(self, table: str) -> int:
-        with self.registry.database.engine.connect() as conn:
+        with self.engine.connect() as conn:
             return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
 
     def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every stored row, to prove a rejected request changed nothing."""
-        with self.registry.database.engine.connect() as conn:
+        with self.engine.connect() as conn:
             return {
                 table: sorted(tuple(row) for row in conn.execute(text(f"SELECT * FROM {table}")))
                 for table in TABLES
@@ -101,7 +104,7 @@ def backend(
     settings = _settings(request, tmp_path_factory.mktemp(f"registry-{request.param}"))
     app = create_app(settings)
     yield Backend(request.param, app, app.state.registry)
-    app.state.registry.database.dispose()
+    app.state.registry.close()
 
 
 @pytest.fixture

@@ -11,10 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 
 from registry import Settings, create_app
-from registry.cache import SchemaCache
-from registry.db import Database
-from registry.http import Registry
-from registry.store import Store
+from registry.app import build_registry
 from tests.registry.conftest import Backend
 from tests.registry.helpers import JSON_V1, USER_V1, assert_error, body
 
@@ -182,8 +179,7 @@ def test_health_is_503_when_the_database_does_not_answer(tmp_path) -> None:
     settings = Settings(
         data_dir=tmp_path, database_url="postgresql+psycopg://nobody@127.0.0.1:1/none"
     )
-    database = Database(settings)
-    registry = Registry(settings, database, Store(database), SchemaCache())
+    registry = build_registry(settings, prepare=False)
     client = TestClient(create_app(settings, registry=registry), raise_server_exceptions=False)
     assert_error(client.get("/health"), 503, 50001)
     assert_error(client.get("/subjects"), 500, 50001)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from registry.cache import SchemaCache
+from registry.cache import MISSING, SchemaCache
 
 
 def test_cache_keeps_and_returns_bytes() -> None:
     cache = SchemaCache()
     cache.put(1, b'{"schema":"x"}')
     assert cache.get(1) == b'{"schema":"x"}'
-    assert cache.get(2) is None
+    assert cache.get(2) is MISSING
 
 
 def test_cache_is_bounded_by_entries_and_bytes() -> None:

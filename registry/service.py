@@ -1,0 +1,709 @@
+"""Confluent's rules over the repository, and every cache of the registry with its invalidation.
+
+Modes, IMPORT, soft and permanent deletes, levels, references and compatibility checks live
+here; SQL lives in `registry.repository`, parsing in `registry.schemas`, HTTP in the routers.
+
+Caches (one owner, this class): parsed schemas (`Schemas`), stored schemas by id (never stale:
+a schema under an id never changes), the `GET /schemas/ids/{id}` bodies (dropped on permanent
+deletes), and each subject's history, configs and modes, which let a producer's start-up
+re-registration and `POST /subjects/{s}` be answered from memory. Every change drops what it
+touches after its commit; on PostgreSQL it also sends a `Change` notice that the other
+processes apply (`registry.coherence`). Until a process listens for notices, and while its
+listener is reconnecting, it serves every read from the database.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+import compat
+from compat import Level, Policy, Result, Schema, SchemaSource
+from registry import errors
+from registry.cache import Generation, Memo, Missing, SchemaCache
+from registry.repository import Reader, Repository, Writer
+from registry.responses import schema_json
+from registry.schemas import PayloadCheck, Schemas
+from registry.values import (
+    LATEST,
+    ConfigValue,
+    EffectiveConfig,
+    Mode,
+    Registration,
+    StoredSchema,
+    SubjectVersion,
+    VersionEntry,
+)
+
+__all__ = ["Change", "RegistryService"]
+
+NOTICE_BYTES_MAX = 7900  # PostgreSQL's NOTIFY payload limit is 8000 bytes
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What a committed write changed, as the caches see it. `subjects` None means all."""
+
+    subjects: tuple[str, ...] | None = ()
+    configs: bool = False
+    modes: bool = False
+    ids: bool = False  # some id may have lost its last version (a permanent delete)
+
+    def encode(self, origin: str) -> str:
+        body = {"o": origin, "s": self.subjects, "c": self.configs, "m": self.modes,
+                "i": self.ids}
+        text = json.dumps(body, separators=(",", ":"))
+        if len(text.encode()) > NOTICE_BYTES_MAX:  # too long to tell: say everything changed
+            return json.dumps({"o": origin, "s": None, "c": True, "m": True, "i": True})
+        return text
+
+    @classmethod
+    def decode(cls, payload: str) -> tuple[str, Change]:
+        """The origin and the change of a notice; anything unreadable means everything."""
+        try:
+            body = json.loads(payload)
+            subjects = body["s"]
+            return str(body["o"]), cls(
+                None if subjects is None else tuple(str(s) for s in subjects),
+                bool(body["c"]), bool(body["m"]), bool(body["i"]),
+            )
+        except (ValueError, KeyError, TypeError):
+            return "", cls(None, True, True, True)
+
+
+EVERYTHING = Change(None, True, True, True)
+
+
+class _View:
+    """One transaction's view of the data: memory first when `cached`, else the database.
+
+    The generation token is taken when the view is made, before its first read, so nothing it
+    reads from a snapshot older than an invalidation is kept."""
+
+    def __init__(self, service: RegistryService, reader: Reader, *, cached: bool) -> None:
+        self.service = service
+        self.reader = reader
+        self.cached = cached and service.trusted
+        self.token = service.generation.token()
+
+    def _memo(self, memo: Memo[K, V], key: K, load: Callable[[], V]) -> V:
+        if self.cached:
+            found = memo.get(key)
+            if not isinstance(found, Missing):
+                return found
+        value = load()
+        if self.cached:
+            memo.put(key, value, self.token)
+        return value
+
+    def history(self, subject: str) -> tuple[VersionEntry, ...]:
+        return self._memo(
+            self.service.histories, subject, lambda: tuple(self.reader.versions(subject))
+        )
+
+    def stored(self, schema_id: int) -> StoredSchema:
+        memo = self.service.stored_schemas
+        found = memo.get(schema_id)
+        if isinstance(found, StoredSchema):
+            return found
+        schema = self.reader.schema(schema_id)
+        if schema is None:  # a foreign key makes this impossible; say so rather than crash
+            raise errors.StoreError(f"schema {schema_id} is missing from the store")
+        memo.put(schema_id, schema)  # a schema under an id never changes
+        return schema
+
+    def own_config(self, subject: str | None) -> ConfigValue | None:
+        return self._memo(
+            self.service.configs, subject, lambda: self.reader.config(subject)
+        )
+
+    def own_mode(self, subject: str | None) -> Mode | None:
+        return self._memo(
+            self.service.modes, subject, lambda: self.reader.mode(subject)
+        )
+
+    def config(self, subject: str | None) -> EffectiveConfig:
+        level, policy, normalize = Level.BACKWARD, Policy.STRICT, False
+        for scope in (None,) if subject is None else (None, subject):
+            own = self.own_config(scope)
+            if own is None:
+                continue
+            level = own.level or level
+            policy = own.policy or policy
+            normalize = normalize if own.normalize is None else own.normalize
+        return EffectiveConfig(level, policy, normalize)
+
+    def mode(self, subject: str | None) -> Mode:
+        if subject is not None:
+            own = self.own_mode(subject)
+            if own is not None:
+                return own
+        return self.own_mode(None) or Mode.READWRITE
+
+    # -- `registry.schemas.References` --------------------------------------------------
+
+    def latest_version(self, subject: str, /) -> int | None:
+        live = [e for e in self.history(subject) if not e.deleted]
+        return live[-1].version if live else None
+
+    def source(self, subject: str, version: int, /) -> SchemaSource | None:
+        for entry in self.history(subject):
+            if entry.version == version:
+                return self.stored(entry.schema_id).source
+        return None
+
+
+def _pick(
+    subject: str, history: Sequence[VersionEntry], version: int, *, include_deleted: bool
+) -> VersionEntry:
+    """The version a version spec names, with Confluent's not-found errors."""
+    visible = list(history) if include_deleted else [e for e in history if not e.deleted]
+    if not visible:
+        raise errors.SubjectNotFound(subject)
+    if version == LATEST:
+        return visible[-1]
+    for entry in visible:
+        if entry.version == version:
+            return entry
+    raise errors.VersionNotFound(subject, version)
+
+
+def _match(
+    entries: Sequence[VersionEntry], fingerprint: str, normalized: str, normalize: bool
+) -> VersionEntry | None:
+    """The newest of `entries` holding this schema (by exact, or normalised, identity)."""
+    for entry in reversed(entries):
+        if entry.fingerprint == fingerprint or (
+            normalize and entry.normalized_fingerprint == normalized
+        ):
+            return entry
+    return None
+
+
+def _check(level: Level, schema: Schema, history: Sequence[Schema], policy: Policy) -> Result:
+    try:
+        return compat.check(level, schema, history, policy=policy)
+    except RecursionError as exc:
+        raise errors.InvalidSchema(
+            "Invalid schema: it is nested too deeply to compare with the subject's history"
+        ) from exc
+
+
+class RegistryService:
+    """The registry's operations, each one transaction of the repository."""
+
+    def __init__(self, repository: Repository) -> None:
+        self.repository = repository
+        self.schemas = Schemas()
+        self.generation = Generation()
+        self.bodies = SchemaCache(self.generation)
+        self.stored_schemas: Memo[int, StoredSchema] = Memo(
+            self.generation, entries_max=20_000, bytes_max=64 * 1024 * 1024,
+            size=lambda s: len(s.text),
+        )
+        self.histories: Memo[str, tuple[VersionEntry, ...]] = Memo(
+            self.generation, entries_max=20_000
+        )
+        self.payload_checks: Memo[int, PayloadCheck] = Memo(self.generation, entries_max=4096)
+        self.configs: Memo[str | None, ConfigValue | None] = Memo(self.generation)
+        self.modes: Memo[str | None, Mode | None] = Memo(self.generation)
+        # On PostgreSQL another process may change the data: until a listener reports that
+        # it hears their notices, nothing is served from memory.
+        self._trusted = not repository.is_postgres
+        self.origin = f"{os.getpid()}-{secrets.token_hex(4)}"
+
+    # ---- coherence ------------------------------------------------------------------------
+
+    @property
+    def trusted(self) -> bool:
+        return self._trusted
+
+    def set_listening(self, listening: bool) -> None:
+        """Called by the change listener: memory may be used only while notices arrive, and
+        what it held before is dropped either way (notices may have been missed)."""
+        if not listening:
+            self._trusted = False
+        self.forget()
+        self._trusted = listening
+
+    def apply_notice(self, payload: str) -> None:
+        origin, change = Change.decode(payload)
+        if origin != self.origin:  # our own changes were applied at commit
+            self._apply(change)
+
+    def forget(self) -> None:
+        """Drop every cache (after a reconnect, or when the tables were changed behind us)."""
+        self._apply(EVERYTHING)
+
+    def _apply(self, change: Change) -> None:
+        if change.subjects is None:
+            self.histories.clear()
+        for subject in change.subjects or ():
+            self.histories.drop(subject)
+        if change.configs:
+            self.configs.clear()
+        if change.modes:
+            self.modes.clear()
+        if change.ids:
+            self.bodies.clear()
+            self.schemas.clear()
+        if change.subjects is None and change.ids:  # the tables were emptied behind us
+            self.stored_schemas.clear()
+            self.payload_checks.clear()
+
+    def _changed(self, writer: Writer, change: Change) -> Change:
+        writer.notify(change.encode(self.origin))
+        return change
+
+    # ---- set-up and health ----------------------------------------------------------------
+
+    def ensure_cluster_id(self) -> str:
+        return self.repository.ensure_cluster_id()
+
+    def cluster_id(self) -> str:
+        with self.repository.reading() as reader:
+            return reader.cluster_id()
+
+    def ping(self) -> str | None:
+        """None when the database answers, else what went wrong."""
+        return self.repository.ping()
+
+    # ---- subjects and versions ------------------------------------------------------------
+
+    def list_subjects(
+        self, *, prefix: str = "", deleted: bool = False, deleted_only: bool = False
+    ) -> list[str]:
+        """Subjects with a live version; `deleted` adds soft-deleted ones, `deleted_only`
+        gives only those whose every version is soft-deleted."""
+        with self.repository.reading() as reader:
+            pairs = reader.subjects()
+        live = {subject for subject, gone in pairs if not gone}
+        every = {subject for subject, _ in pairs}
+        if deleted_only:
+            chosen = every - live
+        elif deleted:
+            chosen = every
+        else:
+            chosen = live
+        return sorted(s for s in chosen if s.startswith(prefix))
+
+    def list_versions(
+        self, subject: str, *, deleted: bool = False, deleted_only: bool = False
+    ) -> list[int]:
+        with self.repository.reading() as reader:
+            history = reader.versions(subject)
+        if not history or (not deleted and not deleted_only and all(e.deleted for e in history)):
+            raise errors.SubjectNotFound(subject)
+        if deleted_only:
+            return [e.version for e in history if e.deleted]
+        return [e.version for e in history if deleted or not e.deleted]
+
+    def get_version(self, subject: str, version: int, *, deleted: bool = False) -> SubjectVersion:
+        with self.repository.reading() as reader:
+            view: _View = _View(self, reader, cached=False)
+            entry = _pick(subject, view.history(subject), version, include_deleted=deleted)
+            return SubjectVersion(subject, entry.version, view.stored(entry.schema_id),
+                                  entry.deleted)
+
+    def referenced_by(self, subject: str, version: int) -> list[int]:
+        with self.repository.reading() as reader:
+            history = reader.versions(subject)
+            entry = _pick(subject, history, version, include_deleted=True)
+            return reader.referrers(subject, [entry.version])
+
+    def lookup(
+        self, subject: str, source: SchemaSource, *, normalize: bool = False, deleted: bool = False
+    ) -> SubjectVersion:
+        """The newest version of `subject` holding `source`. Memory answers when it knows
+        a match; anything it does not know is asked of the database."""
+        if not deleted and self.trusted:
+            with self.repository.reading() as reader:
+                found = self._lookup(_View(self, reader, cached=True), subject, source,
+                                     normalize, deleted)
+            if isinstance(found, SubjectVersion):
+                return found
+        with self.repository.reading() as reader:
+            found = self._lookup(_View(self, reader, cached=False), subject, source,
+                                 normalize, deleted)
+        if isinstance(found, SubjectVersion):
+            return found
+        raise found
+
+    def _lookup(
+        self, view: _View, subject: str, source: SchemaSource,
+        normalize: bool, deleted: bool,
+    ) -> SubjectVersion | errors.NotFoundError:
+        visible = [e for e in view.history(subject) if deleted or not e.deleted]
+        if not visible:
+            return errors.SubjectNotFound(subject)
+        normalize = normalize or view.config(subject).normalize
+        prepared = self.schemas.prepare(source, view, normalize=normalize)
+        match = _match(visible, prepared.fingerprint, prepared.normalized_fingerprint, normalize)
+        if match is None:
+            return errors.SchemaNotFound()
+        return SubjectVersion(subject, match.version, view.stored(match.schema_id),
+                              match.deleted)
+
+    def register(self, request: Registration) -> int:
+        """Register a schema under a subject; the id, existing or new."""
+        if request.schema_id is None and request.version is None:
+            known = self._registered_id(request)
+            if known is not None:
+                return known
+        subject = request.subject
+        with self.repository.writing() as writer:
+            view: _View = _View(self, writer, cached=False)
+            mode = self._require_writable(view, subject)
+            importing = mode is Mode.IMPORT
+            if not importing and (request.schema_id is not None or request.version is not None):
+                if request.schema_id is not None and request.version is None:
+                    pass  # checked against the schema's id below, as Confluent does
+                else:
+                    raise errors.OperationNotPermitted(
+                        "A version can only be given when the subject is in IMPORT mode"
+                    )
+            config = view.config(subject)
+            normalize = request.normalize or config.normalize
+            prepared = self.schemas.prepare(request.source, view, normalize=normalize)
+            history = view.history(subject)
+            live = [e for e in history if not e.deleted]
+
+            existing = writer.schema_with_fingerprint(prepared.fingerprint)
+            if (
+                request.schema_id is not None
+                and existing is not None
+                and existing.id != request.schema_id
+            ):
+                raise errors.IdMismatch(
+                    f"Schema already registered with id {existing.id} "
+                    f"instead of input id {request.schema_id}"
+                )
+            if not importing and request.schema_id is not None and existing is None:
+                raise errors.OperationNotPermitted(
+                    f"Overwrite new schema with id {request.schema_id} is not permitted "
+                    "outside IMPORT mode"
+                )
+
+            if request.version is None:
+                match = _match(live, prepared.fingerprint, prepared.normalized_fingerprint,
+                               normalize)
+                if match is not None:
+                    return match.schema_id
+
+            if not importing:
+                old = self._history_schemas(view, live, config.level)
+                result = _check(config.level, prepared.schema, old, config.policy)
+                if not result.compatible:
+                    raise errors.IncompatibleSchema(subject, result.messages())
+
+            if existing is None:
+                if request.schema_id is not None:
+                    if writer.schema(request.schema_id) is not None:
+                        raise errors.IdMismatch(
+                            f"Schema id {request.schema_id} is already used by another schema"
+                        )
+                    schema_id = request.schema_id
+                else:
+                    schema_id = writer.next_schema_id()
+                existing = writer.insert_schema(
+                    schema_id,
+                    prepared.source.schema_type,
+                    prepared.source.text,
+                    prepared.fingerprint,
+                    prepared.normalized_fingerprint,
+                    prepared.source.references,
+                )
+            version = _next_version(request, history, existing.id)
+            if version is None:  # IMPORT of a version the subject already holds identically
+                return existing.id
+            writer.add_version(subject, version, existing.id)
+            change = self._changed(writer, Change((subject,)))
+        self._apply(change)
+        return existing.id
+
+    def _registered_id(self, request: Registration) -> int | None:
+        """The id when the subject already holds this schema: re-registering (what every
+        producer does at start-up) then needs no write lock, and, from memory, no query."""
+        with self.repository.reading() as reader:
+            view: _View = _View(self, reader, cached=True)
+            if view.mode(request.subject) is not Mode.READWRITE:
+                return None  # let the write path give READONLY's error and IMPORT's rules
+            normalize = request.normalize or view.config(request.subject).normalize
+            live = [e for e in view.history(request.subject) if not e.deleted]
+            if not live:
+                return None
+            prepared = self.schemas.prepare(request.source, view, normalize=normalize)
+            match = _match(live, prepared.fingerprint, prepared.normalized_fingerprint, normalize)
+            return match.schema_id if match is not None else None
+
+    def _require_writable(self, view: _View, subject: str) -> Mode:
+        mode = view.mode(subject)
+        if mode is Mode.READONLY:
+            raise errors.OperationNotPermitted(f"Subject '{subject}' is in read-only mode")
+        return mode
+
+    def _history_schemas(
+        self, view: _View, live: Sequence[VersionEntry], level: Level
+    ) -> list[Schema]:
+        if level is Level.NONE or not live:
+            return []
+        wanted = live if level.transitive else live[-1:]
+        return [self._parsed(view, e.schema_id) for e in wanted]
+
+    def _parsed(self, view: _View, schema_id: int) -> Schema:
+        stored = view.stored(schema_id)
+        return self.schemas.stored(schema_id, stored.source, view)
+
+    def delete_version(self, subject: str, version: int, *, permanent: bool = False) -> int:
+        with self.repository.writing() as writer:
+            view: _View = _View(self, writer, cached=False)
+            self._require_writable(view, subject)
+            history = view.history(subject)
+            if not history:
+                raise errors.SubjectNotFound(subject)
+            include_deleted = permanent or version != LATEST
+            entry = _pick(subject, history, version, include_deleted=include_deleted)
+            if permanent and not entry.deleted:
+                raise errors.VersionNotSoftDeleted(subject, entry.version)
+            if not permanent and entry.deleted:
+                raise errors.VersionSoftDeleted(subject, entry.version)
+            referrers = writer.referrers(subject, [entry.version])
+            if referrers:
+                raise errors.ReferenceExists(
+                    f"One or more references exist to the schema {{subject={subject}, "
+                    f"version={entry.version}}}: ids {referrers}"
+                )
+            if permanent:
+                writer.hard_delete(subject, entry.version)
+            else:
+                writer.soft_delete(subject, entry.version)
+            change = self._changed(writer, Change((subject,), ids=permanent))
+        self._apply(change)
+        return entry.version
+
+    def delete_subject(self, subject: str, *, permanent: bool = False) -> list[int]:
+        with self.repository.writing() as writer:
+            view: _View = _View(self, writer, cached=False)
+            self._require_writable(view, subject)
+            history = view.history(subject)
+            if not history:
+                raise errors.SubjectNotFound(subject)
+            live = [e for e in history if not e.deleted]
+            if permanent and live:
+                raise errors.SubjectNotSoftDeleted(subject)
+            if not permanent and not live:
+                raise errors.SubjectSoftDeleted(subject)
+            versions = [e.version for e in (history if permanent else live)]
+            referrers = writer.referrers(subject, versions)
+            if referrers:
+                raise errors.ReferenceExists(
+                    f"One or more references exist to subject '{subject}': ids {referrers}"
+                )
+            if permanent:
+                writer.hard_delete(subject)  # its config and mode go with it
+                change = Change((subject,), configs=True, modes=True, ids=True)
+            else:
+                writer.soft_delete(subject)
+                change = Change((subject,))
+            self._changed(writer, change)
+        self._apply(change)
+        return versions
+
+    # ---- schemas by id --------------------------------------------------------------------
+
+    def schema_by_id(self, schema_id: int) -> StoredSchema | None:
+        """The schema under `schema_id` while some version holds it."""
+        with self.repository.reading() as reader:
+            if not reader.is_held(schema_id):
+                return None
+            return _View(self, reader, cached=False).stored(schema_id)
+
+    def cached_schema_json(self, schema_id: int) -> bytes | None:
+        """The body of `GET /schemas/ids/{id}` if memory has it (no I/O: the hot path)."""
+        if not self.trusted:
+            return None
+        found = self.bodies.get(schema_id)
+        return found if isinstance(found, bytes) else None
+
+    def schema_json(self, schema_id: int) -> bytes | None:
+        """The body of `GET /schemas/ids/{id}`, None when no version holds the id."""
+        token = self.generation.token()
+        stored = self.schema_by_id(schema_id)
+        if stored is None:
+            return None
+        body = schema_json(stored)
+        if self.trusted:
+            self.bodies.put(schema_id, body, token)
+        return body
+
+    def payload_check(self, schema_id: int) -> PayloadCheck | None:
+        """A validator for payloads written with `schema_id`; None if the id is unknown."""
+        with self.repository.reading() as reader:
+            view: _View = _View(self, reader, cached=False)
+            if reader.schema(schema_id) is None:
+                return None
+            return self.schemas.payload_check(self._parsed(view, schema_id))
+
+    def is_live_in(self, subject: str, schema_id: int) -> bool:
+        """Whether a live (not soft-deleted) version of `subject` holds `schema_id`."""
+        with self.repository.reading() as reader:
+            return any(e.schema_id == schema_id and not e.deleted
+                       for e in reader.versions(subject))
+
+    def versions_of_id(self, schema_id: int, *, deleted: bool = False) -> list[tuple[str, int]]:
+        with self.repository.reading() as reader:
+            if reader.schema(schema_id) is None or not reader.is_held(schema_id):
+                raise errors.SchemaNotFound(f"Schema {schema_id} not found")
+            entries = reader.versions_of_id(schema_id)
+        return [(e.subject, e.version) for e in entries if deleted or not e.deleted]
+
+    def list_schemas(
+        self, *, prefix: str = "", deleted: bool = False, latest_only: bool = False
+    ) -> list[SubjectVersion]:
+        with self.repository.reading() as reader:
+            entries = [
+                e for e in reader.all_versions()
+                if (deleted or not e.deleted) and e.subject.startswith(prefix)
+            ]
+            if latest_only:
+                latest: dict[str, VersionEntry] = {}
+                for entry in entries:
+                    latest[entry.subject] = entry
+                entries = list(latest.values())
+            schemas = reader.schemas({e.schema_id for e in entries})
+        return [SubjectVersion(e.subject, e.version, schemas[e.schema_id], e.deleted)
+                for e in entries]
+
+    # ---- compatibility --------------------------------------------------------------------
+
+    def check_compatibility(
+        self,
+        subject: str,
+        version: int | None,
+        source: SchemaSource,
+        *,
+        normalize: bool = False,
+    ) -> Result:
+        """Check `source` against one version (`version`) or the history the level asks for.
+
+        With `normalize` (or the subject's normalize config) the schema's normalised form is
+        checked, as registering it would store and check that form."""
+        with self.repository.reading() as reader:
+            view: _View = _View(self, reader, cached=False)
+            config = view.config(subject)
+            history = view.history(subject)
+            live = [e for e in history if not e.deleted]
+            normalize = normalize or config.normalize
+            schema = self.schemas.prepare(source, view, normalize=normalize).schema
+            if version is None:
+                old = self._history_schemas(view, live, config.level)
+            elif not live:
+                # As Confluent: nothing to break for `latest`; a numbered version is missing.
+                if version != LATEST:
+                    raise errors.VersionNotFound(subject, version)
+                old = []
+            else:
+                entry = _pick(subject, history, version, include_deleted=False)
+                old = [] if config.level is Level.NONE else [self._parsed(view, entry.schema_id)]
+            level = config.level
+            if version is not None and level.transitive:
+                level = Level(level.value.removesuffix("_TRANSITIVE"))
+            return _check(level, schema, old, config.policy)
+
+    # ---- config ---------------------------------------------------------------------------
+
+    def get_config(self, subject: str | None, *, default_to_global: bool = False) -> ConfigValue:
+        with self.repository.reading() as reader:
+            if subject is not None:
+                own = reader.config(subject)
+                if own is not None:
+                    return own
+                if not default_to_global:
+                    raise errors.SubjectConfigNotFound(subject)
+            return reader.config(None) or ConfigValue(None)
+
+    def set_config(
+        self,
+        subject: str | None,
+        *,
+        level: Level | None,
+        policy: Policy | None,
+        normalize: bool | None,
+    ) -> ConfigValue:
+        with self.repository.writing() as writer:
+            config = writer.put_config(subject, level=level, policy=policy, normalize=normalize)
+            change = self._changed(writer, Change(configs=True))
+        self._apply(change)
+        return config
+
+    def delete_config(self, subject: str | None) -> ConfigValue:
+        """Remove a config; returns the one removed (the global one falls back to defaults)."""
+        with self.repository.writing() as writer:
+            old = writer.delete_config(subject)
+            if old is None:
+                if subject is not None:
+                    raise errors.SubjectNotFound(subject)
+                return ConfigValue(None)
+            change = self._changed(writer, Change(configs=True))
+        self._apply(change)
+        return old
+
+    # ---- mode -----------------------------------------------------------------------------
+
+    def get_mode(self, subject: str | None, *, default_to_global: bool = False) -> Mode:
+        with self.repository.reading() as reader:
+            if subject is not None:
+                own = reader.mode(subject)
+                if own is not None:
+                    return own
+                if not default_to_global:
+                    raise errors.SubjectModeNotFound(subject)
+            return reader.mode(None) or Mode.READWRITE
+
+    def set_mode(self, subject: str | None, mode: Mode, *, force: bool = False) -> Mode:
+        with self.repository.writing() as writer:
+            if mode is Mode.IMPORT and not force:
+                view: _View = _View(self, writer, cached=False)
+                current = view.mode(subject)
+                if current is not Mode.IMPORT and writer.has_live_version(subject):
+                    raise errors.OperationNotPermitted(
+                        "Cannot import since found existing subjects; "
+                        "set force=true to switch to IMPORT mode anyway"
+                    )
+            writer.put_mode(subject, mode)
+            change = self._changed(writer, Change(modes=True))
+        self._apply(change)
+        return mode
+
+    def delete_mode(self, subject: str | None) -> Mode:
+        with self.repository.writing() as writer:
+            old = writer.delete_mode(subject)
+            if old is None:
+                if subject is not None:
+                    raise errors.SubjectNotFound(subject)
+                return Mode.READWRITE
+            change = self._changed(writer, Change(modes=True))
+        self._apply(change)
+        return old
+
+
+def _next_version(
+    request: Registration, history: Sequence[VersionEntry], schema_id: int
+) -> int | None:
+    if request.version is None:
+        return (history[-1].version if history else 0) + 1
+    for entry in history:
+        if entry.version == request.version:
+            if entry.schema_id == schema_id and not entry.deleted:
+                return None
+            raise errors.OperationNotPermitted(
+                f"Version {request.version} of subject '{request.subject}' already exists "
+                f"with another schema"
+            )
+    return request.version

@@ -1,0 +1,101 @@
+"""The registry's frozen value objects: what the repository returns and the service hands on.
+
+None of them is an ORM row; routers turn them into response models.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from compat import Level, Policy, Reference, SchemaSource, SchemaType
+from registry import errors
+
+__all__ = [
+    "LATEST",
+    "ConfigValue",
+    "EffectiveConfig",
+    "Mode",
+    "Registration",
+    "StoredSchema",
+    "SubjectVersion",
+    "VersionEntry",
+]
+
+LATEST = -1  # the version spec "latest" / -1
+
+
+class Mode(StrEnum):
+    READWRITE = "READWRITE"
+    READONLY = "READONLY"
+    IMPORT = "IMPORT"
+
+    @classmethod
+    def parse(cls, value: object) -> Mode:
+        try:
+            return cls(str(value).upper())
+        except ValueError:
+            raise errors.InvalidMode(
+                f"Invalid mode {value!r}. Valid values are READWRITE, READONLY, IMPORT"
+            ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSchema:
+    id: int
+    schema_type: SchemaType
+    text: str
+    references: tuple[Reference, ...]
+
+    @property
+    def source(self) -> SchemaSource:
+        return SchemaSource(self.text, self.schema_type, self.references)
+
+
+@dataclass(frozen=True, slots=True)
+class VersionEntry:
+    """One version of a subject as its history lists it: enough to match a schema by identity
+    without reading the schema's text."""
+
+    subject: str
+    version: int
+    schema_id: int
+    deleted: bool
+    fingerprint: str
+    normalized_fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectVersion:
+    subject: str
+    version: int
+    schema: StoredSchema
+    deleted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigValue:
+    """A stored config, global (`subject` None) or of one subject; None fields are unset."""
+
+    subject: str | None
+    level: Level | None = None
+    policy: Policy | None = None
+    normalize: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EffectiveConfig:
+    level: Level
+    policy: Policy
+    normalize: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """What a new schema registration asks for (id and version only in IMPORT mode)."""
+
+    subject: str
+    source: SchemaSource
+    normalize: bool = False
+    schema_id: int | None = None
+    version: int | None = None

@@ -3,35 +3,30 @@
 Modes, IMPORT, soft and permanent deletes, levels, references and compatibility checks live
 here; SQL lives in `registry.repository`, parsing in `registry.schemas`, HTTP in the routers.
 
-Caches (one owner, this class): parsed schemas (`Schemas`), stored schemas by id (never stale:
-a schema under an id never changes), the `GET /schemas/ids/{id}` bodies (dropped on permanent
-deletes), and each subject's history, configs and modes, which let a producer's start-up
-re-registration and `POST /subjects/{s}` be answered from memory. Every change drops what it
-touches after its commit; on PostgreSQL it also sends a `Change` notice that the other
-processes apply (`registry.coherence`). Until a process listens for notices, and while its
-listener is reconnecting, it serves every read from the database.
+Caches (one owner, this class; their values and their exactness rule are in `registry.memory`):
+parsed schemas, stored schemas by id (never stale: a schema under an id never changes), the
+`GET /schemas/ids/{id}` bodies (dropped on permanent deletes), payload checks, and each
+subject's history, configs and modes, which let a producer's start-up re-registration and
+`POST /subjects/{s}` be answered from memory. Every change drops what it touches after its
+commit; on PostgreSQL it also sends a `Change` notice that the other processes apply
+(`registry.coherence`). Until a process hears notices, and while its listener reconnects, it
+serves every read from the database.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import secrets
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TypeVar
+from collections.abc import Sequence
 
 import compat
 from compat import Level, Policy, Result, Schema, SchemaSource
 from registry import errors
-from registry.cache import Generation, Memo, Missing, SchemaCache
-from registry.repository import Reader, Repository, Writer
+from registry.memory import Caches, Change, View
+from registry.repository import Repository, Writer
 from registry.responses import schema_json
-from registry.schemas import PayloadCheck, Schemas
+from registry.schemas import PayloadCheck
 from registry.values import (
     LATEST,
     ConfigValue,
-    EffectiveConfig,
     Mode,
     Registration,
     StoredSchema,
@@ -39,124 +34,7 @@ from registry.values import (
     VersionEntry,
 )
 
-__all__ = ["Change", "RegistryService"]
-
-NOTICE_BYTES_MAX = 7900  # PostgreSQL's NOTIFY payload limit is 8000 bytes
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """What a committed write changed, as the caches see it. `subjects` None means all."""
-
-    subjects: tuple[str, ...] | None = ()
-    configs: bool = False
-    modes: bool = False
-    ids: bool = False  # some id may have lost its last version (a permanent delete)
-
-    def encode(self, origin: str) -> str:
-        body = {"o": origin, "s": self.subjects, "c": self.configs, "m": self.modes,
-                "i": self.ids}
-        text = json.dumps(body, separators=(",", ":"))
-        if len(text.encode()) > NOTICE_BYTES_MAX:  # too long to tell: say everything changed
-            return json.dumps({"o": origin, "s": None, "c": True, "m": True, "i": True})
-        return text
-
-    @classmethod
-    def decode(cls, payload: str) -> tuple[str, Change]:
-        """The origin and the change of a notice; anything unreadable means everything."""
-        try:
-            body = json.loads(payload)
-            subjects = body["s"]
-            return str(body["o"]), cls(
-                None if subjects is None else tuple(str(s) for s in subjects),
-                bool(body["c"]), bool(body["m"]), bool(body["i"]),
-            )
-        except (ValueError, KeyError, TypeError):
-            return "", cls(None, True, True, True)
-
-
-EVERYTHING = Change(None, True, True, True)
-
-
-class _View:
-    """One transaction's view of the data: memory first when `cached`, else the database.
-
-    The generation token is taken when the view is made, before its first read, so nothing it
-    reads from a snapshot older than an invalidation is kept."""
-
-    def __init__(self, service: RegistryService, reader: Reader, *, cached: bool) -> None:
-        self.service = service
-        self.reader = reader
-        self.cached = cached and service.trusted
-        self.token = service.generation.token()
-
-    def _memo(self, memo: Memo[K, V], key: K, load: Callable[[], V]) -> V:
-        if self.cached:
-            found = memo.get(key)
-            if not isinstance(found, Missing):
-                return found
-        value = load()
-        if self.cached:
-            memo.put(key, value, self.token)
-        return value
-
-    def history(self, subject: str) -> tuple[VersionEntry, ...]:
-        return self._memo(
-            self.service.histories, subject, lambda: tuple(self.reader.versions(subject))
-        )
-
-    def stored(self, schema_id: int) -> StoredSchema:
-        memo = self.service.stored_schemas
-        found = memo.get(schema_id)
-        if isinstance(found, StoredSchema):
-            return found
-        schema = self.reader.schema(schema_id)
-        if schema is None:  # a foreign key makes this impossible; say so rather than crash
-            raise errors.StoreError(f"schema {schema_id} is missing from the store")
-        memo.put(schema_id, schema)  # a schema under an id never changes
-        return schema
-
-    def own_config(self, subject: str | None) -> ConfigValue | None:
-        return self._memo(
-            self.service.configs, subject, lambda: self.reader.config(subject)
-        )
-
-    def own_mode(self, subject: str | None) -> Mode | None:
-        return self._memo(
-            self.service.modes, subject, lambda: self.reader.mode(subject)
-        )
-
-    def config(self, subject: str | None) -> EffectiveConfig:
-        level, policy, normalize = Level.BACKWARD, Policy.STRICT, False
-        for scope in (None,) if subject is None else (None, subject):
-            own = self.own_config(scope)
-            if own is None:
-                continue
-            level = own.level or level
-            policy = own.policy or policy
-            normalize = normalize if own.normalize is None else own.normalize
-        return EffectiveConfig(level, policy, normalize)
-
-    def mode(self, subject: str | None) -> Mode:
-        if subject is not None:
-            own = self.own_mode(subject)
-            if own is not None:
-                return own
-        return self.own_mode(None) or Mode.READWRITE
-
-    # -- `registry.schemas.References` --------------------------------------------------
-
-    def latest_version(self, subject: str, /) -> int | None:
-        live = [e for e in self.history(subject) if not e.deleted]
-        return live[-1].version if live else None
-
-    def source(self, subject: str, version: int, /) -> SchemaSource | None:
-        for entry in self.history(subject):
-            if entry.version == version:
-                return self.stored(entry.schema_id).source
-        return None
+__all__ = ["RegistryService"]
 
 
 def _pick(
@@ -200,65 +78,31 @@ class RegistryService:
 
     def __init__(self, repository: Repository) -> None:
         self.repository = repository
-        self.schemas = Schemas()
-        self.generation = Generation()
-        self.bodies = SchemaCache(self.generation)
-        self.stored_schemas: Memo[int, StoredSchema] = Memo(
-            self.generation, entries_max=20_000, bytes_max=64 * 1024 * 1024,
-            size=lambda s: len(s.text),
-        )
-        self.histories: Memo[str, tuple[VersionEntry, ...]] = Memo(
-            self.generation, entries_max=20_000
-        )
-        self.payload_checks: Memo[int, PayloadCheck] = Memo(self.generation, entries_max=4096)
-        self.configs: Memo[str | None, ConfigValue | None] = Memo(self.generation)
-        self.modes: Memo[str | None, Mode | None] = Memo(self.generation)
         # On PostgreSQL another process may change the data: until a listener reports that
         # it hears their notices, nothing is served from memory.
-        self._trusted = not repository.is_postgres
-        self.origin = f"{os.getpid()}-{secrets.token_hex(4)}"
+        self.caches = Caches(trusted=not repository.is_postgres)
+        self.schemas = self.caches.schemas
 
     # ---- coherence ------------------------------------------------------------------------
 
     @property
     def trusted(self) -> bool:
-        return self._trusted
+        return self.caches.trusted
 
     def set_listening(self, listening: bool) -> None:
-        """Called by the change listener: memory may be used only while notices arrive, and
-        what it held before is dropped either way (notices may have been missed)."""
-        if not listening:
-            self._trusted = False
-        self.forget()
-        self._trusted = listening
+        """Called by the change listener when it starts or stops hearing notices."""
+        self.caches.set_listening(listening)
 
     def apply_notice(self, payload: str) -> None:
-        origin, change = Change.decode(payload)
-        if origin != self.origin:  # our own changes were applied at commit
-            self._apply(change)
+        """Called by the change listener with each notice of another process."""
+        self.caches.apply_notice(payload)
 
     def forget(self) -> None:
-        """Drop every cache (after a reconnect, or when the tables were changed behind us)."""
-        self._apply(EVERYTHING)
-
-    def _apply(self, change: Change) -> None:
-        if change.subjects is None:
-            self.histories.clear()
-        for subject in change.subjects or ():
-            self.histories.drop(subject)
-        if change.configs:
-            self.configs.clear()
-        if change.modes:
-            self.modes.clear()
-        if change.ids:
-            self.bodies.clear()
-            self.schemas.clear()
-        if change.subjects is None and change.ids:  # the tables were emptied behind us
-            self.stored_schemas.clear()
-            self.payload_checks.clear()
+        """Drop every cache (when the tables were changed behind the service's back)."""
+        self.caches.forget()
 
     def _changed(self, writer: Writer, change: Change) -> Change:
-        writer.notify(change.encode(self.origin))
+        writer.notify(change.encode(self.caches.origin))
         return change
 
     # ---- set-up and health ----------------------------------------------------------------
@@ -306,7 +150,7 @@ class RegistryService:
 
     def get_version(self, subject: str, version: int, *, deleted: bool = False) -> SubjectVersion:
         with self.repository.reading() as reader:
-            view: _View = _View(self, reader, cached=False)
+            view: View = View(self.caches, reader, cached=False)
             entry = _pick(subject, view.history(subject), version, include_deleted=deleted)
             return SubjectVersion(subject, entry.version, view.stored(entry.schema_id),
                                   entry.deleted)
@@ -324,19 +168,19 @@ class RegistryService:
         a match; anything it does not know is asked of the database."""
         if not deleted and self.trusted:
             with self.repository.reading() as reader:
-                found = self._lookup(_View(self, reader, cached=True), subject, source,
+                found = self._lookup(View(self.caches, reader, cached=True), subject, source,
                                      normalize, deleted)
             if isinstance(found, SubjectVersion):
                 return found
         with self.repository.reading() as reader:
-            found = self._lookup(_View(self, reader, cached=False), subject, source,
+            found = self._lookup(View(self.caches, reader, cached=False), subject, source,
                                  normalize, deleted)
         if isinstance(found, SubjectVersion):
             return found
         raise found
 
     def _lookup(
-        self, view: _View, subject: str, source: SchemaSource,
+        self, view: View, subject: str, source: SchemaSource,
         normalize: bool, deleted: bool,
     ) -> SubjectVersion | errors.NotFoundError:
         visible = [e for e in view.history(subject) if deleted or not e.deleted]
@@ -358,7 +202,7 @@ class RegistryService:
                 return known
         subject = request.subject
         with self.repository.writing() as writer:
-            view: _View = _View(self, writer, cached=False)
+            view: View = View(self.caches, writer, cached=False)
             mode = self._require_writable(view, subject)
             importing = mode is Mode.IMPORT
             if not importing and (request.schema_id is not None or request.version is not None):
@@ -424,14 +268,14 @@ class RegistryService:
                 return existing.id
             writer.add_version(subject, version, existing.id)
             change = self._changed(writer, Change((subject,)))
-        self._apply(change)
+        self.caches.apply(change)
         return existing.id
 
     def _registered_id(self, request: Registration) -> int | None:
         """The id when the subject already holds this schema: re-registering (what every
         producer does at start-up) then needs no write lock, and, from memory, no query."""
         with self.repository.reading() as reader:
-            view: _View = _View(self, reader, cached=True)
+            view: View = View(self.caches, reader, cached=True)
             if view.mode(request.subject) is not Mode.READWRITE:
                 return None  # let the write path give READONLY's error and IMPORT's rules
             normalize = request.normalize or view.config(request.subject).normalize
@@ -442,27 +286,27 @@ class RegistryService:
             match = _match(live, prepared.fingerprint, prepared.normalized_fingerprint, normalize)
             return match.schema_id if match is not None else None
 
-    def _require_writable(self, view: _View, subject: str) -> Mode:
+    def _require_writable(self, view: View, subject: str) -> Mode:
         mode = view.mode(subject)
         if mode is Mode.READONLY:
             raise errors.OperationNotPermitted(f"Subject '{subject}' is in read-only mode")
         return mode
 
     def _history_schemas(
-        self, view: _View, live: Sequence[VersionEntry], level: Level
+        self, view: View, live: Sequence[VersionEntry], level: Level
     ) -> list[Schema]:
         if level is Level.NONE or not live:
             return []
         wanted = live if level.transitive else live[-1:]
         return [self._parsed(view, e.schema_id) for e in wanted]
 
-    def _parsed(self, view: _View, schema_id: int) -> Schema:
+    def _parsed(self, view: View, schema_id: int) -> Schema:
         stored = view.stored(schema_id)
         return self.schemas.stored(schema_id, stored.source, view)
 
     def delete_version(self, subject: str, version: int, *, permanent: bool = False) -> int:
         with self.repository.writing() as writer:
-            view: _View = _View(self, writer, cached=False)
+            view: View = View(self.caches, writer, cached=False)
             self._require_writable(view, subject)
             history = view.history(subject)
             if not history:
@@ -484,12 +328,12 @@ class RegistryService:
             else:
                 writer.soft_delete(subject, entry.version)
             change = self._changed(writer, Change((subject,), ids=permanent))
-        self._apply(change)
+        self.caches.apply(change)
         return entry.version
 
     def delete_subject(self, subject: str, *, permanent: bool = False) -> list[int]:
         with self.repository.writing() as writer:
-            view: _View = _View(self, writer, cached=False)
+            view: View = View(self.caches, writer, cached=False)
             self._require_writable(view, subject)
             history = view.history(subject)
             if not history:
@@ -512,7 +356,7 @@ class RegistryService:
                 writer.soft_delete(subject)
                 change = Change((subject,))
             self._changed(writer, change)
-        self._apply(change)
+        self.caches.apply(change)
         return versions
 
     # ---- schemas by id --------------------------------------------------------------------
@@ -522,30 +366,30 @@ class RegistryService:
         with self.repository.reading() as reader:
             if not reader.is_held(schema_id):
                 return None
-            return _View(self, reader, cached=False).stored(schema_id)
+            return View(self.caches, reader, cached=False).stored(schema_id)
 
     def cached_schema_json(self, schema_id: int) -> bytes | None:
         """The body of `GET /schemas/ids/{id}` if memory has it (no I/O: the hot path)."""
         if not self.trusted:
             return None
-        found = self.bodies.get(schema_id)
+        found = self.caches.bodies.get(schema_id)
         return found if isinstance(found, bytes) else None
 
     def schema_json(self, schema_id: int) -> bytes | None:
         """The body of `GET /schemas/ids/{id}`, None when no version holds the id."""
-        token = self.generation.token()
+        token = self.caches.generation.token()
         stored = self.schema_by_id(schema_id)
         if stored is None:
             return None
         body = schema_json(stored)
         if self.trusted:
-            self.bodies.put(schema_id, body, token)
+            self.caches.bodies.put(schema_id, body, token)
         return body
 
     def payload_check(self, schema_id: int) -> PayloadCheck | None:
         """A validator for payloads written with `schema_id`; None if the id is unknown."""
         with self.repository.reading() as reader:
-            view: _View = _View(self, reader, cached=False)
+            view: View = View(self.caches, reader, cached=False)
             if reader.schema(schema_id) is None:
                 return None
             return self.schemas.payload_check(self._parsed(view, schema_id))
@@ -595,7 +439,7 @@ class RegistryService:
         With `normalize` (or the subject's normalize config) the schema's normalised form is
         checked, as registering it would store and check that form."""
         with self.repository.reading() as reader:
-            view: _View = _View(self, reader, cached=False)
+            view: View = View(self.caches, reader, cached=False)
             config = view.config(subject)
             history = view.history(subject)
             live = [e for e in history if not e.deleted]
@@ -639,7 +483,7 @@ class RegistryService:
         with self.repository.writing() as writer:
             config = writer.put_config(subject, level=level, policy=policy, normalize=normalize)
             change = self._changed(writer, Change(configs=True))
-        self._apply(change)
+        self.caches.apply(change)
         return config
 
     def delete_config(self, subject: str | None) -> ConfigValue:
@@ -651,7 +495,7 @@ class RegistryService:
                     raise errors.SubjectNotFound(subject)
                 return ConfigValue(None)
             change = self._changed(writer, Change(configs=True))
-        self._apply(change)
+        self.caches.apply(change)
         return old
 
     # ---- mode -----------------------------------------------------------------------------
@@ -669,7 +513,7 @@ class RegistryService:
     def set_mode(self, subject: str | None, mode: Mode, *, force: bool = False) -> Mode:
         with self.repository.writing() as writer:
             if mode is Mode.IMPORT and not force:
-                view: _View = _View(self, writer, cached=False)
+                view: View = View(self.caches, writer, cached=False)
                 current = view.mode(subject)
                 if current is not Mode.IMPORT and writer.has_live_version(subject):
                     raise errors.OperationNotPermitted(
@@ -678,7 +522,7 @@ class RegistryService:
                     )
             writer.put_mode(subject, mode)
             change = self._changed(writer, Change(modes=True))
-        self._apply(change)
+        self.caches.apply(change)
         return mode
 
     def delete_mode(self, subject: str | None) -> Mode:
@@ -689,7 +533,7 @@ class RegistryService:
                     raise errors.SubjectNotFound(subject)
                 return Mode.READWRITE
             change = self._changed(writer, Change(modes=True))
-        self._apply(change)
+        self.caches.apply(change)
         return old
 
 

@@ -22,6 +22,8 @@ RULES: dict[str, tuple[str, ...]] = {
     # the service holds the rules: no HTTP, and SQL only through the repository
     "service.py": (*WEB, "sqlalchemy", "sqlmodel", "psycopg", "registry.db",
                    "registry.models", "registry.routers", "registry.http"),
+    "memory.py": (*WEB, "sqlalchemy", "sqlmodel", "psycopg", "registry.db",
+                  "registry.models", "registry.routers", "registry.http"),
     # parsing and resolving schemas reads data through a Protocol only
     "schemas/": (*SQL, *WEB, "registry.service", "registry.routers", "registry.http"),
     "values.py": (*SQL, *WEB, "pydantic"),

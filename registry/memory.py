@@ -1,0 +1,200 @@
+"""What the service keeps in memory, and the rule that keeps it exact.
+
+`Caches` holds every cache of one service; `View` reads through them within one transaction.
+A committed write drops what it changed (`Caches.apply`) and, on PostgreSQL, sends the same
+`Change` as a notice that the other processes apply (`registry.coherence`). A value read from
+the database is kept only if no invalidation happened since its view was made (see
+`registry.cache.Generation`), and nothing is served from memory while the process cannot hear
+other processes' notices (`trusted` False).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from compat import Level, Policy, SchemaSource
+from registry import errors
+from registry.cache import Generation, Memo, Missing, SchemaCache
+from registry.repository import Reader
+from registry.schemas import PayloadCheck, Schemas
+from registry.values import ConfigValue, EffectiveConfig, Mode, StoredSchema, VersionEntry
+
+__all__ = ["EVERYTHING", "Caches", "Change", "View"]
+
+K = TypeVar("K")
+V = TypeVar("V")
+MIB = 1024 * 1024
+
+NOTICE_BYTES_MAX = 7900  # PostgreSQL's NOTIFY payload limit is 8000 bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What a committed write changed, as the caches see it. `subjects` None means all."""
+
+    subjects: tuple[str, ...] | None = ()
+    configs: bool = False
+    modes: bool = False
+    ids: bool = False  # some id may have lost its last version (a permanent delete)
+
+    def encode(self, origin: str) -> str:
+        body = {"o": origin, "s": self.subjects, "c": self.configs, "m": self.modes,
+                "i": self.ids}
+        text = json.dumps(body, separators=(",", ":"))
+        if len(text.encode()) > NOTICE_BYTES_MAX:  # too long to tell: say everything changed
+            return json.dumps({"o": origin, "s": None, "c": True, "m": True, "i": True})
+        return text
+
+    @classmethod
+    def decode(cls, payload: str) -> tuple[str, Change]:
+        """The origin and the change of a notice; anything unreadable means everything."""
+        try:
+            body = json.loads(payload)
+            subjects = body["s"]
+            return str(body["o"]), cls(
+                None if subjects is None else tuple(str(s) for s in subjects),
+                bool(body["c"]), bool(body["m"]), bool(body["i"]),
+            )
+        except (ValueError, KeyError, TypeError):
+            return "", cls(None, True, True, True)
+
+
+EVERYTHING = Change(None, True, True, True)
+
+
+class View:
+    """One transaction's view of the data: memory first when `cached`, else the database.
+
+    The generation token is taken when the view is made, before its first read, so nothing it
+    reads from a snapshot older than an invalidation is kept."""
+
+    def __init__(self, caches: Caches, reader: Reader, *, cached: bool) -> None:
+        self.caches = caches
+        self.reader = reader
+        self.cached = cached and caches.trusted
+        self.token = caches.generation.token()
+
+    def _memo(self, memo: Memo[K, V], key: K, load: Callable[[], V]) -> V:
+        if self.cached:
+            found = memo.get(key)
+            if not isinstance(found, Missing):
+                return found
+        value = load()
+        if self.cached:
+            memo.put(key, value, self.token)
+        return value
+
+    def history(self, subject: str) -> tuple[VersionEntry, ...]:
+        return self._memo(
+            self.caches.histories, subject, lambda: tuple(self.reader.versions(subject))
+        )
+
+    def stored(self, schema_id: int) -> StoredSchema:
+        memo = self.caches.stored_schemas
+        found = memo.get(schema_id)
+        if isinstance(found, StoredSchema):
+            return found
+        schema = self.reader.schema(schema_id)
+        if schema is None:  # a foreign key makes this impossible; say so rather than crash
+            raise errors.StoreError(f"schema {schema_id} is missing from the store")
+        memo.put(schema_id, schema)  # a schema under an id never changes
+        return schema
+
+    def own_config(self, subject: str | None) -> ConfigValue | None:
+        return self._memo(
+            self.caches.configs, subject, lambda: self.reader.config(subject)
+        )
+
+    def own_mode(self, subject: str | None) -> Mode | None:
+        return self._memo(
+            self.caches.modes, subject, lambda: self.reader.mode(subject)
+        )
+
+    def config(self, subject: str | None) -> EffectiveConfig:
+        level, policy, normalize = Level.BACKWARD, Policy.STRICT, False
+        for scope in (None,) if subject is None else (None, subject):
+            own = self.own_config(scope)
+            if own is None:
+                continue
+            level = own.level or level
+            policy = own.policy or policy
+            normalize = normalize if own.normalize is None else own.normalize
+        return EffectiveConfig(level, policy, normalize)
+
+    def mode(self, subject: str | None) -> Mode:
+        if subject is not None:
+            own = self.own_mode(subject)
+            if own is not None:
+                return own
+        return self.own_mode(None) or Mode.READWRITE
+
+    # -- `registry.schemas.References` --------------------------------------------------
+
+    def latest_version(self, subject: str, /) -> int | None:
+        live = [e for e in self.history(subject) if not e.deleted]
+        return live[-1].version if live else None
+
+    def source(self, subject: str, version: int, /) -> SchemaSource | None:
+        for entry in self.history(subject):
+            if entry.version == version:
+                return self.stored(entry.schema_id).source
+        return None
+
+
+
+class Caches:
+    """Every cache of one registry service (the service is their one writer)."""
+
+    def __init__(self, *, trusted: bool) -> None:
+        self.schemas = Schemas()
+        self.generation = Generation()
+        self.bodies = SchemaCache(self.generation)
+        self.stored_schemas: Memo[int, StoredSchema] = Memo(
+            self.generation, entries_max=20_000, bytes_max=64 * MIB, size=lambda s: len(s.text)
+        )
+        self.histories: Memo[str, tuple[VersionEntry, ...]] = Memo(
+            self.generation, entries_max=20_000
+        )
+        self.payload_checks: Memo[int, PayloadCheck] = Memo(self.generation, entries_max=4096)
+        self.configs: Memo[str | None, ConfigValue | None] = Memo(self.generation)
+        self.modes: Memo[str | None, Mode | None] = Memo(self.generation)
+        self.trusted = trusted
+        self.origin = f"{os.getpid()}-{secrets.token_hex(4)}"  # tells our notices apart
+
+    def set_listening(self, listening: bool) -> None:
+        """Memory may be used only while notices arrive, and what it held before is dropped
+        either way (notices may have been missed)."""
+        if not listening:
+            self.trusted = False
+        self.forget()
+        self.trusted = listening
+
+    def apply_notice(self, payload: str) -> None:
+        origin, change = Change.decode(payload)
+        if origin != self.origin:  # our own changes were applied at commit
+            self.apply(change)
+
+    def forget(self) -> None:
+        """Drop everything (after a reconnect, or when the tables were changed behind us)."""
+        self.apply(EVERYTHING)
+
+    def apply(self, change: Change) -> None:
+        if change.subjects is None:
+            self.histories.clear()
+        for subject in change.subjects or ():
+            self.histories.drop(subject)
+        if change.configs:
+            self.configs.clear()
+        if change.modes:
+            self.modes.clear()
+        if change.ids:
+            self.bodies.clear()
+            self.schemas.clear()
+        if change.subjects is None and change.ids:  # the tables were emptied behind us
+            self.stored_schemas.clear()
+            self.payload_checks.clear()

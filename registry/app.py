@@ -46,7 +46,12 @@ def build_registry(
     service.ensure_cluster_id()
     listener = None
     if not database.is_sqlite:
-        listener = ChangeListener(database.url, service.apply_notice, service.set_listening)
+        listener = ChangeListener(
+            database.url,
+            service.apply_notice,
+            service.set_listening,
+            name=f"charter-listener-{service.caches.origin}",
+        )
         listener.start()
         # Serving starts either way; until the listener is up, reads skip every cache.
         listener.wait_listening(LISTEN_WAIT_S)

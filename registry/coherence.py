@@ -39,12 +39,14 @@ class ChangeListener:
         on_notice: Callable[[str], None],
         on_listening: Callable[[bool], None],
         *,
+        name: str = "charter-registry",
         connect_timeout_s: int = 5,
         poll_s: float = 0.5,
         ping_s: float = 5.0,
         backoff_max_s: float = 5.0,
     ) -> None:
         self._conninfo = _conninfo(database_url)
+        self.name = name  # the session's application_name, so operators can tell it apart
         self._on_notice = on_notice
         self._on_listening = on_listening
         self._connect_timeout_s = connect_timeout_s
@@ -84,7 +86,10 @@ class ChangeListener:
 
     def _listen(self) -> None:
         with psycopg.connect(
-            self._conninfo, autocommit=True, connect_timeout=self._connect_timeout_s
+            self._conninfo,
+            autocommit=True,
+            connect_timeout=self._connect_timeout_s,
+            application_name=self.name,
         ) as conn:
             conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
             self._set_listening(True)

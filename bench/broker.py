@@ -162,7 +162,7 @@ def bench_http(workdir: Path, batches: list[list[ProducerRecord]]) -> Result:
                 break
             except httpx.TransportError:
                 time.sleep(0.02)
-        client.create_topic("bench", flush="always")
+        client.create_topic("bench", TopicConfig(flush="always"))
 
         def produce() -> int:
             for batch in batches:
@@ -172,7 +172,7 @@ def bench_http(workdir: Path, batches: list[list[ProducerRecord]]) -> Result:
         def consume() -> int:
             offset, end = 0, client.offsets("bench", 0)[1]
             while offset < end:
-                got = client.fetch("bench", 0, offset, max_records=len(batches[0]))
+                got = client.fetch("bench", 0, offset, records_max=len(batches[0]))
                 offset = got.records[-1].offset + 1
             return offset
 

@@ -1,11 +1,23 @@
 """Charter's built-in log broker: partitioned, segmented, checksummed logs with consumer groups.
 
 Runs embedded (`Broker(data_dir)`, `Consumer`) or behind HTTP (`broker.http.create_router`,
-spoken to with `broker.client.BrokerClient`). It imports nothing else of Charter's: contract
-checks go through the `Contracts` protocol.
+spoken to with `broker.client.BrokerClient`); both satisfy `BrokerAPI` and answer with the
+same values (broker.api). It imports nothing else of Charter's: contract checks go through
+the `Contracts` protocol.
 """
 
-from broker.broker import Broker, PartitionDescription, PartitionLag, TopicDescription
+from broker.api import (
+    Assignment,
+    BrokerAPI,
+    FetchedRecords,
+    GroupDescription,
+    GroupsAPI,
+    MemberDescription,
+    PartitionDescription,
+    PartitionLag,
+    TopicDescription,
+)
+from broker.broker import Broker
 from broker.config import Limits, TopicConfig
 from broker.consumer import Consumer
 from broker.contracts import Contracts
@@ -26,14 +38,13 @@ from broker.errors import (
     UnknownPartitionError,
     UnknownTopicError,
 )
-from broker.groups import Assignment
-from broker.log import FetchedRecords
 from broker.placement import keyed_partition, murmur2
 from broker.record import ConsumedRecord, ProducerRecord
 
 __all__ = [
     "Assignment",
     "Broker",
+    "BrokerAPI",
     "BrokerError",
     "ConsumedRecord",
     "Consumer",
@@ -42,11 +53,14 @@ __all__ = [
     "CorruptBatchError",
     "DataDirLockedError",
     "FetchedRecords",
+    "GroupDescription",
     "GroupError",
+    "GroupsAPI",
     "InvalidConfigError",
     "LimitExceededError",
     "Limits",
     "LogClosedError",
+    "MemberDescription",
     "NotAssignedError",
     "OffsetOutOfRangeError",
     "PartitionDescription",

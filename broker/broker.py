@@ -26,6 +26,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from broker.api import (
+    FETCH_BYTES_DEFAULT,
+    FETCH_RECORDS_DEFAULT,
+    FetchedRecords,
+    PartitionDescription,
+    PartitionLag,
+    TopicDescription,
+    TopicPartition,
+)
 from broker.config import Limits, TopicConfig, check_limit, validate_topic_name
 from broker.contracts import Contracts, check_batch, check_values
 from broker.errors import (
@@ -39,7 +48,7 @@ from broker.errors import (
     UnknownTopicError,
 )
 from broker.groups import GroupCoordinator
-from broker.log import FetchedRecords, PartitionLog, RawBatches
+from broker.log import PartitionLog, RawBatches
 from broker.placement import keyed_partition
 from broker.record import (
     BATCH_HEADER_BYTES,
@@ -51,33 +60,7 @@ from broker.record import (
 
 __all__ = ["Broker", "PartitionDescription", "PartitionLag", "TopicDescription"]
 
-TopicPartition = tuple[str, int]
 _BASE_AND_COUNT = struct.Struct(">QI")  # base_offset and record_count, at byte 10 of a batch
-
-
-@dataclass(frozen=True, slots=True)
-class PartitionDescription:
-    partition: int
-    log_start_offset: int
-    log_end_offset: int
-    size_bytes: int
-    segments: int
-
-
-@dataclass(frozen=True, slots=True)
-class TopicDescription:
-    name: str
-    config: TopicConfig
-    partitions: tuple[PartitionDescription, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class PartitionLag:
-    topic: str
-    partition: int
-    committed: int | None
-    log_end_offset: int
-    lag: int
 
 
 @dataclass
@@ -305,7 +288,7 @@ class Broker:
     # ------------------------------------------------------------------ produce
 
     def produce(
-        self, topic_name: str, records: Sequence[ProducerRecord], *, partition: int | None = None
+        self, topic: str, records: Sequence[ProducerRecord], *, partition: int | None = None
     ) -> list[tuple[int, int]]:
         """Append `records` atomically; returns (partition, offset) for each record, in order.
 
@@ -318,28 +301,28 @@ class Broker:
             raise InvalidConfigError("records", "a produce batch holds at least one record")
         self._check_record_limits(records)
         with self._lock:
-            topic = self._topic(topic_name)
-            logs = list(topic.logs)
-            contract = topic.config.contract
-            unkeyed = next(topic.next_unkeyed) % len(logs)
+            found = self._topic(topic)
+            logs = list(found.logs)
+            contract = found.config.contract
+            unkeyed = next(found.next_unkeyed) % len(logs)
         # contract checks may call the registry, and appends fsync: neither holds the broker
         # lock, so fetches and other partitions' produces go on meanwhile
-        check_batch(topic_name, contract, records, self.contracts)
+        check_batch(topic, contract, records, self.contracts)
         count = len(logs)
         if partition is not None and not 0 <= partition < count:
-            raise UnknownPartitionError(topic_name, partition, count)
+            raise UnknownPartitionError(topic, partition, count)
         by_partition: dict[int, list[int]] = {}
         if all(r.partition is None for r in records) and (
             partition is not None or all(r.key is None for r in records)
         ):
             # the common case: the whole batch goes to one partition
             only = unkeyed if partition is None else partition
-            base = self._append(topic_name, logs[only], records)
+            base = self._append(topic, logs[only], records)
             return [(only, base + n) for n in range(len(records))]
         for record in records:
             p = record.partition if record.partition is not None else partition
             if p is not None and not 0 <= p < count:
-                raise UnknownPartitionError(topic_name, p, count)
+                raise UnknownPartitionError(topic, p, count)
         for i, record in enumerate(records):
             p = record.partition if record.partition is not None else partition
             if p is None:
@@ -347,7 +330,7 @@ class Broker:
             by_partition.setdefault(p, []).append(i)
         result: list[tuple[int, int]] = [(0, 0)] * len(records)
         for p, indexes in by_partition.items():
-            base = self._append(topic_name, logs[p], [records[i] for i in indexes])
+            base = self._append(topic, logs[p], [records[i] for i in indexes])
             for n, i in enumerate(indexes):
                 result[i] = (p, base + n)
         return result
@@ -462,8 +445,8 @@ class Broker:
         partition: int,
         offset: int,
         *,
-        records_max: int = 500,
-        bytes_max: int = 1024 * 1024,
+        records_max: int = FETCH_RECORDS_DEFAULT,
+        bytes_max: int = FETCH_BYTES_DEFAULT,
         wait_ms: int = 0,
     ) -> FetchedRecords:
         """Records from `offset`; waits up to `wait_ms` for the first one to arrive."""
@@ -478,8 +461,8 @@ class Broker:
         self,
         positions: Mapping[TopicPartition, int],
         *,
-        records_max: int = 500,
-        bytes_max: int = 1024 * 1024,
+        records_max: int = FETCH_RECORDS_DEFAULT,
+        bytes_max: int = FETCH_BYTES_DEFAULT,
         wait_ms: int = 0,
     ) -> dict[TopicPartition, FetchedRecords]:
         """Long-poll several partitions: returns as soon as any has records or `wait_ms` ends.
@@ -509,8 +492,8 @@ class Broker:
         self,
         positions: Mapping[TopicPartition, int],
         *,
-        records_max: int = 500,
-        bytes_max: int = 1024 * 1024,
+        records_max: int = FETCH_RECORDS_DEFAULT,
+        bytes_max: int = FETCH_BYTES_DEFAULT,
         wait_ms: int = 0,
     ) -> dict[TopicPartition, RawBatches]:
         """As `fetch_many`, but whole verified batches, undecoded (see PartitionLog.read_batches).

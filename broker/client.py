@@ -1,30 +1,47 @@
-"""A client for the broker's HTTP API (broker.http), for the CLI and remote producers.
+"""A client for the broker's HTTP API (broker.http), for the CLI, the SDK and remote producers.
 
-Errors come back as the broker's own exceptions, equal to the ones the embedded broker raises.
+`BrokerClient` satisfies `broker.api.BrokerAPI` (its `groups`, `GroupsAPI`): the same methods,
+the same frozen values and the same exceptions, equal to the ones the embedded broker raises.
+Loads httpx and the record format, never fastapi.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import httpx
 
 from broker import errors
+from broker.api import (
+    FETCH_BYTES_DEFAULT,
+    FETCH_RECORDS_DEFAULT,
+    Assignment,
+    Assignor,
+    FetchedRecords,
+    GroupDescription,
+    PartitionLag,
+    TopicDescription,
+    TopicPartition,
+)
+from broker.config import TopicConfig
 from broker.errors import BrokerError
 from broker.record import ProducerRecord
 from broker.wire import (
     BATCH_MEDIA_TYPE,
     LOG_END_HEADER,
     LOG_START_HEADER,
-    FetchedPartition,
+    assignment_from_json,
     decode_fetch_body,
     decode_fetch_many_body,
     encode_produce_body,
+    group_from_json,
+    lag_from_json,
+    topic_from_json,
 )
 
-__all__ = ["BrokerClient", "RemoteError"]
+__all__ = ["BrokerClient", "GroupsClient", "RemoteError"]
 
 
 class RemoteError(BrokerError):
@@ -49,8 +66,87 @@ def _raise_for(response: httpx.Response) -> None:
     raise RemoteError(response.status_code, response.text)
 
 
+class _Http:
+    """The JSON calls under `/broker`, errors raised as the broker's exceptions."""
+
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+
+    def json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.client.request(method, "/broker" + path, **kwargs)
+        _raise_for(response)
+        return None if response.status_code == 204 else response.json()
+
+
+class GroupsClient:
+    """`GroupsAPI` over HTTP: the consumer groups of a remote broker."""
+
+    def __init__(self, http: _Http) -> None:
+        self._http = http
+
+    def join(
+        self,
+        group: str,
+        topics: Iterable[str],
+        *,
+        member_id: str | None = None,
+        session_timeout_ms: int = 10_000,
+        assignor: Assignor = "range",
+        client_id: str = "consumer",
+    ) -> Assignment:
+        body = {
+            "topics": list(topics),
+            "member_id": member_id,
+            "session_timeout_ms": session_timeout_ms,
+            "assignor": assignor,
+            "client_id": client_id,
+        }
+        return assignment_from_json(self._http.json("POST", f"/groups/{group}/members", json=body))
+
+    def heartbeat(self, group: str, member_id: str, generation: int) -> None:
+        self._http.json(
+            "POST",
+            f"/groups/{group}/members/{member_id}/heartbeat",
+            json={"generation": generation},
+        )
+
+    def sync(self, group: str, member_id: str) -> Assignment:
+        return assignment_from_json(
+            self._http.json("POST", f"/groups/{group}/members/{member_id}/sync")
+        )
+
+    def leave(self, group: str, member_id: str) -> None:
+        self._http.json("DELETE", f"/groups/{group}/members/{member_id}")
+
+    def commit(
+        self,
+        group: str,
+        offsets: Mapping[TopicPartition, int],
+        *,
+        member_id: str | None = None,
+        generation: int = -1,
+    ) -> None:
+        body = {
+            "member_id": member_id,
+            "generation": generation,
+            "offsets": [{"topic": t, "partition": p, "offset": o} for (t, p), o in offsets.items()],
+        }
+        self._http.json("POST", f"/groups/{group}/offsets", json=body)
+
+    def committed(self, group: str, topic: str, partition: int) -> int | None:
+        return self.describe(group).committed.get((topic, partition))
+
+    def list_groups(self) -> list[str]:
+        result: list[str] = self._http.json("GET", "/groups")
+        return result
+
+    def describe(self, group: str) -> GroupDescription:
+        return group_from_json(self._http.json("GET", f"/groups/{group}"))
+
+
 class BrokerClient:
-    """`base_url` is the server's root (e.g. http://127.0.0.1:8081); pass `client` to reuse one."""
+    """`BrokerAPI` over HTTP. `base_url` is the server's root (e.g. http://127.0.0.1:8081);
+    pass `client` to reuse one."""
 
     def __init__(
         self,
@@ -59,12 +155,18 @@ class BrokerClient:
         client: httpx.Client | None = None,
         timeout_s: float = 70.0,
     ) -> None:
-        self._http = client or httpx.Client(base_url=base_url, timeout=timeout_s)
+        self._client = client or httpx.Client(base_url=base_url, timeout=timeout_s)
         self._owns = client is None
+        self._http = _Http(self._client)
+        self._groups = GroupsClient(self._http)
+
+    @property
+    def groups(self) -> GroupsClient:
+        return self._groups
 
     def close(self) -> None:
         if self._owns:
-            self._http.close()
+            self._client.close()
 
     def __enter__(self) -> BrokerClient:
         return self
@@ -72,39 +174,35 @@ class BrokerClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self._http.request(method, "/broker" + path, **kwargs)
-        _raise_for(response)
-        return None if response.status_code == 204 else response.json()
-
     # ------------------------------------------------------------------ topics
 
-    def create_topic(self, name: str, **settings: Any) -> dict[str, Any]:
-        result: dict[str, Any] = self._json("POST", "/topics", json={"name": name, **settings})
-        return result
+    def create_topic(self, name: str, config: TopicConfig | None = None) -> TopicDescription:
+        body = {"name": name, **(config or TopicConfig()).to_json()}
+        return topic_from_json(self._http.json("POST", "/topics", json=body))
 
     def list_topics(self) -> list[str]:
-        result: list[str] = self._json("GET", "/topics")
+        result: list[str] = self._http.json("GET", "/topics")
         return result
 
-    def describe_topic(self, name: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._json("GET", f"/topics/{name}")
-        return result
+    def describe_topic(self, name: str) -> TopicDescription:
+        return topic_from_json(self._http.json("GET", f"/topics/{name}"))
 
-    def alter_topic(self, name: str, **changes: Any) -> dict[str, Any]:
-        result: dict[str, Any] = self._json("PATCH", f"/topics/{name}", json=changes)
-        return result
+    def alter_topic(self, name: str, **changes: Any) -> TopicDescription:
+        return topic_from_json(self._http.json("PATCH", f"/topics/{name}", json=changes))
 
     def delete_topic(self, name: str) -> None:
-        self._json("DELETE", f"/topics/{name}")
+        self._http.json("DELETE", f"/topics/{name}")
+
+    def partition_count(self, name: str) -> int:
+        return len(self.describe_topic(name).partitions)
 
     # ------------------------------------------------------------------ records
 
     def produce(
-        self, topic: str, records: list[ProducerRecord], *, partition: int | None = None
+        self, topic: str, records: Sequence[ProducerRecord], *, partition: int | None = None
     ) -> list[tuple[int, int]]:
         params = {} if partition is None else {"partition": partition}
-        result = self._json(
+        result = self._http.json(
             "POST",
             f"/topics/{topic}/records",
             # stamped here (Kafka's CreateTime), so the broker can append the bytes as they are
@@ -120,106 +218,60 @@ class BrokerClient:
         partition: int,
         offset: int,
         *,
-        max_records: int = 500,
-        max_bytes: int = 1024 * 1024,
-        max_wait_ms: int = 0,
-    ) -> FetchedPartition:
-        response = self._http.get(
+        records_max: int = FETCH_RECORDS_DEFAULT,
+        bytes_max: int = FETCH_BYTES_DEFAULT,
+        wait_ms: int = 0,
+    ) -> FetchedRecords:
+        response = self._client.get(
             f"/broker/topics/{topic}/partitions/{partition}/records",
             params={
                 "offset": offset,
-                "max_records": max_records,
-                "max_bytes": max_bytes,
-                "max_wait_ms": max_wait_ms,
+                "max_records": records_max,
+                "max_bytes": bytes_max,
+                "max_wait_ms": wait_ms,
             },
         )
         _raise_for(response)
-        return FetchedPartition(
-            topic,
-            partition,
+        return FetchedRecords(
+            decode_fetch_body(
+                response.content, topic, partition, offset=offset, records_max=records_max
+            ),
             int(response.headers[LOG_START_HEADER]),
             int(response.headers[LOG_END_HEADER]),
-            decode_fetch_body(
-                response.content, topic, partition, offset=offset, records_max=max_records
-            ),
+            len(response.content),
         )
 
     def fetch_many(
         self,
-        positions: Mapping[tuple[str, int], int],
+        positions: Mapping[TopicPartition, int],
         *,
-        max_records: int = 500,
-        max_bytes: int = 1024 * 1024,
-        max_wait_ms: int = 0,
-    ) -> list[FetchedPartition]:
+        records_max: int = FETCH_RECORDS_DEFAULT,
+        bytes_max: int = FETCH_BYTES_DEFAULT,
+        wait_ms: int = 0,
+    ) -> dict[TopicPartition, FetchedRecords]:
         body = {
             "positions": [
                 {"topic": t, "partition": p, "offset": o} for (t, p), o in positions.items()
             ],
-            "max_records": max_records,
-            "max_bytes": max_bytes,
-            "max_wait_ms": max_wait_ms,
+            "max_records": records_max,
+            "max_bytes": bytes_max,
+            "max_wait_ms": wait_ms,
         }
-        response = self._http.post("/broker/fetch", json=body)
+        response = self._client.post("/broker/fetch", json=body)
         _raise_for(response)
-        return decode_fetch_many_body(response.content, positions)
+        return decode_fetch_many_body(response.content, positions, records_max=records_max)
 
     def offsets(self, topic: str, partition: int) -> tuple[int, int]:
-        result = self._json("GET", f"/topics/{topic}/partitions/{partition}/offsets")
+        result = self._http.json("GET", f"/topics/{topic}/partitions/{partition}/offsets")
         return result["log_start_offset"], result["log_end_offset"]
 
     def offset_for_time(self, topic: str, partition: int, timestamp_ms: int) -> int:
-        result = self._json(
+        result = self._http.json(
             "GET",
             f"/topics/{topic}/partitions/{partition}/offsets",
             params={"timestamp_ms": timestamp_ms},
         )
         return int(result["offset_for_time"])
 
-    # ------------------------------------------------------------------ groups
-
-    def list_groups(self) -> list[str]:
-        result: list[str] = self._json("GET", "/groups")
-        return result
-
-    def describe_group(self, group: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._json("GET", f"/groups/{group}")
-        return result
-
-    def lag(self, group: str) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._json("GET", f"/groups/{group}/lag")
-        return result
-
-    def join(self, group: str, topics: Sequence[str], **options: Any) -> dict[str, Any]:
-        body = {"topics": list(topics), **options}
-        result: dict[str, Any] = self._json("POST", f"/groups/{group}/members", json=body)
-        return result
-
-    def heartbeat(self, group: str, member_id: str, generation: int) -> None:
-        self._json(
-            "POST",
-            f"/groups/{group}/members/{member_id}/heartbeat",
-            json={"generation": generation},
-        )
-
-    def sync(self, group: str, member_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._json("POST", f"/groups/{group}/members/{member_id}/sync")
-        return result
-
-    def leave(self, group: str, member_id: str) -> None:
-        self._json("DELETE", f"/groups/{group}/members/{member_id}")
-
-    def commit(
-        self,
-        group: str,
-        offsets: Mapping[tuple[str, int], int],
-        *,
-        member_id: str | None = None,
-        generation: int = -1,
-    ) -> None:
-        body = {
-            "member_id": member_id,
-            "generation": generation,
-            "offsets": [{"topic": t, "partition": p, "offset": o} for (t, p), o in offsets.items()],
-        }
-        self._json("POST", f"/groups/{group}/offsets", json=body)
+    def lag(self, group: str) -> list[PartitionLag]:
+        return lag_from_json(self._http.json("GET", f"/groups/{group}/lag"))

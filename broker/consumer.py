@@ -1,4 +1,7 @@
-"""An in-process consumer: group membership, positions, polling, commits and seeks."""
+"""A consumer: group membership, positions, polling, commits and seeks.
+
+Runs against any `BrokerAPI`: the in-process `Broker` or, over HTTP, a `BrokerClient`.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +10,18 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
-from broker.broker import Broker
+from broker.api import Assignor, BrokerAPI, TopicPartition
 from broker.errors import (
     InvalidConfigError,
     OffsetOutOfRangeError,
     StaleGenerationError,
     UnknownMemberError,
 )
-from broker.groups import Assignor
 from broker.record import ConsumedRecord
 
 __all__ = ["Consumer", "OffsetReset"]
 
 OffsetReset = Literal["earliest", "latest", "none"]
-TopicPartition = tuple[str, int]
 
 
 class Consumer:
@@ -33,7 +34,7 @@ class Consumer:
 
     def __init__(
         self,
-        broker: Broker,
+        broker: BrokerAPI,
         topics: Sequence[str],
         *,
         group: str | None = None,

@@ -20,8 +20,14 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
+from broker.api import (
+    Assignment,
+    Assignor,
+    GroupDescription,
+    MemberDescription,
+    TopicPartition,
+)
 from broker.config import Limits, check_limit
 from broker.errors import (
     InvalidConfigError,
@@ -40,33 +46,7 @@ __all__ = [
     "assign",
 ]
 
-Assignor = Literal["range", "roundrobin"]
 ASSIGNORS: tuple[str, ...] = ("range", "roundrobin")
-TopicPartition = tuple[str, int]
-
-
-@dataclass(frozen=True, slots=True)
-class Assignment:
-    group: str
-    member_id: str
-    generation: int
-    partitions: tuple[TopicPartition, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class MemberDescription:
-    member_id: str
-    topics: tuple[str, ...]
-    partitions: tuple[TopicPartition, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class GroupDescription:
-    group: str
-    generation: int
-    assignor: str
-    members: tuple[MemberDescription, ...]
-    committed: dict[TopicPartition, int]
 
 
 @dataclass

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Coroutine
-from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
@@ -43,7 +42,8 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from broker.broker import Broker, TopicDescription
+from broker.api import Assignor
+from broker.broker import Broker
 from broker.config import TopicConfig
 from broker.errors import (
     BrokerError,
@@ -61,7 +61,6 @@ from broker.errors import (
     UnknownPartitionError,
     UnknownTopicError,
 )
-from broker.groups import Assignment, Assignor
 from broker.log import RawBatches
 from broker.wire import (
     BATCH_MEDIA_TYPE,
@@ -70,6 +69,10 @@ from broker.wire import (
     FETCH_TOPIC,
     LOG_END_HEADER,
     LOG_START_HEADER,
+    assignment_to_json,
+    group_to_json,
+    lag_to_json,
+    topic_to_json,
 )
 
 __all__ = ["create_router"]
@@ -135,6 +138,7 @@ class TopicCreate(BaseModel):
     retention_bytes: int | None = None
     segment_bytes: int | None = None
     segment_age_ms: int | None = None
+    index_interval_bytes: int | None = None
     flush: str = "always"
     flush_interval_ms: int | None = None
     contract: str = "none"
@@ -146,6 +150,7 @@ class TopicPatch(BaseModel):
     retention_bytes: int | None = None
     segment_bytes: int | None = None
     segment_age_ms: int | None = None
+    index_interval_bytes: int | None = None
     flush: str | None = None
     flush_interval_ms: int | None = None
     contract: str | None = None
@@ -180,23 +185,6 @@ class CommitRequest(BaseModel):
     offsets: list[PartitionOffset]
     member_id: str | None = None
     generation: int = -1
-
-
-def _topic_json(d: TopicDescription) -> dict[str, Any]:
-    return {
-        "name": d.name,
-        "config": d.config.to_json(),
-        "partitions": [asdict(p) for p in d.partitions],
-    }
-
-
-def _assignment_json(a: Assignment) -> dict[str, Any]:
-    return {
-        "group": a.group,
-        "member_id": a.member_id,
-        "generation": a.generation,
-        "partitions": [{"topic": t, "partition": p} for t, p in a.partitions],
-    }
 
 
 # ---------------------------------------------------------------------- the router
@@ -243,16 +231,16 @@ def create_router(broker: Broker) -> APIRouter:
             config = TopicConfig(**settings)
         except TypeError as exc:
             raise InvalidConfigError("topic", str(exc)) from None
-        return _topic_json(broker.create_topic(body.name, config))
+        return topic_to_json(broker.create_topic(body.name, config))
 
     @router.get("/topics/{topic}", summary="Describe a topic")
     def describe_topic(topic: str) -> dict[str, Any]:
-        return _topic_json(broker.describe_topic(topic))
+        return topic_to_json(broker.describe_topic(topic))
 
     @router.patch("/topics/{topic}", summary="Change a topic's settings")
     def alter_topic(topic: str, body: TopicPatch) -> dict[str, Any]:
         changes = body.model_dump(exclude_unset=True)
-        return _topic_json(broker.alter_topic(topic, **changes))
+        return topic_to_json(broker.alter_topic(topic, **changes))
 
     @router.delete("/topics/{topic}", status_code=204, summary="Delete a topic")
     def delete_topic(topic: str) -> Response:
@@ -350,24 +338,11 @@ def create_router(broker: Broker) -> APIRouter:
 
     @router.get("/groups/{group}", summary="Describe a consumer group")
     def describe_group(group: str) -> dict[str, Any]:
-        d = broker.groups.describe(group)
-        return {
-            "group": d.group,
-            "generation": d.generation,
-            "assignor": d.assignor,
-            "members": [
-                {
-                    "member_id": m.member_id,
-                    "topics": list(m.topics),
-                    "partitions": [{"topic": t, "partition": p} for t, p in m.partitions],
-                }
-                for m in d.members
-            ],
-        }
+        return group_to_json(broker.groups.describe(group))
 
     @router.post("/groups/{group}/members", summary="Join a group")
     def join(group: str, body: JoinRequest) -> dict[str, Any]:
-        return _assignment_json(
+        return assignment_to_json(
             broker.groups.join(
                 group,
                 body.topics,
@@ -389,7 +364,7 @@ def create_router(broker: Broker) -> APIRouter:
 
     @router.post("/groups/{group}/members/{member_id}/sync", summary="Current assignment")
     def sync(group: str, member_id: str) -> dict[str, Any]:
-        return _assignment_json(broker.groups.sync(group, member_id))
+        return assignment_to_json(broker.groups.sync(group, member_id))
 
     @router.delete("/groups/{group}/members/{member_id}", status_code=204, summary="Leave")
     def leave(group: str, member_id: str) -> Response:
@@ -408,6 +383,6 @@ def create_router(broker: Broker) -> APIRouter:
 
     @router.get("/groups/{group}/lag", summary="Committed offset, log end and lag per partition")
     def lag(group: str) -> list[dict[str, Any]]:
-        return [asdict(x) for x in broker.lag(group)]
+        return lag_to_json(broker.lag(group))
 
     return router

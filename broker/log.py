@@ -28,6 +28,7 @@ from pathlib import Path
 
 from crc32c import crc32c
 
+from broker.api import FetchedRecords
 from broker.config import TopicConfig
 from broker.errors import CorruptBatchError, LogClosedError, OffsetOutOfRangeError
 from broker.record import (
@@ -95,14 +96,6 @@ class _Segment:
             if fd >= 0:
                 os.close(fd)
         self.fd = self.index_fd = self.time_fd = -1
-
-
-@dataclass(frozen=True, slots=True)
-class FetchedRecords:
-    records: list[ConsumedRecord]
-    log_start_offset: int
-    log_end_offset: int
-    bytes_read: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,15 +1,28 @@
 """The broker's HTTP bodies, shared by the server (`broker.http`) and `broker.client`.
 
-Kept free of fastapi so a client process loads only httpx and the record format. The
-layouts are described in `broker.http`'s docstring.
+Binary record bodies and the JSON forms of broker.api's values, both ways. Kept free of
+fastapi so a client process loads only httpx and the record format. The layouts are
+described in `broker.http`'s docstring.
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from typing import Any
 
+from broker.api import (
+    Assignment,
+    FetchedRecords,
+    GroupDescription,
+    MemberDescription,
+    PartitionDescription,
+    PartitionLag,
+    TopicDescription,
+    TopicPartition,
+)
+from broker.config import TopicConfig
 from broker.errors import CorruptBatchError
 from broker.record import BATCH_PREFIX, ConsumedRecord, ProducerRecord, decode_batch, encode_batch
 
@@ -20,10 +33,17 @@ __all__ = [
     "FETCH_TOPIC",
     "LOG_END_HEADER",
     "LOG_START_HEADER",
-    "FetchedPartition",
+    "assignment_from_json",
+    "assignment_to_json",
     "decode_fetch_body",
     "decode_fetch_many_body",
     "encode_produce_body",
+    "group_from_json",
+    "group_to_json",
+    "lag_from_json",
+    "lag_to_json",
+    "topic_from_json",
+    "topic_to_json",
 ]
 
 BATCH_MEDIA_TYPE = "application/vnd.charter.batch"
@@ -34,7 +54,9 @@ LOG_START_HEADER = "Charter-Log-Start-Offset"
 LOG_END_HEADER = "Charter-Log-End-Offset"
 
 
-def encode_produce_body(records: list[ProducerRecord], *, default_timestamp_ms: int = -1) -> bytes:
+def encode_produce_body(
+    records: Sequence[ProducerRecord], *, default_timestamp_ms: int = -1
+) -> bytes:
     """A produce request body for `records`.
 
     Records without a timestamp get `default_timestamp_ms`; the default, -1, asks the broker
@@ -65,23 +87,20 @@ def decode_fetch_body(
     return out if records_max is None else out[:records_max]
 
 
-@dataclass(frozen=True, slots=True)
-class FetchedPartition:
-    topic: str
-    partition: int
-    log_start_offset: int
-    log_end_offset: int
-    records: list[ConsumedRecord]
-
-
 def decode_fetch_many_body(
-    body: bytes, positions: Mapping[tuple[str, int], int] | None = None
-) -> list[FetchedPartition]:
-    """The partitions of a `POST /broker/fetch` answer, every batch checksum verified.
+    body: bytes,
+    positions: Mapping[TopicPartition, int] | None = None,
+    *,
+    records_max: int | None = None,
+) -> dict[TopicPartition, FetchedRecords]:
+    """The partitions of a `POST /broker/fetch` answer, in order, every batch checksum verified.
 
-    With the `positions` that were asked for, records before them are dropped.
+    With the `positions` that were asked for, records before them are dropped; with
+    `records_max`, the records after the first `records_max` of the whole answer, as the
+    in-process `Broker.fetch_many` does.
     """
-    out: list[FetchedPartition] = []
+    out: dict[TopicPartition, FetchedRecords] = {}
+    left = records_max
     pos = 0
     try:
         while pos < len(body):
@@ -94,10 +113,90 @@ def decode_fetch_many_body(
             batch = body[pos : pos + length]
             pos += length
             skip = 0 if positions is None else positions.get((topic, partition), 0)
-            records = decode_fetch_body(batch, topic, partition, offset=skip)
-            out.append(FetchedPartition(topic, partition, start, end, records))
+            records = decode_fetch_body(batch, topic, partition, offset=skip, records_max=left)
+            if left is not None:
+                left = max(0, left - len(records))
+            out[(topic, partition)] = FetchedRecords(records, start, end, length)
     except (struct.error, UnicodeDecodeError) as exc:
         raise CorruptBatchError("fetch body", str(exc)) from None
     if pos != len(body):
         raise CorruptBatchError("fetch body", "a frame runs past the end of the body")
     return out
+
+
+# ---------------------------------------------------------------------- JSON bodies
+
+
+def topic_to_json(d: TopicDescription) -> dict[str, Any]:
+    return {
+        "name": d.name,
+        "config": d.config.to_json(),
+        "partitions": [asdict(p) for p in d.partitions],
+    }
+
+
+def topic_from_json(data: Mapping[str, Any]) -> TopicDescription:
+    return TopicDescription(
+        data["name"],
+        TopicConfig.from_json(dict(data["config"])),
+        tuple(PartitionDescription(**p) for p in data["partitions"]),
+    )
+
+
+def _partitions_json(partitions: tuple[TopicPartition, ...]) -> list[dict[str, Any]]:
+    return [{"topic": t, "partition": p} for t, p in partitions]
+
+
+def _partitions(data: list[Mapping[str, Any]]) -> tuple[TopicPartition, ...]:
+    return tuple((p["topic"], p["partition"]) for p in data)
+
+
+def assignment_to_json(a: Assignment) -> dict[str, Any]:
+    return {
+        "group": a.group,
+        "member_id": a.member_id,
+        "generation": a.generation,
+        "partitions": _partitions_json(a.partitions),
+    }
+
+
+def assignment_from_json(data: Mapping[str, Any]) -> Assignment:
+    return Assignment(
+        data["group"], data["member_id"], data["generation"], _partitions(data["partitions"])
+    )
+
+
+def group_to_json(d: GroupDescription) -> dict[str, Any]:
+    return {
+        "group": d.group,
+        "generation": d.generation,
+        "assignor": d.assignor,
+        "members": [
+            {
+                "member_id": m.member_id,
+                "topics": list(m.topics),
+                "partitions": _partitions_json(m.partitions),
+            }
+            for m in d.members
+        ],
+        "committed": [
+            {"topic": t, "partition": p, "offset": o} for (t, p), o in sorted(d.committed.items())
+        ],
+    }
+
+
+def group_from_json(data: Mapping[str, Any]) -> GroupDescription:
+    members = tuple(
+        MemberDescription(m["member_id"], tuple(m["topics"]), _partitions(m["partitions"]))
+        for m in data["members"]
+    )
+    committed = {(c["topic"], c["partition"]): c["offset"] for c in data["committed"]}
+    return GroupDescription(data["group"], data["generation"], data["assignor"], members, committed)
+
+
+def lag_to_json(rows: list[PartitionLag]) -> list[dict[str, Any]]:
+    return [asdict(row) for row in rows]
+
+
+def lag_from_json(data: list[Mapping[str, Any]]) -> list[PartitionLag]:
+    return [PartitionLag(**row) for row in data]

@@ -21,28 +21,24 @@ __all__ = ["groups"]
 
 def group_lag(client: BrokerClient, group: str) -> dict[str, Any]:
     """One group as `charter groups --format json` shows it."""
-    description = client.describe_group(group)
-    owners = {
-        (p["topic"], p["partition"]): m["member_id"]
-        for m in description["members"]
-        for p in m["partitions"]
-    }
+    description = client.groups.describe(group)
+    owners = {tp: m.member_id for m in description.members for tp in m.partitions}
     partitions = [
         {
-            "topic": row["topic"],
-            "partition": row["partition"],
-            "committed": row["committed"],
-            "log_end_offset": row["log_end_offset"],
-            "lag": row["lag"],
-            "member": owners.get((row["topic"], row["partition"])),
+            "topic": row.topic,
+            "partition": row.partition,
+            "committed": row.committed,
+            "log_end_offset": row.log_end_offset,
+            "lag": row.lag,
+            "member": owners.get((row.topic, row.partition)),
         }
         for row in client.lag(group)
     ]
     return {
         "group": group,
-        "generation": description["generation"],
-        "assignor": description["assignor"],
-        "members": [m["member_id"] for m in description["members"]],
+        "generation": description.generation,
+        "assignor": description.assignor,
+        "members": [m.member_id for m in description.members],
         "lag": sum(p["lag"] for p in partitions),
         "partitions": partitions,
     }
@@ -86,7 +82,7 @@ def groups(
 
     check_admin_format(fmt)
     with admin_session("groups", broker) as client:
-        names = client.list_groups()
+        names = client.groups.list_groups()
         if group is not None:
             if group not in names:
                 raise BrokerError(f"consumer group {group!r} does not exist")

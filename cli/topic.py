@@ -290,8 +290,11 @@ def create(
         flush_interval_ms=flush_interval_ms,
         contract=contract,
     )
+    from broker.config import TopicConfig
+    from broker.wire import topic_to_json
+
     with admin_session("topic create", broker) as client:
-        description = client.create_topic(name, **settings)
+        description = topic_to_json(client.create_topic(name, TopicConfig(**settings)))
     if fmt == "json":
         print_json(description)
     else:
@@ -306,13 +309,14 @@ def create(
 def list_topics(fmt: AdminFormatOption = "table", broker: AdminBrokerOption = None) -> None:
     """List the topics with their partitions, record counts and main settings."""
     from broker.errors import UnknownTopicError
+    from broker.wire import topic_to_json
 
     check_admin_format(fmt)
     descriptions: list[dict[str, Any]] = []
     with admin_session("topic list", broker) as client:
         for name in client.list_topics():
             try:
-                descriptions.append(client.describe_topic(name))
+                descriptions.append(topic_to_json(client.describe_topic(name)))
             except UnknownTopicError:
                 continue  # deleted since it was listed
     if fmt == "json":
@@ -330,9 +334,11 @@ def describe(
     broker: AdminBrokerOption = None,
 ) -> None:
     """Show a topic's settings and, per partition, its log start and end offsets."""
+    from broker.wire import topic_to_json
+
     check_admin_format(fmt)
     with admin_session("topic describe", broker) as client:
-        description = client.describe_topic(name)
+        description = topic_to_json(client.describe_topic(name))
     if fmt == "json":
         print_json(description)
     else:
@@ -365,8 +371,10 @@ def alter(
     )
     if not changes:
         raise typer.BadParameter("give at least one setting to change", param_hint="NAME")
+    from broker.wire import topic_to_json
+
     with admin_session("topic alter", broker) as client:
-        description = client.alter_topic(name, **changes)
+        description = topic_to_json(client.alter_topic(name, **changes))
     if fmt == "json":
         print_json(description)
     else:
@@ -384,12 +392,9 @@ def delete(
     check_admin_format(fmt)
     with admin_session("topic delete", broker) as client:
         if not yes:
-            description = client.describe_topic(name)
-            count = _records(description["partitions"])
-            question = (
-                f"Delete topic {name!r} ({len(description['partitions'])} partitions, "
-                f"{count} records)?"
-            )
+            partitions = client.describe_topic(name).partitions
+            count = sum(p.log_end_offset - p.log_start_offset for p in partitions)
+            question = f"Delete topic {name!r} ({len(partitions)} partitions, {count} records)?"
             if not typer.confirm(question, default=False, err=True):
                 typer.echo(f"charter topic delete: topic {name!r} was not deleted", err=True)
                 raise typer.Exit(code=1)

@@ -30,9 +30,8 @@ from sdk.transports.base import (
     ProducerTransport,
     RawRecord,
     TopicPartition,
-    open_consumer,
-    open_producer,
 )
+from sdk.transports.urls import open_consumer, open_producer
 from sdk.wire import schema_id_of
 
 __all__ = ["Consumer", "Message", "RunStats"]

@@ -8,7 +8,8 @@ from typing import Any
 from sdk.errors import ConfigurationError
 from sdk.registry import Registry
 from sdk.serde import Serializer
-from sdk.transports.base import Header, OutRecord, ProducerTransport, open_producer
+from sdk.transports.base import Header, OutRecord, ProducerTransport
+from sdk.transports.urls import open_producer
 
 __all__ = ["HeadersInput", "KeyInput", "Producer", "encode_headers", "encode_key"]
 

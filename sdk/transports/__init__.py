@@ -7,7 +7,9 @@
 | `charter://host:port`           | Charter's broker over its HTTP API (`charter serve`)     |
 | `kafka://host:port[,host:port]` | Kafka (or a Kafka-protocol broker) through confluent-kafka |
 
-Each transport module is imported on first use, so `import sdk` loads none of them.
+`base` holds the protocols and records and imports no transport; `urls` maps a URL to its
+transport, importing each on first use, so `import sdk` loads none of them. The two ways to
+Charter's broker share `builtin` (a producer and a consumer over any `broker.BrokerAPI`).
 """
 
 from __future__ import annotations
@@ -19,9 +21,8 @@ from sdk.transports.base import (
     ProducerTransport,
     RawRecord,
     TopicPartition,
-    open_consumer,
-    open_producer,
 )
+from sdk.transports.urls import open_consumer, open_producer
 
 __all__ = [
     "ConsumerTransport",

@@ -1,13 +1,11 @@
-"""The transport protocols, the records they carry, and URL dispatch."""
+"""The transport protocols and the records they carry. Imports no transport (URL dispatch
+lives in `sdk.transports.urls`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
-from urllib.parse import urlsplit
-
-from sdk.errors import ConfigurationError
+from typing import Protocol
 
 __all__ = [
     "ConsumerTransport",
@@ -16,8 +14,6 @@ __all__ = [
     "ProducerTransport",
     "RawRecord",
     "TopicPartition",
-    "open_consumer",
-    "open_producer",
 ]
 
 Header = tuple[str, bytes | None]
@@ -74,50 +70,3 @@ class ConsumerTransport(Protocol):
         """The log end offset of every assigned partition, or None if the broker cannot say."""
 
     def close(self) -> None: ...
-
-
-def _scheme(url: str) -> str:
-    scheme = urlsplit(url).scheme.lower()
-    if scheme not in ("memory", "file", "charter", "kafka"):
-        raise ConfigurationError(
-            f"unknown broker URL {url!r}: use memory://, file:///path, charter://host:port "
-            "or kafka://host:port"
-        )
-    return scheme
-
-
-def open_producer(url: str, options: dict[str, Any]) -> ProducerTransport:
-    scheme = _scheme(url)
-    if scheme in ("memory", "file"):
-        from sdk.transports.embedded import EmbeddedProducer
-
-        return EmbeddedProducer(url, **options)
-    if scheme == "charter":
-        from sdk.transports.http import HttpProducer
-
-        return HttpProducer(url, **options)
-    from sdk.transports.kafka import KafkaProducer
-
-    return KafkaProducer(url, **options)
-
-
-def open_consumer(
-    url: str,
-    *,
-    group: str | None,
-    topics: Sequence[str],
-    auto_offset_reset: str,
-    options: dict[str, Any],
-) -> ConsumerTransport:
-    scheme = _scheme(url)
-    if scheme in ("memory", "file"):
-        from sdk.transports.embedded import EmbeddedConsumer
-
-        return EmbeddedConsumer(url, group, topics, auto_offset_reset, **options)
-    if scheme == "charter":
-        from sdk.transports.http import HttpConsumer
-
-        return HttpConsumer(url, group, topics, auto_offset_reset, **options)
-    from sdk.transports.kafka import KafkaConsumer
-
-    return KafkaConsumer(url, group, topics, auto_offset_reset, **options)

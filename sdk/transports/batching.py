@@ -1,4 +1,4 @@
-"""Client-side batching for transports whose broker takes whole batches (built-in, HTTP).
+"""Client-side batching for the transports whose broker takes whole batches (Charter's own).
 
 `send` queues records per topic; a topic's queue is delivered when it holds `batch_size`
 records or its oldest record has waited `linger_ms`. Deliveries run one at a time, in queue
@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import threading
 import time
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 
-from broker import ProducerRecord
 from sdk.errors import ConfigurationError, DeliveryError
 from sdk.transports.base import OutRecord
 
-__all__ = ["Batcher", "BatchingProducer"]
+__all__ = ["Batcher"]
 
 Deliver = Callable[[str, list[OutRecord]], None]
 
@@ -115,43 +113,3 @@ class Batcher:
                 self._wake.notify_all()
             if self._thread is not None:
                 self._thread.join()
-
-
-class BatchingProducer(ABC):
-    """The producer side of the transports to Charter's broker, in-process or over HTTP:
-    records are batched per topic, and a missing topic is created once, on first use."""
-
-    def __init__(
-        self, *, linger_ms: float, batch_size: int, partitions: int, auto_create_topics: bool
-    ) -> None:
-        self.partitions = partitions
-        self.auto_create_topics = auto_create_topics
-        self._known: set[str] = set()  # touched only by deliveries, which run one at a time
-        self._batcher = Batcher(self._deliver, linger_ms=linger_ms, batch_size=batch_size)
-
-    @abstractmethod
-    def _ensure_topic(self, topic: str) -> None: ...
-
-    @abstractmethod
-    def _produce(self, topic: str, records: list[ProducerRecord]) -> None: ...
-
-    @abstractmethod
-    def _release(self) -> None: ...
-
-    def _deliver(self, topic: str, records: list[OutRecord]) -> None:
-        if self.auto_create_topics and topic not in self._known:
-            self._ensure_topic(topic)
-            self._known.add(topic)
-        self._produce(topic, [ProducerRecord(r.value, r.key, r.headers) for r in records])
-
-    def send(self, topic: str, records: Sequence[OutRecord]) -> None:
-        self._batcher.send(topic, records)
-
-    def flush(self, timeout_s: float) -> None:
-        self._batcher.flush()
-
-    def close(self) -> None:
-        try:
-            self._batcher.close()
-        finally:
-            self._release()

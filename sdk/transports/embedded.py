@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import shutil
 import tempfile
 import threading
@@ -17,12 +18,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from broker import Broker, BrokerError, ProducerRecord, TopicConfig, TopicExistsError
-from broker import Consumer as BrokerConsumer
-from broker.errors import StaleGenerationError, UnknownMemberError
+from broker import Broker, BrokerError
 from sdk.errors import ConfigurationError, TransportError
-from sdk.transports.base import RawRecord, TopicPartition
-from sdk.transports.batching import BatchingProducer
+from sdk.transports.builtin import BrokerConsumer, BrokerProducer
 
 __all__ = ["EmbeddedConsumer", "EmbeddedProducer", "shared_broker"]
 
@@ -94,135 +92,22 @@ class shared_broker:
         release(self._key)
 
 
-def ensure_topic(broker: Broker, topic: str, partitions: int) -> None:
-    if topic in broker.list_topics():
-        return
-    with contextlib.suppress(TopicExistsError):  # another client created it meanwhile
-        broker.create_topic(topic, TopicConfig(partitions=partitions))
+class EmbeddedProducer(BrokerProducer):
+    def __init__(self, url: str, **options: Any) -> None:
+        key, broker = acquire(url)
+        super().__init__(broker, functools.partial(release, key), **options)
 
 
-class EmbeddedProducer(BatchingProducer):
+class EmbeddedConsumer(BrokerConsumer):
     def __init__(
         self,
         url: str,
-        *,
-        linger_ms: float = 5.0,
-        batch_size: int = 500,
-        partitions: int = 1,
-        auto_create_topics: bool = True,
+        group: str | None,
+        topics: Sequence[str],
+        auto_offset_reset: str,
+        **options: Any,
     ) -> None:
-        self._key, self.broker = acquire(url)
+        key, broker = acquire(url)
         super().__init__(
-            linger_ms=linger_ms,
-            batch_size=batch_size,
-            partitions=partitions,
-            auto_create_topics=auto_create_topics,
+            broker, functools.partial(release, key), group, topics, auto_offset_reset, **options
         )
-
-    def _ensure_topic(self, topic: str) -> None:
-        ensure_topic(self.broker, topic, self.partitions)
-
-    def _produce(self, topic: str, records: list[ProducerRecord]) -> None:
-        self.broker.produce(topic, records)
-
-    def _release(self) -> None:
-        release(self._key)
-
-
-class LogConsumer:
-    """A `broker.Consumer` over a broker, or over anything shaped like one (the HTTP adapter)."""
-
-    # what the broker (or the way to it) raises; translated into TransportError
-    failures: tuple[type[Exception], ...] = (BrokerError,)
-
-    def __init__(
-        self,
-        broker: Any,
-        group: str | None,
-        topics: Sequence[str],
-        auto_offset_reset: str,
-        *,
-        session_timeout_ms: int = 10_000,
-        **options: Any,
-    ) -> None:
-        self.broker = broker
-        try:
-            self._consumer = BrokerConsumer(
-                broker,
-                topics,
-                group=group,
-                auto_offset_reset=auto_offset_reset,  # type: ignore[arg-type]
-                session_timeout_ms=session_timeout_ms,
-                **options,
-            )
-        except self.failures as exc:
-            raise TransportError(f"cannot join {group!r} on {list(topics)}: {exc}") from exc
-
-    def poll(self, timeout_s: float, max_records: int) -> list[RawRecord]:
-        self._consumer.records_max = max_records
-        try:
-            got = self._consumer.poll(wait_ms=int(timeout_s * 1000))
-        except self.failures as exc:
-            raise TransportError(str(exc)) from exc
-        return [
-            RawRecord(r.topic, r.partition, r.offset, r.timestamp_ms, r.key, r.value, r.headers)
-            for r in got
-        ]
-
-    def commit(self, offsets: dict[TopicPartition, int]) -> None:
-        try:
-            self._consumer.commit(offsets)
-        except (StaleGenerationError, UnknownMemberError) as exc:
-            raise TransportError(f"commit rejected after a rebalance: {exc}") from exc
-        except self.failures as exc:
-            raise TransportError(str(exc)) from exc
-
-    def assignment(self) -> list[TopicPartition]:
-        return list(self._consumer.assignment())
-
-    def seek(self, tp: TopicPartition, offset: int) -> None:
-        try:
-            self._consumer.seek(tp, offset)
-        except self.failures as exc:
-            raise TransportError(str(exc)) from exc
-
-    def seek_to_beginning(self) -> None:
-        self._consumer.seek_to_beginning()
-
-    def seek_to_time(self, timestamp_ms: int) -> None:
-        self._consumer.seek_to_time(timestamp_ms)
-
-    def end_offsets(self) -> dict[TopicPartition, int] | None:
-        return {tp: self.broker.offsets(*tp)[1] for tp in self._consumer.assignment()}
-
-    def close(self) -> None:
-        self._consumer.close()
-
-
-class EmbeddedConsumer(LogConsumer):
-    def __init__(
-        self,
-        url: str,
-        group: str | None,
-        topics: Sequence[str],
-        auto_offset_reset: str,
-        *,
-        partitions: int = 1,
-        auto_create_topics: bool = True,
-        **options: Any,
-    ) -> None:
-        self._key, broker = acquire(url)
-        try:
-            if auto_create_topics:
-                for topic in topics:
-                    ensure_topic(broker, topic, partitions)
-            super().__init__(broker, group, topics, auto_offset_reset, **options)
-        except BaseException:
-            release(self._key)
-            raise
-
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            release(self._key)

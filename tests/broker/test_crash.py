@@ -92,7 +92,7 @@ def test_sigkill_of_the_http_server_never_loses_an_acknowledged_produce(tmp_path
 
     import httpx
 
-    from broker import BrokerError, ProducerRecord
+    from broker import BrokerError, ProducerRecord, TopicConfig
     from broker.client import BrokerClient
 
     seed = int(os.environ.get("CHARTER_CRASH_SEED", random.randrange(2**32)))
@@ -117,7 +117,7 @@ def test_sigkill_of_the_http_server_never_loses_an_acknowledged_produce(tmp_path
             else:
                 raise AssertionError("the server did not start")
             if "crash" not in topics:
-                client.create_topic("crash", segment_bytes=16_384, flush="always")
+                client.create_topic("crash", TopicConfig(segment_bytes=16_384, flush="always"))
             seq = client.offsets("crash", 0)[1]
             assert seq > acked, f"seed {seed} trial {trial}: acknowledged records are gone"
             kill_after = rng.randint(1, 40)

@@ -131,7 +131,9 @@ def test_group_protocol_over_http(client: TestClient) -> None:
     lag = client.get("/broker/groups/g/lag").json()
     assert {(x["partition"], x["committed"], x["lag"]) for x in lag} == {(0, 1, 0), (1, None, 0)}
     assert client.delete(f"/broker/groups/g/members/{b['member_id']}").status_code == 204
-    assert len(client.get("/broker/groups/g").json()["members"]) == 1
+    described = client.get("/broker/groups/g").json()
+    assert len(described["members"]) == 1
+    assert described["committed"] == [{"topic": "t", "partition": 0, "offset": 1}]
     assert client.get("/broker/groups").json() == ["g"]
 
 
@@ -155,18 +157,20 @@ def test_fetch_many_long_polls_several_partitions(client: TestClient, broker: Br
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == FETCH_MEDIA_TYPE
     # whole batches: a1 (offset 0) shares a batch with a2 and is dropped by the decoder
-    assert len(decode_fetch_many_body(r.content)[1].records) == 2
+    assert len(decode_fetch_many_body(r.content)[("a", 1)].records) == 2
     got = decode_fetch_many_body(r.content, {("a", 1): 1})
-    assert [(f.topic, f.partition, f.log_end_offset) for f in got] == [
-        ("a", 0, 0),
-        ("a", 1, 2),
-        ("b", 0, 1),
+    assert [(tp, f.log_end_offset) for tp, f in got.items()] == [
+        (("a", 0), 0),
+        (("a", 1), 2),
+        (("b", 0), 1),
     ]
-    assert [[x.value for x in f.records] for f in got] == [[], [b"a2"], [b"b1"]]
-    assert got[1].records[0].offset == 1
+    assert [[x.value for x in f.records] for f in got.values()] == [[], [b"a2"], [b"b1"]]
+    assert got[("a", 1)].records[0].offset == 1
+    trimmed = decode_fetch_many_body(r.content, {("a", 1): 1}, records_max=1)
+    assert [[x.value for x in f.records] for f in trimmed.values()] == [[], [b"a2"], []]
     positions = [{"topic": "a", "partition": 0, "offset": 0}]
     r = client.post("/broker/fetch", json={"positions": positions, "max_wait_ms": 10})
-    assert [f.records for f in decode_fetch_many_body(r.content)] == [[]]
+    assert [f.records for f in decode_fetch_many_body(r.content).values()] == [[]]
     positions = [{"topic": "a", "partition": 0, "offset": 5}]
     r = client.post("/broker/fetch", json={"positions": positions, "max_wait_ms": 10_000})
     assert (r.status_code, r.json()["detail"]["log_end_offset"]) == (416, 0)
@@ -175,7 +179,7 @@ def test_fetch_many_long_polls_several_partitions(client: TestClient, broker: Br
 def test_a_damaged_fetch_body_is_detected() -> None:
     batch = encode_batch(3, [ProducerRecord(b"value")], [1])
     body = FETCH_TOPIC.pack(1) + b"t" + FETCH_PARTITION.pack(0, 0, 4, len(batch)) + batch
-    assert decode_fetch_many_body(body)[0].records[0].offset == 3
+    assert decode_fetch_many_body(body)[("t", 0)].records[0].offset == 3
     for cut in (1, 5, len(body) - 1):
         with pytest.raises(CorruptBatchError):
             decode_fetch_many_body(body[:cut])

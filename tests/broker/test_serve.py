@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from broker.client import BrokerClient
+from broker.config import TopicConfig
 from broker.errors import ContractViolationError
 from broker.record import ProducerRecord
 from tests.sdk.server import charter_serve
@@ -56,7 +57,7 @@ def register(url: str, subject: str, schema: dict[str, object]) -> int:
 
 def test_produce_and_fetch_through_charter_serve(server: str) -> None:
     with BrokerClient(server) as client:
-        client.create_topic("plain", partitions=2)
+        client.create_topic("plain", TopicConfig(partitions=2))
         assert "plain" in client.list_topics()
         offsets = client.produce("plain", [ProducerRecord(key=b"k", value=b"v1")])
         partition, offset = offsets[0]
@@ -69,7 +70,7 @@ def test_contract_id_rejects_an_unregistered_schema_id(server: str) -> None:
     schema_id = register(server, "orders-value", ORDER)
     other_id = register(server, "other-value", {"type": "string"})
     with BrokerClient(server) as client:
-        client.create_topic("orders", contract="id")
+        client.create_topic("orders", TopicConfig(contract="id"))
         good = ProducerRecord(key=None, value=frame(schema_id, avro_order(7, "A-1")))
         assert client.produce("orders", [good])
         for value, reason in [
@@ -87,7 +88,7 @@ def test_contract_id_rejects_an_unregistered_schema_id(server: str) -> None:
 def test_contract_validate_checks_the_payload(server: str) -> None:
     schema_id = register(server, "checked-value", ORDER)
     with BrokerClient(server) as client:
-        client.create_topic("checked", contract="validate")
+        client.create_topic("checked", TopicConfig(contract="validate"))
         assert client.produce(
             "checked", [ProducerRecord(key=None, value=frame(schema_id, avro_order(1, "B")))]
         )
@@ -109,7 +110,7 @@ def test_contract_validate_checks_json_payloads(server: str) -> None:
     )
     schema_id = r.json()["id"]
     with BrokerClient(server) as client:
-        client.create_topic("events", contract="validate")
+        client.create_topic("events", TopicConfig(contract="validate"))
         client.produce("events", [ProducerRecord(key=None, value=frame(schema_id, b'{"n": 1}'))])
         with pytest.raises(ContractViolationError) as caught:
             client.produce(

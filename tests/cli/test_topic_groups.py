@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from broker.client import BrokerClient
+from broker.config import TopicConfig
 from broker.record import ProducerRecord
 from cli.main import app
 from tests.cli.conftest import Repo
@@ -200,22 +201,22 @@ def test_the_broker_option_beats_the_environment_and_takes_charter_urls(server: 
 
 def test_groups_lag_after_producing_and_committing(server: str) -> None:
     with BrokerClient(server) as client:
-        client.create_topic("payments", partitions=2)
+        client.create_topic("payments", TopicConfig(partitions=2))
         client.produce("payments", [ProducerRecord(key=None, value=b"p")] * 5, partition=0)
         client.produce("payments", [ProducerRecord(key=None, value=b"p")] * 3, partition=1)
-        joined = client.join("billing", ["payments"], session_timeout_ms=120_000)
-        member = joined["member_id"]
-        assignment = client.sync("billing", member)
-        owned = {(p["topic"], p["partition"]) for p in assignment["partitions"]}
+        joined = client.groups.join("billing", ["payments"], session_timeout_ms=120_000)
+        member = joined.member_id
+        assignment = client.groups.sync("billing", member)
+        owned = set(assignment.partitions)
         assert owned == {("payments", 0), ("payments", 1)}
-        client.commit(
+        client.groups.commit(
             "billing",
             {("payments", 0): 2, ("payments", 1): 3},
             member_id=member,
-            generation=assignment["generation"],
+            generation=assignment.generation,
         )
         # a group with no members left, committed on partition 0 only
-        client.commit("audit-trail", {("payments", 0): 5})
+        client.groups.commit("audit-trail", {("payments", 0): 5})
 
     [billing] = charter(server, "groups", "billing", "--format", "json").json()
     assert billing["group"] == "billing"

@@ -431,13 +431,14 @@ def test_two_members_of_a_group_share_the_partitions(
 def test_a_contract_enforcing_topic_refuses_what_the_sdk_did_not_frame(
     charter_url: str, registry: Registry, topic: str, registered: int
 ) -> None:
+    from broker import TopicConfig
     from broker.client import BrokerClient
 
     if "127.0.0.1" not in charter_url:
         pytest.skip("needs the broker's HTTP API")
     with BrokerClient("http://" + charter_url.split("://", 1)[1]) as admin:
         try:
-            admin.create_topic(topic, partitions=1, contract="id")
+            admin.create_topic(topic, TopicConfig(partitions=1, contract="id"))
         except Exception as exc:  # the router alone has no contract source
             pytest.skip(f"this broker enforces no contracts: {exc}")
     with Producer(charter_url, registry=registry) as producer:

@@ -36,7 +36,7 @@ from broker.api import (
     TopicPartition,
 )
 from broker.config import Limits, TopicConfig, check_limit, validate_topic_name
-from broker.contracts import Contracts, check_batch, check_values
+from broker.contracts import Contracts, check_values
 from broker.errors import (
     CorruptBatchError,
     DataDirLockedError,
@@ -48,10 +48,11 @@ from broker.errors import (
     UnknownTopicError,
 )
 from broker.groups import GroupCoordinator
-from broker.log import PartitionLog, RawBatches
+from broker.log import PartitionLog, RawBatches, decode_batches
 from broker.placement import keyed_partition
 from broker.record import (
     BATCH_HEADER_BYTES,
+    BatchShape,
     ProducerRecord,
     decode_batch,
     measure_batch,
@@ -70,6 +71,50 @@ class _Topic:
     logs: list[PartitionLog]
     directory: Path
     next_unkeyed: itertools.count[int]
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """A produce batch as the limit checks and the appends see it, whichever form it came in:
+    `records` (the log encodes them) or `encoded` (verified bytes, appended as they are).
+    """
+
+    sizes: list[int]  # record_bytes of each record
+    key_lengths: list[int]  # -1 for no key
+    header_counts: list[int]
+    records: Sequence[ProducerRecord] = ()
+    encoded: bytes | None = None
+    encoded_values: list[bytes | None] | None = None  # when measured with them
+
+    @classmethod
+    def of_records(cls, records: Sequence[ProducerRecord]) -> _Batch:
+        sizes: list[int] = []
+        keys: list[int] = []
+        counts: list[int] = []
+        for record in records:
+            key, value, headers = record.key, record.value, record.headers
+            if headers:
+                sizes.append(record_bytes(record))
+            else:  # record_bytes without headers, inlined: this runs for every record
+                sizes.append(18 + (len(key) if key else 0) + (len(value) if value else 0))
+            keys.append(-1 if key is None else len(key))
+            counts.append(len(headers))
+        return cls(sizes, keys, counts, records=records)
+
+    @classmethod
+    def of_encoded(cls, data: bytes, shape: BatchShape) -> _Batch:
+        values = shape.values if len(shape.values) == len(shape.sizes) else None
+        return cls(shape.sizes, shape.key_lengths, shape.header_counts, (), data, values)
+
+    def values(self) -> Sequence[bytes | None]:
+        if self.encoded is None:
+            return [r.value for r in self.records]
+        if self.encoded_values is not None:
+            return self.encoded_values
+        # measured without them: the topic's contract changed since
+        return measure_batch(
+            self.encoded, "produce", length_max=len(self.encoded), values=True
+        ).values
 
 
 def _records_in(got: RawBatches, offset: int) -> int:
@@ -299,45 +344,93 @@ class Broker:
         """
         if not records:
             raise InvalidConfigError("records", "a produce batch holds at least one record")
-        self._check_record_limits(records)
+        return self._produce(topic, _Batch.of_records(records), partition)
+
+    def produce_encoded(
+        self, topic: str, batch: bytes, *, partition: int | None = None
+    ) -> list[tuple[int, int]]:
+        """Produce one encoded batch (broker.record's format, any base offset), atomically.
+
+        When every record carries a timestamp and the batch goes to one partition (an explicit
+        `partition`, or no keys), the verified bytes are appended as they came, re-based;
+        otherwise the batch is decoded and produced as its records. A negative timestamp
+        means "stamp it on append". Checks and placement are `produce`'s.
+        """
+        where = f"produce batch for {topic!r}"
+        length_max = self.limits.batch_bytes_max + BATCH_HEADER_BYTES
+        with self._lock:
+            contract = self._topic(topic).config.contract
+        shape = measure_batch(batch, where, length_max=length_max, values=contract != "none")
+        keyed = any(k >= 0 for k in shape.key_lengths)
+        if min(shape.timestamps_ms) < 0 or (keyed and partition is None):
+            _, decoded = decode_batch(batch, topic, -1, where, length_max=length_max)
+            records = [
+                ProducerRecord(
+                    r.value, r.key, r.headers, None if r.timestamp_ms < 0 else r.timestamp_ms
+                )
+                for r in decoded
+            ]
+            return self.produce(topic, records, partition=partition)
+        header = shape.header
+        if (header.first_timestamp_ms, header.max_timestamp_ms) != (
+            shape.timestamps_ms[0],
+            max(shape.timestamps_ms),
+        ):
+            raise CorruptBatchError(where, "header timestamps do not match the records")
+        return self._produce(topic, _Batch.of_encoded(batch, shape), partition)
+
+    def _produce(self, topic: str, batch: _Batch, partition: int | None) -> list[tuple[int, int]]:
+        """The one produce path: limits, contract, partitions, then the appends."""
+        self._check_limits(batch)
         with self._lock:
             found = self._topic(topic)
             logs = list(found.logs)
             contract = found.config.contract
-            unkeyed = next(found.next_unkeyed) % len(logs)
         # contract checks may call the registry, and appends fsync: neither holds the broker
         # lock, so fetches and other partitions' produces go on meanwhile
-        check_batch(topic, contract, records, self.contracts)
+        if contract != "none":
+            check_values(topic, contract, batch.values(), self.contracts)
         count = len(logs)
         if partition is not None and not 0 <= partition < count:
             raise UnknownPartitionError(topic, partition, count)
-        by_partition: dict[int, list[int]] = {}
-        if all(r.partition is None for r in records) and (
-            partition is not None or all(r.key is None for r in records)
+        records = batch.records
+        if batch.encoded is not None or (
+            all(r.partition is None for r in records)
+            and (partition is not None or all(r.key is None for r in records))
         ):
             # the common case: the whole batch goes to one partition
-            only = unkeyed if partition is None else partition
-            base = self._append(topic, logs[only], records)
-            return [(only, base + n) for n in range(len(records))]
+            only = next(found.next_unkeyed) % count if partition is None else partition
+            base = self._append(topic, logs[only], batch)
+            return [(only, base + n) for n in range(len(batch.sizes))]
         for record in records:
             p = record.partition if record.partition is not None else partition
             if p is not None and not 0 <= p < count:
                 raise UnknownPartitionError(topic, p, count)
+        by_partition: dict[int, list[int]] = {}
+        unkeyed: int | None = None
         for i, record in enumerate(records):
             p = record.partition if record.partition is not None else partition
-            if p is None:
-                p = unkeyed if record.key is None else keyed_partition(record.key, count)
+            if p is None and record.key is not None:
+                p = keyed_partition(record.key, count)
+            elif p is None:
+                if unkeyed is None:
+                    unkeyed = next(found.next_unkeyed) % count
+                p = unkeyed
             by_partition.setdefault(p, []).append(i)
         result: list[tuple[int, int]] = [(0, 0)] * len(records)
         for p, indexes in by_partition.items():
-            base = self._append(topic, logs[p], [records[i] for i in indexes])
+            part = _Batch.of_records([records[i] for i in indexes])
+            base = self._append(topic, logs[p], part)
             for n, i in enumerate(indexes):
                 result[i] = (p, base + n)
         return result
 
-    def _append(self, topic: str, log: PartitionLog, records: Sequence[ProducerRecord]) -> int:
+    def _append(self, topic: str, log: PartitionLog, batch: _Batch) -> int:
         try:
-            base = log.append(records, self._clock_ms())
+            if batch.encoded is None:
+                base = log.append(batch.records, self._clock_ms())
+            else:
+                base = log.append_encoded(batch.encoded)
         except LogClosedError:
             self._topic(topic)  # deleted meanwhile: UnknownTopicError
             raise
@@ -345,61 +438,9 @@ class Broker:
             self._appended.notify_all()
         return base
 
-    def produce_encoded(
-        self, topic_name: str, batch: bytes, *, partition: int | None = None
-    ) -> list[tuple[int, int]]:
-        """Produce one encoded batch (broker.record's format, any base offset), atomically.
-
-        When every record carries a timestamp and the batch goes to one partition (an explicit
-        `partition`, or no keys), the verified bytes are appended as they came, re-based;
-        otherwise the batch is decoded and produced record by record. A negative timestamp
-        means "stamp it on append".
-        """
-        where = f"produce batch for {topic_name!r}"
-        length_max = self.limits.batch_bytes_max + BATCH_HEADER_BYTES
-        with self._lock:
-            topic = self._topic(topic_name)
-            logs = list(topic.logs)
-            contract = topic.config.contract
-        shape = measure_batch(batch, where, length_max=length_max, values=contract != "none")
-        keyed = any(k >= 0 for k in shape.key_lengths)
-        if min(shape.timestamps_ms) < 0 or (keyed and partition is None):
-            _, decoded = decode_batch(batch, topic_name, -1, where, length_max=length_max)
-            records = [
-                ProducerRecord(
-                    r.value, r.key, r.headers, None if r.timestamp_ms < 0 else r.timestamp_ms
-                )
-                for r in decoded
-            ]
-            return self.produce(topic_name, records, partition=partition)
-        header = shape.header
-        if (header.first_timestamp_ms, header.max_timestamp_ms) != (
-            shape.timestamps_ms[0],
-            max(shape.timestamps_ms),
-        ):
-            raise CorruptBatchError(where, "header timestamps do not match the records")
-        self._check_measured_limits(shape.sizes, shape.key_lengths, shape.header_counts)
-        check_values(topic_name, contract, shape.values, self.contracts)
-        count = len(logs)
-        if partition is not None and not 0 <= partition < count:
-            raise UnknownPartitionError(topic_name, partition, count)
-        if partition is None:
-            with self._lock:
-                partition = next(topic.next_unkeyed) % count
-        log = logs[partition]
-        try:
-            base = log.append_encoded(batch)
-        except LogClosedError:
-            self._topic(topic_name)
-            raise
-        with self._lock:
-            self._appended.notify_all()
-        return [(partition, base + n) for n in range(header.record_count)]
-
-    def _check_measured_limits(
-        self, sizes: list[int], key_lengths: list[int], header_counts: list[int]
-    ) -> None:
+    def _check_limits(self, batch: _Batch) -> None:
         limits = self.limits
+        sizes, key_lengths, header_counts = batch.sizes, batch.key_lengths, batch.header_counts
         check_limit("batch_records_max", len(sizes), limits.batch_records_max, what="batch")
         if (
             max(sizes) > limits.record_bytes_max
@@ -416,26 +457,6 @@ class Broker:
                     "headers_per_record_max", headers, limits.headers_per_record_max, what=what
                 )
         check_limit("batch_bytes_max", sum(sizes), limits.batch_bytes_max, what="batch")
-
-    def _check_record_limits(self, records: Sequence[ProducerRecord]) -> None:
-        limits = self.limits
-        check_limit("batch_records_max", len(records), limits.batch_records_max, what="batch")
-        record_max, key_max = limits.record_bytes_max, limits.key_bytes_max
-        headers_max = limits.headers_per_record_max
-        total = 0
-        for i, record in enumerate(records):
-            key, value, headers = record.key, record.value, record.headers
-            if headers:
-                size = record_bytes(record)
-            else:
-                size = 18 + (len(key) if key else 0) + (len(value) if value else 0)
-            if size > record_max or len(headers) > headers_max or (key and len(key) > key_max):
-                what = f"record {i}"
-                check_limit("record_bytes_max", size, record_max, what=what)
-                check_limit("key_bytes_max", len(key or b""), key_max, what=what)
-                check_limit("headers_per_record_max", len(headers), headers_max, what=what)
-            total += size
-        check_limit("batch_bytes_max", total, limits.batch_bytes_max, what="batch")
 
     # ------------------------------------------------------------------ fetch
 
@@ -469,23 +490,17 @@ class Broker:
 
         `records_max` and `bytes_max` bound the whole answer, not each partition.
         """
-        self._check_fetch(positions, records_max, bytes_max, wait_ms)
-        logs = self._wait_for_records(positions, wait_ms)
+        raw = self.fetch_many_batches(
+            positions, records_max=records_max, bytes_max=bytes_max, wait_ms=wait_ms
+        )
         out: dict[TopicPartition, FetchedRecords] = {}
-        records_left, bytes_left = records_max, bytes_max
-        for tp, off in positions.items():
-            log = logs[tp]
-            if records_left <= 0 or bytes_left <= 0 or log.log_end_offset <= off:
-                out[tp] = FetchedRecords([], log.log_start_offset, log.log_end_offset, 0)
-                continue
-            try:
-                got = log.read(off, records_max=records_left, bytes_max=bytes_left)
-            except LogClosedError:
-                self._log(*tp)  # deleted meanwhile: UnknownTopicError
-                raise
-            out[tp] = got
-            records_left -= len(got.records)
-            bytes_left -= got.bytes_read
+        records_left = records_max
+        for (topic, partition), got in raw.items():
+            fetched = decode_batches(
+                got, topic, partition, positions[(topic, partition)], records_left
+            )
+            records_left -= len(fetched.records)
+            out[(topic, partition)] = fetched
         return out
 
     def fetch_many_batches(
@@ -498,8 +513,9 @@ class Broker:
     ) -> dict[TopicPartition, RawBatches]:
         """As `fetch_many`, but whole verified batches, undecoded (see PartitionLog.read_batches).
 
-        The first batch of a partition may hold records before the asked offset and the last
-        may go past `records_max`; the HTTP API serves these bytes as they are on disk.
+        The one fetch loop. The first batch of a partition may hold records before the asked
+        offset and the last may go past `records_max`; the HTTP API serves these bytes as
+        they are on disk, and `fetch_many` decodes, skips and trims them.
         """
         self._check_fetch(positions, records_max, bytes_max, wait_ms)
         logs = self._wait_for_records(positions, wait_ms)
@@ -513,7 +529,7 @@ class Broker:
             try:
                 got = log.read_batches(off, records_max=records_left, bytes_max=bytes_left)
             except LogClosedError:
-                self._log(*tp)
+                self._log(*tp)  # deleted meanwhile: UnknownTopicError
                 raise
             out[tp] = got
             records_left -= _records_in(got, off)

@@ -7,13 +7,11 @@ from typing import Protocol
 
 from broker.config import ContractSetting
 from broker.errors import ContractViolationError
-from broker.record import ProducerRecord
 
 __all__ = [
     "WIRE_HEADER_BYTES",
     "WIRE_MAGIC",
     "Contracts",
-    "check_batch",
     "check_values",
     "subject_for",
 ]
@@ -38,24 +36,13 @@ def subject_for(topic: str) -> str:
     return f"{topic}-value"
 
 
-def check_batch(
-    topic: str,
-    setting: ContractSetting,
-    records: Sequence[ProducerRecord],
-    contracts: Contracts | None,
-) -> None:
-    """Raise ContractViolationError for the first record that breaks the topic's contract."""
-    if setting != "none":
-        check_values(topic, setting, [r.value for r in records], contracts)
-
-
 def check_values(
     topic: str,
     setting: ContractSetting,
     values: Sequence[bytes | None],
     contracts: Contracts | None,
 ) -> None:
-    """As `check_batch`, given the records' values."""
+    """Raise ContractViolationError for the first value that breaks the topic's contract."""
     if setting == "none":
         return
     subject = subject_for(topic)

@@ -49,6 +49,7 @@ __all__ = [
     "FetchedRecords",
     "PartitionLog",
     "RawBatches",
+    "decode_batches",
 ]
 
 # offset index entry: offset relative to the segment's base (u32), byte position (u32)
@@ -105,6 +106,18 @@ class RawBatches:
     log_start_offset: int
     log_end_offset: int
     bytes_read: int
+
+
+def decode_batches(
+    raw: RawBatches, topic: str, partition: int, offset: int, records_max: int
+) -> FetchedRecords:
+    """The records of `raw` from `offset` on, at most `records_max` (batches are whole)."""
+    out: list[ConsumedRecord] = []
+    for batch, where in zip(raw.batches, raw.wheres, strict=True):
+        header, records = decode_batch(batch, topic, partition, where, length_max=len(batch))
+        skip = max(0, offset - header.base_offset)
+        out.extend(records[skip : skip + records_max - len(out)])
+    return FetchedRecords(out, raw.log_start_offset, raw.log_end_offset, raw.bytes_read)
 
 
 class PartitionLog:
@@ -491,14 +504,7 @@ class PartitionLog:
         so a consumer always makes progress.
         """
         raw = self.read_batches(offset, records_max=records_max, bytes_max=bytes_max)
-        out: list[ConsumedRecord] = []
-        for batch, where in zip(raw.batches, raw.wheres, strict=True):
-            header, records = decode_batch(
-                batch, self.topic, self.partition, where, length_max=len(batch)
-            )
-            skip = max(0, offset - header.base_offset)
-            out.extend(records[skip : skip + records_max - len(out)])
-        return FetchedRecords(out, raw.log_start_offset, raw.log_end_offset, raw.bytes_read)
+        return decode_batches(raw, self.topic, self.partition, offset, records_max)
 
     def read_batches(self, offset: int, *, records_max: int, bytes_max: int) -> RawBatches:
         """Whole batches holding the records from `offset` on, checksums verified, not decoded.

@@ -449,3 +449,57 @@ def test_a_contract_enforcing_topic_refuses_what_the_sdk_did_not_frame(
             producer.flush()
     with consumer_for(charter_url, registry, topic, None) as reader:
         assert [m.value["data"]["orderId"] for m in drain(reader, 2, polls_max=2)] == ["ord-1"]
+
+
+# ---------------------------------------------------------------------- the package's shape
+
+
+def _transport_imports() -> dict[str, set[str]]:
+    """Per module of sdk/transports, the modules of sdk/transports it imports, anywhere in it
+    (function-level imports included: a lazy import is still an edge of the graph)."""
+    import ast
+    from pathlib import Path
+
+    import sdk.transports
+
+    package = Path(sdk.transports.__file__).parent
+    names = {p.stem for p in package.glob("*.py")}
+    edges: dict[str, set[str]] = {}
+    for path in package.glob("*.py"):
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                targets = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            else:
+                continue
+            for target in targets:
+                parts = target.split(".")
+                if parts[:2] == ["sdk", "transports"] and len(parts) > 2 and parts[2] in names:
+                    found.add(parts[2])
+        edges[path.stem] = found - {path.stem}
+    return edges
+
+
+def test_the_transport_modules_import_no_circle() -> None:
+    edges = _transport_imports()
+    assert edges["base"] == set(), "the transport base imports no transport"
+    importers = {m for m, imported in edges.items() if "urls" in imported}
+    assert importers <= {"__init__"}, "no transport imports the URL dispatch back"
+    # no cycle: repeatedly remove modules that import nothing left
+    left = {m: set(imported) for m, imported in edges.items() if m != "__init__"}
+    while left:
+        leaves = {m for m, imported in left.items() if not imported & set(left)}
+        assert leaves, f"an import circle among {sorted(left)}"
+        for m in leaves:
+            del left[m]
+
+
+def test_both_ways_to_charters_broker_share_one_producer_and_consumer() -> None:
+    from sdk.transports.builtin import BrokerConsumer, BrokerProducer
+    from sdk.transports.embedded import EmbeddedConsumer, EmbeddedProducer
+    from sdk.transports.http import HttpConsumer, HttpProducer
+
+    assert issubclass(EmbeddedProducer, BrokerProducer) and issubclass(HttpProducer, BrokerProducer)
+    assert issubclass(EmbeddedConsumer, BrokerConsumer) and issubclass(HttpConsumer, BrokerConsumer)

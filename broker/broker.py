@@ -76,41 +76,65 @@ class _Topic:
 @dataclass(frozen=True, slots=True)
 class _Batch:
     """A produce batch as the limit checks and the appends see it, whichever form it came in:
-    `records` (the log encodes them) or `encoded` (verified bytes, appended as they are).
+    `records` (the log encodes them) or `encoded` (verified bytes, appended as they are, with
+    the `shape` measured from them). The largest record, key and header count and the total
+    are kept; `measures` gives them per record, to name the one over a limit.
     """
 
-    sizes: list[int]  # record_bytes of each record
-    key_lengths: list[int]  # -1 for no key
-    header_counts: list[int]
+    count: int
+    bytes_total: int
+    record_bytes_top: int
+    key_bytes_top: int  # -1 when no record has a key
+    headers_top: int
     records: Sequence[ProducerRecord] = ()
-    encoded: bytes | None = None
-    encoded_values: list[bytes | None] | None = None  # when measured with them
+    encoded: bytes = b""
+    shape: BatchShape | None = None  # set for the encoded form
 
     @classmethod
     def of_records(cls, records: Sequence[ProducerRecord]) -> _Batch:
-        sizes: list[int] = []
-        keys: list[int] = []
-        counts: list[int] = []
+        total = size_top = headers_top = 0
+        key_top = -1
         for record in records:
             key, value, headers = record.key, record.value, record.headers
             if headers:
-                sizes.append(record_bytes(record))
+                size = record_bytes(record)
+                headers_top = max(headers_top, len(headers))
             else:  # record_bytes without headers, inlined: this runs for every record
-                sizes.append(18 + (len(key) if key else 0) + (len(value) if value else 0))
-            keys.append(-1 if key is None else len(key))
-            counts.append(len(headers))
-        return cls(sizes, keys, counts, records=records)
+                size = 18 + (len(key) if key else 0) + (len(value) if value else 0)
+            if size > size_top:
+                size_top = size
+            if key is not None and len(key) > key_top:
+                key_top = len(key)
+            total += size
+        return cls(len(records), total, size_top, key_top, headers_top, records=records)
 
     @classmethod
     def of_encoded(cls, data: bytes, shape: BatchShape) -> _Batch:
-        values = shape.values if len(shape.values) == len(shape.sizes) else None
-        return cls(shape.sizes, shape.key_lengths, shape.header_counts, (), data, values)
+        return cls(
+            len(shape.sizes),
+            sum(shape.sizes),
+            max(shape.sizes),
+            max(shape.key_lengths),
+            max(shape.header_counts),
+            encoded=data,
+            shape=shape,
+        )
+
+    def measures(self) -> tuple[list[int], list[int], list[int]]:
+        """Per record: its bytes, its key's length (-1: no key) and its header count."""
+        if self.shape is not None:
+            return self.shape.sizes, self.shape.key_lengths, self.shape.header_counts
+        return (
+            [record_bytes(r) for r in self.records],
+            [-1 if r.key is None else len(r.key) for r in self.records],
+            [len(r.headers) for r in self.records],
+        )
 
     def values(self) -> Sequence[bytes | None]:
-        if self.encoded is None:
+        if self.shape is None:
             return [r.value for r in self.records]
-        if self.encoded_values is not None:
-            return self.encoded_values
+        if len(self.shape.values) == self.count:
+            return self.shape.values
         # measured without them: the topic's contract changed since
         return measure_batch(
             self.encoded, "produce", length_max=len(self.encoded), values=True
@@ -394,14 +418,16 @@ class Broker:
         if partition is not None and not 0 <= partition < count:
             raise UnknownPartitionError(topic, partition, count)
         records = batch.records
-        if batch.encoded is not None or (
+        if batch.shape is not None or (
             all(r.partition is None for r in records)
             and (partition is not None or all(r.key is None for r in records))
         ):
             # the common case: the whole batch goes to one partition
             only = next(found.next_unkeyed) % count if partition is None else partition
-            base = self._append(topic, logs[only], batch)
-            return [(only, base + n) for n in range(len(batch.sizes))]
+            base = self._append(
+                topic, logs[only], records if batch.shape is None else batch.encoded
+            )
+            return [(only, base + n) for n in range(batch.count)]
         for record in records:
             p = record.partition if record.partition is not None else partition
             if p is not None and not 0 <= p < count:
@@ -419,18 +445,19 @@ class Broker:
             by_partition.setdefault(p, []).append(i)
         result: list[tuple[int, int]] = [(0, 0)] * len(records)
         for p, indexes in by_partition.items():
-            part = _Batch.of_records([records[i] for i in indexes])
-            base = self._append(topic, logs[p], part)
+            base = self._append(topic, logs[p], [records[i] for i in indexes])
             for n, i in enumerate(indexes):
                 result[i] = (p, base + n)
         return result
 
-    def _append(self, topic: str, log: PartitionLog, batch: _Batch) -> int:
+    def _append(
+        self, topic: str, log: PartitionLog, batch: Sequence[ProducerRecord] | bytes
+    ) -> int:
         try:
-            if batch.encoded is None:
-                base = log.append(batch.records, self._clock_ms())
+            if isinstance(batch, bytes):
+                base = log.append_encoded(batch)
             else:
-                base = log.append_encoded(batch.encoded)
+                base = log.append(batch, self._clock_ms())
         except LogClosedError:
             self._topic(topic)  # deleted meanwhile: UnknownTopicError
             raise
@@ -440,23 +467,20 @@ class Broker:
 
     def _check_limits(self, batch: _Batch) -> None:
         limits = self.limits
-        sizes, key_lengths, header_counts = batch.sizes, batch.key_lengths, batch.header_counts
-        check_limit("batch_records_max", len(sizes), limits.batch_records_max, what="batch")
+        check_limit("batch_records_max", batch.count, limits.batch_records_max, what="batch")
         if (
-            max(sizes) > limits.record_bytes_max
-            or max(key_lengths) > limits.key_bytes_max
-            or max(header_counts) > limits.headers_per_record_max
+            batch.record_bytes_top > limits.record_bytes_max
+            or batch.key_bytes_top > limits.key_bytes_max
+            or batch.headers_top > limits.headers_per_record_max
         ):
-            for i, (size, key, headers) in enumerate(
-                zip(sizes, key_lengths, header_counts, strict=True)
-            ):
+            for i, (size, key, headers) in enumerate(zip(*batch.measures(), strict=True)):
                 what = f"record {i}"
                 check_limit("record_bytes_max", size, limits.record_bytes_max, what=what)
                 check_limit("key_bytes_max", key, limits.key_bytes_max, what=what)
                 check_limit(
                     "headers_per_record_max", headers, limits.headers_per_record_max, what=what
                 )
-        check_limit("batch_bytes_max", sum(sizes), limits.batch_bytes_max, what="batch")
+        check_limit("batch_bytes_max", batch.bytes_total, limits.batch_bytes_max, what="batch")
 
     # ------------------------------------------------------------------ fetch
 

@@ -112,3 +112,18 @@ def test_both_satisfy_the_one_api(remote: BrokerClient, broker: Broker) -> None:
         assert {(x.partition, x.lag) for x in api.lag(consumer.group or "")} == {(0, 0), (1, 0)}
         consumer.close()
     assert seen[0] == seen[1]
+
+
+def test_the_client_loads_no_web_framework() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from broker.client import BrokerClient\n"
+        "import sdk.transports.http\n"
+        "BrokerClient('http://127.0.0.1:9').close()\n"
+        "print(sorted(m for m in ('fastapi', 'starlette', 'pydantic') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

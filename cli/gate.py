@@ -12,7 +12,7 @@ from cli.config import Config, Contract
 from cli.errors import reported_errors
 from cli.history import History, HistorySource
 from cli.locate import positions
-from cli.parsing import ContractParser
+from cli.parsing import ContractParser, working_tree
 from cli.report import ContractReport, Issue, Report, fingerprint
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ class Gate:
 
         text = self.parser.local_text(contract)
         try:
-            schema = self.parser.parse(self.parser.source(contract, text), lambda _: None)
+            schema = self.parser.parse(self.parser.source(contract, text), working_tree)
         except compat.SchemaParseError as exc:
             report.status = "invalid"
             report.issues.append(

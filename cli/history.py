@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from cli.config import Contract
 from cli.errors import SourceError
-from cli.parsing import ContractParser, stored_source
+from cli.parsing import ContractParser, stored_source, working_tree
 
 if TYPE_CHECKING:
     from cli.sources import GitRef
@@ -127,7 +127,7 @@ class RegistryHistory:
             source = stored_source(self.registry.get_version(contract.subject, number))
             try:
                 # References to local contracts resolve to their files in the working tree.
-                schemas.append(self.parser.parse(source, lambda _: None))
+                schemas.append(self.parser.parse(source, working_tree))
             except compat.SchemaParseError as exc:
                 raise SourceError(
                     f"{contract.subject} version {number} in the registry does not parse: {exc}"

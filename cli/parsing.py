@@ -17,10 +17,15 @@ if TYPE_CHECKING:
     from compat import Reference, Resolver, Schema, SchemaSource
     from sdk.registry import RegisteredSchema, Registry
 
-__all__ = ["ContractParser", "TextReader", "stored_source"]
+__all__ = ["ContractParser", "TextReader", "stored_source", "working_tree"]
 
 # A contract's text somewhere (at a git commit, say); None: read its file in the working tree.
 TextReader = Callable[[Contract], str | None]
+
+
+def working_tree(contract: Contract) -> None:
+    """The reader of every contract's file as it is now, in the working tree."""
+    return None
 
 
 def stored_source(stored: RegisteredSchema) -> SchemaSource:

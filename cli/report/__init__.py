@@ -114,11 +114,11 @@ class Report:
             return 1
         return 0
 
-    def warnings_note(self, template: str = ", {} warning(s)") -> str:
-        """The summary line's warning count, only when there are warnings (so reports without
-        any read as before)."""
+    def warnings_note(self) -> str:
+        """", N warning(s)" for a summary line, or "" without warnings (so such reports read
+        as they always did)."""
         warnings = self.counts()["warnings"]
-        return template.format(warnings) if warnings else ""
+        return f", {warnings} warning(s)" if warnings else ""
 
     def counts(self) -> dict[str, int]:
         issues = self.issues

@@ -14,6 +14,7 @@ from cli.common import (
     check_format,
     cli_errors,
     emit,
+    open_registry,
 )
 
 __all__ = ["check"]
@@ -58,7 +59,9 @@ def run_check(
     from cli.config import load_config
     from cli.errors import ConfigError
     from cli.gate import Gate
-    from cli.sources import GitRef, RegistryClient
+    from cli.history import GitHistory, HistorySource, RegistryHistory
+    from cli.parsing import ContractParser
+    from cli.sources import GitRef
 
     assert config_path is None or isinstance(config_path, Path)
     assert output is None or isinstance(output, Path)
@@ -77,20 +80,25 @@ def run_check(
                 "pass --against git:REF to compare with a git ref instead"
             )
         against = "registry"
-    if against.startswith("git:") and len(against) > 4:
-        # A registry, when configured, still resolves references to subjects not in the file.
-        client = RegistryClient(url) if url else None
-        gate = Gate(config, git=GitRef(against[4:], config.root), registry=client)
-    elif against == "registry":
-        if url is None:
-            raise ConfigError("--against registry needs a registry URL")
-        gate = Gate(config, registry=RegistryClient(url))
-    else:
+    git = against.startswith("git:") and len(against) > 4
+    if not git and against != "registry":
         raise ConfigError(f"--against {against!r}: expected 'registry' or 'git:REF'")
+    if not git and url is None:
+        raise ConfigError("--against registry needs a registry URL")
+    # Against git, a registry (when configured) still resolves references to subjects that
+    # charter.yaml does not declare.
+    registry = open_registry(url) if url else None
     try:
-        report = gate.check(contracts)
+        parser = ContractParser(config, registry)
+        source: HistorySource
+        if git:
+            source = GitHistory(GitRef(against[4:], config.root), parser)
+        else:
+            assert registry is not None
+            source = RegistryHistory(registry, parser)
+        report = Gate(parser, source).check(contracts)
     finally:
-        if gate.registry is not None:
-            gate.registry.close()
+        if registry is not None:
+            registry.close()
     emit(report, fmt, output, config.root)
     return report.exit_code

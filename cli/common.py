@@ -6,11 +6,14 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.errors import CliError
+from cli.errors import CliError, reported_errors
+
+if TYPE_CHECKING:
+    from sdk.registry import Registry
 
 __all__ = [
     "ConfigOption",
@@ -19,7 +22,10 @@ __all__ = [
     "RegistryOption",
     "cli_errors",
     "emit",
+    "open_registry",
 ]
+
+REGISTRY_TIMEOUT_S = 30.0  # per request; the SDK's client retries failures with back-off
 
 
 ConfigOption = Annotated[
@@ -51,9 +57,16 @@ def cli_errors(command: str) -> Iterator[None]:
     """Usage, config, parse and network errors: one line on stderr and exit code 2."""
     try:
         yield
-    except CliError as exc:
-        typer.echo(f"charter {command}: error: {exc.message}", err=True)
+    except reported_errors() as exc:
+        typer.echo(f"charter {command}: error: {exc}", err=True)
         raise typer.Exit(code=2) from None
+
+
+def open_registry(url: str) -> Registry:
+    """The SDK's registry client, imported only by the commands that use a registry."""
+    from sdk.registry import Registry
+
+    return Registry(url, timeout_s=REGISTRY_TIMEOUT_S)
 
 
 def check_format(fmt: str) -> str:

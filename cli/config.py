@@ -25,10 +25,14 @@ import datetime as dt
 import os
 import string
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cli.errors import ConfigError
+
+if TYPE_CHECKING:
+    from compat import Level, Policy
 
 __all__ = [
     "CONFIG_NAME",
@@ -42,17 +46,8 @@ __all__ = [
 
 CONFIG_NAME = "charter.yaml"
 REGISTRY_ENV = "CHARTER_REGISTRY_URL"
-LEVELS = (
-    "NONE",
-    "BACKWARD",
-    "BACKWARD_TRANSITIVE",
-    "FORWARD",
-    "FORWARD_TRANSITIVE",
-    "FULL",
-    "FULL_TRANSITIVE",
-)
-POLICIES = ("STRICT", "LENIENT")
 NEW_SUBJECT_POLICIES = ("allow", "deny")
+Member = TypeVar("Member", bound=StrEnum)
 TYPES_BY_SUFFIX = {".avsc": "AVRO", ".avro": "AVRO", ".json": "JSON"}
 TYPES = ("AVRO", "JSON")
 TEMPLATE_FIELDS = {"stem", "name", "dir"}
@@ -71,7 +66,7 @@ class Contract:
     path: Path  # absolute
     file: str  # relative to the config's directory, with forward slashes
     schema_type: str
-    compatibility: str | None = None
+    compatibility: Level | None = None  # wins over the registry's config and the defaults
     references: tuple[ContractReference, ...] = ()
 
 
@@ -90,8 +85,8 @@ class Config:
     path: Path
     root: Path
     registry_url: str | None
-    compatibility: str | None
-    json_policy: str
+    compatibility: Level  # defaults.compatibility, else BACKWARD; the registry's config wins
+    json_policy: Policy  # defaults.json_policy, else STRICT; the registry's policy wins
     new_subjects: str
     contracts: tuple[Contract, ...]
     waivers: tuple[Waiver, ...] = field(default=())
@@ -116,8 +111,11 @@ def find_config(start: Path) -> Path:
 
 
 def load_config(path: Path | None = None, *, cwd: Path | None = None) -> Config:
-    """Read, validate and expand a charter.yaml (globs resolved, types inferred)."""
+    """Read, validate and expand a charter.yaml (globs resolved, types inferred, levels and
+    policies turned into compat's `Level` and `Policy`)."""
     import yaml
+
+    from compat import Level, Policy
 
     config_path = path.resolve() if path is not None else find_config(cwd or Path.cwd())
     try:
@@ -139,8 +137,8 @@ def load_config(path: Path | None = None, *, cwd: Path | None = None) -> Config:
     defaults = data.get("defaults") or {}
     _mapping(defaults, f"{where}: defaults")
     _known(defaults, {"compatibility", "json_policy", "new_subjects"}, f"{where}: defaults")
-    compatibility = _choice(defaults, "compatibility", LEVELS, f"{where}: defaults", upper=True)
-    policy = _choice(defaults, "json_policy", POLICIES, f"{where}: defaults", upper=True)
+    compatibility = _member(defaults, "compatibility", Level, f"{where}: defaults")
+    policy = _member(defaults, "json_policy", Policy, f"{where}: defaults")
     new_subjects = _choice(defaults, "new_subjects", NEW_SUBJECT_POLICIES, f"{where}: defaults")
 
     raw_contracts = data.get("contracts")
@@ -166,8 +164,8 @@ def load_config(path: Path | None = None, *, cwd: Path | None = None) -> Config:
         path=config_path,
         root=root,
         registry_url=registry.rstrip("/") if registry else None,
-        compatibility=compatibility,
-        json_policy=policy or "STRICT",
+        compatibility=compatibility or Level.BACKWARD,
+        json_policy=policy or Policy.STRICT,
         new_subjects=new_subjects or "allow",
         contracts=tuple(contracts),
         waivers=waivers,
@@ -175,6 +173,8 @@ def load_config(path: Path | None = None, *, cwd: Path | None = None) -> Config:
 
 
 def _contracts(raw: Any, root: Path, where: str) -> list[Contract]:
+    from compat import Level
+
     _mapping(raw, where)
     _known(raw, {"subject", "file", "glob", "type", "compatibility", "references"}, where)
     subject = _optional_str(raw, "subject", where)
@@ -185,7 +185,7 @@ def _contracts(raw: Any, root: Path, where: str) -> list[Contract]:
     if (file is None) == (pattern is None):
         raise ConfigError(f"{where}: give exactly one of 'file' or 'glob'")
     schema_type = _choice(raw, "type", TYPES, where, upper=True)
-    level = _choice(raw, "compatibility", LEVELS, where, upper=True)
+    level = _member(raw, "compatibility", Level, where)
     references = _references(raw.get("references"), f"{where}: references")
 
     if file is not None:
@@ -312,3 +312,15 @@ def _choice(
     if normal not in choices:
         raise ConfigError(f"{where}: {key} {item!r} is not one of {', '.join(choices)}")
     return normal
+
+
+def _member(value: dict[str, Any], key: str, kind: type[Member], where: str) -> Member | None:
+    """An optional enum value given in any case, e.g. a compatibility level."""
+    item = _optional_str(value, key, where)
+    if item is None:
+        return None
+    try:
+        return kind(item.upper())
+    except ValueError:
+        choices = ", ".join(member.value for member in kind)
+        raise ConfigError(f"{where}: {key} {item!r} is not one of {choices}") from None

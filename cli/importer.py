@@ -8,15 +8,19 @@ Versions are imported referenced-first, so a schema's references exist when it a
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.common import cli_errors
-from cli.errors import CliError, RegistryError
-from cli.sources import RegistryClient, StoredVersion
+from cli.errors import CliError
+
+if TYPE_CHECKING:
+    from sdk.registry import RegisteredSchema
 
 __all__ = ["import_registry"]
+
+Key = tuple[str, int]  # (subject, version)
 
 
 def import_registry(
@@ -61,16 +65,19 @@ def run_import(source_url: str, target_url: str, *, force: bool, copy_config: bo
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    from cli.common import open_registry
+    from sdk.errors import RegistryError
+
     console = Console(stderr=True)
-    with RegistryClient(source_url) as source, RegistryClient(target_url) as target:
+    with open_registry(source_url) as source, open_registry(target_url) as target:
         subjects = sorted(source.subjects())
-        versions: dict[tuple[str, int], StoredVersion] = {}
+        versions: dict[tuple[str, int], RegisteredSchema] = {}
         for subject in subjects:
-            for number in source.versions(subject) or []:
-                versions[(subject, number)] = source.version(subject, number)
+            for number in source.versions(subject):
+                versions[(subject, number)] = source.get_version(subject, number)
         order = _reference_order(versions)
 
-        previous = target.mode()
+        previous = target.get_mode()
         if previous != "IMPORT":
             try:
                 target.set_mode("IMPORT", force=force)
@@ -89,16 +96,22 @@ def run_import(source_url: str, target_url: str, *, force: bool, copy_config: bo
                 transient=not console.is_terminal,
             ) as progress:
                 task = progress.add_task("", total=len(order))
-                for stored in order:
-                    progress.update(task, description=f"{stored.subject} v{stored.version}")
-                    target.import_version(stored)
+                for (subject, number), stored in order:
+                    progress.update(task, description=f"{subject} v{number}")
+                    target.register(
+                        subject,
+                        stored.schema,
+                        stored.schema_type,
+                        stored.references,
+                        schema_id=stored.schema_id,
+                        version=number,
+                    )
                     progress.advance(task)
             if copy_config:
                 for subject in subjects:
-                    config = source.subject_config(subject)
-                    level = (config or {}).get("compatibilityLevel")
-                    if level:
-                        target.put_subject_config(subject, {"compatibility": level})
+                    config = source.get_config(subject)
+                    if config is not None and config.compatibility:
+                        target.set_compatibility(config.compatibility, subject)
         finally:
             if previous != "IMPORT":
                 target.set_mode(previous, force=True)
@@ -106,19 +119,21 @@ def run_import(source_url: str, target_url: str, *, force: bool, copy_config: bo
         problems = []
         for (subject, number), stored in versions.items():
             try:
-                copied = target.version(subject, number)
+                copied = target.get_version(subject, number)
             except RegistryError as exc:
                 problems.append(f"{subject} version {number}: {exc.message}")
                 continue
-            if copied.id != stored.id:
-                problems.append(f"{subject} version {number}: id {copied.id} != {stored.id}")
+            if copied.schema_id != stored.schema_id:
+                problems.append(
+                    f"{subject} version {number}: id {copied.schema_id} != {stored.schema_id}"
+                )
             elif not _same_schema(copied.schema, stored.schema):
                 problems.append(f"{subject} version {number}: the schema text differs")
             elif copied.references != stored.references:
                 problems.append(f"{subject} version {number}: the references differ")
     for problem in problems:
         typer.echo(f"charter import: verification failed: {problem}", err=True)
-    ids = len({v.id for v in versions.values()})
+    ids = len({v.schema_id for v in versions.values()})
     typer.echo(
         f"imported {len(versions)} version(s) of {len(subjects)} subject(s) ({ids} schema id(s)) "
         f"from {source_url} into {target_url}; verified: "
@@ -127,28 +142,29 @@ def run_import(source_url: str, target_url: str, *, force: bool, copy_config: bo
     return 1 if problems else 0
 
 
-def _reference_order(versions: dict[tuple[str, int], StoredVersion]) -> list[StoredVersion]:
+def _reference_order(
+    versions: dict[Key, RegisteredSchema],
+) -> list[tuple[Key, RegisteredSchema]]:
     """Every version after the versions it references; otherwise by schema id, then subject."""
-    ordered: list[StoredVersion] = []
-    done: set[tuple[str, int]] = set()
-    visiting: set[tuple[str, int]] = set()
+    ordered: list[tuple[Key, RegisteredSchema]] = []
+    done: set[Key] = set()
+    visiting: set[Key] = set()
 
-    def visit(key: tuple[str, int]) -> None:
+    def visit(key: Key) -> None:
         if key in done or key not in versions:
             return
         if key in visiting:
             raise CliError(f"references form a cycle at {key[0]} version {key[1]}")
         visiting.add(key)
         stored = versions[key]
-        for _, subject, version in stored.references:
-            visit((subject, version))
+        for ref in stored.references:
+            visit((ref.subject, ref.version))
         visiting.discard(key)
         done.add(key)
-        ordered.append(stored)
+        ordered.append((key, stored))
 
-    def sort_key(key: tuple[str, int]) -> tuple[int, str, int]:
-        stored = versions[key]
-        return (stored.id, key[0], key[1])
+    def sort_key(key: Key) -> tuple[int, str, int]:
+        return (versions[key].schema_id, key[0], key[1])
 
     for key in sorted(versions, key=sort_key):
         visit(key)

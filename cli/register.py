@@ -70,12 +70,15 @@ def reference_order(config: Config) -> list[Contract]:
 def run_register(
     config_path: Any, fmt: str, output: Any, registry_url: str | None, dry_run: bool
 ) -> int:
-    from cli.common import emit
+    from cli.common import emit, open_registry
     from cli.config import load_config
-    from cli.errors import CliError, RegistryError
+    from cli.errors import reported_errors
     from cli.gate import Gate
+    from cli.history import RegistryHistory
+    from cli.parsing import ContractParser
     from cli.report import ContractReport, Report
-    from cli.sources import RegistryClient
+    from sdk.errors import IncompatibleSchemaError, SchemaNotFoundError
+    from sdk.registry import RegisteredSchema, SchemaReference
 
     config = load_config(config_path)
     url = registry_url or config.registry_url
@@ -91,8 +94,20 @@ def run_register(
     versions: dict[str, int] = {}
     failed: set[str] = set()
     pending: set[str] = set()  # would be registered by this dry run
-    with RegistryClient(url) as client:
-        gate = Gate(config, registry=client)
+    with open_registry(url) as client:
+        parser = ContractParser(config, client)
+        history = RegistryHistory(client, parser)
+        gate = Gate(parser, history)
+
+        def lookup(
+            contract: Contract, text: str, refs: list[SchemaReference]
+        ) -> RegisteredSchema | None:
+            """The version of the contract's subject holding `text`, or None."""
+            try:
+                return client.lookup(contract.subject, text, contract.schema_type, refs)
+            except SchemaNotFoundError:
+                return None
+
         for contract in order:
             result = ContractReport(contract.subject, contract.file, contract.schema_type)
             report.contracts.append(result)
@@ -107,51 +122,50 @@ def run_register(
                 if prepared is None:
                     failed.add(contract.subject)
                     continue
-                body: dict[str, Any] = {"schema": prepared.text}
-                if contract.schema_type != "AVRO":
-                    body["schemaType"] = contract.schema_type
                 refs = []
                 for ref in contract.references:
                     version = ref.version or versions.get(ref.subject)
                     if version is None:
-                        version = client.version(ref.subject, "latest").version
-                    refs.append({"name": ref.name, "subject": ref.subject, "version": version})
-                if refs:
-                    body["references"] = refs
+                        version = client.latest(ref.subject).version
+                    assert version is not None  # a subject's latest version has a number
+                    refs.append(SchemaReference(ref.name, ref.subject, version))
                 # In a dry run a reference to a version not registered yet cannot be looked up.
                 waiting = any(ref.subject in pending for ref in contract.references)
-                found = None if waiting else client.lookup(contract.subject, body)
+                found = None if waiting else lookup(contract, prepared.text, refs)
                 if found is not None:
                     result.status = "unchanged"
-                    result.schema_id, result.version = int(found["id"]), int(found["version"])
-                    versions[contract.subject] = result.version
+                    result.schema_id, result.version = found.schema_id, found.version
+                    if found.version is not None:
+                        versions[contract.subject] = found.version
                     continue
-                history, labels, level, policy = gate.history(contract)
-                gate.compare(prepared, history, labels, level, policy, result)
+                gate.compare(prepared, history.history(contract), result)
                 if any(issue.failing for issue in result.issues):
                     failed.add(contract.subject)
                     continue
                 if dry_run:
                     result.status = "would-register"
                     pending.add(contract.subject)
-                    known = client.versions(contract.subject) or [0]
-                    versions[contract.subject] = known[-1] + 1
+                    try:
+                        known = client.versions(contract.subject)
+                    except SchemaNotFoundError:
+                        known = []
+                    versions[contract.subject] = (known or [0])[-1] + 1
                     continue
                 try:
-                    result.schema_id = client.register(contract.subject, body)
-                except RegistryError as exc:
-                    if exc.status == 409:
-                        result.status, result.error = "breaking", exc.message
-                        failed.add(contract.subject)
-                        continue
-                    raise
-                registered = client.lookup(contract.subject, body)
-                result.version = int(registered["version"]) if registered else None
+                    result.schema_id = client.register(
+                        contract.subject, prepared.text, contract.schema_type, refs
+                    )
+                except IncompatibleSchemaError as exc:
+                    result.status, result.error = "breaking", exc.message
+                    failed.add(contract.subject)
+                    continue
+                registered = lookup(contract, prepared.text, refs)
+                result.version = registered.version if registered else None
                 result.status = "registered"
                 if result.version is not None:
                     versions[contract.subject] = result.version
-            except CliError as exc:
-                result.status, result.error = "error", exc.message
+            except reported_errors() as exc:
+                result.status, result.error = "error", str(exc)
                 failed.add(contract.subject)
     emit(report, fmt, output, config.root)
     return report.exit_code

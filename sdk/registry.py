@@ -27,7 +27,13 @@ from sdk.errors import (
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["CompatibilityResult", "RegisteredSchema", "Registry", "SchemaReference"]
+__all__ = [
+    "CompatibilityResult",
+    "RegisteredSchema",
+    "Registry",
+    "RegistryConfig",
+    "SchemaReference",
+]
 
 _CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
 _NOT_FOUND_CODES = frozenset({40401, 40402, 40403})
@@ -61,6 +67,19 @@ class RegisteredSchema:
 class CompatibilityResult:
     is_compatible: bool
     messages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryConfig:
+    """A subject's (or the registry's) compatibility configuration, as `/config` answers it.
+
+    `compatibility` is a Confluent level name; `policy` is Charter's JSON Schema policy (STRICT
+    or LENIENT) when one is set; `normalize` is the registry's default for `normalize=true`.
+    """
+
+    compatibility: str
+    policy: str | None = None
+    normalize: bool | None = None
 
 
 def _references(body: Mapping[str, Any]) -> tuple[SchemaReference, ...]:
@@ -188,8 +207,9 @@ class Registry:
         return result
 
     def versions(self, subject: str) -> list[int]:
+        """The live versions of `subject`, oldest first; `SchemaNotFoundError` (40401) if none."""
         result: list[int] = self._request("GET", f"/subjects/{_quote(subject)}/versions")
-        return result
+        return sorted(int(v) for v in result)
 
     # --- writes ----------------------------------------------------------------------------
 
@@ -201,24 +221,36 @@ class Registry:
         references: Sequence[SchemaReference] = (),
         *,
         normalize: bool = False,
+        schema_id: int | None = None,
+        version: int | None = None,
     ) -> int:
-        """Register `schema` under `subject` and return its id (cached per subject and schema)."""
+        """Register `schema` under `subject` and return its id (cached per subject and schema).
+
+        `schema_id` and `version` keep a copied schema's id and version; the registry accepts
+        them only in IMPORT mode, and such a call always reaches the registry.
+        """
         refs = tuple(references)
         key = (subject, schema_type.upper(), schema, refs, normalize)
-        found = self._ids.get(key)
+        importing = schema_id is not None or version is not None
+        found = None if importing else self._ids.get(key)
         if found is not None:
             return found
+        payload = self._schema_body(schema, schema_type, refs)
+        if schema_id is not None:
+            payload["id"] = int(schema_id)
+        if version is not None:
+            payload["version"] = int(version)
         body = self._request(
             "POST",
             f"/subjects/{_quote(subject)}/versions",
-            body=self._schema_body(schema, schema_type, refs),
+            body=payload,
             params={"normalize": "true"} if normalize else None,
         )
-        schema_id = int(body["id"])
+        registered = int(body["id"])
         with self._lock:
-            self._ids[key] = schema_id
+            self._ids[key] = registered
             self._latest.pop(subject, None)
-        return schema_id
+        return registered
 
     def lookup(
         self,
@@ -279,6 +311,40 @@ class Registry:
         path = f"/config/{_quote(subject)}" if subject else "/config"
         body = self._request("PUT", path, body={"compatibility": level.upper()})
         return str(body.get("compatibility") or body.get("compatibilityLevel"))
+
+    def get_config(
+        self, subject: str | None = None, *, default_to_global: bool = False
+    ) -> RegistryConfig | None:
+        """The configuration of `subject` (the global one without a subject); None when the
+        subject has none of its own (HTTP 404) and `default_to_global` is not set."""
+        path = f"/config/{_quote(subject)}" if subject else "/config"
+        params = {"defaultToGlobal": "true"} if subject and default_to_global else None
+        try:
+            body = self._request("GET", path, params=params)
+        except RegistryError as exc:
+            if exc.status == 404 and subject:
+                return None
+            raise
+        normalize = body.get("normalize")
+        return RegistryConfig(
+            compatibility=str(body.get("compatibilityLevel") or body.get("compatibility")),
+            policy=body.get("compatibilityPolicy"),
+            normalize=normalize if isinstance(normalize, bool) else None,
+        )
+
+    def get_mode(self, subject: str | None = None, *, default_to_global: bool = False) -> str:
+        """READWRITE, READONLY or IMPORT, for `subject` or the whole registry. A subject with
+        no mode of its own is a `RegistryError` (40409) unless `default_to_global` is set."""
+        path = f"/mode/{_quote(subject)}" if subject else "/mode"
+        params = {"defaultToGlobal": "true"} if subject and default_to_global else None
+        return str(self._request("GET", path, params=params).get("mode"))
+
+    def set_mode(self, mode: str, subject: str | None = None, *, force: bool = False) -> str:
+        """Set the mode; `force` allows IMPORT on a registry or subject that has schemas."""
+        path = f"/mode/{_quote(subject)}" if subject else "/mode"
+        params = {"force": "true"} if force else None
+        body = self._request("PUT", path, body={"mode": mode.upper()}, params=params)
+        return str(body.get("mode"))
 
     def delete_subject(self, subject: str, *, permanent: bool = False) -> list[int]:
         """Delete `subject` (soft, or `permanent` after a soft delete); the versions deleted."""
@@ -348,7 +414,8 @@ class Registry:
                     status=response.status_code,
                 ) from None
         raise RegistryUnavailableError(
-            f"{method} {path} failed after {self.retries + 1} attempt(s): {failure}"
+            f"cannot reach the registry at {self.url}: {method} {path} failed after "
+            f"{self.retries + 1} attempt(s): {failure}"
         )
 
 

@@ -40,7 +40,11 @@ def fingerprint(subject: str, rule: str, location: str) -> str:
 
 @dataclass(slots=True)
 class Issue:
-    """One finding as the CLI reports it: where in which file, and whether it fails the run."""
+    """One finding as the CLI reports it: where in which file, and whether it fails the run.
+
+    `status`: error (fails the run), waived (a live waiver silences it), expired-waiver (fails,
+    the waiver has lapsed) or warning (compat's warning severity: shown, never failing).
+    """
 
     subject: str
     file: str
@@ -51,7 +55,7 @@ class Issue:
     message: str
     hint: str
     fingerprint: str
-    status: str = "error"  # error | waived | expired-waiver
+    status: str = "error"  # error | waived | expired-waiver | warning
     direction: str | None = None
     against: str | None = None
     waiver_reason: str | None = None
@@ -59,7 +63,7 @@ class Issue:
 
     @property
     def failing(self) -> bool:
-        return self.status != "waived"
+        return self.status not in ("waived", "warning")
 
     def waiver_note(self) -> str:
         if self.status == "waived":
@@ -110,12 +114,19 @@ class Report:
             return 1
         return 0
 
+    def warnings_note(self) -> str:
+        """", N warning(s)" for a summary line, or "" without warnings (so such reports read
+        as they always did)."""
+        warnings = self.counts()["warnings"]
+        return f", {warnings} warning(s)" if warnings else ""
+
     def counts(self) -> dict[str, int]:
         issues = self.issues
         return {
             "contracts": len(self.contracts),
             "failing": sum(1 for i in issues if i.failing),
-            "waived": sum(1 for i in issues if not i.failing),
+            "waived": sum(1 for i in issues if i.status == "waived"),
+            "warnings": sum(1 for i in issues if i.status == "warning"),
             "errors": sum(1 for c in self.contracts if c.status in ("invalid", "error")),
         }
 

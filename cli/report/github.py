@@ -31,7 +31,7 @@ def render_github(report: Report) -> str:
                 f"{escape_data(contract.subject + ': ' + contract.error)}"
             )
         for issue in contract.issues:
-            command = "notice" if issue.status == "waived" else "error"
+            command = {"waived": "notice", "warning": "warning"}.get(issue.status, "error")
             text = f"[{issue.subject}] {issue.message}"
             if issue.hint:
                 text += f" Hint: {issue.hint}"
@@ -45,7 +45,8 @@ def render_github(report: Report) -> str:
     counts = report.counts()
     lines.append(
         f"charter {report.command}: {counts['contracts']} contract(s) vs {report.against}, "
-        f"{counts['failing']} failing, {counts['waived']} waived, {counts['errors']} error(s)"
+        f"{counts['failing']} failing, {counts['waived']} waived{report.warnings_note()}, "
+        f"{counts['errors']} error(s)"
     )
     return "\n".join(lines) + "\n"
 

@@ -37,7 +37,7 @@ _ISSUE = {
         "message": {"type": "string"},
         "hint": {"type": "string"},
         "fingerprint": {"type": "string", "pattern": "^[0-9a-f]{16}$"},
-        "status": {"enum": ["error", "waived", "expired-waiver"]},
+        "status": {"enum": ["error", "waived", "expired-waiver", "warning"]},
         "direction": {"enum": ["BACKWARD", "FORWARD", None]},
         "against": {"type": ["string", "null"], "description": "git:REF or 'version N'"},
         "waiver": {
@@ -67,11 +67,11 @@ SCHEMA: dict[str, Any] = {
         "exit_code": {"enum": [0, 1, 2]},
         "summary": {
             "type": "object",
-            "required": ["contracts", "failing", "waived", "errors"],
+            "required": ["contracts", "failing", "waived", "warnings", "errors"],
             "additionalProperties": False,
             "properties": {
                 k: {"type": "integer", "minimum": 0}
-                for k in ("contracts", "failing", "waived", "errors")
+                for k in ("contracts", "failing", "waived", "warnings", "errors")
             },
         },
         "unused_waivers": {

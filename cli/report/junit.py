@@ -1,4 +1,5 @@
-"""`--format junit`: one test case per contract, a failure per failing finding."""
+"""`--format junit`: one test case per contract, a failure per failing finding; waived and
+warning findings go to the case's system-out, which fails nothing."""
 
 from __future__ import annotations
 
@@ -44,6 +45,8 @@ def render_junit(report: Report) -> str:
             )
             if issue.waiver_note():
                 body += f"\n{issue.waiver_note()}"
+            if issue.status == "warning":
+                body = f"warning {body}"
             if not issue.failing:
                 ET.SubElement(case, "system-out").text = body
                 continue

@@ -20,8 +20,8 @@ def render_markdown(report: Report) -> str:
         f"## {_ICON[report.exit_code]} charter {report.command} {verdict}",
         "",
         f"{counts['contracts']} contract(s) against `{report.against}`: "
-        f"{counts['failing']} failing finding(s), {counts['waived']} waived, "
-        f"{counts['errors']} error(s).",
+        f"{counts['failing']} failing finding(s), {counts['waived']} waived"
+        f"{report.warnings_note()}, {counts['errors']} error(s).",
         "",
         "| subject | file | status | level | compared with |",
         "|---|---|---|---|---|",

@@ -17,20 +17,21 @@ def rule_catalogue() -> list[dict[str, Any]]:
 
     rules: list[dict[str, Any]] = []
     for rule in all_rules().values():
-        rules.append(_rule(rule.id, rule.summary, rule.fix, f"breaks {rule.breaks} compatibility"))
+        note = f"breaks {rule.breaks} compatibility"
+        rules.append(_rule(rule.id, rule.summary, rule.fix, note, rule.severity.value))
     for rule_id, (summary, fix) in CLI_RULES.items():
-        rules.append(_rule(rule_id, summary, fix, "reported by the charter CLI"))
+        rules.append(_rule(rule_id, summary, fix, "reported by the charter CLI", "error"))
     return rules
 
 
-def _rule(rule_id: str, summary: str, fix: str, note: str) -> dict[str, Any]:
+def _rule(rule_id: str, summary: str, fix: str, note: str, level: str) -> dict[str, Any]:
     return {
         "id": rule_id,
         "name": "".join(part.capitalize() for part in rule_id.split("_")),
         "shortDescription": {"text": summary},
         "fullDescription": {"text": f"{summary} ({note})"},
         "help": {"text": f"Fix: {fix}", "markdown": f"**Fix:** {fix}"},
-        "defaultConfiguration": {"level": "error"},
+        "defaultConfiguration": {"level": level},
         "properties": {"tags": ["schema", "compatibility"]},
     }
 
@@ -54,7 +55,7 @@ def render_sarif(report: Report) -> str:
         result: dict[str, Any] = {
             "ruleId": issue.rule,
             "ruleIndex": index[issue.rule],
-            "level": "error",
+            "level": "warning" if issue.status == "warning" else "error",
             "message": {"text": text},
             "locations": [
                 {

@@ -22,6 +22,13 @@ _STATUS_STYLE = {
 }
 
 
+_ISSUE_TAG = {
+    "waived": "[yellow]waived[/]",
+    "warning": "[yellow]warning[/]",
+    "expired-waiver": "[bold red]error[/]",
+}
+
+
 def render_text(report: Report, *, color: bool = False) -> str:
     from rich.console import Console
     from rich.markup import escape
@@ -50,9 +57,7 @@ def render_text(report: Report, *, color: bool = False) -> str:
         if contract.error:
             console.print(f"  [bold red]error:[/] {escape(contract.error)}")
         for issue in contract.issues:
-            tag = {"waived": "[yellow]waived[/]", "expired-waiver": "[bold red]error[/]"}.get(
-                issue.status, "[bold red]error[/]"
-            )
+            tag = _ISSUE_TAG.get(issue.status, "[bold red]error[/]")
             where = f"{issue.file}:{issue.line}:{issue.column}"
             side = f" [{issue.direction} vs {issue.against}]" if issue.direction else ""
             console.print(
@@ -75,6 +80,6 @@ def render_text(report: Report, *, color: bool = False) -> str:
     console.print(
         f"charter {report.command} {verdict}: {counts['contracts']} contract(s) vs "
         f"{escape(report.against)}, {counts['failing']} failing finding(s), "
-        f"{counts['waived']} waived, {counts['errors']} error(s)"
+        f"{counts['waived']} waived{report.warnings_note()}, {counts['errors']} error(s)"
     )
     return buffer.getvalue()

@@ -109,3 +109,23 @@ def test_no_config_found_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     result = CliRunner().invoke(app, ["check", "--against", "git:HEAD"])
     assert result.exit_code == 2
     assert "no charter.yaml found" in result.stderr
+
+
+def test_levels_and_policies_are_compat_values_resolved_at_load(tmp_path: Path) -> None:
+    from compat import Level, Policy
+
+    (tmp_path / "a.avsc").write_text('"string"')
+    (tmp_path / "charter.yaml").write_text(
+        "contracts:\n  - {subject: a, file: a.avsc, compatibility: forward}\n"
+        "  - {subject: b, file: a.avsc}\n"
+    )
+    config = load_config(tmp_path / "charter.yaml")
+    assert config.compatibility is Level.BACKWARD and config.json_policy is Policy.STRICT
+    a, b = config.contracts
+    assert a.compatibility is Level.FORWARD and b.compatibility is None
+    (tmp_path / "charter.yaml").write_text(
+        "defaults: {compatibility: full_transitive, json_policy: lenient}\n"
+        "contracts:\n  - {subject: a, file: a.avsc}\n"
+    )
+    config = load_config(tmp_path / "charter.yaml")
+    assert config.compatibility is Level.FULL_TRANSITIVE and config.json_policy is Policy.LENIENT

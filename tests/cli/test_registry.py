@@ -164,3 +164,30 @@ def test_unreachable_registry_exits_2(repo: Repo, tmp_path: Path) -> None:
     result = repo.charter(["check"], env={"CHARTER_REGISTRY_URL": url})
     assert result.code == 2
     assert "cannot reach the registry" in result.stdout + result.stderr
+
+
+def test_the_registry_level_and_policy_win_over_the_defaults(repo: Repo, registry_url: str) -> None:
+    old = {"type": "object", "properties": {"a": {"type": "string"}}}
+    new = {"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "integer"}}}
+    repo.write("open/thing.json", json.dumps(old))
+    repo.write(
+        "charter.yaml",
+        "defaults: {compatibility: NONE, json_policy: LENIENT}\n"
+        "contracts:\n  - {subject: f-thing, file: open/thing.json}\n",
+    )
+    assert _run(repo, registry_url, "register")[0] == 0
+    repo.write("open/thing.json", json.dumps(new))
+
+    def configure(body: dict[str, str]) -> None:
+        response = httpx.put(f"{registry_url}/config/f-thing", json=body)
+        assert response.status_code == 200, response.text
+
+    configure({"compatibility": "FULL", "compatibilityPolicy": "STRICT"})
+    code, report = _run(repo, registry_url, "check")
+    assert code == 1
+    [contract] = report["contracts"]
+    assert contract["level"] == "FULL"
+    assert {f["rule"] for f in contract["findings"]} == {"PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL"}
+    configure({"compatibility": "FULL", "compatibilityPolicy": "LENIENT"})
+    code, report = _run(repo, registry_url, "check")
+    assert code == 0 and report["contracts"][0]["status"] == "compatible"

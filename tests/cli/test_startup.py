@@ -1,4 +1,5 @@
-"""The CI commands must not pay for the web stack: no fastapi, uvicorn or sqlmodel imported."""
+"""The CI commands must not pay for the web stack: no fastapi, uvicorn or sqlmodel imported;
+nor for the SDK unless they talk to a registry."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ try:
     app(sys.argv[1:])
 except SystemExit as exit:
     code = exit.code
-heavy = [m for m in ("fastapi", "uvicorn", "sqlmodel", "registry") if m in sys.modules]
+heavy = [m for m in ("fastapi", "uvicorn", "sqlmodel", "registry", "sdk") if m in sys.modules]
 sys.stderr.write("HEAVY=" + ",".join(heavy) + "\\n")
 raise SystemExit(code)
 """

@@ -164,3 +164,40 @@ def test_one_client_serves_many_threads(registry: Registry, topic: str) -> None:
         t.join()
     assert errors == []
     assert len(ids) == 4
+
+
+def test_config_of_a_subject_with_and_without_its_own(registry: Registry, topic: str) -> None:
+    subject = f"{topic}-value"
+    registry.register(subject, V1)
+    assert registry.get_config(subject) is None  # follows the global config
+    inherited = registry.get_config(subject, default_to_global=True)
+    assert inherited is not None and inherited.compatibility == registry.get_compatibility()
+    registry.set_compatibility("FULL_TRANSITIVE", subject)
+    own = registry.get_config(subject)
+    assert own is not None and own.compatibility == "FULL_TRANSITIVE"
+    assert registry.get_config(subject, default_to_global=True) == own
+    everywhere = registry.get_config()
+    assert everywhere is not None and everywhere.compatibility == registry.get_compatibility()
+
+
+def test_import_mode_keeps_the_copied_id_and_version(registry: Registry, topic: str) -> None:
+    subject = f"{topic}-value"
+    with pytest.raises(RegistryError) as no_mode:
+        registry.get_mode(subject)
+    assert no_mode.value.error_code == 40409
+    assert registry.get_mode(subject, default_to_global=True) == registry.get_mode()
+    assert registry.set_mode("import", subject) == "IMPORT"
+    assert registry.get_mode(subject) == "IMPORT"
+    schema_id = 777_001  # far above the ids the shared registry assigns by itself
+    fields = [{"name": "id", "type": "string"}]
+    copy = json.dumps({"type": "record", "name": f"Copy{topic}", "fields": fields})
+    other = json.dumps({"type": "record", "name": f"Other{topic}", "fields": fields})
+    assert registry.register(subject, copy, schema_id=schema_id, version=7) == schema_id
+    assert registry.versions(subject) == [7]
+    copied = registry.get_version(subject, 7)
+    assert (copied.schema_id, copied.version, copied.subject) == (schema_id, 7, subject)
+    with pytest.raises(RegistryError) as refused:  # the same id may not hold another schema
+        registry.register(subject, other, schema_id=schema_id, version=8)
+    assert refused.value.status == 422
+    assert registry.versions(subject) == [7]
+    assert registry.set_mode("READWRITE", subject) == "READWRITE"

@@ -31,7 +31,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 
 typecheck: $(VENV)/.installed-test
-	$(BIN)/mypy compat sdk
+	$(BIN)/mypy compat registry sdk broker cli
 
 docs: $(VENV)/.installed-test
 	$(BIN)/python -c "from compat.catalog import render_markdown; print(render_markdown(), end='')" > docs/compatibility.md

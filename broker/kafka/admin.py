@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from broker.config import TopicConfig
+from broker.config import TopicConfig, validate_topic_name
 from broker.errors import BrokerError, InvalidConfigError, TopicExistsError
 from broker.kafka.context import Context
 from broker.kafka.errors import ErrorCode, error_code
@@ -87,6 +87,7 @@ def _create(ctx: Context, name: str, config: TopicConfig, validate_only: bool) -
     broker = ctx.broker
     if validate_only:
         config.validated(broker.limits)
+        validate_topic_name(name, broker.limits)
         if name in broker.list_topics():
             raise TopicExistsError(name)
         return

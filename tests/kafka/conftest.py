@@ -75,7 +75,7 @@ def start_serve(data_dir: Path, *, http_port: int = 0, kafka_port: int = 0) -> S
         time.sleep(0.1)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
     running = start_serve(tmp_path_factory.mktemp("kafka-serve"))
     try:

@@ -56,12 +56,18 @@ def test_create_describe_and_delete_topics(serve: Serve, http: BrokerClient) -> 
         (NewTopic("absurd-partitions", 100_000, 1), KafkaError.INVALID_PARTITIONS),
         (NewTopic("three-replicas", 1, 3), KafkaError.INVALID_REPLICATION_FACTOR),
         (NewTopic("bad name!", 1, 1), KafkaError.TOPIC_EXCEPTION),
-        (NewTopic("compacted", 1, 1, config={"cleanup.policy": "compact"}),
-         KafkaError.INVALID_CONFIG),
-        (NewTopic("unknown-config", 1, 1, config={"no.such.config": "1"}),
-         KafkaError.INVALID_CONFIG),
-        (NewTopic("bad-contract", 1, 1, config={"charter.contract": "maybe"}),
-         KafkaError.INVALID_CONFIG),
+        (
+            NewTopic("compacted", 1, 1, config={"cleanup.policy": "compact"}),
+            KafkaError.INVALID_CONFIG,
+        ),
+        (
+            NewTopic("unknown-config", 1, 1, config={"no.such.config": "1"}),
+            KafkaError.INVALID_CONFIG,
+        ),
+        (
+            NewTopic("bad-contract", 1, 1, config={"charter.contract": "maybe"}),
+            KafkaError.INVALID_CONFIG,
+        ),
     ],
 )
 def test_refused_topics_get_kafkas_error_codes_and_nothing_is_created(

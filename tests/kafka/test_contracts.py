@@ -113,7 +113,8 @@ def test_json_serializer_end_to_end_on_a_validate_topic(serve: Serve, http: Brok
     c.assign([TopicPartition(topic, 0, 0)])
     got = drain(c, 1)
     c.close()
-    assert JSONDeserializer(JSON_SCHEMA, schema_registry_client=registry)(
-        got[0].value(), ctx
-    ) == {"sensor": "j-1", "value": 2}
+    assert JSONDeserializer(JSON_SCHEMA, schema_registry_client=registry)(got[0].value(), ctx) == {
+        "sensor": "j-1",
+        "value": 2,
+    }
     assert http.offsets(topic, 0) == (0, 1)

@@ -33,8 +33,11 @@ class Member:
         self.consumer = consumer(
             bootstrap,
             group,
-            **{"partition.assignment.strategy": strategy, "enable.auto.commit": True,
-               "auto.commit.interval.ms": 200},
+            **{
+                "partition.assignment.strategy": strategy,
+                "enable.auto.commit": True,
+                "auto.commit.interval.ms": 200,
+            },
         )
         self.cooperative = strategy == "cooperative-sticky"
         self.consumer.subscribe([topic], on_assign=self._assign, on_revoke=self._revoke)
@@ -82,8 +85,11 @@ def test_three_members_share_the_partitions_through_rebalances(
     members += [Member(serve.bootstrap, group, topic, strategy) for _ in range(2)]
     _poll_until(
         members,
-        lambda: _covering(members, topic) and all(m.assigned for m in members)
-        and len({v for m in members for v in m.values}) == 300,
+        lambda: (
+            _covering(members, topic)
+            and all(m.assigned for m in members)
+            and len({v for m in members for v in m.values}) == 300
+        ),
     )
     assert all(len(m.assigned) == 2 for m in members)  # six partitions over three
     second = [f"b-{i}".encode() for i in range(300)]

@@ -3,9 +3,9 @@
 A fetch reads on the executor only once a partition has records past the asked offset; until
 then it awaits the listener's append signal, re-reading offsets every `fetch_recheck_ms` for
 records appended by the HTTP API or the SDK. It answers once `min_bytes` are in hand or
-`max_wait` is over. Batches are converted from the log's format to Kafka's v2, records before
-the asked offset trimmed; the first batch of a partition is served even when it is larger
-than the partition's or the request's byte limit, so a consumer always progresses (KIP-74).
+`max_wait` is over. The log's records are served as Kafka v2 batches, from the asked offset on;
+the first batch of a partition is served even when it is larger than the partition's or the
+request's byte limit, so a consumer always progresses (KIP-74).
 Fetch sessions (KIP-227) are not kept: session id 0 tells clients to send full fetches.
 """
 
@@ -20,7 +20,7 @@ from broker.kafka.context import Context
 from broker.kafka.errors import ErrorCode, error_code
 from broker.kafka.messages import RequestFrame, millis
 from broker.kafka.records import encode_batch
-from broker.record import decode_batch
+from broker.record import ConsumedRecord
 
 __all__ = ["handle_fetch", "handle_list_offsets"]
 
@@ -71,7 +71,7 @@ def _read(ctx: Context, wanted: list[_Wanted], bytes_max: int) -> int:
             break
         tp = (w.topic, w.partition)
         try:
-            raw = ctx.broker.fetch_many_batches(
+            got = ctx.broker.fetch_many(
                 {tp: w.offset},
                 records_max=limits.fetch_records_max,
                 bytes_max=max(1, min(w.bytes_max, left, limits.fetch_bytes_max)),
@@ -82,16 +82,21 @@ def _read(ctx: Context, wanted: list[_Wanted], bytes_max: int) -> int:
         except BrokerError as exc:
             w.error = error_code(exc)
             continue
-        parts: list[bytes] = []
-        for batch, where in zip(raw.batches, raw.wheres, strict=True):
-            _, records = decode_batch(batch, w.topic, w.partition, where, length_max=len(batch))
-            records = [r for r in records if r.offset >= w.offset]
-            if records:
-                parts.append(encode_batch(records))
-        w.records = b"".join(parts)
-        w.log_start, w.log_end = raw.log_start_offset, raw.log_end_offset
+        w.records = b"".join(encode_batch(run) for run in _runs(got.records))
+        w.log_start, w.log_end = got.log_start_offset, got.log_end_offset
         total += len(w.records)
     return total
+
+
+def _runs(records: list[ConsumedRecord]) -> list[list[ConsumedRecord]]:
+    """The records split where offsets are not consecutive: one Kafka batch per run."""
+    runs: list[list[ConsumedRecord]] = []
+    for record in records:
+        if runs and runs[-1][-1].offset + 1 == record.offset:
+            runs[-1].append(record)
+        else:
+            runs.append([record])
+    return runs
 
 
 async def handle_fetch(ctx: Context, request: RequestFrame) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """Produce and InitProducerId: Kafka batches into the broker's log, contracts checked first.
 
-Each partition's batch is verified (CRC32C) and decoded here, then appended through the core's
-`Broker.produce`, which checks limits and the topic's contract for every record before it
-appends any, and returns once the topic's flush policy made the records durable. acks 1 and
+Each partition's batch is verified (CRC32C) and re-encoded in the log's format here, then
+appended through the core's `Broker.produce_encoded`, which checks limits and the topic's
+contract for every record before it appends any, and returns once the topic's flush policy
+made the records durable. acks 1 and
 -1 mean the same on a single broker; acks 0 gets no response.
 """
 
@@ -30,7 +31,7 @@ def _append(ctx: Context, topic: str, partition: int, data: bytes) -> tuple[Kafk
         records_max=limits.batch_records_max,
         uncompressed_bytes_max=limits.batch_bytes_max + 64 * limits.batch_records_max,
     )
-    placed = ctx.broker.produce(topic, batch.records, partition=partition)
+    placed = ctx.broker.produce_encoded(topic, batch.log_batch, partition=partition)
     return batch, placed[0][1]
 
 
@@ -60,7 +61,7 @@ async def _produce_partition(
         topic,
         partition,
         batch.base_sequence,
-        len(batch.records),
+        batch.record_count,
         base,
     )
     ctx.appends.notify()

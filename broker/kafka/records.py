@@ -1,4 +1,4 @@
-"""Kafka's record batch, message format v2: decoded on produce, encoded on fetch.
+"""Kafka's record batch, message format v2: re-encoded for the log on produce, built on fetch.
 
 kio ships a reader and writer for this format, but its reader rounds every record's
 timestamp down to whole seconds (seek-by-time needs milliseconds) and builds a datetime per
@@ -52,7 +52,9 @@ from dataclasses import dataclass
 from crc32c import crc32c
 
 from broker.kafka.errors import CorruptRecordsError, UnsupportedRecordsError
-from broker.record import ConsumedRecord, Header, ProducerRecord
+from broker.record import BATCH_MAGIC as LOG_BATCH_MAGIC
+from broker.record import BATCH_PREFIX as LOG_BATCH_PREFIX
+from broker.record import ConsumedRecord
 
 __all__ = [
     "BATCH_HEADER",
@@ -76,16 +78,23 @@ _CONTROL = 0x20
 _GZIP = 1
 _COMPRESSION_NAMES = {2: "snappy", 3: "lz4", 4: "zstd"}
 _NO_PRODUCER = -1
+# the log's format (broker.record): a record's timestamp and key length; the header after crc
+_LOG_RECORD_HEAD = struct.Struct(">qi")
+_LOG_COVERED_HEAD = struct.Struct(">BBQIqq")
+_I32 = struct.Struct(">i")
+_U16 = struct.Struct(">H")
+_U16_MAX = 0xFFFF
 
 
 @dataclass(frozen=True, slots=True)
 class KafkaBatch:
-    """A produced batch, verified and decoded: what the sequence checks and the log need."""
+    """A produced batch, verified and re-encoded in the log's format (`broker.record`)."""
 
     producer_id: int
     producer_epoch: int
     base_sequence: int
-    records: list[ProducerRecord]
+    record_count: int
+    log_batch: bytes  # what `Broker.produce_encoded` appends
 
 
 def _varint(buf: bytes, pos: int) -> tuple[int, int]:
@@ -111,17 +120,8 @@ def _put_varint(out: bytearray, value: int) -> None:
     out.append(raw)
 
 
-def _bytes(buf: bytes, pos: int, what: str) -> tuple[bytes | None, int]:
-    length, pos = _varint(buf, pos)
-    if length == -1:
-        return None, pos
-    if length < 0 or pos + length > len(buf):
-        raise ValueError(f"{what} length {length} is out of range")
-    return buf[pos : pos + length], pos + length
-
-
 def decode_batch(data: bytes, *, records_max: int, uncompressed_bytes_max: int) -> KafkaBatch:
-    """Verify the one v2 batch that fills `data` (CRC first) and decode its records.
+    """Verify the one v2 batch that fills `data` (CRC first) and re-encode it for the log.
 
     `records_max` and `uncompressed_bytes_max` bound what a batch may claim or inflate to.
     """
@@ -157,10 +157,10 @@ def decode_batch(data: bytes, *, records_max: int, uncompressed_bytes_max: int) 
         raise CorruptRecordsError(f"record count {count} outside [1, {records_max}]")
     body = _uncompressed(data, attributes & _COMPRESSION_MASK, uncompressed_bytes_max)
     try:
-        records = _decode_records(body, count, base_ts)
-    except (ValueError, IndexError, UnicodeDecodeError) as exc:
+        log_batch = _to_log_batch(body, count, base_ts)
+    except (ValueError, IndexError, UnicodeDecodeError, struct.error) as exc:
         raise CorruptRecordsError(f"records do not parse: {exc}") from None
-    return KafkaBatch(producer_id, producer_epoch, base_sequence, records)
+    return KafkaBatch(producer_id, producer_epoch, base_sequence, count, log_batch)
 
 
 def _uncompressed(data: bytes, codec: int, bytes_max: int) -> bytes:
@@ -182,40 +182,132 @@ def _uncompressed(data: bytes, codec: int, bytes_max: int) -> bytes:
     return out
 
 
-def _decode_records(body: bytes, count: int, base_ts: int) -> list[ProducerRecord]:
-    out: list[ProducerRecord] = []
+def _to_log_batch(body: bytes, count: int, base_ts: int) -> bytes:
+    """The records of `body` in the log's batch format (broker.record), base offset 0.
+
+    Varints of one or two bytes (deltas, lengths below 8 KiB: the common case) are decoded
+    inline, the rest by `_varint`: this loop runs once per produced record.
+    """
+    parts: list[bytes] = [b""]  # the log batch header goes here
+    append = parts.append
+    pack_head = _LOG_RECORD_HEAD.pack
+    pack_i32 = _I32.pack
+    pack_u16 = _U16.pack
+    varint = _varint
+    end_of_body = len(body)
     pos = 0
+    first_ts = max_ts = 0
     for index in range(count):
-        length, pos = _varint(body, pos)
+        byte = body[pos]
+        if byte < 0x80:
+            length = (byte >> 1) ^ -(byte & 1)
+            pos += 1
+        elif body[pos + 1] < 0x80:
+            raw = (byte & 0x7F) | body[pos + 1] << 7
+            length = (raw >> 1) ^ -(raw & 1)
+            pos += 2
+        else:
+            length, pos = varint(body, pos)
         end = pos + length
-        if length < 1 or end > len(body):
+        if length < 1 or end > end_of_body:
             raise ValueError(f"record {index} length {length} is out of range")
         pos += 1  # record attributes, unused
-        ts_delta, pos = _varint(body, pos)
-        offset_delta, pos = _varint(body, pos)
+        byte = body[pos]
+        if byte < 0x80:
+            ts_delta = (byte >> 1) ^ -(byte & 1)
+            pos += 1
+        elif body[pos + 1] < 0x80:
+            raw = (byte & 0x7F) | body[pos + 1] << 7
+            ts_delta = (raw >> 1) ^ -(raw & 1)
+            pos += 2
+        else:
+            ts_delta, pos = varint(body, pos)
+        byte = body[pos]
+        if byte < 0x80:
+            offset_delta = (byte >> 1) ^ -(byte & 1)
+            pos += 1
+        elif body[pos + 1] < 0x80:
+            raw = (byte & 0x7F) | body[pos + 1] << 7
+            offset_delta = (raw >> 1) ^ -(raw & 1)
+            pos += 2
+        else:
+            offset_delta, pos = varint(body, pos)
         if offset_delta != index:
             raise ValueError(f"record {index} has offset delta {offset_delta}")
-        key, pos = _bytes(body, pos, "key")
-        value, pos = _bytes(body, pos, "value")
-        header_count, pos = _varint(body, pos)
-        if header_count < 0 or header_count > length:
+        ts = base_ts + ts_delta
+        if index == 0:
+            first_ts = max_ts = ts
+        elif ts > max_ts:
+            max_ts = ts
+        byte = body[pos]
+        if byte < 0x80:
+            key_length = (byte >> 1) ^ -(byte & 1)
+            pos += 1
+        elif body[pos + 1] < 0x80:
+            raw = (byte & 0x7F) | body[pos + 1] << 7
+            key_length = (raw >> 1) ^ -(raw & 1)
+            pos += 2
+        else:
+            key_length, pos = varint(body, pos)
+        if key_length < -1 or pos + key_length > end:
+            raise ValueError(f"record {index} key length {key_length} is out of range")
+        append(pack_head(ts, key_length))
+        if key_length > 0:
+            append(body[pos : pos + key_length])
+            pos += key_length
+        byte = body[pos]
+        if byte < 0x80:
+            value_length = (byte >> 1) ^ -(byte & 1)
+            pos += 1
+        elif body[pos + 1] < 0x80:
+            raw = (byte & 0x7F) | body[pos + 1] << 7
+            value_length = (raw >> 1) ^ -(raw & 1)
+            pos += 2
+        else:
+            value_length, pos = varint(body, pos)
+        if value_length < -1 or pos + value_length > end:
+            raise ValueError(f"record {index} value length {value_length} is out of range")
+        append(pack_i32(value_length))
+        if value_length > 0:
+            append(body[pos : pos + value_length])
+            pos += value_length
+        byte = body[pos]
+        if byte < 0x80:
+            header_count = (byte >> 1) ^ -(byte & 1)
+            pos += 1
+        elif body[pos + 1] < 0x80:
+            raw = (byte & 0x7F) | body[pos + 1] << 7
+            header_count = (raw >> 1) ^ -(raw & 1)
+            pos += 2
+        else:
+            header_count, pos = varint(body, pos)
+        if not 0 <= header_count <= min(length, _U16_MAX):
             raise ValueError(f"record {index} header count {header_count} is out of range")
-        headers: list[Header] = []
+        append(pack_u16(header_count))
         for _ in range(header_count):
-            name, pos = _bytes(body, pos, "header key")
-            if name is None:
-                raise ValueError("a header key is null")
-            hvalue, pos = _bytes(body, pos, "header value")
-            headers.append((name.decode(), hvalue))
+            name_length, pos = varint(body, pos)
+            if not 0 <= name_length <= _U16_MAX or pos + name_length > end:
+                raise ValueError(f"record {index} header key length {name_length}")
+            name = body[pos : pos + name_length]
+            name.decode()  # header names are text in the log
+            append(pack_u16(name_length))
+            append(name)
+            pos += name_length
+            hlen, pos = varint(body, pos)
+            if hlen < -1 or pos + hlen > end:
+                raise ValueError(f"record {index} header value length {hlen}")
+            append(pack_i32(hlen))
+            if hlen > 0:
+                append(body[pos : pos + hlen])
+                pos += hlen
         if pos != end:
             raise ValueError(f"record {index} ends at {pos}, its length says {end}")
-        timestamp = base_ts + ts_delta
-        out.append(
-            ProducerRecord(value, key, tuple(headers), timestamp if timestamp >= 0 else None)
-        )
-    if pos != len(body):
-        raise ValueError(f"{len(body) - pos} bytes after the last record")
-    return out
+    if pos != end_of_body:
+        raise ValueError(f"{end_of_body - pos} bytes after the last record")
+    covered = _LOG_COVERED_HEAD.pack(LOG_BATCH_MAGIC, 0, 0, count, first_ts, max_ts) + b"".join(
+        parts
+    )
+    return LOG_BATCH_PREFIX.pack(len(covered) + 4, crc32c(covered)) + covered
 
 
 def encode_batch(records: Sequence[ConsumedRecord]) -> bytes:

@@ -86,14 +86,58 @@ def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
         assert "Traceback" not in log, log[-3000:]
 
 
-@pytest.fixture
-def http(serve: Serve) -> Iterator[BrokerClient]:
-    with BrokerClient(serve.url) as client:
-        yield client
+class HttpApi:
+    """The broker's HTTP API as the tests use it: JSON routes for topics and groups, and
+    BrokerClient (its stable calls) for records."""
+
+    def __init__(self, url: str) -> None:
+        self._json = httpx.Client(base_url=f"{url}/broker", timeout=30.0)
+        self.records = BrokerClient(url)
+
+    def close(self) -> None:
+        self._json.close()
+        self.records.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._json.request(method, path, **kwargs)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def create_topic(self, name: str, **settings: Any) -> dict[str, Any]:
+        created: dict[str, Any] = self._call("POST", "/topics", json={"name": name, **settings})
+        return created
+
+    def describe_topic(self, name: str) -> dict[str, Any]:
+        described: dict[str, Any] = self._call("GET", f"/topics/{name}")
+        return described
+
+    def list_topics(self) -> list[str]:
+        topics: list[str] = self._call("GET", "/topics")
+        return topics
+
+    def lag(self, group: str) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = self._call("GET", f"/groups/{group}/lag")
+        return rows
+
+    def offsets(self, topic: str, partition: int) -> tuple[int, int]:
+        return self.records.offsets(topic, partition)
+
+    def produce(self, topic: str, records: list[Any], partition: int | None = None) -> Any:
+        return self.records.produce(topic, records, partition=partition)
+
+    def fetch(self, topic: str, partition: int, offset: int) -> Any:
+        return self.records.fetch(topic, partition, offset)
 
 
 @pytest.fixture
-def topic(http: BrokerClient) -> str:
+def http(serve: Serve) -> Iterator[HttpApi]:
+    client = HttpApi(serve.url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def topic(http: HttpApi) -> str:
     name = f"k-{uuid.uuid4().hex[:10]}"
     http.create_topic(name, partitions=3)
     return name

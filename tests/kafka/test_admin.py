@@ -8,8 +8,7 @@ import pytest
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, ResourceType
 
-from broker.client import BrokerClient
-from tests.kafka.conftest import Serve
+from tests.kafka.conftest import HttpApi, Serve
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -21,7 +20,7 @@ def _error(future: object) -> KafkaError:
     return error
 
 
-def test_create_describe_and_delete_topics(serve: Serve, http: BrokerClient) -> None:
+def test_create_describe_and_delete_topics(serve: Serve, http: HttpApi) -> None:
     admin = AdminClient({"bootstrap.servers": serve.bootstrap})
     name = f"adm-{uuid.uuid4().hex[:8]}"
     created = admin.create_topics(
@@ -71,14 +70,14 @@ def test_create_describe_and_delete_topics(serve: Serve, http: BrokerClient) -> 
     ],
 )
 def test_refused_topics_get_kafkas_error_codes_and_nothing_is_created(
-    serve: Serve, http: BrokerClient, topic: NewTopic, code: int
+    serve: Serve, http: HttpApi, topic: NewTopic, code: int
 ) -> None:
     admin = AdminClient({"bootstrap.servers": serve.bootstrap})
     assert _error(admin.create_topics([topic])[topic.topic]).code() == code
     assert topic.topic not in http.list_topics()
 
 
-def test_validate_only_creates_nothing(serve: Serve, http: BrokerClient) -> None:
+def test_validate_only_creates_nothing(serve: Serve, http: HttpApi) -> None:
     admin = AdminClient({"bootstrap.servers": serve.bootstrap})
     name = f"dry-{uuid.uuid4().hex[:8]}"
     admin.create_topics([NewTopic(name, 2, 1)], validate_only=True)[name].result(timeout=10)

@@ -14,8 +14,7 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerialize
 from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from broker.client import BrokerClient
-from tests.kafka.conftest import Serve, consumer, drain
+from tests.kafka.conftest import HttpApi, Serve, consumer, drain
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -37,7 +36,7 @@ JSON_SCHEMA = json.dumps(
 )
 
 
-def _validate_topic(http: BrokerClient) -> str:
+def _validate_topic(http: HttpApi) -> str:
     name = f"contract-{uuid.uuid4().hex[:8]}"
     http.create_topic(name, partitions=1, contract="validate")
     return name
@@ -52,7 +51,7 @@ def _send(producer: Producer, topic: str, value: bytes) -> Any:
 
 
 def test_avro_serializer_end_to_end_and_refused_batches_between_good_ones(
-    serve: Serve, http: BrokerClient
+    serve: Serve, http: HttpApi
 ) -> None:
     topic = _validate_topic(http)
     registry = SchemaRegistryClient({"url": serve.url})
@@ -97,7 +96,7 @@ def test_avro_serializer_end_to_end_and_refused_batches_between_good_ones(
     ]
 
 
-def test_json_serializer_end_to_end_on_a_validate_topic(serve: Serve, http: BrokerClient) -> None:
+def test_json_serializer_end_to_end_on_a_validate_topic(serve: Serve, http: HttpApi) -> None:
     topic = _validate_topic(http)
     registry = SchemaRegistryClient({"url": serve.url})
     ctx = SerializationContext(topic, MessageField.VALUE)

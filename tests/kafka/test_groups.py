@@ -10,8 +10,7 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from broker.client import BrokerClient
-from tests.kafka.conftest import Serve, consumer, drain, start_serve
+from tests.kafka.conftest import HttpApi, Serve, consumer, drain, start_serve
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -73,7 +72,7 @@ def _covering(members: list[Member], topic: str) -> bool:
 
 @pytest.mark.parametrize("strategy", ["range", "cooperative-sticky"])
 def test_three_members_share_the_partitions_through_rebalances(
-    serve: Serve, http: BrokerClient, strategy: str
+    serve: Serve, http: HttpApi, strategy: str
 ) -> None:
     topic = f"grp-{uuid.uuid4().hex[:8]}"
     http.create_topic(topic, partitions=PARTITIONS)
@@ -123,8 +122,9 @@ def test_three_members_share_the_partitions_through_rebalances(
 def test_commits_survive_a_restart_and_the_group_resumes_after_them(tmp_path: Path) -> None:
     running = start_serve(tmp_path / "data")
     try:
-        with BrokerClient(running.url) as http:
-            http.create_topic("resume", partitions=1)
+        api = HttpApi(running.url)
+        api.create_topic("resume", partitions=1)
+        api.close()
         _produce_one_partition(running.bootstrap, "resume", 50)
         c = consumer(running.bootstrap, "resumers")
         c.subscribe(["resume"])

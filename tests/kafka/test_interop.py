@@ -17,11 +17,10 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerialize
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from broker import ProducerRecord
-from broker.client import BrokerClient
 from sdk import Consumer, Event, Producer, Registry, Serializer
 from tests.flow.conftest import load_schema
 from tests.flow.test_transports import drain as sdk_drain
-from tests.kafka.conftest import Serve, consumer, drain
+from tests.kafka.conftest import HttpApi, Serve, consumer, drain
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -37,9 +36,7 @@ def _order(n: int) -> dict[str, Any]:
     }
 
 
-def test_kafka_clients_and_the_sdk_read_each_others_events(
-    serve: Serve, http: BrokerClient
-) -> None:
+def test_kafka_clients_and_the_sdk_read_each_others_events(serve: Serve, http: HttpApi) -> None:
     topic = f"orders-{uuid.uuid4().hex[:8]}"
     http.create_topic(topic, partitions=1, contract="validate")
     schema = json.dumps(load_schema("examples/order.placed.avsc"))
@@ -72,7 +69,7 @@ def test_kafka_clients_and_the_sdk_read_each_others_events(
 
 
 def test_records_keep_keys_headers_and_timestamps_across_http_and_kafka(
-    serve: Serve, http: BrokerClient
+    serve: Serve, http: HttpApi
 ) -> None:
     topic = f"raw-{uuid.uuid4().hex[:8]}"
     http.create_topic(topic, partitions=2)

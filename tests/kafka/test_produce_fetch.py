@@ -9,8 +9,7 @@ import pytest
 from confluent_kafka import KafkaError, Producer, TopicPartition
 
 from broker import keyed_partition
-from broker.client import BrokerClient
-from tests.kafka.conftest import Serve, consumer, drain
+from tests.kafka.conftest import HttpApi, Serve, consumer, drain
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -31,13 +30,13 @@ def produce_all(bootstrap: str, topic: str, values: list[bytes], **config: Any) 
     return reports
 
 
-def stored(http: BrokerClient, topic: str) -> dict[bytes, Any]:
+def stored(http: HttpApi, topic: str) -> dict[bytes, Any]:
     """Every record of the topic read through the HTTP API, by value."""
     out: dict[bytes, Any] = {}
     for p in range(len(http.describe_topic(topic)["partitions"])):
         offset, end = http.offsets(topic, p)
         while offset < end:
-            got = http.fetch(topic, p, offset, max_records=1000)
+            got = http.fetch(topic, p, offset)
             for r in got.records:
                 assert r.value is not None
                 out[r.value] = r
@@ -47,7 +46,7 @@ def stored(http: BrokerClient, topic: str) -> dict[bytes, Any]:
 
 @pytest.mark.parametrize("acks", ["0", "1", "all"])
 def test_every_acks_setting_stores_every_record(
-    serve: Serve, http: BrokerClient, topic: str, acks: str
+    serve: Serve, http: HttpApi, topic: str, acks: str
 ) -> None:
     values = [f"{acks}-{i}".encode() for i in range(300)]
     reports = produce_all(serve.bootstrap, topic, values, acks=acks)
@@ -65,7 +64,7 @@ def test_every_acks_setting_stores_every_record(
 
 
 def test_keyed_records_land_on_the_murmur2_partition(
-    serve: Serve, http: BrokerClient, topic: str
+    serve: Serve, http: HttpApi, topic: str
 ) -> None:
     values = [f"m-{i}".encode() for i in range(60)]
     reports = produce_all(serve.bootstrap, topic, values, partitioner="murmur2_random")
@@ -148,7 +147,7 @@ def test_an_unknown_topic_is_a_delivery_error(serve: Serve) -> None:
 
 
 def test_an_idempotent_producer_gets_a_producer_id_and_its_records_once(
-    serve: Serve, http: BrokerClient, topic: str
+    serve: Serve, http: HttpApi, topic: str
 ) -> None:
     values = [f"i-{i}".encode() for i in range(500)]
     reports = produce_all(serve.bootstrap, topic, values, **{"enable.idempotence": True})

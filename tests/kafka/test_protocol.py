@@ -12,9 +12,8 @@ import zlib
 import pytest
 from kio.schema.errors import ErrorCode
 
-from broker.client import BrokerClient
 from broker.kafka import API_VERSIONS
-from tests.kafka.conftest import Serve
+from tests.kafka.conftest import HttpApi, Serve
 from tests.kafka.wire import Wire, batch, produce_body
 
 pytestmark = pytest.mark.timeout(120)
@@ -96,7 +95,7 @@ def test_random_frames_never_take_the_listener_down(serve: Serve) -> None:
 
 
 @pytest.fixture
-def topic(http: BrokerClient) -> str:
+def topic(http: HttpApi) -> str:
     name = f"proto-{uuid.uuid4().hex[:8]}"
     http.create_topic(name, partitions=1)
     return name
@@ -111,7 +110,7 @@ def _produce_error(serve: Serve, topic: str, records: bytes) -> tuple[ErrorCode,
 
 
 def test_corrupt_and_truncated_batches_are_refused_and_nothing_is_stored(
-    serve: Serve, http: BrokerClient, topic: str
+    serve: Serve, http: HttpApi, topic: str
 ) -> None:
     good = batch([b"a", b"b"])
     flipped = bytearray(good)
@@ -140,7 +139,7 @@ def _recompressed(good: bytes, codec: int, body: bytes) -> bytes:
 
 
 def test_gzip_batches_are_read_and_other_codecs_refused(
-    serve: Serve, http: BrokerClient, topic: str
+    serve: Serve, http: HttpApi, topic: str
 ) -> None:
     good = batch([b"zipped-1", b"zipped-2"])
     gz = zlib.compressobj(wbits=16 + zlib.MAX_WBITS)
@@ -155,7 +154,7 @@ def test_gzip_batches_are_read_and_other_codecs_refused(
     assert http.offsets(topic, 0) == (0, 2)
 
 
-def test_a_contract_refusal_names_the_record(serve: Serve, http: BrokerClient) -> None:
+def test_a_contract_refusal_names_the_record(serve: Serve, http: HttpApi) -> None:
     name = f"proto-c-{uuid.uuid4().hex[:8]}"
     http.create_topic(name, partitions=1, contract="id")
     wire = Wire(serve.bootstrap)

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from broker.client import BrokerClient
-from tests.kafka.conftest import ROOT, Serve
+from tests.kafka.conftest import ROOT, HttpApi, Serve
 
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
@@ -36,8 +35,9 @@ def test_the_kafka_client_example_runs_as_written(serve: Serve, tmp_path: Path) 
         cwd=ROOT,
     )
     assert made.returncode == 0, made.stderr
-    with BrokerClient(serve.url) as http:
-        assert http.describe_topic("readings")["config"]["contract"] == "validate"
+    api = HttpApi(serve.url)
+    assert api.describe_topic("readings")["config"]["contract"] == "validate"
+    api.close()
     program = program.replace("http://127.0.0.1:8081", serve.url)
     program = program.replace("127.0.0.1:9092", serve.bootstrap)
     script = tmp_path / "example.py"

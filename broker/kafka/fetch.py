@@ -1,0 +1,192 @@
+"""Fetch (a long poll that awaits, holding no thread) and ListOffsets.
+
+A fetch reads on the executor only once a partition has records past the asked offset; until
+then it awaits the listener's append signal, re-reading offsets every `fetch_recheck_ms` for
+records appended by the HTTP API or the SDK. It answers once `min_bytes` are in hand or
+`max_wait` is over. The log's records are served as Kafka v2 batches, from the asked offset on;
+the first batch of a partition is served even when it is larger than the partition's or the
+request's byte limit, so a consumer always progresses (KIP-74).
+Fetch sessions (KIP-227) are not kept: session id 0 tells clients to send full fetches.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from broker.errors import BrokerError, OffsetOutOfRangeError, UnknownTopicError
+from broker.kafka.context import Context
+from broker.kafka.errors import ErrorCode, error_code
+from broker.kafka.messages import RequestFrame, millis
+from broker.kafka.records import encode_batch
+from broker.record import ConsumedRecord
+
+__all__ = ["handle_fetch", "handle_list_offsets"]
+
+_LATEST = -1
+_EARLIEST = -2
+
+
+@dataclass
+class _Wanted:
+    topic: str
+    partition: int
+    offset: int
+    bytes_max: int
+    error: ErrorCode = ErrorCode.none
+    log_start: int = -1
+    log_end: int = -1
+    records: bytes = b""
+
+
+def _refresh(ctx: Context, wanted: list[_Wanted]) -> bool:
+    """Update offsets and errors (in memory, on the loop); whether any partition is ready."""
+    ready = False
+    for w in wanted:
+        try:
+            w.log_start, w.log_end = ctx.broker.offsets(w.topic, w.partition)
+        except BrokerError as exc:
+            w.error = error_code(exc)
+            ready = True
+            continue
+        if not w.log_start <= w.offset <= w.log_end:
+            w.error = ErrorCode.offset_out_of_range
+            ready = True
+        elif w.log_end > w.offset:
+            ready = True
+    return ready
+
+
+def _read(ctx: Context, wanted: list[_Wanted], bytes_max: int) -> int:
+    """Read and convert every ready partition (on the executor); the bytes gathered."""
+    limits = ctx.broker.limits
+    total = 0
+    for w in wanted:
+        w.records = b""
+        if w.error != ErrorCode.none or w.log_end <= w.offset:
+            continue
+        left = bytes_max - total
+        if left <= 0 and total > 0:
+            break
+        tp = (w.topic, w.partition)
+        try:
+            got = ctx.broker.fetch_many(
+                {tp: w.offset},
+                records_max=limits.fetch_records_max,
+                bytes_max=max(1, min(w.bytes_max, left, limits.fetch_bytes_max)),
+            )[tp]
+        except OffsetOutOfRangeError:
+            w.error = ErrorCode.offset_out_of_range
+            continue
+        except BrokerError as exc:
+            w.error = error_code(exc)
+            continue
+        w.records = b"".join(encode_batch(run) for run in _runs(got.records))
+        w.log_start, w.log_end = got.log_start_offset, got.log_end_offset
+        total += len(w.records)
+    return total
+
+
+def _runs(records: list[ConsumedRecord]) -> list[list[ConsumedRecord]]:
+    """The records split where offsets are not consecutive: one Kafka batch per run."""
+    runs: list[list[ConsumedRecord]] = []
+    for record in records:
+        if runs and runs[-1][-1].offset + 1 == record.offset:
+            runs[-1].append(record)
+        else:
+            runs.append([record])
+    return runs
+
+
+async def handle_fetch(ctx: Context, request: RequestFrame) -> dict[str, Any]:
+    body = request.body
+    limits = ctx.broker.limits
+    if getattr(body, "session_id", 0) != 0 or getattr(body, "session_epoch", -1) > 0:
+        return {"error_code": ErrorCode.fetch_session_id_not_found, "responses": []}
+    wanted = [
+        _Wanted(t.topic, p.partition, p.fetch_offset, p.partition_max_bytes)
+        for t in body.topics
+        for p in t.partitions
+    ]
+    if len(wanted) > limits.fetch_partitions_max:
+        for w in wanted:
+            w.error = ErrorCode.invalid_request
+        wanted = wanted[: limits.fetch_partitions_max]
+    wait_s = min(max(millis(body.max_wait), 0), limits.poll_timeout_ms_max) / 1000
+    deadline = time.monotonic() + wait_s
+    bytes_max = max(1, min(body.max_bytes, limits.fetch_bytes_max))
+    min_bytes = max(body.min_bytes, 1)
+    recheck_s = ctx.settings.fetch_recheck_ms / 1000
+    while True:
+        if _refresh(ctx, wanted):
+            gathered = await ctx.run(_read, ctx, wanted, bytes_max)
+            if gathered >= min_bytes or any(w.error != ErrorCode.none for w in wanted):
+                break
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        await ctx.appends.wait(min(remaining, recheck_s))
+    by_topic: dict[str, list[dict[str, Any]]] = {}
+    for w in wanted:
+        by_topic.setdefault(w.topic, []).append(
+            {
+                "partition_index": w.partition,
+                "error_code": w.error,
+                "high_watermark": w.log_end,
+                "last_stable_offset": w.log_end,
+                "log_start_offset": w.log_start,
+                "aborted_transactions": None,
+                "preferred_read_replica": -1,
+                "records": w.records,
+            }
+        )
+    return {
+        "error_code": ErrorCode.none,
+        "session_id": 0,
+        "responses": [{"topic": t, "partitions": parts} for t, parts in by_topic.items()],
+    }
+
+
+def _offset_at(ctx: Context, topic: str, partition: int, timestamp: int) -> tuple[int, int]:
+    """(timestamp, offset) of the first record at or after `timestamp`; (-1, -1) if none."""
+    broker = ctx.broker
+    start, end = broker.offsets(topic, partition)
+    if timestamp == _LATEST:
+        return -1, end
+    if timestamp == _EARLIEST:
+        return -1, start
+    offset = broker.offset_for_time(topic, partition, timestamp)
+    if offset >= end:
+        return -1, -1
+    got = broker.fetch(topic, partition, offset, records_max=1, bytes_max=1)
+    return (got.records[0].timestamp_ms, offset) if got.records else (-1, offset)
+
+
+async def handle_list_offsets(ctx: Context, request: RequestFrame) -> dict[str, Any]:
+    topics = []
+    for topic in request.body.topics:
+        partitions = []
+        for p in topic.partitions:
+            answer: dict[str, Any] = {"partition_index": p.partition_index}
+            if p.timestamp < _EARLIEST:
+                partitions.append(answer | {"error_code": ErrorCode.unsupported_version})
+                continue
+            try:
+                ts, offset = await ctx.run(
+                    _offset_at, ctx, topic.name, p.partition_index, p.timestamp
+                )
+            except (BrokerError, UnknownTopicError) as exc:
+                partitions.append(answer | {"error_code": error_code(exc)})
+                continue
+            partitions.append(
+                answer
+                | {
+                    "error_code": ErrorCode.none,
+                    "timestamp": ts,
+                    "offset": offset,
+                    "leader_epoch": 0,
+                }
+            )
+        topics.append({"name": topic.name, "partitions": partitions})
+    return {"topics": topics}

@@ -1,0 +1,260 @@
+"""The asyncio server: frames in, one request at a time per connection, responses in order.
+
+A frame is a 4-byte big-endian size and that many bytes: the request header (api key,
+version, correlation id, client id) and the body, both parsed with kio. A frame above
+`request_bytes_max`, an unknown API key or version (but ApiVersions, which answers
+UNSUPPORTED_VERSION with the versions served), or bytes that do not parse close the
+connection, as Kafka does; nothing else is affected. A connection silent for
+`idle_timeout_ms`, or one that starts a frame and stalls, is closed too.
+
+`KafkaListener.start()` runs the server on its own thread and event loop beside the HTTP
+server; the broker core is synchronous, so its disk and registry calls go to a bounded
+executor and the loop only ever awaits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from broker.broker import Broker
+from broker.kafka import admin, fetch, groups, metadata, produce
+from broker.kafka.context import Context, ListenerSettings
+from broker.kafka.errors import (
+    ErrorCode,
+    FrameTooLargeError,
+    ListenerStartError,
+    ProtocolViolation,
+    UnknownApiError,
+)
+from broker.kafka.messages import RequestFrame, encode_response, parse_request, peek_header
+
+__all__ = ["API_VERSIONS", "KafkaListener"]
+
+log = logging.getLogger("charter.kafka")
+
+Handler = Callable[[Context, RequestFrame], Awaitable[dict[str, Any] | None]]
+_SIZE_BYTES = 4
+_API_VERSIONS_KEY = 18
+
+
+@dataclass(frozen=True, slots=True)
+class Api:
+    key: int
+    name: str  # kio's module name
+    min_version: int
+    max_version: int
+    handler: Handler | None  # None: served by the connection itself (needs its peer)
+
+
+async def _api_versions(ctx: Context, request: RequestFrame) -> dict[str, Any]:
+    return _versions_answer(ErrorCode.none)
+
+
+def _versions_answer(code: ErrorCode) -> dict[str, Any]:
+    return {
+        "error_code": code,
+        "api_keys": [
+            {"api_key": a.key, "min_version": a.min_version, "max_version": a.max_version}
+            for a in API_VERSIONS.values()
+        ],
+    }
+
+
+API_VERSIONS: dict[int, Api] = {
+    a.key: a
+    for a in (
+        Api(0, "produce", 3, 9, produce.handle_produce),
+        Api(1, "fetch", 4, 12, fetch.handle_fetch),
+        Api(2, "list_offsets", 1, 6, fetch.handle_list_offsets),
+        Api(3, "metadata", 1, 9, metadata.handle_metadata),
+        Api(8, "offset_commit", 2, 8, groups.handle_offset_commit),
+        Api(9, "offset_fetch", 1, 7, groups.handle_offset_fetch),
+        Api(10, "find_coordinator", 0, 3, groups.handle_find_coordinator),
+        Api(11, "join_group", 0, 7, None),
+        Api(12, "heartbeat", 0, 4, groups.handle_heartbeat),
+        Api(13, "leave_group", 0, 4, groups.handle_leave_group),
+        Api(14, "sync_group", 0, 5, groups.handle_sync_group),
+        Api(15, "describe_groups", 0, 5, groups.handle_describe_groups),
+        Api(16, "list_groups", 0, 4, groups.handle_list_groups),
+        Api(18, "api_versions", 0, 3, _api_versions),
+        Api(19, "create_topics", 2, 7, admin.handle_create_topics),
+        Api(20, "delete_topics", 1, 5, admin.handle_delete_topics),
+        Api(22, "init_producer_id", 0, 4, produce.handle_init_producer_id),
+        Api(32, "describe_configs", 1, 4, admin.handle_describe_configs),
+    )
+}
+
+
+def _advertised(settings: ListenerSettings) -> str:
+    if settings.advertised_host:
+        return settings.advertised_host
+    if settings.host in ("", "0.0.0.0", "::"):
+        return socket.getfqdn()
+    return settings.host
+
+
+class KafkaListener:
+    """Kafka's protocol over one broker; `start` binds (or raises ListenerStartError)."""
+
+    def __init__(self, broker: Broker, settings: ListenerSettings | None = None) -> None:
+        self.broker = broker
+        self.settings = settings or ListenerSettings()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._server: asyncio.Server | None = None
+        self._ctx: Context | None = None
+        self._connections: set[asyncio.Task[None]] = set()
+        self.port = self.settings.port
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Bind and serve on a daemon thread; returns once the port is bound."""
+        started = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            try:
+                loop.run_until_complete(self._open())
+            except BaseException as exc:
+                failure.append(exc)
+                started.set()
+                loop.close()
+                return
+            started.set()
+            try:
+                loop.run_forever()
+            finally:
+                loop.run_until_complete(self._shutdown())
+                loop.close()
+
+        self._thread = threading.Thread(target=run, name="charter-kafka", daemon=True)
+        self._thread.start()
+        started.wait()
+        if failure:
+            self._thread.join()
+            exc = failure[0]
+            raise ListenerStartError(
+                f"cannot listen for Kafka clients on {self.settings.host}:{self.settings.port}: "
+                f"{exc}"
+            ) from exc
+
+    def stop(self) -> None:
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None or not thread.is_alive():
+            return
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+
+    async def _open(self) -> None:
+        ctx = Context(self.broker, self.settings, _advertised(self.settings))
+        self._ctx = ctx
+        try:
+            self._server = await asyncio.start_server(
+                self._connection,
+                self.settings.host,
+                self.settings.port,
+                limit=64 * 1024,
+                backlog=min(self.settings.connections_max, 1024),
+            )
+        except BaseException:
+            ctx.close()
+            raise
+        self.port = ctx.port = self._server.sockets[0].getsockname()[1]
+        ctx.coordinator.start()
+
+    async def _shutdown(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for task in list(self._connections):
+            task.cancel()
+        await asyncio.gather(*self._connections, return_exceptions=True)
+        if self._server is not None:
+            with contextlib.suppress(Exception):
+                await self._server.wait_closed()
+        if self._ctx is not None:
+            self._ctx.close()
+
+    # ------------------------------------------------------------------ connections
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None and self._ctx is not None
+        peer = writer.get_extra_info("peername")
+        host = peer[0] if isinstance(peer, tuple) else ""
+        if len(self._connections) >= self.settings.connections_max:
+            log.warning("Kafka connection from %s refused: connections_max reached", host)
+            writer.close()
+            return
+        self._connections.add(task)
+        try:
+            await self._serve(self._ctx, reader, writer, host)
+        except ProtocolViolation as exc:
+            log.info("Kafka connection from %s closed: %s", host, exc)
+        except (ConnectionError, asyncio.IncompleteReadError, TimeoutError):
+            pass
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            log.exception("Kafka connection from %s closed by an unexpected error", host)
+        finally:
+            self._connections.discard(task)
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def _serve(
+        self,
+        ctx: Context,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        host: str,
+    ) -> None:
+        settings = self.settings
+        idle_s = settings.idle_timeout_ms / 1000
+        frame_s = settings.frame_timeout_ms / 1000
+        while True:
+            try:
+                head = await asyncio.wait_for(reader.readexactly(_SIZE_BYTES), idle_s)
+            except asyncio.IncompleteReadError:
+                return  # the client closed the connection
+            size = int.from_bytes(head, "big", signed=True)
+            if size > settings.request_bytes_max:
+                raise FrameTooLargeError(size, settings.request_bytes_max)
+            if size < 8:
+                raise ProtocolViolation(f"a frame of {size} bytes cannot hold a request")
+            frame = await asyncio.wait_for(reader.readexactly(size), frame_s)
+            response = await self._answer(ctx, frame, host)
+            if response is not None:
+                writer.write(response)
+                await writer.drain()
+
+    async def _answer(self, ctx: Context, frame: bytes, host: str) -> bytes | None:
+        key, version, correlation = peek_header(frame)
+        api = API_VERSIONS.get(key)
+        if api is None:
+            raise UnknownApiError(key, version)
+        if not api.min_version <= version <= api.max_version:
+            if key == _API_VERSIONS_KEY:  # the client learns what we serve, then retries
+                answer = _versions_answer(ErrorCode.unsupported_version)
+                return encode_response("api_versions", 0, correlation, answer, strict=False)
+            raise UnknownApiError(key, version)
+        request = parse_request(frame, api.name, version)
+        if api.handler is None:
+            tree: dict[str, Any] | None = await groups.handle_join_group(ctx, request, host)
+        else:
+            tree = await api.handler(ctx, request)
+        if tree is None:
+            return None
+        return encode_response(
+            api.name, version, correlation, tree, strict=version == api.max_version
+        )

@@ -33,7 +33,6 @@ from compat.model import Reference, Resolver, SchemaSource
 __all__ = ["Parsed", "load_json", "parse_tree", "resolve_references"]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_NAMED_KINDS = frozenset({"record", "error", "enum", "fixed"})
 _ORDERS = frozenset({"ascending", "descending", "ignore"})
 _INT_RANGE = (-(2**31), 2**31 - 1)
 _LONG_RANGE = (-(2**63), 2**63 - 1)

@@ -4,55 +4,42 @@
 decimals (`Decimal`, from a string or number), timestamps (`datetime`, from RFC 3339 or epoch
 numbers), dates and times, and bytes (from a string, as Avro's JSON encoding writes them). A
 union branch may be given in Avro's JSON encoding, `{"type name": value}`.
+
+The conversion walks compat's Avro model (`compat.avro`), so names resolve as the registry
+resolves them.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
+
+from compat import CompatError, SchemaSource
+from compat.avro import (
+    ArrayNode,
+    AvroSchema,
+    MapNode,
+    NamedNode,
+    Node,
+    PrimitiveNode,
+    RecordNode,
+    UnionNode,
+    parse_avro,
+)
 
 __all__ = ["avro_from_json"]
 
-_PRIMITIVES = {"null", "boolean", "int", "long", "float", "double", "bytes", "string"}
+_TIMESTAMPS = frozenset({"timestamp-millis", "timestamp-micros", "local-timestamp-millis"})
 
 
-def _full_name(schema: dict[str, Any], namespace: str | None) -> tuple[str, str | None]:
-    name = str(schema["name"])
-    if "." in name:
-        return name, name.rsplit(".", 1)[0]
-    ns = schema.get("namespace", namespace)
-    return (f"{ns}.{name}" if ns else name), ns
-
-
-def _collect(schema: Any, namespace: str | None, named: dict[str, Any]) -> None:
-    if isinstance(schema, list):
-        for branch in schema:
-            _collect(branch, namespace, named)
-    elif isinstance(schema, dict):
-        kind = schema.get("type")
-        if kind in ("record", "error", "enum", "fixed") and "name" in schema:
-            full, namespace = _full_name(schema, namespace)
-            named[full] = schema
-            named.setdefault(str(schema["name"]).rsplit(".", 1)[-1], schema)
-        for f in schema.get("fields", ()):
-            _collect(f.get("type"), namespace, named)
-        for key in ("items", "values"):
-            if key in schema:
-                _collect(schema[key], namespace, named)
-        if isinstance(kind, dict | list):
-            _collect(kind, namespace, named)
-
-
-def _branch_name(schema: Any) -> str:
-    if isinstance(schema, str):
-        return schema
-    if isinstance(schema, dict):
-        kind = schema.get("type")
-        if kind in ("record", "error", "enum", "fixed"):
-            return str(schema["name"])
-        return str(kind)
-    return "union"
+def _branch_matches(branch: Node, tag: str) -> bool:
+    """Whether `tag`, the key of `{"type name": value}`, names this union branch."""
+    if isinstance(branch, NamedNode):
+        return tag in (branch.fullname, branch.name)
+    return tag == branch.kind
 
 
 def _to_time(value: Any) -> Any:
@@ -65,43 +52,16 @@ def _to_time(value: Any) -> Any:
     return value
 
 
-def _convert(schema: Any, value: Any, named: dict[str, Any]) -> Any:
-    if isinstance(schema, str):
-        if schema in _PRIMITIVES:
-            if schema == "bytes" and isinstance(value, str):
-                try:
-                    return value.encode("latin-1")  # Avro's JSON encoding of bytes
-                except UnicodeEncodeError:
-                    return value
-            return value
-        found = named.get(schema)
-        return value if found is None else _convert(found, value, named)
-    if isinstance(schema, list):
-        if value is None:
-            return None
-        if isinstance(value, dict) and len(value) == 1:
-            ((tag, inner),) = value.items()
-            for branch in schema:
-                if _branch_name(branch) in (tag, tag.rsplit(".", 1)[-1]):
-                    return _convert(branch, inner, named)
-        for branch in schema:
-            if branch != "null":
-                return _convert(branch, value, named)
+def _logical(node: Node, value: Any) -> Any:
+    logical = node.logical_type
+    if node.decimal is not None:
+        if isinstance(value, str | int | float) and not isinstance(value, bool):
+            try:
+                return Decimal(str(value))
+            except InvalidOperation:
+                return value
         return value
-    if not isinstance(schema, dict):
-        return value
-    kind = schema.get("type")
-    logical = schema.get("logicalType")
-    if (
-        logical == "decimal"
-        and isinstance(value, str | int | float)
-        and not isinstance(value, bool)
-    ):
-        try:
-            return Decimal(str(value))
-        except InvalidOperation:
-            return value
-    if logical in ("timestamp-millis", "timestamp-micros", "local-timestamp-millis"):
+    if logical in _TIMESTAMPS:
         return _to_time(value)
     if logical == "date" and isinstance(value, str):
         try:
@@ -113,27 +73,56 @@ def _convert(schema: Any, value: Any, named: dict[str, Any]) -> Any:
             return time.fromisoformat(value)
         except ValueError:
             return value
-    if kind in ("record", "error") and isinstance(value, dict):
-        fields = {f["name"]: f["type"] for f in schema.get("fields", ())}
-        return {k: _convert(fields[k], v, named) if k in fields else v for k, v in value.items()}
-    if kind == "array" and isinstance(value, list):
-        return [_convert(schema.get("items"), v, named) for v in value]
-    if kind == "map" and isinstance(value, dict):
-        return {k: _convert(schema.get("values"), v, named) for k, v in value.items()}
-    if isinstance(kind, str | list | dict) and kind not in (
-        "record",
-        "error",
-        "array",
-        "map",
-        "enum",
-        "fixed",
-    ):
-        return _convert(kind, value, named)
+    if node.kind == "bytes" and isinstance(value, str):
+        try:
+            return value.encode("latin-1")  # Avro's JSON encoding of bytes
+        except UnicodeEncodeError:
+            return value
     return value
 
 
-def avro_from_json(schema: Any, value: Any) -> Any:
-    """`value` (parsed JSON) with Avro logical types and union encodings turned into Python."""
-    named: dict[str, Any] = {}
-    _collect(schema, None, named)
-    return _convert(schema, value, named)
+def _convert(node: Node, value: Any) -> Any:
+    if isinstance(node, UnionNode):
+        if value is None:
+            return None
+        if isinstance(value, dict) and len(value) == 1:
+            ((tag, inner),) = value.items()
+            for branch in node.branches:
+                if _branch_matches(branch, tag):
+                    return _convert(branch, inner)
+        for branch in node.branches:
+            if branch.kind != "null":
+                return _convert(branch, value)
+        return value
+    if isinstance(node, RecordNode):
+        if not isinstance(value, dict):
+            return value
+        fields = node.by_name
+        return {k: _convert(fields[k].type, v) if k in fields else v for k, v in value.items()}
+    if isinstance(node, ArrayNode):
+        return [_convert(node.items, v) for v in value] if isinstance(value, list) else value
+    if isinstance(node, MapNode):
+        if not isinstance(value, dict):
+            return value
+        return {k: _convert(node.values, v) for k, v in value.items()}
+    if isinstance(node, PrimitiveNode) or node.decimal is not None:
+        return _logical(node, value)
+    return value  # enums and fixed types take JSON's strings as they are
+
+
+@lru_cache(maxsize=16)  # `charter produce` converts every line with the same schema
+def _parsed(text: str) -> AvroSchema | None:
+    try:
+        return parse_avro(SchemaSource(text))
+    except CompatError:
+        return None
+
+
+def avro_from_json(schema: AvroSchema | Any, value: Any) -> Any:
+    """`value` (parsed JSON) with Avro logical types and union encodings turned into Python.
+
+    `schema` is a parsed `AvroSchema`, or the schema as Python objects; one that does not
+    parse alone (it uses references) leaves `value` as it is, for the serialiser to judge.
+    """
+    parsed = schema if isinstance(schema, AvroSchema) else _parsed(json.dumps(schema))
+    return value if parsed is None else _convert(parsed.root, value)

@@ -66,7 +66,8 @@ def iter_findings(
     *,
     policy: Policy = Policy.STRICT,
 ) -> Iterator[Finding]:
-    """Every finding for registering `new` after `history` at `level`."""
+    """Every finding for registering `new` after `history` at `level`: the pairs' findings,
+    then the warnings about `new` itself (`Schema.warnings`), once whatever the level."""
     for pair in pairs(level, new, history):
         if pair.reader.schema_type != pair.writer.schema_type:
             yield Finding(
@@ -87,6 +88,7 @@ def iter_findings(
             pair.reader, pair.writer, direction=pair.direction, policy=policy
         ):
             yield replace(finding, against=pair.against)
+    yield from new.warnings
 
 
 def check(

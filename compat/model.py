@@ -124,6 +124,9 @@ class Schema(ABC):
 
     schema_type: SchemaType
     source: SchemaSource
+    warnings: tuple[Finding, ...] = ()
+    """Findings about the schema alone (severity WARNING): valid as Confluent judges, yet
+    worth a look. `compat.check` reports them once, whatever the level and history."""
 
     @property
     @abstractmethod

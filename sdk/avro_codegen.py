@@ -1,5 +1,7 @@
 """Avro binary encoders and decoders generated as Python source for one schema.
 
+The generators walk compat's Avro model (`compat.avro.AvroSchema.root`).
+
 fastavro interprets the schema for every value it writes or reads; these functions are
 specialised to one schema instead, which makes them faster than fastavro's compiled code for
 the record shapes events have. The encoder validates while it writes, with exactly the strict
@@ -17,18 +19,17 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from sdk.avro_check import (
-    _Array,
-    _Builder,
-    _Compiler,
-    _Enum,
-    _Fixed,
-    _Map,
-    _Node,
-    _Prim,
-    _Record,
-    _Union,
+from compat.avro import (
+    ArrayNode,
+    EnumNode,
+    FixedNode,
+    MapNode,
+    Node,
+    PrimitiveNode,
+    RecordNode,
+    UnionNode,
 )
+from sdk.avro_check import CheckCompiler
 
 __all__ = [
     "Invalid",
@@ -39,6 +40,7 @@ __all__ = [
 ]
 
 _INT = (-(2**31), 2**31 - 1)
+_STRING = PrimitiveNode("string")  # map keys
 _LONG = (-(2**63), 2**63 - 1)
 
 
@@ -101,50 +103,58 @@ def _read_varint(data: bytes, i: int, first: int) -> tuple[int, int]:
             raise ValueError("varint longer than 10 bytes")
 
 
-def _logical_key(node: _Prim | _Fixed) -> str | None:
-    kind = node.kind if isinstance(node, _Prim) else "fixed"
-    if node.logical is None:
+def _logical_key(node: PrimitiveNode | FixedNode) -> str | None:
+    """The key of fastavro's converters for the node's logical type, when fastavro has one."""
+    logical = node.logical_type
+    if logical is None:
         return None
-    key = f"{kind}-{node.logical}"
+    key = f"{node.kind}-{logical}"
     import fastavro.write
 
     return key if key in fastavro.write.LOGICAL_WRITERS else None
 
 
-def _python_default(node: _Node, value: Any) -> Any:
+def _fastavro_schema(node: PrimitiveNode | FixedNode) -> dict[str, Any]:
+    """The node as the schema dict fastavro's logical converters read (size, precision...)."""
+    if isinstance(node, FixedNode):
+        return {"type": "fixed", "name": node.fullname, "size": node.size, **node.props}
+    return {"type": node.kind, **node.props}
+
+
+def _python_default(node: Node, value: Any) -> Any:
     """A schema default (JSON form) as the Python value the encoder takes."""
-    if isinstance(node, _Union):
+    if isinstance(node, UnionNode):
         return _python_default(node.branches[0], value)
-    if isinstance(node, _Record):
+    if isinstance(node, RecordNode):
         if not isinstance(value, dict):
             raise Unsupported("record default is not an object")
         result = {}
-        for name, field_node, _ in node.fields:
-            if name in value:
-                result[name] = _python_default(field_node, value[name])
-            elif name in node.defaults:
-                result[name] = _python_default(field_node, node.defaults[name])
+        for field in node.fields:
+            if field.name in value:
+                result[field.name] = _python_default(field.type, value[field.name])
+            elif field.has_default:
+                result[field.name] = _python_default(field.type, field.default)
         return result
-    if isinstance(node, _Array):
+    if isinstance(node, ArrayNode):
         return [_python_default(node.items, v) for v in value]
-    if isinstance(node, _Map):
+    if isinstance(node, MapNode):
         return {k: _python_default(node.values, v) for k, v in value.items()}
-    if isinstance(node, _Fixed) or (isinstance(node, _Prim) and node.kind == "bytes"):
-        if node.logical == "decimal":
+    if isinstance(node, FixedNode) or (isinstance(node, PrimitiveNode) and node.kind == "bytes"):
+        if node.decimal is not None:
             raise Unsupported("decimal defaults")
         if not isinstance(value, str):
             raise Unsupported("bytes default is not a string")
         return value.encode("latin-1")
-    if isinstance(node, _Prim) and node.kind in ("float", "double") and isinstance(value, str):
+    if node.kind in ("float", "double") and isinstance(value, str):
         raise Unsupported("NaN/Infinity defaults")
     return value
 
 
 class _EncoderGen:
-    def __init__(self, root: _Node) -> None:
+    def __init__(self, root: Node) -> None:
         import fastavro.write
 
-        self.checks = _Compiler()
+        self.checks = CheckCompiler()
         self.env = self.checks.env
         self.env.update(
             {
@@ -184,32 +194,34 @@ class _EncoderGen:
             f"{ind}o += {var}",
         ]
 
-    def stmts(self, node: _Node, var: str, depth: int, level: int) -> list[str]:
+    def stmts(self, node: Node, var: str, depth: int, level: int) -> list[str]:
         ind = "    " * depth
-        if isinstance(node, _Prim):
+        if isinstance(node, PrimitiveNode):
             return self._prim(node, var, ind)
-        if isinstance(node, _Enum):
-            index = self.const({s: i << 1 for i, s in enumerate(node.order)})
+        if isinstance(node, EnumNode):
+            index = self.const({s: i << 1 for i, s in enumerate(node.symbols)})
             return [
                 f"{ind}z = {index}.get({var}) if type({var}) is str else None",
                 f"{ind}if z is None: raise _Bad",
                 f"{ind}if z < 128: o.append(z)",
                 f"{ind}else: _vl(o, z)",
             ]
-        if isinstance(node, _Fixed):
+        if isinstance(node, FixedNode):
             key = _logical_key(node)
             lines = []
-            if key is not None and node.logical == "decimal":
-                lines.append(f"{ind}if not _dec({var}, {node.precision}, {node.scale}): raise _Bad")
-                lines.append(f"{ind}{var} = _LW[{key!r}]({var}, {self.const(node.raw)})")
+            if key is not None and node.decimal is not None:
+                precision, scale = node.decimal
+                lines.append(f"{ind}if not _dec({var}, {precision}, {scale}): raise _Bad")
+                raw = self.const(_fastavro_schema(node))
+                lines.append(f"{ind}{var} = _LW[{key!r}]({var}, {raw})")
             lines.append(
                 f"{ind}if type({var}) not in _bytes or len({var}) != {node.size}: raise _Bad"
             )
             lines.append(f"{ind}o += {var}")
             return lines
-        if isinstance(node, _Record):
+        if isinstance(node, RecordNode):
             return [f"{ind}{self.record(node)}(o, {var})"]
-        if isinstance(node, _Array):
+        if isinstance(node, ArrayNode):
             item = f"x{level + 1}"
             return [
                 f"{ind}if type({var}) is not list and type({var}) is not tuple: raise _Bad",
@@ -221,7 +233,7 @@ class _EncoderGen:
                 *self.stmts(node.items, item, depth + 2, level + 1),
                 f"{ind}o.append(0)",
             ]
-        if isinstance(node, _Map):
+        if isinstance(node, MapNode):
             key, item = f"k{level + 1}", f"x{level + 1}"
             return [
                 f"{ind}if type({var}) is not dict: raise _Bad",
@@ -236,13 +248,13 @@ class _EncoderGen:
                 *self.stmts(node.values, item, depth + 2, level + 1),
                 f"{ind}o.append(0)",
             ]
-        if isinstance(node, _Union):
+        if isinstance(node, UnionNode):
             lines = []
             for position, branch in enumerate(node.branches):
                 keyword = "if" if position == 0 else "elif"
                 test = (
                     f"{var} is None"
-                    if isinstance(branch, _Prim) and branch.kind == "null"
+                    if isinstance(branch, PrimitiveNode) and branch.kind == "null"
                     else self.checks.expr(branch, var)
                 )
                 lines.append(f"{ind}{keyword} {test}:")
@@ -252,7 +264,7 @@ class _EncoderGen:
             return lines
         raise Unsupported(type(node).__name__)
 
-    def _prim(self, node: _Prim, var: str, ind: str) -> list[str]:
+    def _prim(self, node: PrimitiveNode, var: str, ind: str) -> list[str]:
         kind, key = node.kind, _logical_key(node)
         if kind == "null":
             return [f"{ind}if {var} is not None: raise _Bad"]
@@ -277,10 +289,11 @@ class _EncoderGen:
             lines.append(f"{ind}e = {var}.encode()")
             return lines + self._length_prefixed("e", ind)
         if kind == "bytes":
-            if key is not None:  # decimal
+            if key is not None and node.decimal is not None:
+                precision, scale = node.decimal
                 return [
-                    f"{ind}if not _dec({var}, {node.precision}, {node.scale}): raise _Bad",
-                    f"{ind}e = _LW[{key!r}]({var}, {self.const(node.raw)})",
+                    f"{ind}if not _dec({var}, {precision}, {scale}): raise _Bad",
+                    f"{ind}e = _LW[{key!r}]({var}, {self.const(_fastavro_schema(node))})",
                     *self._length_prefixed("e", ind),
                 ]
             return [
@@ -291,40 +304,40 @@ class _EncoderGen:
         lines = []
         if key is not None:
             accepted = {"date": "_date", "time-millis": "_time", "time-micros": "_time"}.get(
-                node.logical or "", "_datetime"
+                node.logical_type or "", "_datetime"
             )
             lines.append(f"{ind}if type({var}) is not int and isinstance({var}, {accepted}):")
-            lines.append(f"{ind}    {var} = _LW[{key!r}]({var}, {self.const(node.raw)})")
+            raw = self.const(_fastavro_schema(node))
+            lines.append(f"{ind}    {var} = _LW[{key!r}]({var}, {raw})")
         return lines + self._long(var, ind, bounds)
 
-    def record(self, node: _Record) -> str:
+    def record(self, node: RecordNode) -> str:
         name = self.functions.get(id(node))
         if name is not None:
             return name
         name = f"_w{len(self.functions)}"
         self.functions[id(node)] = name
+        names = self.const(frozenset(node.by_name))
         body = [
             f"def {name}(o, v):",
-            f"    if type(v) is not dict or not v.keys() <= {self.const(node.names)}: raise _Bad",
+            f"    if type(v) is not dict or not v.keys() <= {names}: raise _Bad",
         ]
-        for field, field_node, has_default in node.fields:
-            body.append(f"    x0 = v.get({field!r}, _M)")
-            if has_default:
-                default = _python_default(field_node, node.defaults[field])
-                if not self.checks.callable_for(field_node)(default):
-                    raise Unsupported(f"default of {field!r} does not match its type")
+        for field in node.fields:
+            body.append(f"    x0 = v.get({field.name!r}, _M)")
+            if field.has_default:
+                default = _python_default(field.type, field.default)
+                if not self.checks.callable_for(field.type)(default):
+                    raise Unsupported(f"default of {field.name!r} does not match its type")
                 body.append(f"    if x0 is _M: x0 = {self.const(default)}")
-            body.extend(self.stmts(field_node, "x0", 1, 0))
+            body.extend(self.stmts(field.type, "x0", 1, 0))
         self.lines.extend(body)
         return name
 
 
-def compile_encoder(
-    schema: Any, *, named: dict[str, Any] | None = None
-) -> Callable[[bytearray, Any], bytearray]:
+def compile_encoder(root: Node) -> Callable[[bytearray, Any], bytearray]:
     """`encode(out, value)`: appends `value`'s Avro binary encoding to `out`, or raises
     `Invalid` when the value breaks the schema (then nothing useful is in `out`)."""
-    gen = _EncoderGen(_Builder(named or {}).build(schema, None))
+    gen = _EncoderGen(root)
     source = "\n".join([*gen.checks.lines[gen.checks.emitted :], *gen.lines])
     exec(source, gen.env)  # source generated from the schema above
     encode: Callable[[bytearray, Any], bytearray] = gen.env["_encode"]
@@ -332,7 +345,7 @@ def compile_encoder(
 
 
 class _DecoderGen:
-    def __init__(self, root: _Node) -> None:
+    def __init__(self, root: Node) -> None:
         import fastavro.read
 
         self.env: dict[str, Any] = {
@@ -353,7 +366,7 @@ class _DecoderGen:
         self.counter = 0
         self.uses: dict[int, int] = {}
         _count_record_uses(root, self.uses)
-        if isinstance(root, _Record):  # the record's own function, one call fewer
+        if isinstance(root, RecordNode):  # the record's own function, one call fewer
             self.lines.append(f"_decode = {self.record(root)}")
         else:
             body = self.stmts(root, "v", 1, 0)
@@ -374,33 +387,33 @@ class _DecoderGen:
             f"{ind}{target} = (z >> 1) ^ -(z & 1)",
         ]
 
-    def stmts(self, node: _Node, var: str, depth: int, level: int) -> list[str]:
+    def stmts(self, node: Node, var: str, depth: int, level: int) -> list[str]:
         ind = "    " * depth
-        if isinstance(node, _Prim):
+        if isinstance(node, PrimitiveNode):
             return self._prim(node, var, ind)
-        if isinstance(node, _Enum):
-            return [*self._varint("n", ind), f"{ind}{var} = {self.const(tuple(node.order))}[n]"]
-        if isinstance(node, _Fixed):
+        if isinstance(node, EnumNode):
+            return [*self._varint("n", ind), f"{ind}{var} = {self.const(node.symbols)}[n]"]
+        if isinstance(node, FixedNode):
             lines = [f"{ind}{var} = b[i:i + {node.size}]", f"{ind}i += {node.size}"]
             key = _logical_key(node)
-            if key is not None and node.logical == "decimal":
+            if key is not None and node.decimal is not None:
                 lines.append(f"{ind}{var} = {self._logical(node, key, var)}")
             return lines
-        if isinstance(node, _Record):
+        if isinstance(node, RecordNode):
             if self.uses.get(id(node), 0) > 1:  # shared or recursive: its own function
                 return [f"{ind}{var}, i = {self.record(node)}(b, i)"]
             lines = []  # used once: inlined, which saves a call per record read
-            for index, (_, field_node, _) in enumerate(node.fields):
-                lines.extend(self.stmts(field_node, f"{var}_{index}", depth, level))
+            for index, field in enumerate(node.fields):
+                lines.extend(self.stmts(field.type, f"{var}_{index}", depth, level))
             pairs = ", ".join(
-                f"{field!r}: {var}_{index}" for index, (field, _, _) in enumerate(node.fields)
+                f"{field.name!r}: {var}_{index}" for index, field in enumerate(node.fields)
             )
             lines.append(f"{ind}{var} = {{{pairs}}}")
             return lines
-        if isinstance(node, (_Array, _Map)):
+        if isinstance(node, (ArrayNode, MapNode)):
             item, count = f"x{level + 1}", f"c{level + 1}"
             lines = [
-                f"{ind}{var} = {'[]' if isinstance(node, _Array) else '{}'}",
+                f"{ind}{var} = {'[]' if isinstance(node, ArrayNode) else '{}'}",
                 *self._varint(count, ind),
                 f"{ind}while {count}:",
                 f"{ind}    if {count} < 0:",
@@ -411,28 +424,28 @@ class _DecoderGen:
                 f"{ind}        raise ValueError('block count exceeds the payload')",
             ]
             inner = ind + "        "
-            items = node.items if isinstance(node, _Array) else None
+            items = node.items if isinstance(node, ArrayNode) else None
             if (
-                isinstance(items, _Prim)
+                isinstance(items, PrimitiveNode)
                 and items.kind in ("double", "float")
-                and items.logical is None
+                and items.logical_type is None
             ):
                 code, size = ("d", 8) if items.kind == "double" else ("f", 4)
                 lines.append(f"{ind}    {var}.extend(_unpack(f'<{{{count}}}{code}', b, i))")
                 lines.append(f"{ind}    i += {size} * {count}")
-            elif isinstance(node, _Array):
+            elif isinstance(node, ArrayNode):
                 lines.append(f"{ind}    for _ in range({count}):")
                 lines.extend(self.stmts(node.items, item, depth + 2, level + 1))
                 lines.append(f"{inner}{var}.append({item})")
             else:
                 key = f"k{level + 1}"
                 lines.append(f"{ind}    for _ in range({count}):")
-                lines.extend(self._prim(_Prim("string", None, 0, 0), key, inner))
+                lines.extend(self._prim(_STRING, key, inner))
                 lines.extend(self.stmts(node.values, item, depth + 2, level + 1))
                 lines.append(f"{inner}{var}[{key}] = {item}")
             lines.extend(self._varint(count, ind + "    "))
             return lines
-        if isinstance(node, _Union):
+        if isinstance(node, UnionNode):
             if len(node.branches) > 63:
                 raise Unsupported("unions of more than 63 branches")
             lines = [f"{ind}n = b[i]", f"{ind}i += 1"]
@@ -443,7 +456,7 @@ class _DecoderGen:
             return lines
         raise Unsupported(type(node).__name__)
 
-    def _prim(self, node: _Prim, var: str, ind: str) -> list[str]:
+    def _prim(self, node: PrimitiveNode, var: str, ind: str) -> list[str]:
         kind, key = node.kind, _logical_key(node)
         if kind == "null":
             return [f"{ind}{var} = None"]
@@ -484,10 +497,10 @@ class _DecoderGen:
             lines.append(f"{ind}{var} = {self._logical(node, key, var)}")
         return lines
 
-    def _logical(self, node: _Prim | _Fixed, key: str, var: str) -> str:
+    def _logical(self, node: PrimitiveNode | FixedNode, key: str, var: str) -> str:
         """An expression converting the raw value in `var`, equal to fastavro's readers."""
-        if node.logical == "decimal" and node.precision <= 28:  # the default context's
-            return f"_Decimal(_from_bytes({var}, 'big', signed=True)).scaleb({-node.scale})"
+        if node.decimal is not None and node.decimal[0] <= 28:  # the default context's
+            return f"_Decimal(_from_bytes({var}, 'big', signed=True)).scaleb({-node.decimal[1]})"
         if key == "long-timestamp-millis":
             return f"_epoch + _delta(0, {var} // 1000, {var} % 1000 * 1000)"
         if key == "long-timestamp-micros":
@@ -496,19 +509,19 @@ class _DecoderGen:
             return f"_epoch_naive + _delta(0, {var} // 1000, {var} % 1000 * 1000)"
         if key == "long-local-timestamp-micros":
             return f"_epoch_naive + _delta(0, {var} // 1000000, {var} % 1000000)"
-        raw = self.const(node.raw)
+        raw = self.const(_fastavro_schema(node))
         return f"_LR[{key!r}]({var}, {raw}, {raw})"
 
-    def record(self, node: _Record) -> str:
+    def record(self, node: RecordNode) -> str:
         name = self.functions.get(id(node))
         if name is not None:
             return name
         name = f"_r{len(self.functions)}"
         self.functions[id(node)] = name
         body = [f"def {name}(b, i):"]
-        for index, (_, field_node, _) in enumerate(node.fields):
-            body.extend(self.stmts(field_node, f"f{index}", 1, 0))
-        items = ", ".join(f"{field!r}: f{index}" for index, (field, _, _) in enumerate(node.fields))
+        for index, field in enumerate(node.fields):
+            body.extend(self.stmts(field.type, f"f{index}", 1, 0))
+        items = ", ".join(f"{field.name!r}: f{index}" for index, field in enumerate(node.fields))
         body.append(f"    return {{{items}}}, i")
         self.lines.extend(body)
         return name
@@ -517,65 +530,61 @@ class _DecoderGen:
 _ZERO_SIZE_MAX = 1_000_000  # items that take no bytes (nulls, empty records) per block
 
 
-def _min_bytes(node: _Array | _Map) -> bool:
+def _min_bytes(node: ArrayNode | MapNode) -> bool:
     """Whether every item of the array (or entry of the map) takes at least one byte."""
-    if isinstance(node, _Map):
+    if isinstance(node, MapNode):
         return True  # the key's length
     return _takes_bytes(node.items, set())
 
 
-def _takes_bytes(node: _Node, seen: set[int]) -> bool:
-    if isinstance(node, _Prim):
+def _takes_bytes(node: Node, seen: set[int]) -> bool:
+    if isinstance(node, PrimitiveNode):
         return node.kind != "null"
-    if isinstance(node, _Fixed):
+    if isinstance(node, FixedNode):
         return node.size > 0
-    if isinstance(node, _Record):
+    if isinstance(node, RecordNode):
         if id(node) in seen:
             return True  # a recursive record takes bytes somewhere or could not end
         seen.add(id(node))
-        return any(_takes_bytes(f, seen) for _, f, _ in node.fields)
+        return any(_takes_bytes(f.type, seen) for f in node.fields)
     return True  # enums, arrays, maps and unions take at least one byte
 
 
-def _count_record_uses(node: _Node, uses: dict[int, int]) -> None:
+def _count_record_uses(node: Node, uses: dict[int, int]) -> None:
     """How often each record is referenced in the tree (2 or more: shared or recursive)."""
-    if isinstance(node, _Record):
+    if isinstance(node, RecordNode):
         uses[id(node)] = uses.get(id(node), 0) + 1
         if uses[id(node)] > 1:
             return
-        for _, field_node, _ in node.fields:
-            _count_record_uses(field_node, uses)
-    elif isinstance(node, _Array):
+        for field in node.fields:
+            _count_record_uses(field.type, uses)
+    elif isinstance(node, ArrayNode):
         _count_record_uses(node.items, uses)
-    elif isinstance(node, _Map):
+    elif isinstance(node, MapNode):
         _count_record_uses(node.values, uses)
-    elif isinstance(node, _Union):
+    elif isinstance(node, UnionNode):
         for branch in node.branches:
             _count_record_uses(branch, uses)
 
 
-def compile_decoder(
-    schema: Any, *, named: dict[str, Any] | None = None
-) -> Callable[[bytes, int], tuple[Any, int]]:
+def compile_decoder(root: Node) -> Callable[[bytes, int], tuple[Any, int]]:
     """`decode(data, offset) -> (value, end)`: the value encoded at `offset` in `data`.
 
     Truncated input raises IndexError or leaves `end > len(data)`; callers check both.
     """
-    gen = _DecoderGen(_Builder(named or {}).build(schema, None))
+    gen = _DecoderGen(root)
     exec("\n".join(gen.lines), gen.env)  # source generated from the schema above
     decode: Callable[[bytes, int], tuple[Any, int]] = gen.env["_decode"]
     return decode
 
 
-def compile_framed_decoder(
-    schema: Any, *, named: dict[str, Any] | None = None, offset: int = 5
-) -> Callable[[bytes], Any]:
+def compile_framed_decoder(root: Node, *, offset: int = 5) -> Callable[[bytes], Any]:
     """`decode(data)`: the value encoded after `offset` header bytes in `data`.
 
     Bad input raises whatever decoding met (IndexError, UnicodeDecodeError, ValueError); the
     caller translates it. Trailing bytes are ignored, as fastavro and confluent-kafka do.
     """
-    gen = _DecoderGen(_Builder(named or {}).build(schema, None))
+    gen = _DecoderGen(root)
     gen.lines.append(
         f"def _framed(b):\n    v, i = _decode(b, {offset})\n    if i > len(b): "
         "raise IndexError('truncated payload')\n    return v"

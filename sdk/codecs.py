@@ -10,6 +10,9 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from compat import CompatError, Reference, SchemaSource, check_pair
+from compat.avro import PRIMITIVES, AvroSchema, parse_avro
+from compat.avro.nodes import NAMED_KINDS
 from sdk.avro_check import AvroValidator
 from sdk.avro_codegen import Unsupported, compile_encoder, compile_framed_decoder
 from sdk.errors import (
@@ -26,16 +29,14 @@ __all__ = [
     "AvroCodec",
     "Codec",
     "JsonCodec",
+    "avro_schema",
     "codec_for",
     "infer_schema_type",
     "load_schema",
     "record_name",
 ]
 
-_AVRO_COMPLEX = frozenset({"record", "error", "enum", "fixed", "array", "map"})
-_AVRO_PRIMITIVES = frozenset(
-    {"null", "boolean", "int", "long", "float", "double", "bytes", "string"}
-)
+_AVRO_COMPLEX = NAMED_KINDS | {"array", "map"}
 
 
 def load_schema(schema: str | Mapping[str, Any] | Sequence[Any]) -> tuple[str, Any]:
@@ -44,7 +45,7 @@ def load_schema(schema: str | Mapping[str, Any] | Sequence[Any]) -> tuple[str, A
         try:
             return schema, json.loads(schema)
         except ValueError:
-            if schema in _AVRO_PRIMITIVES:  # Avro lets a primitive schema be a bare name
+            if schema in PRIMITIVES:  # Avro lets a primitive schema be a bare name
                 return json.dumps(schema), schema
             raise ConfigurationError("the schema text is not JSON") from None
     return json.dumps(schema, separators=(",", ":")), schema
@@ -59,7 +60,7 @@ def infer_schema_type(schema: Any) -> str:
             return "JSON"
         kind = schema.get("type")
         if kind in _AVRO_COMPLEX or (
-            kind in _AVRO_PRIMITIVES and len(schema) <= 2 and "logicalType" in schema
+            kind in PRIMITIVES and len(schema) <= 2 and "logicalType" in schema
         ):
             return "AVRO"
         return "JSON"
@@ -82,6 +83,28 @@ def record_name(schema: Any, schema_type: str) -> str | None:
     return name if "." in name or not namespace else f"{namespace}.{name}"
 
 
+def avro_schema(schema: Any, *, named: Mapping[str, Any] | None = None) -> AvroSchema:
+    """compat's Avro model of `schema` (Python objects), validated as the registry validates.
+
+    `named` maps reference names to the schemas they point at, dependencies first (as
+    `sdk.registry.references_in_order` lists them). Raises `ConfigurationError`.
+    """
+    texts = {name: json.dumps(raw) for name, raw in (named or {}).items()}
+
+    def resolve(reference: Reference) -> SchemaSource:
+        return SchemaSource(texts[reference.name])
+
+    try:
+        source = SchemaSource(
+            json.dumps(schema), references=tuple(Reference(n, n, 1) for n in texts)
+        )
+        return parse_avro(source, resolve)
+    except CompatError as exc:
+        raise ConfigurationError(f"invalid Avro schema: {exc}") from None
+    except (TypeError, ValueError) as exc:  # json.dumps: not JSON data
+        raise ConfigurationError(f"the Avro schema is not JSON data: {exc}") from None
+
+
 class AvroCodec:
     schema_type = "AVRO"
 
@@ -89,22 +112,17 @@ class AvroCodec:
         import fastavro
 
         self.schema = schema
-        self.named = dict(named or {})
-        named_parsed: dict[str, Any] = {}
-        try:
-            for referenced in self.named.values():
-                fastavro.parse_schema(referenced, named_schemas=named_parsed)
-            self.parsed = fastavro.parse_schema(schema, named_schemas=named_parsed)
-        except Exception as exc:  # fastavro raises several unrelated types for bad schemas
-            raise ConfigurationError(f"invalid Avro schema: {exc}") from None
-        self.validator = AvroValidator(schema, named=self.named)
+        self.model = avro_schema(schema, named=named)
+        self.parsed = self.model.parsed  # fastavro's, for the fallback and for resolution
+        root = self.model.root
+        self.validator = AvroValidator(root)
         self._write = fastavro.schemaless_writer
         self._read = fastavro.schemaless_reader
         self._encode: Callable[[bytearray, Any], bytearray] | None = None
         self._decode: Callable[[bytes], Any] | None = None
         try:  # specialised code when the generator handles the schema; fastavro otherwise
-            self._encode = compile_encoder(schema, named=self.named)
-            self._decode = compile_framed_decoder(schema, named=self.named, offset=HEADER_SIZE)
+            self._encode = compile_encoder(root)
+            self._decode = compile_framed_decoder(root, offset=HEADER_SIZE)
         except Unsupported:
             self._encode = self._decode = None
 
@@ -169,25 +187,8 @@ class AvroCodec:
 
 
 def _check_resolution(reader: AvroCodec, writer: AvroCodec, schema_id: int) -> None:
-    """Fail early, with every reason, when the reader cannot read the writer's data.
-
-    Uses the compatibility engine when its Avro format is present; without it fastavro still
-    refuses at the first record it cannot resolve.
-    """
-    try:
-        import compat
-
-        parse = compat.parse
-        source = compat.SchemaSource
-        reader_schema = parse(source(json.dumps(reader.schema), compat.SchemaType.AVRO))
-        writer_schema = parse(source(json.dumps(writer.schema), compat.SchemaType.AVRO))
-        findings = list(compat.check_pair(reader_schema, writer_schema))
-    except ImportError:
-        return
-    except Exception as exc:  # an engine that cannot judge should not block reading
-        if type(exc).__module__.startswith("compat"):
-            return
-        raise
+    """Fail early, with every reason, when the reader cannot read the writer's data."""
+    findings = [f for f in check_pair(reader.model, writer.model) if f.is_error]
     if findings:
         reasons = tuple(f.describe() for f in findings)
         raise SchemaResolutionError(

@@ -1,6 +1,8 @@
-"""Avro for Charter's compatibility engine: parsing, text forms and schema resolution checks.
+"""Avro for Charter: the Avro model, parsing, text forms and schema resolution checks.
 
-`AVRO` is the `compat.formats.Format` the engine looks up; `AvroSchema` is its schema type.
+`parse_avro` turns schema text (references resolved through the caller's `Resolver`) into an
+`AvroSchema`, whose `root` is the tree of nodes documented in `compat.avro.nodes`: Charter's one
+model of an Avro schema. `AVRO` is the `compat.formats.Format` the engine looks up.
 """
 
 from __future__ import annotations
@@ -8,6 +10,19 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from compat.avro.checker import check_nodes
+from compat.avro.nodes import (
+    PRIMITIVES,
+    ArrayNode,
+    EnumNode,
+    Field,
+    FixedNode,
+    MapNode,
+    NamedNode,
+    Node,
+    PrimitiveNode,
+    RecordNode,
+    UnionNode,
+)
 from compat.avro.rules import RULES
 from compat.avro.schema import AvroSchema, parse_avro
 from compat.model import (
@@ -21,7 +36,23 @@ from compat.model import (
     SchemaType,
 )
 
-__all__ = ["AVRO", "AvroFormat", "AvroSchema"]
+__all__ = [
+    "AVRO",
+    "PRIMITIVES",
+    "ArrayNode",
+    "AvroFormat",
+    "AvroSchema",
+    "EnumNode",
+    "Field",
+    "FixedNode",
+    "MapNode",
+    "NamedNode",
+    "Node",
+    "PrimitiveNode",
+    "RecordNode",
+    "UnionNode",
+    "parse_avro",
+]
 
 
 class AvroFormat:

@@ -1,7 +1,22 @@
-"""The parsed form the Avro checker works on: one node per type, named types shared.
+"""Charter's model of an Avro schema: one node per type, named types shared.
 
-Nodes are built once per schema by `compat.avro.parse` and never change afterwards, so the
-checker can key its memo on node identity and read field maps without recomputing them.
+This is the one Avro model of the code base: the compatibility checker, the SDK's strict
+validator and its generated encoders and decoders, and the CLI's JSON conversion all walk it.
+Nodes are built once per schema by `compat.avro.parse` (reach them through
+`AvroSchema.root`) and never change afterwards, so walkers may key memos on node identity.
+
+    Node                  `kind` is the Avro type name: "int", "record", "array", "union"...
+    ├── PrimitiveNode     null, boolean, int, long, float, double, bytes, string
+    ├── NamedNode         `fullname`, `name`, `namespace`, `aliases`
+    │   ├── RecordNode    `fields` (each a `Field`), `by_name`
+    │   ├── EnumNode      `symbols`, `symbol_set`, `default`
+    │   └── FixedNode     `size`
+    ├── ArrayNode         `items`
+    ├── MapNode           `values`
+    └── UnionNode         `branches`
+
+Every node keeps the attributes Avro does not interpret in `props` (logicalType, precision,
+doc, custom properties); `logical_type` and `decimal` read the ones serialisers act on.
 
 `pointer` on a named type is the JSON pointer of its definition in the schema's own text, or
 None when it is defined in a referenced schema. Unnamed types carry no pointer: their place is
@@ -15,6 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "NAMED_KINDS",
     "PRIMITIVES",
     "ArrayNode",
     "EnumNode",
@@ -29,6 +45,10 @@ __all__ = [
 ]
 
 PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
+"""The Avro primitive type names (the only definition in Charter)."""
+
+NAMED_KINDS = frozenset({"record", "error", "enum", "fixed"})
+"""The `type` values that define a named type ("error" is parsed as a record)."""
 
 
 class Node:
@@ -44,6 +64,12 @@ class Node:
     @property
     def pointer(self) -> str | None:
         return None
+
+    @property
+    def logical_type(self) -> str | None:
+        """The `logicalType` attribute as written, or None."""
+        logical = self.props.get("logicalType")
+        return logical if isinstance(logical, str) else None
 
     def label(self) -> str:
         """How a message names this type: 'long', 'record com.acme.Order', 'decimal(10,2)'."""

@@ -4,6 +4,10 @@ Validation follows the Avro specification and what Confluent's (Java) parser rej
 namespaces, duplicate fields and symbols, union shape, enum defaults and field defaults. Every
 error is a `SchemaParseError` whose `location` is a JSON pointer into the offending schema text;
 errors in a referenced schema are `ReferenceResolutionError`s naming the reference.
+
+What Java accepts although the specification says otherwise is accepted too, and reported as a
+warning finding on the parsed schema: a field default of the wrong size for a fixed type, and
+one naming a symbol its enum does not have (Java checks only that both are strings).
 """
 
 from __future__ import annotations
@@ -27,13 +31,13 @@ from compat.avro.nodes import (
     RecordNode,
     UnionNode,
 )
+from compat.avro.rules import DEFAULT_FIXED_SIZE_MISMATCH, DEFAULT_NOT_AN_ENUM_SYMBOL
 from compat.errors import ReferenceResolutionError, SchemaParseError
-from compat.model import Reference, Resolver, SchemaSource
+from compat.model import Direction, Finding, Reference, Resolver, SchemaSource, Severity
 
 __all__ = ["Parsed", "load_json", "parse_tree", "resolve_references"]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_NAMED_KINDS = frozenset({"record", "error", "enum", "fixed"})
 _ORDERS = frozenset({"ascending", "descending", "ignore"})
 _INT_RANGE = (-(2**31), 2**31 - 1)
 _LONG_RANGE = (-(2**63), 2**63 - 1)
@@ -60,13 +64,17 @@ def load_json(text: str) -> Any:
 
 
 class Parsed:
-    """The result of building one schema document: its root node and the named types it saw."""
+    """The result of building one schema document: its root node, the named types it saw and
+    the warnings about it (none for a referenced schema: those belong to its own subject)."""
 
-    __slots__ = ("names", "root")
+    __slots__ = ("names", "root", "warnings")
 
-    def __init__(self, root: Node, names: dict[str, NamedNode]) -> None:
+    def __init__(
+        self, root: Node, names: dict[str, NamedNode], warnings: tuple[Finding, ...] = ()
+    ) -> None:
         self.root = root
         self.names = names
+        self.warnings = warnings
 
 
 def parse_tree(raw: Any, names: dict[str, NamedNode], *, own_pointers: bool = True) -> Parsed:
@@ -74,7 +82,7 @@ def parse_tree(raw: Any, names: dict[str, NamedNode], *, own_pointers: bool = Tr
     references) and receives this document's definitions."""
     builder = _Builder(names, own_pointers)
     root = builder.build(raw, "", "")
-    return Parsed(root, names)
+    return Parsed(root, names, tuple(builder.warnings) if own_pointers else ())
 
 
 def _fail(reason: str, location: str) -> SchemaParseError:
@@ -103,6 +111,7 @@ class _Builder:
     def __init__(self, names: dict[str, NamedNode], own_pointers: bool) -> None:
         self.names = names
         self.own_pointers = own_pointers
+        self.warnings: list[Finding] = []
 
     # -- dispatch -----------------------------------------------------------------------
 
@@ -270,7 +279,7 @@ class _Builder:
             has_default = "default" in field_raw
             default = field_raw.get("default")
             if has_default:
-                problem = _default_problem(ftype, default)
+                problem = _default_problem(ftype, default, f"{where}/default", self.warnings)
                 if problem:
                     raise _fail(
                         f"the default of field {fname!r} does not match its type: {problem}",
@@ -360,8 +369,12 @@ def _decimal(props: dict[str, Any]) -> tuple[int, int] | None:
     return int(props["precision"]), int(props.get("scale", 0))
 
 
-def _default_problem(node: Node, value: Any) -> str | None:
-    """Why `value` is not a valid JSON default for `node`, or None when it is."""
+def _default_problem(node: Node, value: Any, at: str, warnings: list[Finding]) -> str | None:
+    """Why `value` is not a valid JSON default for `node`, or None when it is.
+
+    `at` is the pointer of `value` in the schema text. Defaults Java accepts although they do
+    not fit (see the module docstring) are valid here and add a warning to `warnings`.
+    """
     kind = node.kind
     if kind == "null":
         return None if value is None else f"{json.dumps(value)} is not null"
@@ -386,24 +399,40 @@ def _default_problem(node: Node, value: Any) -> str | None:
         if not isinstance(value, str) or any(ord(c) > 255 for c in value):
             return f"{json.dumps(value)} is not a string of bytes"
         if len(value) != node.size:
-            return f"a {node.fullname} default must hold exactly {node.size} bytes"
+            warnings.append(_fixed_default_warning(node, value, at))
         return None
     if isinstance(node, EnumNode):
-        if value in node.symbol_set:
-            return None
-        return f"{json.dumps(value)} is not a symbol of {node.fullname}"
+        if not isinstance(value, str):
+            return f"{json.dumps(value)} is not a symbol of {node.fullname}"
+        if value not in node.symbol_set:
+            warnings.append(_enum_default_warning(node, value, at))
+        return None
     if isinstance(node, ArrayNode):
         if not isinstance(value, list):
             return f"{json.dumps(value)} is not an array"
-        return _first(_default_problem(node.items, v) for v in value)
+        return _first(
+            _default_problem(node.items, v, f"{at}/{i}", warnings) for i, v in enumerate(value)
+        )
     if isinstance(node, MapNode):
         if not isinstance(value, dict):
             return f"{json.dumps(value)} is not an object"
-        return _first(_default_problem(node.values, v) for v in value.values())
+        return _first(
+            _default_problem(node.values, v, f"{at}/{_escape(k)}", warnings)
+            for k, v in value.items()
+        )
     if isinstance(node, UnionNode):
-        # Avro 1.12: a union default may match any branch (earlier versions: the first).
-        problems = [_default_problem(b, value) for b in node.branches]
-        if any(p is None for p in problems):
+        # Avro 1.12: a union default may match any branch (earlier versions: the first). A
+        # branch it fits cleanly wins over one it fits only with warnings.
+        warned: list[Finding] | None = None
+        for branch in node.branches:
+            found: list[Finding] = []
+            if _default_problem(branch, value, at, found) is None:
+                if not found:
+                    return None
+                if warned is None:
+                    warned = found
+        if warned is not None:
+            warnings.extend(warned)
             return None
         return f"{json.dumps(value)} matches no branch of the union"
     if isinstance(node, RecordNode):
@@ -411,13 +440,51 @@ def _default_problem(node: Node, value: Any) -> str | None:
             return f"{json.dumps(value)} is not an object"
         for field in node.fields:
             if field.name in value:
-                problem = _default_problem(field.type, value[field.name])
+                where = f"{at}/{_escape(field.name)}"
+                problem = _default_problem(field.type, value[field.name], where, warnings)
                 if problem:
                     return f"field {field.name!r}: {problem}"
             elif not field.has_default:
                 return f"field {field.name!r} is missing and has no default"
         return None
     return None
+
+
+def _escape(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def _fixed_default_warning(node: FixedNode, value: str, at: str) -> Finding:
+    return Finding(
+        rule=DEFAULT_FIXED_SIZE_MISMATCH,
+        location=at,
+        message=(
+            f"the default {json.dumps(value)} holds {len(value)} bytes, but {node.fullname} is "
+            f"{node.size} bytes wide; Java's Avro parser (and so Confluent) accepts it, and a "
+            "reader that fills the field in from this default gets a value of the wrong size."
+        ),
+        hint=f"give a default of exactly {node.size} bytes, or no default.",
+        direction=Direction.BACKWARD,
+        new=value,
+        severity=Severity.WARNING,
+    )
+
+
+def _enum_default_warning(node: EnumNode, value: str, at: str) -> Finding:
+    return Finding(
+        rule=DEFAULT_NOT_AN_ENUM_SYMBOL,
+        location=at,
+        message=(
+            f"the default {json.dumps(value)} is not a symbol of {node.fullname} "
+            f"({', '.join(node.symbols)}); Java's Avro parser (and so Confluent) accepts it, "
+            "as it checks only that the default is a string, but a reader that fills the "
+            "field in from this default fails."
+        ),
+        hint=f"use one of the symbols of {node.fullname} as the default, or add the symbol.",
+        direction=Direction.BACKWARD,
+        new=value,
+        severity=Severity.WARNING,
+    )
 
 
 def _first(problems: Iterable[str | None]) -> str | None:

@@ -2,17 +2,21 @@
 
 Ids follow the names Avro's Java `SchemaCompatibility` and Confluent use, so a Confluent user
 recognises them; the decimal rules are Charter's, from the specification's decimal section.
+The two warnings are about one schema, not a pair: defaults Java's Avro parser (and so
+Confluent) accepts although a reader that needs them cannot use them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from compat.model import Rule, SchemaType
+from compat.model import Rule, SchemaType, Severity
 
 __all__ = [
     "DECIMAL_PRECISION_MISMATCH",
     "DECIMAL_SCALE_MISMATCH",
+    "DEFAULT_FIXED_SIZE_MISMATCH",
+    "DEFAULT_NOT_AN_ENUM_SYMBOL",
     "FIXED_SIZE_MISMATCH",
     "MISSING_ENUM_SYMBOLS",
     "MISSING_UNION_BRANCH",
@@ -23,15 +27,25 @@ __all__ = [
 ]
 
 
-def _rule(id_: str, summary: str, old: str, new: str, fix: str) -> Rule:
+def _rule(
+    id_: str,
+    summary: str,
+    old: str,
+    new: str,
+    fix: str,
+    *,
+    breaks: str = "BOTH",
+    severity: Severity = Severity.ERROR,
+) -> Rule:
     return Rule(
         id=id_,
         schema_type=SchemaType.AVRO,
         summary=summary,
-        breaks="BOTH",
+        breaks=breaks,
         example_old=old,
         example_new=new,
         fix=fix,
+        severity=severity,
     )
 
 
@@ -106,6 +120,32 @@ _ALL = [
         '{"type":"bytes","logicalType":"decimal","precision":10,"scale":4}',
         "Keep the scale; for another scale, add a new field.",
     ),
+    _rule(
+        "DEFAULT_FIXED_SIZE_MISMATCH",
+        "Warning, the schema is accepted: a field default for a fixed type holds another "
+        "number of bytes than the type's size. Java's Avro parser, and so Confluent, checks "
+        "only that such a default is a string; a reader that fills the field in from it (the "
+        "new schema reading old data without the field) gets a value of the wrong size.",
+        "(any)",
+        '{"name":"hash","type":{"type":"fixed","name":"Hash","size":4},"default":"ab"}',
+        'Give a default of exactly the fixed size (e.g. "\\u0000\\u0000\\u0000\\u0000"), '
+        "or no default.",
+        breaks="BACKWARD",
+        severity=Severity.WARNING,
+    ),
+    _rule(
+        "DEFAULT_NOT_AN_ENUM_SYMBOL",
+        "Warning, the schema is accepted: a field default for an enum names a symbol the enum "
+        "does not have. Java's Avro parser, and so Confluent, checks only that such a default "
+        "is a string; a reader that fills the field in from it (the new schema reading old "
+        "data without the field) fails.",
+        "(any)",
+        '{"name":"status","type":{"type":"enum","name":"Status","symbols":["NEW","DONE"]},'
+        '"default":"OPEN"}',
+        "Use one of the enum's symbols as the default, or add the symbol to the enum.",
+        breaks="BACKWARD",
+        severity=Severity.WARNING,
+    ),
 ]
 
 RULES: Mapping[str, Rule] = {rule.id: rule for rule in _ALL}
@@ -118,3 +158,5 @@ MISSING_ENUM_SYMBOLS = RULES["MISSING_ENUM_SYMBOLS"].id
 MISSING_UNION_BRANCH = RULES["MISSING_UNION_BRANCH"].id
 DECIMAL_PRECISION_MISMATCH = RULES["DECIMAL_PRECISION_MISMATCH"].id
 DECIMAL_SCALE_MISMATCH = RULES["DECIMAL_SCALE_MISMATCH"].id
+DEFAULT_FIXED_SIZE_MISMATCH = RULES["DEFAULT_FIXED_SIZE_MISMATCH"].id
+DEFAULT_NOT_AN_ENUM_SYMBOL = RULES["DEFAULT_NOT_AN_ENUM_SYMBOL"].id

@@ -10,7 +10,7 @@ from compat.avro.forms import canonical_text, normalized_text, parsing_canonical
 from compat.avro.nodes import NamedNode, Node
 from compat.avro.parse import load_json, parse_tree, resolve_references
 from compat.errors import SchemaParseError
-from compat.model import Resolver, Schema, SchemaSource, SchemaType
+from compat.model import Finding, Resolver, Schema, SchemaSource, SchemaType
 
 __all__ = ["AvroSchema", "parse_avro"]
 
@@ -28,6 +28,7 @@ class AvroSchema(Schema):
         names: dict[str, NamedNode],
         parsed: Any,
         named_schemas: dict[str, Any],
+        warnings: tuple[Finding, ...] = (),
     ) -> None:
         self.source = source
         self.raw = raw
@@ -35,6 +36,7 @@ class AvroSchema(Schema):
         self.names = names
         self.parsed = parsed  # fastavro's parsed schema, for serialisers
         self.named_schemas = named_schemas  # fastavro's named types, references included
+        self.warnings = warnings
 
     @cached_property
     def canonical_text(self) -> str:
@@ -63,4 +65,4 @@ def parse_avro(source: SchemaSource, resolver: Resolver | None = None) -> AvroSc
         parsed = parse_with_fastavro(raw, fastavro_names)
     except RecursionError:
         raise SchemaParseError("the schema nests types too deeply to parse") from None
-    return AvroSchema(source, raw, tree.root, tree.names, parsed, fastavro_names)
+    return AvroSchema(source, raw, tree.root, tree.names, parsed, fastavro_names, tree.warnings)

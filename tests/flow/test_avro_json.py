@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from cli.avro_json import avro_from_json
+from compat import Reference, SchemaSource
+from compat.avro import parse_avro
 
 SCHEMA = {
     "type": "record",
@@ -19,7 +22,6 @@ SCHEMA = {
         {"name": "at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
         {"name": "day", "type": ["null", {"type": "int", "logicalType": "date"}]},
         {"name": "raw", "type": "bytes"},
-        {"name": "tag", "type": ["null", "string", "Inner"], "default": None},
         {
             "name": "inner",
             "type": {
@@ -39,6 +41,8 @@ SCHEMA = {
             },
         },
         {"name": "many", "type": {"type": "array", "items": "Inner"}},
+        # after "inner": Avro names a type only once it is defined
+        {"name": "tag", "type": ["null", "string", "Inner"], "default": None},
     ],
 }
 
@@ -68,3 +72,32 @@ def test_logical_types_unions_and_named_types_convert() -> None:
 def test_values_that_do_not_convert_are_left_for_the_serialiser_to_report() -> None:
     got = avro_from_json(SCHEMA, {"price": "lots", "at": "yesterday", "day": None, "tag": "x"})
     assert got == {"price": "lots", "at": "yesterday", "day": None, "tag": "x"}
+
+
+def test_a_parsed_schema_resolves_referenced_types() -> None:
+    money = {
+        "type": "record",
+        "name": "Money",
+        "namespace": "t",
+        "fields": [
+            {
+                "name": "amount",
+                "type": {"type": "bytes", "logicalType": "decimal", "precision": 9, "scale": 2},
+            }
+        ],
+    }
+    schema = {
+        "type": "record",
+        "name": "Order",
+        "namespace": "t",
+        "fields": [{"name": "total", "type": ["null", "Money"]}],
+    }
+    ref = Reference("t.Money", "money", 1)
+    parsed = parse_avro(
+        SchemaSource(json.dumps(schema), references=(ref,)),
+        lambda _: SchemaSource(json.dumps(money)),
+    )
+    got = avro_from_json(parsed, {"total": {"Money": {"amount": "1.25"}}})
+    assert got == {"total": {"amount": Decimal("1.25")}}
+    # the schema alone names a type it does not define: left for the serialiser to judge
+    assert avro_from_json(schema, {"total": "x"}) == {"total": "x"}

@@ -13,10 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sdk.avro_check import AvroValidator
+from compat.avro import Node
 from sdk.avro_codegen import Invalid, compile_decoder, compile_encoder
+from sdk.codecs import avro_schema
 from tests.sdk.conftest import order_avro_event
-from tests.sdk.test_avro_validation import RECORD, good, json_like
+from tests.sdk.test_avro_validation import RECORD, good, json_like, validator_for
 
 EXAMPLES = int(os.environ.get("CHARTER_PROPERTY_EXAMPLES", "200"))
 
@@ -59,9 +60,13 @@ def fastavro_read(schema: Any, data: bytes) -> Any:
     return fastavro.schemaless_reader(io.BytesIO(data), fastavro.parse_schema(schema), None)
 
 
+def tree(schema: Any) -> Node:
+    return avro_schema(schema).root
+
+
 def encode(schema: Any, value: Any) -> bytes | None:
     try:
-        return bytes(compile_encoder(schema)(bytearray(), value))
+        return bytes(compile_encoder(tree(schema))(bytearray(), value))
     except Invalid:
         return None
 
@@ -90,7 +95,7 @@ def encode(schema: Any, value: Any) -> bytes | None:
 def test_bytes_equal_fastavro_and_decode_back(schema: Any, value: Any) -> None:
     data = encode(schema, value)
     assert data == fastavro_bytes(schema, value)
-    decoded, end = compile_decoder(schema)(data, 0)
+    decoded, end = compile_decoder(tree(schema))(data, 0)
     assert end == len(data)
     assert decoded == fastavro_read(schema, data)
 
@@ -99,7 +104,7 @@ def test_order_event(order_avro_schema: Any) -> None:
     event = order_avro_event()
     data = encode(order_avro_schema, event)
     assert data == fastavro_bytes(order_avro_schema, event)
-    assert compile_decoder(order_avro_schema)(data, 0)[0] == event
+    assert compile_decoder(tree(order_avro_schema))(data, 0)[0] == event
 
 
 def test_long_arrays_and_strings_use_multibyte_lengths() -> None:
@@ -107,23 +112,23 @@ def test_long_arrays_and_strings_use_multibyte_lengths() -> None:
     value = ["é" * n for n in range(200)]
     data = encode(schema, value)
     assert data == fastavro_bytes(schema, value)
-    assert compile_decoder(schema)(data, 0) == (value, len(data))
+    assert compile_decoder(tree(schema))(data, 0) == (value, len(data))
 
 
 def test_blocks_with_byte_counts_are_read() -> None:
     # a writer may emit a negative count followed by the block's size in bytes
     data = bytes([3, 4, 2, 4, 0])  # count -2, size 2, items 1 and 2, end
-    assert compile_decoder({"type": "array", "items": "int"})(data, 0) == ([1, 2], 5)
+    assert compile_decoder(tree({"type": "array", "items": "int"}))(data, 0) == ([1, 2], 5)
 
 
 @settings(max_examples=EXAMPLES, deadline=None)
 @given(st.fixed_dictionaries({}, optional={k: json_like for k in good()}) | json_like)
 def test_encoder_refuses_exactly_what_the_validator_refuses(value: Any) -> None:
     data = encode(RECORD, value)
-    assert (data is not None) == AvroValidator(RECORD).is_valid(value)
+    assert (data is not None) == validator_for(RECORD).is_valid(value)
     if data is not None:
         assert data == fastavro_bytes(RECORD, value)
-        assert compile_decoder(RECORD)(data, 0)[0] == fastavro_read(RECORD, data)
+        assert compile_decoder(tree(RECORD))(data, 0)[0] == fastavro_read(RECORD, data)
 
 
 def test_recursive_and_shared_records() -> None:
@@ -155,12 +160,12 @@ def test_recursive_and_shared_records() -> None:
     }
     data = encode(schema, value)
     assert data == fastavro_bytes(schema, value)
-    assert compile_decoder(schema)(data, 0) == (fastavro_read(schema, data), len(data))
+    assert compile_decoder(tree(schema))(data, 0) == (fastavro_read(schema, data), len(data))
 
 
 @pytest.mark.parametrize("items", ["null", "string"])
 def test_hostile_block_counts_are_refused(items: str) -> None:
-    decode = compile_decoder({"type": "array", "items": items})
+    decode = compile_decoder(tree({"type": "array", "items": items}))
     huge = bytes([0xFE, 0xFF, 0xFF, 0xFF, 0x0F])  # zigzag of a count near 2**31
     with pytest.raises(ValueError, match="block count"):
         decode(huge, 0)

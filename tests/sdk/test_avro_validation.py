@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from sdk import ConfigurationError, ValidationError, Violation
 from sdk.avro_check import AvroValidator
-from sdk.codecs import AvroCodec
+from sdk.codecs import AvroCodec, avro_schema
 from tests.sdk.conftest import order_avro_event
 
 EXAMPLES = int(os.environ.get("CHARTER_PROPERTY_EXAMPLES", "200"))
@@ -51,8 +51,13 @@ def good(**changes: Any) -> dict[str, Any]:
     return value
 
 
+def validator_for(schema: Any) -> AvroValidator:
+    """The validator of a schema given as Python objects (compat's model in between)."""
+    return AvroValidator(avro_schema(schema).root)
+
+
 def violations(value: Any, schema: Any = RECORD) -> list[Violation]:
-    validator = AvroValidator(schema)
+    validator = validator_for(schema)
     found = validator.violations(value)
     assert validator.is_valid(value) == (not found)
     return found
@@ -184,5 +189,28 @@ json_like = st.recursive(
 @settings(max_examples=EXAMPLES, deadline=None)
 @given(st.fixed_dictionaries({}, optional={k: json_like for k in good()}) | json_like)
 def test_fast_check_and_explanation_agree(value: Any) -> None:
-    validator = AvroValidator(RECORD)
+    validator = validator_for(RECORD)
     assert validator.is_valid(value) == (validator.violations(value) == [])
+
+
+def test_a_schema_the_registry_would_refuse_is_a_configuration_error_with_its_place() -> None:
+    field = {"name": "n", "type": "int", "default": "1"}
+    schema = {"type": "record", "name": "X", "fields": [field]}
+    with pytest.raises(ConfigurationError, match="/fields/0/default"):
+        AvroCodec(schema)
+
+
+def test_referenced_types_resolve_through_compat() -> None:
+    kind = {"type": "enum", "name": "Kind", "namespace": "t", "symbols": ["A", "B"]}
+    reading = {
+        "type": "record",
+        "name": "R",
+        "namespace": "t",
+        "fields": [{"name": "kind", "type": "Kind"}],
+    }
+    codec = AvroCodec(reading, named={"t.Kind": kind})
+    data = codec.encode({"kind": "B"}, b"\x00\x00\x00\x00\x01", None, 1)
+    assert data == b"\x00\x00\x00\x00\x01\x02"
+    assert codec.validator.violations({"kind": "C"}) == [
+        Violation("/kind", "'C' is not a symbol of enum t.Kind (A, B)")
+    ]

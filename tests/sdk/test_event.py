@@ -9,6 +9,7 @@ import pytest
 
 from sdk import ENVELOPE_AVRO_SCHEMA, ENVELOPE_JSON_SCHEMA, Event, ValidationError, event_schema
 from sdk.avro_check import AvroValidator
+from sdk.codecs import avro_schema
 from sdk.json_check import JsonValidator
 from sdk.ulid import is_ulid, new_ulid, ulid_time_ms
 from tests.sdk.conftest import SCHEMAS, load
@@ -111,6 +112,6 @@ def test_every_schema_file_parses() -> None:
         schema = json.loads(path.read_text())
         if path.suffix == ".avsc":
             fastavro.parse_schema(schema)
-            AvroValidator(schema)
+            AvroValidator(avro_schema(schema).root)
         else:
             jsonschema.validators.validator_for(schema).check_schema(schema)

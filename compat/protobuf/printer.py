@@ -17,7 +17,7 @@ messages is kept because the wire format's message indexes depend on it.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from google.protobuf import (
@@ -103,24 +103,25 @@ class Symbols:
     def _fields(self, scope: str, fields: Iterable[FieldDescriptorProto]) -> None:
         self.all.update(_join(scope, f.name) for f in fields)
 
-    def shortest(self, full_name: str, scope: str) -> str:
-        """The shortest spelling of type `full_name` (leading dot) that resolves to it."""
+    def shortest(self, full_name: str, scope: str, *, types: bool = True) -> str:
+        """The shortest spelling of `full_name` (a type, or with `types=False` any symbol such
+        as an extension) that resolves to it from `scope`."""
         target = full_name.lstrip(".")
         parts = target.split(".")
         for count in range(1, len(parts) + 1):
             candidate = ".".join(parts[-count:])
-            if self._resolve(candidate, scope) == target:
+            if self._resolve(candidate, scope, self.types if types else self.all) == target:
                 return candidate
         return "." + target
 
-    def _resolve(self, name: str, scope: str) -> str | None:
+    def _resolve(self, name: str, scope: str, targets: set[str]) -> str | None:
         first = name.split(".", 1)[0]
         scope_parts = scope.split(".") if scope else []
         for i in range(len(scope_parts), -1, -1):
             prefix = ".".join(scope_parts[:i])
             if _join(prefix, first) in self.all:
                 found = _join(prefix, name)
-                return found if found in self.types else None
+                return found if found in targets else None
         return None
 
 
@@ -145,7 +146,14 @@ class OptionReader:
             self._pool = pool
         self._classes: dict[str, Any] = {}
 
-    def read(self, options: Message, *, sort: bool = False) -> list[tuple[str, str]]:
+    def read(
+        self,
+        options: Message,
+        *,
+        sort: bool = False,
+        name_of: Callable[[str], str] = lambda full_name: full_name,
+    ) -> list[tuple[str, str]]:
+        """The options set, as written in source; `name_of` spells an extension's name."""
         if not options.ListFields() and not options.SerializeToString():
             return []
         message = options
@@ -158,7 +166,7 @@ class OptionReader:
             message = cls.FromString(options.SerializeToString())
         out: list[tuple[str, str]] = []
         for field, value in message.ListFields():
-            name = f"({field.full_name})" if field.is_extension else field.name
+            name = f"({name_of(field.full_name)})" if field.is_extension else field.name
             values = value if field.is_repeated else [value]
             out.extend((name, _option_value(field, v)) for v in values)
         return sorted(out) if sort else out
@@ -233,14 +241,14 @@ class _Printer:
         if imports:
             lines += ["", *(sorted(imports, key=lambda s: s.split('"')[1])
                             if self.normalize else imports)]
-        file_options = self._option_lines(f.options, "")
+        file_options = self._option_lines(f.options, "", f.package)
         if file_options:
             lines += ["", *file_options]
         scope = f.package
         for message in f.message_type:
             lines += ["", *self._message(message, scope, "")]
         for enum in f.enum_type:
-            lines += ["", *self._enum(enum, "")]
+            lines += ["", *self._enum(enum, scope, "")]
         for block in self._extends(f.extension, scope, ""):
             lines += ["", *block]
         for service in f.service:
@@ -248,8 +256,15 @@ class _Printer:
         return lines
 
     # -- pieces --------------------------------------------------------------------------
-    def _option_lines(self, options: Message, indent: str) -> list[str]:
-        pairs = self.options.read(options, sort=self.normalize)
+    def _read(self, options: Message, scope: str) -> list[tuple[str, str]]:
+        return self.options.read(
+            options,
+            sort=self.normalize,
+            name_of=lambda full: self.symbols.shortest(full, scope, types=False),
+        )
+
+    def _option_lines(self, options: Message, indent: str, scope: str) -> list[str]:
+        pairs = self._read(options, scope)
         return [f"{indent}option {name} = {value};" for name, value in pairs]
 
     def _type(self, type_name: str, scope: str) -> str:
@@ -285,7 +300,7 @@ class _Printer:
         name = _join(scope, message.name)
         inner = indent + "  "
         lines = [header if header is not None else f"{indent}message {message.name} {{"]
-        lines += self._option_lines(message.options, inner)
+        lines += self._option_lines(message.options, inner, name)
         lines += self._reserved(message, inner, inclusive=False, top=_FIELD_MAX)
         nested = {_join(name, n.name): n for n in message.nested_type}
         hidden: set[str] = set()  # map entries and group bodies, written with their field
@@ -307,7 +322,7 @@ class _Printer:
                 done_oneofs.add(index)
                 oneof = message.oneof_decl[index]
                 lines.append(f"{inner}oneof {oneof.name} {{")
-                lines += self._option_lines(oneof.options, inner + "  ")
+                lines += self._option_lines(oneof.options, inner + "  ", name)
                 for member in fields:
                     if member.HasField("oneof_index") and member.oneof_index == index:
                         lines += self._field(member, name, inner + "  ", nested, in_oneof=True)
@@ -317,14 +332,14 @@ class _Printer:
         if message.extension_range:
             for ext_range in message.extension_range:
                 text = self._ranges([ext_range], inclusive=False, top=_FIELD_MAX)
-                opts = self.options.read(ext_range.options, sort=self.normalize)
+                opts = self._read(ext_range.options, name)
                 suffix = " [" + ", ".join(f"{k} = {v}" for k, v in opts) + "]" if opts else ""
                 lines.append(f"{inner}extensions {text}{suffix};")
         for child in message.nested_type:
             if _join(name, child.name) not in hidden:
                 lines += self._message(child, name, inner)
         for enum in message.enum_type:
-            lines += self._enum(enum, inner)
+            lines += self._enum(enum, name, inner)
         for block in self._extends(message.extension, name, inner):
             lines += block
         lines.append(f"{indent}}}")
@@ -343,14 +358,14 @@ class _Printer:
             return ""
         return "optional "
 
-    def _field_options(self, field: FieldDescriptorProto) -> str:
+    def _field_options(self, field: FieldDescriptorProto, scope: str) -> str:
         pairs: list[tuple[str, str]] = []
         if field.HasField("default_value"):
             pairs.append(("default", self._default(field)))
         if field.HasField("json_name") and field.json_name != default_json_name(field.name):
             quoted = '"' + text_encoding.CEscape(field.json_name, as_utf8=True) + '"'
             pairs.append(("json_name", quoted))
-        pairs += self.options.read(field.options, sort=self.normalize)
+        pairs += self._read(field.options, scope)
         return " [" + ", ".join(f"{k} = {v}" for k, v in pairs) + "]" if pairs else ""
 
     def _default(self, field: FieldDescriptorProto) -> str:
@@ -370,7 +385,7 @@ class _Printer:
         *,
         in_oneof: bool,
     ) -> list[str]:
-        opts = self._field_options(field)
+        opts = self._field_options(field, scope)
         if field.type in SCALAR_NAMES:
             kind = SCALAR_NAMES[field.type]
         else:
@@ -397,14 +412,14 @@ class _Printer:
             return SCALAR_NAMES[field.type]
         return self._type(field.type_name, scope)
 
-    def _enum(self, enum: EnumDescriptorProto, indent: str) -> list[str]:
+    def _enum(self, enum: EnumDescriptorProto, scope: str, indent: str) -> list[str]:
         inner = indent + "  "
         lines = [f"{indent}enum {enum.name} {{"]
-        lines += self._option_lines(enum.options, inner)
+        lines += self._option_lines(enum.options, inner, _join(scope, enum.name))
         lines += self._reserved(enum, inner, inclusive=True, top=_ENUM_MAX)
         values = sorted(enum.value, key=lambda v: v.number) if self.normalize else enum.value
         for value in values:
-            pairs = self.options.read(value.options, sort=self.normalize)
+            pairs = self._read(value.options, scope)
             opts = " [" + ", ".join(f"{k} = {v}" for k, v in pairs) + "]" if pairs else ""
             lines.append(f"{inner}{value.name} = {value.number}{opts};")
         lines.append(f"{indent}}}")
@@ -425,7 +440,7 @@ class _Printer:
 
     def _service(self, service: descriptor_pb2.ServiceDescriptorProto, scope: str) -> list[str]:
         lines = [f"service {service.name} {{"]
-        lines += self._option_lines(service.options, "  ")
+        lines += self._option_lines(service.options, "  ", _join(scope, service.name))
         for method in service.method:
             request = ("stream " if method.client_streaming else "") + self._type(
                 method.input_type, scope
@@ -434,7 +449,7 @@ class _Printer:
                 method.output_type, scope
             )
             head = f"  rpc {method.name}({request}) returns ({response})"
-            body = self._option_lines(method.options, "    ")
+            body = self._option_lines(method.options, "    ", _join(scope, service.name))
             lines += [f"{head} {{", *body, "  }"] if body else [f"{head};"]
         lines.append("}")
         return lines

@@ -28,7 +28,8 @@ from compat.protobuf.wellknown import GOOGLE_TYPE, is_well_known, source_of
 __all__ = ["ProtobufSchema", "decode_descriptor", "parse_protobuf"]
 
 MAIN_NAME = "schema.proto"
-_BASE64 = re.compile(r"[A-Za-z0-9+/=\s]+\Z")
+# Base64 as clients send it: no spaces, possibly wrapped into lines.
+_BASE64 = re.compile(r"[A-Za-z0-9+/=\r\n]+\Z")
 _GOOGLE_TYPE_IMPORT = re.compile(r'"(google/type/[a-z_]+\.proto)"')
 _TEXT_BYTES_MAX = 4 * 1024 * 1024
 
@@ -92,9 +93,10 @@ def decode_descriptor(text: str) -> descriptor_pb2.FileDescriptorProto | None:
 
     Raises `SchemaParseError` for text that is base64 but no valid descriptor.
     """
-    if not _BASE64.match(text):
+    compact = text.strip()
+    if not _BASE64.match(compact):
         return None
-    compact = "".join(text.split())
+    compact = "".join(compact.split())
     try:
         raw = base64.b64decode(compact, validate=True)
     except (binascii.Error, ValueError) as exc:
@@ -130,7 +132,9 @@ def parse_protobuf(source: SchemaSource, resolver: Resolver | None = None) -> Pr
     try:
         compiled = compile_file(main, files)
     except ProtocFailure as failure:
-        raise _parse_error(failure, main, from_descriptor=descriptor is not None) from None
+        raise _parse_error(
+            failure, main, set(files) - {main}, from_descriptor=descriptor is not None
+        ) from None
     ordered = [f for name, f in compiled.items() if name != main]
     return ProtobufSchema(source, (*ordered, compiled[main]), file_references)
 
@@ -237,18 +241,29 @@ def _compile_imports(
     return [f for name, f in compiled.items() if name != stub]
 
 
-def _parse_error(failure: ProtocFailure, main: str, *, from_descriptor: bool) -> SchemaParseError:
+def _parse_error(
+    failure: ProtocFailure, main: str, supplied: set[str], *, from_descriptor: bool
+) -> SchemaParseError:
+    """protoc's messages as one error; a `ReferenceResolutionError` when a referenced file
+    (one of `supplied`) is what fails to compile."""
     parts = []
     referenced: str | None = None
     for message in failure.messages:
         if message.file == main:
             where = f"line {message.line}, column {message.column}: " if message.line else ""
             parts.append(f"{where}{message.text}")
-        else:
+        elif message.file in supplied:
             referenced = referenced or message.file
             parts.append(str(message))
+        elif message.text == "File not found.":
+            parts.append(
+                f"import {message.file!r} is neither a reference of the schema nor a "
+                "well-known type"
+            )
+        else:
+            parts.append(str(message))
     reason = "; ".join(parts)
-    if referenced is not None and all(m.file != main for m in failure.messages):
+    if referenced is not None:
         return ReferenceResolutionError(referenced, f"the imported file does not compile: {reason}")
     if from_descriptor:
         reason = f"{reason} (in the .proto rendering of the descriptor)"

@@ -7,10 +7,12 @@ from collections.abc import Iterable, Iterator
 from google.protobuf.descriptor_pb2 import (
     DescriptorProto,
     EnumDescriptorProto,
+    FieldDescriptorProto,
 )
 
 from compat.model import Direction, Finding, Severity
-from compat.protobuf.diff import Change, Difference, differences
+from compat.protobuf.diff import SCALAR_GROUPS, Change, Difference, differences, wire_label
+from compat.protobuf.printer import SCALAR_NAMES
 from compat.protobuf.rules import MIRROR, RULES, hint, sentence
 from compat.protobuf.schema import ProtobufSchema
 
@@ -61,13 +63,19 @@ def _finding(difference: Difference, direction: Direction) -> Finding:
 
 
 def _warning(
-    rule_id: str, path: list[str], direction: Direction, old: object, new: object, number: int
+    rule_id: str,
+    path: list[str],
+    direction: Direction,
+    old: object,
+    new: object,
+    number: int,
+    **extra: object,
 ) -> Finding:
     rule = RULES[rule_id]
     return Finding(
         rule=rule.id,
         location=_location(path),
-        message=sentence(rule_id, old=old, new=new, number=number),
+        message=sentence(rule_id, old=old, new=new, number=number, **extra),
         hint=hint(rule_id, old=old, new=new, number=number),
         direction=direction,
         old=old,
@@ -79,8 +87,10 @@ def _warning(
 def _reservation_warnings(
     old: ProtobufSchema, new: ProtobufSchema, direction: Direction
 ) -> Iterator[Finding]:
-    """Numbers given up without `reserved`, and reserved numbers taken again, by type name."""
-    yield from _messages(old.file.message_type, new.file.message_type, [], direction)
+    """Numbers given up without `reserved`, reserved numbers taken again, and cardinality
+    changes Confluent does not see, in the messages and enums both schemas define."""
+    syntaxes = (old.file.syntax, new.file.syntax)
+    yield from _messages(old.file.message_type, new.file.message_type, [], direction, syntaxes)
     yield from _enums(old.file.enum_type, new.file.enum_type, [], direction)
 
 
@@ -95,6 +105,7 @@ def _messages(
     new: Iterable[DescriptorProto],
     path: list[str],
     direction: Direction,
+    syntaxes: tuple[str, str],
 ) -> Iterator[Finding]:
     new_by_name = {m.name: m for m in new if not m.options.map_entry}
     for old_message in old:
@@ -123,7 +134,18 @@ def _messages(
                     "RESERVED_NUMBER_REUSED", [*here, field.name], direction,
                     None, field.name, field.number,
                 )
-        yield from _messages(old_message.nested_type, new_message.nested_type, here, direction)
+        old_by_number = {f.number: f for f in old_message.field}
+        for field in new_message.field:
+            before = old_by_number.get(field.number)
+            if before is not None and _cardinality_changed(before, field, syntaxes):
+                yield _warning(
+                    "FIELD_CARDINALITY_CHANGED", [*here, field.name], direction,
+                    before.name, field.name, field.number,
+                    old_cardinality=_cardinality(before), new_cardinality=_cardinality(field),
+                )
+        yield from _messages(
+            old_message.nested_type, new_message.nested_type, here, direction, syntaxes
+        )
         yield from _enums(old_message.enum_type, new_message.enum_type, here, direction)
 
 
@@ -147,3 +169,34 @@ def _enums(
                     "ENUM_NUMBER_NOT_RESERVED", [*path, old_enum.name, value.name], direction,
                     value.name, None, value.number,
                 )
+
+
+def _cardinality(field: FieldDescriptorProto) -> str:
+    return "repeated" if field.label == FieldDescriptorProto.LABEL_REPEATED else "singular"
+
+
+def _numeric(field: FieldDescriptorProto) -> bool:
+    if field.type == FieldDescriptorProto.TYPE_ENUM:
+        return True
+    name = SCALAR_NAMES.get(field.type)
+    return name is not None and SCALAR_GROUPS[name] != "string or bytes"
+
+
+def _cardinality_changed(
+    old: FieldDescriptorProto, new: FieldDescriptorProto, syntaxes: tuple[str, str]
+) -> bool:
+    """Singular ↔ repeated on a number where Confluent, lacking a label on one side, is silent.
+
+    Fields in a oneof cannot be repeated, so a oneof member's missing label is never the
+    reason; Confluent's FIELD_NUMERIC_LABEL_CHANGED covers the case with both labels written.
+    """
+    if not (_numeric(old) and _numeric(new)) or _cardinality(old) == _cardinality(new):
+        return False
+    if SCALAR_GROUPS[_scalar(old)] != SCALAR_GROUPS[_scalar(new)]:
+        return False  # FIELD_SCALAR_KIND_CHANGED already says it
+    labels = (wire_label(old, syntaxes[0]), wire_label(new, syntaxes[1]))
+    return None in labels
+
+
+def _scalar(field: FieldDescriptorProto) -> str:
+    return "enum" if field.type == FieldDescriptorProto.TYPE_ENUM else SCALAR_NAMES[field.type]

@@ -27,7 +27,7 @@ from google.protobuf.descriptor_pb2 import (
 from compat.protobuf.printer import SCALAR_NAMES
 from compat.protobuf.schema import ProtobufSchema
 
-__all__ = ["COMPATIBLE", "SCALAR_GROUPS", "Change", "Difference", "differences"]
+__all__ = ["COMPATIBLE", "SCALAR_GROUPS", "Change", "Difference", "differences", "wire_label"]
 
 
 
@@ -325,8 +325,8 @@ class _Differ:
     ) -> None:
         if of.name != uf.name:
             self.add(Change.FIELD_NAME_CHANGED, of.name, uf.name)
-        o_label = None if in_oneof else _wire_label(of, self.o_syntax)
-        u_label = None if in_oneof else _wire_label(uf, self.u_syntax)
+        o_label = None if in_oneof else wire_label(of, self.o_syntax)
+        u_label = None if in_oneof else wire_label(uf, self.u_syntax)
         self.labels_and_types(
             o_label, u_label, self._type(of, self.o_types), self._type(uf, self.u_types)
         )
@@ -407,7 +407,7 @@ def _split(
     return top, oneofs
 
 
-def _wire_label(field: FieldDescriptorProto, syntax: str) -> str | None:
+def wire_label(field: FieldDescriptorProto, syntax: str) -> str | None:
     """The label as Confluent's parser (Wire) sees it; None where the source writes none."""
     if field.label == FieldDescriptorProto.LABEL_REPEATED:
         return "repeated"

@@ -72,7 +72,7 @@ _rule(
 _rule(
     "FIELD_KIND_CHANGED", _BOTH,
     "A field changed between scalar (or enum), message and map: the encodings do not mix.",
-    "message A { int32 id = 1; }", "message A { Id id = 1; }",
+    "message A { string tags = 1; }", "message A { map<string, string> tags = 1; }",
     "Add a new field with a new number for the new kind and reserve the old number.",
     "the field changed kind from {old} to {new}.",
 )
@@ -89,7 +89,8 @@ _rule(
     "FIELD_NAMED_TYPE_CHANGED", _BOTH,
     "A message-typed field now names another message, or its message (from an import or "
     "another version of a reference) changed incompatibly.",
-    "message A { Money price = 1; }", "message A { Amount price = 1; }",
+    "message Money {} message Amount {} message A { Money price = 1; }",
+    "message Money {} message Amount {} message A { Amount price = 1; }",
     "Keep the field's message type; evolve that message compatibly.",
     "the field's message type changed from {old} to {new}.",
 )
@@ -176,6 +177,16 @@ _rule(
     "message A { reserved 2; int32 n = 1; }", "message A { int32 n = 1; string s = 2; }",
     "Pick a number that was never used, and keep the reservation.",
     "field {new} uses {number}, which the old schema reserved.",
+    Severity.WARNING,
+)
+_rule(
+    "FIELD_CARDINALITY_CHANGED", _BOTH,
+    "A numeric field without a label changed between singular and repeated: packed repeated "
+    "values are not read as one value (buf: FIELD_WIRE_COMPATIBLE_CARDINALITY). Confluent "
+    "compares labels only where both sides write one.",
+    "message A { int32 n = 1; }", "message A { repeated int32 n = 1; }",
+    "Add a new repeated field with a new number and reserve the old one.",
+    "field {new} changed from {old_cardinality} to {new_cardinality}.",
     Severity.WARNING,
 )
 _rule(

@@ -187,3 +187,20 @@ def test_full_is_backward_and_forward(old: str, new: str) -> None:
     # Swapping old and new swaps the readings (names mirrored where Confluent has a mirror).
     mirrored = {MIRROR.get(r, r) for r in (f.rule for f in check(Level.BACKWARD, a, [b]).errors)}
     assert {f.rule for f in forward.errors} == mirrored
+
+
+def test_every_catalogue_example_shows_its_rule() -> None:
+    for rule in RULES.values():
+        header = 'syntax = "proto2";' if "required" in rule.example_old + rule.example_new else (
+            'syntax = "proto3";'
+        )
+        old = _schema(f"{header}\n{rule.example_old}\n")
+        new = _schema(f"{header}\n{rule.example_new}\n")
+        backward = {f.rule for f in check(Level.BACKWARD, new, [old]).findings}
+        forward = {f.rule for f in check(Level.FORWARD, new, [old]).findings}
+        if rule.breaks == "BACKWARD":
+            assert rule.id in backward, rule.id
+        elif rule.breaks == "FORWARD":
+            assert rule.id in forward, rule.id
+        else:
+            assert rule.id in backward | forward, rule.id

@@ -128,7 +128,24 @@ def _without_name(file: descriptor_pb2.FileDescriptorProto) -> bytes:
     return copy.SerializeToString(deterministic=True)
 
 
-@pytest.mark.parametrize("text", [PROTO3, PROTO2], ids=["proto3", "proto2"])
+EDITION = """
+edition = "2023";
+package ed;
+import public "google/protobuf/duration.proto";
+option features.field_presence = IMPLICIT;
+message A {
+  int32 a = 1;
+  string b = 2 [features.field_presence = EXPLICIT];
+  int32 r = 3 [features.field_presence = LEGACY_REQUIRED];
+  G g = 4 [features.message_encoding = DELIMITED];
+  google.protobuf.Duration d = 5;
+  message G { int32 x = 1; }
+}
+enum E { option features.enum_type = CLOSED; E_A = 0; }
+"""
+
+
+@pytest.mark.parametrize("text", [PROTO3, PROTO2, EDITION], ids=["proto3", "proto2", "edition"])
 def test_canonical_text_compiles_back_to_the_same_descriptor(text: str) -> None:
     schema = _parse(text)
     again = _parse(schema.canonical_text)

@@ -32,6 +32,7 @@ MAIN_NAME = "schema.proto"
 _BASE64 = re.compile(r"[A-Za-z0-9+/=\r\n]+\Z")
 _GOOGLE_TYPE_IMPORT = re.compile(r'"(google/type/[a-z_]+\.proto)"')
 _TEXT_BYTES_MAX = 4 * 1024 * 1024
+_ERRORS_MAX = 10  # protoc's messages quoted in one error
 
 
 class ProtobufSchema(Schema):
@@ -262,6 +263,8 @@ def _parse_error(
             )
         else:
             parts.append(str(message))
+    if len(parts) > _ERRORS_MAX:
+        parts = [*parts[:_ERRORS_MAX], f"and {len(parts) - _ERRORS_MAX} more errors"]
     reason = "; ".join(parts)
     if referenced is not None:
         return ReferenceResolutionError(referenced, f"the imported file does not compile: {reason}")

@@ -495,3 +495,12 @@ def test_parse_errors_compare_by_value() -> None:
         return info.value
 
     assert error() == error()
+
+
+def test_a_flood_of_errors_is_cut_short() -> None:
+    fields = "".join(f" Missing{i} f{i} = {i};" for i in range(1, 40))
+    with pytest.raises(SchemaParseError) as info:
+        _parse(f'syntax = "proto3"; message A {{{fields} }}')
+    assert "Missing1" in info.value.message
+    assert "and 29 more errors" in info.value.message
+    assert "Missing39" not in info.value.message

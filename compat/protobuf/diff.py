@@ -232,12 +232,12 @@ class _Differ:
         if o_full not in self.guard:
             self.guard.add(o_full)
             try:
-                self.fields(o, u, o_full, u_full)
+                self.fields(o, u)
             finally:
                 self.guard.discard(o_full)
         self.types(o.nested_type, o.enum_type, u.nested_type, u.enum_type, o_full, u_full)
 
-    def fields(self, o: DescriptorProto, u: DescriptorProto, o_full: str, u_full: str) -> None:
+    def fields(self, o: DescriptorProto, u: DescriptorProto) -> None:
         o_top, o_oneofs = _split(o)
         u_top, u_oneofs = _split(u)
         o_all = {f.number: f for f in o.field}
@@ -247,7 +247,10 @@ class _Differ:
 
         remaining = dict(o_top)
         for name, members in u_oneofs.items():
-            self.path.append(name)
+            # Placed at the oneof when the new schema has it, else at the message.
+            placed = self.new_is_update or name in o_oneofs
+            if placed:
+                self.path.append(name)
             moved = existing = 0
             for field in members:
                 if remaining.pop(field.number, None) is not None:
@@ -258,7 +261,8 @@ class _Differ:
                 self.add(Change.MULTIPLE_FIELDS_MOVED_TO_ONEOF, None, name)
             elif moved == 1 and existing > 0:
                 self.add(Change.FIELD_MOVED_TO_EXISTING_ONEOF, None, name)
-            self.path.pop()
+            if placed:
+                self.path.pop()
 
         for name in _union(o_oneofs, u_oneofs):
             self.path.append(name)
@@ -278,7 +282,7 @@ class _Differ:
                     elif of is None:
                         self.add(Change.ONEOF_FIELD_ADDED, None, uf.name)
                     else:
-                        self.field(of, uf, o_full, u_full, in_oneof=True)
+                        self.field(of, uf, in_oneof=True)
                     self.path.pop()
             self.path.pop()
 
@@ -295,7 +299,7 @@ class _Differ:
                 kind = Change.REQUIRED_FIELD_ADDED if required else Change.FIELD_ADDED
                 self.add(kind, None, uf.name)
             else:
-                self.field(of, uf, o_full, u_full, in_oneof=False)
+                self.field(of, uf, in_oneof=False)
             self.path.pop()
 
         # Fields whose oneof membership changed are compared by number across the message.
@@ -304,7 +308,7 @@ class _Differ:
             if o_oneof == u_oneof:
                 continue
             self.path.append(self._field_name(o_all[number], u_all[number]))
-            self.field(o_all[number], u_all[number], o_full, u_full, in_oneof=True)
+            self.field(o_all[number], u_all[number], in_oneof=True)
             self.path.pop()
 
     def _field_name(self, of: FieldDescriptorProto | None, uf: FieldDescriptorProto | None) -> str:
@@ -314,15 +318,7 @@ class _Differ:
         return str(chosen.name)
 
     # -- fields --------------------------------------------------------------------------
-    def field(
-        self,
-        of: FieldDescriptorProto,
-        uf: FieldDescriptorProto,
-        o_scope: str,
-        u_scope: str,
-        *,
-        in_oneof: bool,
-    ) -> None:
+    def field(self, of: FieldDescriptorProto, uf: FieldDescriptorProto, *, in_oneof: bool) -> None:
         if of.name != uf.name:
             self.add(Change.FIELD_NAME_CHANGED, of.name, uf.name)
         o_label = None if in_oneof else wire_label(of, self.o_syntax)

@@ -204,3 +204,12 @@ def test_every_catalogue_example_shows_its_rule() -> None:
             assert rule.id in forward, rule.id
         else:
             assert rule.id in backward | forward, rule.id
+
+
+def test_oneof_findings_are_placed_where_the_new_schema_has_them() -> None:
+    separate = _schema('syntax = "proto3"; message A { int32 n = 1; string s = 2; }')
+    shared = _schema('syntax = "proto3"; message A { oneof id { int32 n = 1; string s = 2; } }')
+    [into] = check(Level.BACKWARD, shared, [separate]).findings
+    assert (into.rule, into.location) == ("MULTIPLE_FIELDS_MOVED_TO_ONEOF", "#/A/id")
+    [out] = check(Level.FORWARD, separate, [shared]).findings
+    assert (out.rule, out.location) == ("MULTIPLE_FIELDS_MOVED_TO_ONEOF", "#/A")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from compat.formats import format_for
-from compat.model import Rule, SchemaType
+from compat.model import Rule, SchemaType, Severity
 
 __all__ = ["ENGINE_RULES", "all_rules", "render_markdown"]
 
@@ -30,7 +30,12 @@ def all_rules() -> dict[str, Rule]:
     return rules
 
 
-_TITLES = {None: "Any format", SchemaType.AVRO: "Avro", SchemaType.JSON: "JSON Schema"}
+_TITLES = {
+    None: "Any format",
+    SchemaType.AVRO: "Avro",
+    SchemaType.JSON: "JSON Schema",
+    SchemaType.PROTOBUF: "Protocol Buffers",
+}
 
 
 def _cell(text: str) -> str:
@@ -45,7 +50,9 @@ def render_markdown() -> str:
         "Generated from `compat/catalog.py` by `make docs`; a test fails when it is stale.",
         "",
         "Every finding Charter reports carries one of these rule ids, a JSON pointer into the new",
-        "schema, a sentence saying what broke and a hint for the fix. *Breaks* names the reading",
+        "schema (for Protobuf, Confluent's `#/Message/field` path), a sentence saying what broke",
+        "and a hint for the fix; findings marked *warning* are reported but never decide a",
+        "verdict. *Breaks* names the reading",
         "that fails: BACKWARD (the new schema cannot read data written with the old one), FORWARD",
         "(old schemas cannot read data written with the new one) or BOTH (it depends on which",
         "side of the pair the change is on). Levels: BACKWARD and BACKWARD_TRANSITIVE run the",
@@ -66,8 +73,10 @@ def render_markdown() -> str:
             "|---|---|---|---|---|---|",
         ]
         for rule in section:
+            warning = rule.severity is Severity.WARNING
+            summary = f"*Warning.* {rule.summary}" if warning else rule.summary
             lines.append(
-                f"| `{rule.id}` | {_cell(rule.summary)} | {rule.breaks} "
+                f"| `{rule.id}` | {_cell(summary)} | {rule.breaks} "
                 f"| `{_cell(rule.example_old)}` | `{_cell(rule.example_new)}` | {_cell(rule.fix)} |"
             )
     return "\n".join(lines) + "\n"

@@ -40,7 +40,9 @@ class CompatError(Exception):
 
 class UnknownSchemaTypeError(CompatError):
     def __init__(self, schema_type: str) -> None:
-        super().__init__(f"unknown schema type {schema_type!r}; expected one of AVRO, JSON")
+        super().__init__(
+            f"unknown schema type {schema_type!r}; expected one of AVRO, JSON, PROTOBUF"
+        )
         self.schema_type = schema_type
 
 

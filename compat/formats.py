@@ -51,4 +51,9 @@ def format_for(schema_type: SchemaType | str) -> Format:
 
         json_schema: Format = JSON_SCHEMA
         return json_schema
+    if name == SchemaType.PROTOBUF:
+        from compat.protobuf import PROTOBUF
+
+        protobuf: Format = PROTOBUF
+        return protobuf
     raise UnknownSchemaTypeError(str(schema_type))

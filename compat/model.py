@@ -37,6 +37,7 @@ class Severity(StrEnum):
 class SchemaType(StrEnum):
     AVRO = "AVRO"
     JSON = "JSON"
+    PROTOBUF = "PROTOBUF"
 
 
 class Level(StrEnum):

@@ -16,6 +16,7 @@ serves every read from the database.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import compat
 from compat import Level, Policy, Result, Schema, SchemaSource
@@ -385,6 +386,14 @@ class RegistryService:
         if self.trusted:
             self.caches.bodies.put(schema_id, body, token)
         return body
+
+    def formatted(self, schema: StoredSchema, output: str) -> StoredSchema:
+        """`schema` with its text in the output format a client asked for (`?format=`), as is
+        when its type has no such format."""
+        with self.repository.reading() as reader:
+            view: View = View(self.caches, reader, cached=False)
+            text = self.schemas.formatted(self._parsed(view, schema.id), output)
+        return schema if text is None else replace(schema, text=text)
 
     def payload_check(self, schema_id: int) -> PayloadCheck | None:
         """A validator for payloads written with `schema_id`; None if the id is unknown."""

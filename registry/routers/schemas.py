@@ -9,8 +9,9 @@ from starlette.routing import Route
 
 from registry import errors
 from registry.http import ID_MAX, MEDIA_TYPE, Registry, RegistryDep, error_response, page
-from registry.responses import SubjectVersionResponse, VersionResponse
+from registry.responses import SubjectVersionResponse, VersionResponse, schema_json
 from registry.schemas import FORMATS
+from registry.service import RegistryService
 
 router = APIRouter(prefix="/schemas", tags=["schemas"])
 
@@ -31,6 +32,9 @@ def schema_by_id_route(registry: Registry) -> Route:
         if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or int(raw) > ID_MAX:
             return error_response(404, 40403, f"Schema {raw} not found")
         schema_id = int(raw)
+        output = request.query_params.get("format", "")
+        if output:  # another output format (Protobuf's `serialized`): off the cached path
+            return await run_in_threadpool(_formatted_body, service, schema_id, output)
         body = service.cached_schema_json(schema_id)
         if body is None:
             body = await run_in_threadpool(service.schema_json, schema_id)
@@ -39,6 +43,13 @@ def schema_by_id_route(registry: Registry) -> Route:
         return Response(body, media_type=MEDIA_TYPE)
 
     return Route("/schemas/ids/{id}", schema_by_id, methods=["GET"], name="schema_by_id")
+
+
+def _formatted_body(service: RegistryService, schema_id: int, output: str) -> Response:
+    stored = service.schema_by_id(schema_id)
+    if stored is None:
+        return error_response(404, 40403, f"Schema {schema_id} not found")
+    return Response(schema_json(service.formatted(stored, output)), media_type=MEDIA_TYPE)
 
 
 @router.get("", response_model_exclude_none=True)

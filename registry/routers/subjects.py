@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastapi import APIRouter, Response
 
 from registry.http import MEDIA_TYPE, RegistryDep, SubjectDep, page, parse_version
@@ -83,9 +85,15 @@ def register_schema(
 
 @router.get("/{subject}/versions/{version}", response_model_exclude_none=True)
 def get_version(
-    subject: SubjectDep, version: str, registry: RegistryDep, deleted: bool = False
+    subject: SubjectDep,
+    version: str,
+    registry: RegistryDep,
+    deleted: bool = False,
+    format: str = "",
 ) -> VersionResponse:
     view = registry.service.get_version(subject, parse_version(version), deleted=deleted)
+    if format:  # Confluent's output formats, such as Protobuf's `serialized`
+        view = replace(view, schema=registry.service.formatted(view.schema, format))
     return VersionResponse.of(view)
 
 

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from compat import Reference, Schema, SchemaSource, SchemaType
 from registry import errors
-from registry.schemas import avro, json_schema
+from registry.schemas import avro, json_schema, protobuf
 from registry.schemas.base import PayloadCheck, SchemaFormat
 from registry.values import LATEST
 
@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 FORMATS: Mapping[SchemaType, SchemaFormat] = {
-    f.schema_type: f for f in (avro.FORMAT, json_schema.FORMAT)
+    f.schema_type: f for f in (avro.FORMAT, json_schema.FORMAT, protobuf.FORMAT)
 }
 REFERENCES_MAX = 1000  # schema versions one schema may reach through its references
 MIB = 1024 * 1024
@@ -161,6 +161,10 @@ class Schemas:
 
     def payload_check(self, schema: Schema) -> PayloadCheck:
         return format_for(schema.schema_type).payload_check(schema)
+
+    def formatted(self, schema: Schema, output: str) -> str | None:
+        """`schema`'s text in the output format a client asked for; None: the stored text."""
+        return format_for(schema.schema_type).formatted(schema, output)
 
     def _pinned(self, source: SchemaSource, refs: References) -> SchemaSource:
         if all(ref.version != LATEST for ref in source.references):

@@ -60,6 +60,9 @@ class AvroFormat:
         folded = _fold(json.loads(avro.normalized_text), referenced)
         return json.dumps(folded, separators=(",", ":"), ensure_ascii=False)
 
+    def formatted(self, schema: Schema, output: str) -> str | None:
+        return None  # one text form only
+
     def payload_check(self, schema: Schema) -> PayloadCheck:
         parsed = _avro(schema).parsed
 

@@ -36,6 +36,12 @@ class SchemaFormat(Protocol):
         stay references), which parses again with the same references."""
         ...
 
+    def formatted(self, schema: Schema, output: str) -> str | None:
+        """The schema's text in an output format a client names (Confluent's `?format=`, such
+        as Protobuf's `serialized`); None when the type has no such format, and the stored
+        text is the answer."""
+        ...
+
     def payload_check(self, schema: Schema) -> PayloadCheck:
         """A validator of payloads written with this schema (the broker's contracts)."""
         ...

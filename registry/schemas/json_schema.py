@@ -28,6 +28,9 @@ class JsonSchemaFormat:
         # Referenced documents are resolved by name, never copied in: the text is its own.
         return _json(schema).normalized_text
 
+    def formatted(self, schema: Schema, output: str) -> str | None:
+        return None  # one text form only
+
     def payload_check(self, schema: Schema) -> PayloadCheck:
         validator = _json(schema).validator
 

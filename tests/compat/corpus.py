@@ -4,7 +4,7 @@ A case file:
 
     {
       "description": "what the change is, in words",
-      "schemaType": "AVRO" | "JSON",
+      "schemaType": "AVRO" | "JSON" | "PROTOBUF",
       "policy": "STRICT" | "LENIENT",          (optional, STRICT by default)
       "old": <schema> | "history": [<schema>, ...]   (oldest first)
       "new": <schema>,
@@ -15,16 +15,20 @@ A case file:
 Levels left out are derived: NONE is always compatible, FULL is the union of BACKWARD and
 FORWARD, and with a single old schema each transitive level equals its plain form.
 Schemas are JSON values (objects, arrays or strings) and are serialised to text for parsing.
+
+Protobuf schemas are `.proto` text: a string, or a list of lines; or an object
+`{"schema": <text>, "references": [{"name", "subject", "version"}]}` for one with references,
+whose texts the case lists under `"subjects": {"<subject>/<version>": <text>}`.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compat import Level, Policy, SchemaSource, SchemaType
+from compat import Level, Policy, Reference, SchemaSource, SchemaType
 
 CORPUS = Path(__file__).parent / "corpus"
 
@@ -38,14 +42,36 @@ class Case:
     history: list[SchemaSource]
     new: SchemaSource
     expect: dict[Level, frozenset[str]]
+    subjects: dict[tuple[str, int], SchemaSource] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
         return f"{self.path.parent.name}/{self.path.stem}"
 
+    def resolver(self, reference: Reference) -> SchemaSource:
+        """The case's referenced schemas, by subject and version."""
+        return self.subjects[(reference.subject, reference.version)]
+
 
 def _source(value: Any, schema_type: SchemaType) -> SchemaSource:
+    if schema_type is SchemaType.PROTOBUF:
+        references: tuple[Reference, ...] = ()
+        if isinstance(value, dict):
+            references = tuple(
+                Reference(r["name"], r["subject"], r["version"]) for r in value["references"]
+            )
+            value = value["schema"]
+        text = "\n".join(value) + "\n" if isinstance(value, list) else value
+        return SchemaSource(text, schema_type, references)
     return SchemaSource(json.dumps(value), schema_type)
+
+
+def _subjects(raw: dict[str, Any], schema_type: SchemaType) -> dict[tuple[str, int], SchemaSource]:
+    out = {}
+    for key, value in raw.items():
+        subject, version = key.rsplit("/", 1)
+        out[(subject, int(version))] = _source(value, schema_type)
+    return out
 
 
 def _expectations(raw: dict[str, list[str]], history_len: int) -> dict[Level, frozenset[str]]:
@@ -75,6 +101,7 @@ def load(path: Path) -> Case:
         history=history,
         new=_source(raw["new"], schema_type),
         expect=_expectations(raw["expect"], len(history)),
+        subjects=_subjects(raw.get("subjects", {}), schema_type),
     )
 
 

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from compat import Level, check, parse
+from compat import Level, SchemaType, Severity, check, parse
 from compat.catalog import all_rules
 from tests.compat.corpus import Case, all_cases
 
@@ -15,18 +15,23 @@ CASES = all_cases()
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_case(case: Case) -> None:
-    history = [parse(s) for s in case.history]
-    new = parse(case.new)
-    known = set(all_rules())
+    history = [parse(s, case.resolver) for s in case.history]
+    new = parse(case.new, case.resolver)
+    known = all_rules()
     for level, expected in case.expect.items():
         result = check(level, new, history, policy=case.policy)
         got = {f.rule for f in result.findings}
-        assert got <= known, f"undocumented rule ids {got - known}"
+        assert got <= set(known), f"undocumented rule ids {got - set(known)}"
         assert got == expected, f"{case.description}: at {level} expected {sorted(expected)}"
-        assert result.compatible == (not expected)
+        errors = {r for r in expected if known[r].severity is Severity.ERROR}
+        assert result.compatible == (not errors)
         for finding in result.findings:
             assert finding.message and finding.hint
-            assert finding.location == "" or finding.location.startswith("/")
+            assert finding.severity is known[finding.rule].severity
+            if case.schema_type is SchemaType.PROTOBUF:
+                assert finding.location.startswith("#/")  # Confluent's path form
+            else:
+                assert finding.location == "" or finding.location.startswith("/")
 
 
 def test_corpus_is_large_enough() -> None:

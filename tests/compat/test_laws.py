@@ -5,25 +5,27 @@ from __future__ import annotations
 import pytest
 
 from compat import Level, Schema, check, parse
-from tests.compat.corpus import all_cases
+from tests.compat.corpus import Case, all_cases
 
 CASES = all_cases()
 
 
-def _schemas() -> list[tuple[str, Schema]]:
+def _schemas() -> list[tuple[str, Schema, Case]]:
     out = []
     for case in CASES:
         for i, source in enumerate([*case.history, case.new]):
-            out.append((f"{case.id}#{i}", parse(source)))
+            out.append((f"{case.id}#{i}", parse(source, case.resolver), case))
     return out
 
 
 SCHEMAS = _schemas()
 
 
-@pytest.mark.parametrize("schema", [s for _, s in SCHEMAS], ids=[n for n, _ in SCHEMAS])
-def test_every_schema_is_compatible_with_itself(schema: Schema) -> None:
-    reparsed = parse(schema.source)
+@pytest.mark.parametrize(
+    ("schema", "case"), [(s, c) for _, s, c in SCHEMAS], ids=[n for n, _, _ in SCHEMAS]
+)
+def test_every_schema_is_compatible_with_itself(schema: Schema, case: Case) -> None:
+    reparsed = parse(schema.source, case.resolver)
     for level in Level:
         result = check(level, reparsed, [schema, schema])
         assert result.compatible, (level, result.messages())
@@ -31,8 +33,8 @@ def test_every_schema_is_compatible_with_itself(schema: Schema) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_full_is_backward_and_forward(case) -> None:  # type: ignore[no-untyped-def]
-    history = [parse(s) for s in case.history]
-    new = parse(case.new)
+    history = [parse(s, case.resolver) for s in case.history]
+    new = parse(case.new, case.resolver)
 
     def verdict(level: Level) -> bool:
         return check(level, new, history, policy=case.policy).compatible
@@ -49,8 +51,8 @@ def test_transitive_checks_every_version() -> None:
     cases = [c for c in CASES if len(c.history) == 1]
     assert cases
     for case in cases:
-        old = parse(case.history[0])
-        new = parse(case.new)
+        old = parse(case.history[0], case.resolver)
+        new = parse(case.new, case.resolver)
         if check(Level.BACKWARD, new, [old], policy=case.policy).compatible:
             continue
         history = [old, new]  # the latest equals the new schema, the oldest breaks

@@ -129,7 +129,7 @@ def test_schema_id_not_found(client: TestClient) -> None:
 
 
 def test_schema_types(client: TestClient) -> None:
-    assert sorted(client.get("/schemas/types").json()) == ["AVRO", "JSON"]
+    assert sorted(client.get("/schemas/types").json()) == ["AVRO", "JSON", "PROTOBUF"]
 
 
 def test_list_schemas_with_filters(client: TestClient) -> None:

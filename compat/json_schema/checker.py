@@ -62,9 +62,10 @@ def _extra_model(contents: dict[str, Any]) -> tuple[str, Any]:
 
 
 class _Checker:
-    def __init__(self, direction: Direction, policy: Policy) -> None:
+    def __init__(self, direction: Direction, policy: Policy, sound: bool = False) -> None:
         self.direction = direction
         self.policy = policy
+        self.sound = sound  # a `default` does not excuse a newly required property
         self.in_progress: set[tuple[int, int]] = set()
         self.verdicts: dict[tuple[int, int], bool] = {}
         self.derived: dict[tuple[object, ...], Any] = {}
@@ -466,7 +467,7 @@ class _Checker:
             if name in wreq:
                 continue
             rprop = rc.get("properties", {}).get(name)
-            if rprop is not None:
+            if rprop is not None and not self.sound:
                 target = r.child("properties", name).deref().contents
                 if isinstance(target, dict) and "default" in target:
                     continue
@@ -726,9 +727,18 @@ def _merge(parts: list[Any]) -> Any:
 
 
 def check_pair(
-    reader: JsonSchema, writer: JsonSchema, *, direction: Direction, policy: Policy
+    reader: JsonSchema,
+    writer: JsonSchema,
+    *,
+    direction: Direction,
+    policy: Policy,
+    sound: bool = False,
 ) -> Iterator[Finding]:
-    checker = _Checker(direction, policy)
+    """Every reason `reader` may fail data `writer` accepts (the semantic judgement).
+
+    With `sound`, nothing is excused that validation would reject (Confluent lets a `default`
+    excuse a newly required property; data without it still fails)."""
+    checker = _Checker(direction, policy, sound)
     seen: set[tuple[str, str, str]] = set()
     for finding in checker.compare(Node.root(reader), Node.root(writer)):
         key = (finding.rule, finding.location, finding.message)

@@ -1,5 +1,9 @@
 """The JSON Schema rule catalogue, named after Confluent's JSON Schema differences.
 
+Under STRICT and LENIENT the errors are exactly Confluent's incompatible differences
+(`confluent.py`); under SOUND they come from the semantic checker (`checker.py`), which uses the
+same names. Two warning rules mark where Confluent's verdict and the data part ways.
+
 Confluent names a difference from the writer to the reader. Charter names it from the old
 schema to the new one, the way the person making the change reads it: in a BACKWARD check the
 two agree; in a FORWARD check Charter reports the mirror name (removing `maxLength` from the new
@@ -9,10 +13,11 @@ break a reading are catalogued; the compatible ones produce no finding.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from compat.model import Direction, Rule, SchemaType
+from compat.model import Direction, Rule, SchemaType, Severity
 
 __all__ = ["BOUND_RULES", "LENIENT_ALLOWED", "RULES", "message", "mirror"]
 
@@ -66,6 +71,12 @@ _BOUNDS = (
      "MAX_PROPERTIES_REMOVED", "MAX_PROPERTIES_DECREASED", "MAX_PROPERTIES_INCREASED"),
     ("minProperties", False, '"type": "object"', 1, 3, "MIN_PROPERTIES_ADDED",
      "MIN_PROPERTIES_REMOVED", "MIN_PROPERTIES_INCREASED", "MIN_PROPERTIES_DECREASED"),
+    ("maxContains", True, '"type": "array", "contains": {"type": "string"}', 3, 2,
+     "MAX_CONTAINS_ADDED", "MAX_CONTAINS_REMOVED", "MAX_CONTAINS_DECREASED",
+     "MAX_CONTAINS_INCREASED"),
+    ("minContains", False, '"type": "array", "contains": {"type": "string"}', 1, 2,
+     "MIN_CONTAINS_ADDED", "MIN_CONTAINS_REMOVED", "MIN_CONTAINS_INCREASED",
+     "MIN_CONTAINS_DECREASED"),
 )
 # keyword -> (id when the reader adds it, id when the reader tightens it)
 BOUND_RULES: Mapping[str, tuple[str, str]] = {row[0]: (row[5], row[7]) for row in _BOUNDS}
@@ -425,12 +436,73 @@ _rule("NOT_TYPE_NARROWED", _F,
       "Keep `not` until every consumer has upgraded.",
       "`not` went from {old} to {new}")
 _rule("KEYWORD_CHANGED", _BOTH,
-      "A keyword Charter compares only as text changed (`contains`, `minContains`, "
-      "`maxContains`, `unevaluatedItems`, `$dynamicRef`, `$recursiveRef`).",
+      "A keyword no Confluent rule covers changed (`contains`, `$dynamicRef`, "
+      "`$recursiveRef`); reported under the SOUND policy, which compares it as text.",
       '{"type": "array", "contains": {"type": "string"}}',
       '{"type": "array", "contains": {"type": "integer"}}',
       "Keep the keyword unchanged, or set the subject's level to NONE for this change.",
       "`{name}` changed from {old} to {new}")
+_rule("SCHEMA_ADDED", _B,
+      "A subschema appeared where the old schema had none (e.g. `items` on an array that had "
+      "no `items`): Confluent counts it as a new constraint.",
+      '{"type": "array"}', '{"type": "array", "items": {"type": "string"}}',
+      "Do not constrain existing data with a new subschema.",
+      "a subschema {new} was added where there was none")
+_rule("SCHEMA_REMOVED", _F,
+      "A subschema was removed (e.g. `items`): consumers on the old schema still apply it.",
+      '{"type": "array", "items": {"type": "string"}}', '{"type": "array"}',
+      "Keep the subschema until every consumer has upgraded, or use a BACKWARD level.",
+      "the subschema {old} was removed")
+_UNEVAL = (
+    ("unevaluatedItems", '"type": "array", "prefixItems": [{"type": "string"}]', "items"),
+    ("unevaluatedProperties", '"type": "object", "properties": {"a": {"type": "string"}}',
+     "properties"),
+)
+for _kw, _base, _what in _UNEVAL:
+    _prefix = re.sub(r"(?<!^)(?=[A-Z])", "_", _kw).upper()
+    _rule(f"{_prefix}_REMOVED", _B,
+          f"`{_kw}` became false: {_what} no other keyword evaluates are no longer allowed.",
+          f"{{{_base}}}", f'{{{_base}, "{_kw}": false}}',
+          f"Keep allowing unevaluated {_what}.",
+          f"`{_kw}` went from {{old}} to {{new}}")
+    _rule(f"{_prefix}_ADDED", _F,
+          f"`{_kw}` false was lifted: consumers on the old schema reject the {_what} it now "
+          "allows.",
+          f'{{{_base}, "{_kw}": false}}', f"{{{_base}}}",
+          "Keep the schema closed until every consumer has upgraded.",
+          f"`{_kw}` went from {{old}} to {{new}}")
+    _rule(f"{_prefix}_NARROWED", _B,
+          f"`{_kw}` was restricted to a schema that old unevaluated {_what} may not match.",
+          f"{{{_base}}}", f'{{{_base}, "{_kw}": {{"type": "string"}}}}',
+          f"Keep `{_kw}` at least as permissive.",
+          f"`{_kw}` went from {{old}} to {{new}}")
+    _rule(f"{_prefix}_EXTENDED", _F,
+          f"`{_kw}` was widened: consumers on the old schema reject the newly allowed {_what}.",
+          f'{{{_base}, "{_kw}": {{"type": "string"}}}}', f"{{{_base}}}",
+          f"Keep `{_kw}` until every consumer has upgraded.",
+          f"`{_kw}` went from {{old}} to {{new}}")
+
+# Warnings: where Confluent's verdict and what data can do part ways (never a verdict).
+_rule("CONFLUENT_ACCEPTS_BREAKING_CHANGE", _BOTH,
+      "Warning: Confluent's rules accept the change, but an instance valid for the writer's "
+      "schema fails the reader's; the finding's `new` value is such an instance, checked with "
+      "jsonschema. The SOUND policy refuses the change.",
+      '{"type": "object", "properties": {"a": {"type": "string"}}}',
+      '{"type": "object", "properties": {"a": {"type": "string"}}, "required": ["b"]}',
+      "Treat it as breaking: migrate the data first, or opt the subject into the SOUND policy.",
+      "Confluent accepts a breaking change")
+_rule("CONFLUENT_REFUSES_HARMLESS_CHANGE", _BOTH,
+      "Warning: Confluent's rules refuse the change, but no instance valid for the writer's "
+      "schema fails the reader's (e.g. `additionalItems` without a tuple `items`). The SOUND "
+      "policy accepts it.",
+      '{"type": "array", "additionalItems": true}',
+      '{"type": "array", "additionalItems": false}',
+      "Under STRICT/LENIENT, keep the keyword as it was (it has no effect), or opt the subject "
+      "into the SOUND policy.",
+      "Confluent refuses a harmless change")
+
+for _warning in ("CONFLUENT_ACCEPTS_BREAKING_CHANGE", "CONFLUENT_REFUSES_HARMLESS_CHANGE"):
+    _RULES[_warning] = replace(_RULES[_warning], severity=Severity.WARNING)
 
 RULES: Mapping[str, Rule] = dict(_RULES)
 
@@ -485,3 +557,33 @@ def message(
     if direction is Direction.BACKWARD:
         return f"{what}, so the new schema rejects data written with the old one."
     return f"{what}, so consumers still on the old schema reject data written with the new one."
+
+
+def policy_notes() -> list[str]:
+    """Markdown lines for the documentation: the policies and the differences that never
+    become findings."""
+    from compat.json_schema.confluent import LENIENT_COMPATIBLE, STRICT_COMPATIBLE
+
+    def names(values: frozenset[str]) -> str:
+        return ", ".join(f"`{v}`" for v in sorted(values))
+
+    return [
+        "",
+        "### JSON Schema policies",
+        "",
+        "STRICT (the default) and LENIENT give Confluent's verdict: the errors are the",
+        "differences Confluent's rules count as incompatible, named from the old schema to the",
+        "new one (in a FORWARD check Charter reports the mirror of Confluent's",
+        "writer-to-reader name). Beside them Charter judges what data can do; where the two",
+        "part ways it adds a warning, never changing the verdict:",
+        "`CONFLUENT_ACCEPTS_BREAKING_CHANGE` with an instance valid for the writer's schema",
+        "that the reader's rejects (checked with jsonschema), or",
+        "`CONFLUENT_REFUSES_HARMLESS_CHANGE` when no instance can notice the change.",
+        "SOUND (opt-in, per subject) makes the verdict follow the data instead: its errors",
+        "are the semantic findings, and Confluent's refusals it does not share are warnings.",
+        "",
+        f"Differences Confluent counts as compatible under STRICT (never a finding): "
+        f"{names(STRICT_COMPATIBLE)}.",
+        "",
+        f"Also compatible under LENIENT: {names(LENIENT_COMPATIBLE - STRICT_COMPATIBLE)}.",
+    ]

@@ -164,7 +164,7 @@ def _arrays(n: Node, depth: int) -> list[Any]:
     heads: list[Any] = [[]]
     for i in range(len(prefix)):
         values = examples(n.child(prefix_key, i), depth + 1)[:3] or [None]
-        heads = [h + [v] for h in heads for v in values][:6]
+        heads = [[*h, v] for h in heads for v in values][:6]
     rest_values = (examples(n.child(rest_key), depth + 1)[:4]
                    if isinstance(c.get(rest_key), dict) else [1, "a"])
     if "contains" in c and isinstance(c["contains"], dict):
@@ -173,9 +173,9 @@ def _arrays(n: Node, depth: int) -> list[Any]:
     for head in heads:
         out.append(head)
         for v in rest_values[:4]:
-            out.append(head + [v])
-            out.append(head + [v, v])
-            out.append(head + [v, v, v])
+            out.append([*head, v])
+            out.append([*head, v, v])
+            out.append([*head, v, v, v])
     return out
 
 

@@ -130,8 +130,9 @@ _CLOSED = (
 _PARTIAL = '{"type": "object", "additionalProperties": {"type": "string"}}'
 
 _rule("TYPE_NARROWED", _B,
-      "The new schema accepts fewer JSON types than the old one (number to integer included).",
-      '{"type": ["string", "null"]}', '{"type": "string"}',
+      "The new schema accepts fewer values of the same kind: integers where any number was "
+      "accepted (a union losing a type is SUM_TYPE_NARROWED or TYPE_CHANGED under STRICT).",
+      '{"type": "number"}', '{"type": "integer"}',
       "Keep accepting every type the old schema accepted.",
       "the accepted types went from {old} to {new}")
 _rule("TYPE_EXTENDED", _F,
@@ -241,26 +242,26 @@ _rule("ADDITIONAL_PROPERTIES_EXTENDED", _F,
       "`additionalProperties` went from {old} to {new}")
 _rule("ADDITIONAL_ITEMS_REMOVED", _B,
       "A tuple that allowed extra items was closed (`additionalItems`/`items` false).",
-      '{"type": "array", "prefixItems": [{"type": "string"}]}',
-      '{"type": "array", "prefixItems": [{"type": "string"}], "items": false}',
+      '{"type": "array", "items": [{"type": "string"}]}',
+      '{"type": "array", "items": [{"type": "string"}], "additionalItems": false}',
       "Keep allowing extra items.",
       "extra items were allowed and are not any more")
 _rule("ADDITIONAL_ITEMS_ADDED", _F,
       "A closed tuple now allows extra items: consumers on the old schema reject them.",
-      '{"type": "array", "prefixItems": [{"type": "string"}], "items": false}',
-      '{"type": "array", "prefixItems": [{"type": "string"}]}',
+      '{"type": "array", "items": [{"type": "string"}], "additionalItems": false}',
+      '{"type": "array", "items": [{"type": "string"}]}',
       "Keep the tuple closed until every consumer has upgraded.",
       "extra items were not allowed and now are")
 _rule("ADDITIONAL_ITEMS_NARROWED", _B,
       "Extra tuple items were restricted to a schema old items may not match.",
-      '{"type": "array", "prefixItems": [{"type": "string"}]}',
-      '{"type": "array", "prefixItems": [{"type": "string"}], "items": {"type": "string"}}',
+      '{"type": "array", "items": [{"type": "string"}]}',
+      '{"type": "array", "items": [{"type": "string"}], "additionalItems": {"type": "string"}}',
       "Keep the schema of extra items at least as permissive.",
       "the schema of extra items went from {old} to {new}")
 _rule("ADDITIONAL_ITEMS_EXTENDED", _F,
       "Extra tuple items were widened: consumers on the old schema reject them.",
-      '{"type": "array", "prefixItems": [{"type": "string"}], "items": {"type": "string"}}',
-      '{"type": "array", "prefixItems": [{"type": "string"}]}',
+      '{"type": "array", "items": [{"type": "string"}], "additionalItems": {"type": "string"}}',
+      '{"type": "array", "items": [{"type": "string"}]}',
       "Keep the schema of extra items until every consumer has upgraded.",
       "the schema of extra items went from {old} to {new}")
 _rule("DEPENDENCY_ARRAY_ADDED", _B,
@@ -339,11 +340,11 @@ _rule("PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL", _BOTH,
       _PARTIAL,
       "Keep the property, or make the covering schema accept its values, or use LENIENT.",
       "property {name!r} was removed; its schema {old} does not match {new} that covers it now")
-_TUPLE1 = '{"type": "array", "prefixItems": [{"type": "string"}]}'
-_TUPLE2 = '{"type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}]}'
-_TUPLE1C = '{"type": "array", "prefixItems": [{"type": "string"}], "items": false}'
-_TUPLE2C = ('{"type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}], '
-            '"items": false}')
+_TUPLE1 = '{"type": "array", "items": [{"type": "string"}]}'
+_TUPLE2 = '{"type": "array", "items": [{"type": "string"}, {"type": "integer"}]}'
+_TUPLE1C = '{"type": "array", "items": [{"type": "string"}], "additionalItems": false}'
+_TUPLE2C = ('{"type": "array", "items": [{"type": "string"}, {"type": "integer"}], '
+            '"additionalItems": false}')
 _rule("ITEM_ADDED_TO_OPEN_CONTENT_MODEL", _B,
       "A tuple position was added while the old tuple allowed any extra item.",
       _TUPLE1, _TUPLE2,
@@ -367,7 +368,7 @@ _rule("ITEM_ADDED_TO_CLOSED_CONTENT_MODEL", _F,
 _rule("ITEM_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL", _BOTH,
       "A tuple position was added whose schema does not accept what the extra-items schema "
       "allowed there.",
-      '{"type": "array", "prefixItems": [{"type": "string"}], "items": {"type": "string"}}',
+      '{"type": "array", "items": [{"type": "string"}], "additionalItems": {"type": "string"}}',
       _TUPLE2,
       "Give the new position a schema compatible with the extra-items schema.",
       "tuple item {name} was added with {new}, which does not match {old} that covered it")
@@ -375,7 +376,7 @@ _rule("ITEM_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL", _BOTH,
       "A tuple position was removed whose schema does not match the extra-items schema that "
       "now covers it.",
       _TUPLE2,
-      '{"type": "array", "prefixItems": [{"type": "string"}], "items": {"type": "string"}}',
+      '{"type": "array", "items": [{"type": "string"}], "additionalItems": {"type": "string"}}',
       "Keep the tuple position, or make the extra-items schema accept its values.",
       "tuple item {name} was removed; its schema {old} does not match {new} that covers it now")
 _rule("ENUM_ARRAY_NARROWED", _B, "Values were removed from an `enum` (or an enum was added).",
@@ -453,10 +454,12 @@ _rule("SCHEMA_REMOVED", _F,
       '{"type": "array", "items": {"type": "string"}}', '{"type": "array"}',
       "Keep the subschema until every consumer has upgraded, or use a BACKWARD level.",
       "the subschema {old} was removed")
+_D2020 = "https://json-schema.org/draft/2020-12/schema"
 _UNEVAL = (
-    ("unevaluatedItems", '"type": "array", "prefixItems": [{"type": "string"}]', "items"),
-    ("unevaluatedProperties", '"type": "object", "properties": {"a": {"type": "string"}}',
-     "properties"),
+    ("unevaluatedItems", f'"$schema": "{_D2020}", "type": "array", "prefixItems": '
+     '[{"type": "string"}]', "items"),
+    ("unevaluatedProperties", f'"$schema": "{_D2020}", "type": "object", "properties": '
+     '{"a": {"type": "string"}}', "properties"),
 )
 for _kw, _base, _what in _UNEVAL:
     _prefix = re.sub(r"(?<!^)(?=[A-Z])", "_", _kw).upper()

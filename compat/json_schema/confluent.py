@@ -377,19 +377,19 @@ class _Walk:
         o, u = _as_model(o_in), _as_model(u_in)
         if o.kind != "combined" and u.kind == "combined":
             if len(u.parts) == 1:
-                if self._adopt(ctx, o, u.parts[0], None):
+                if self._adopt(ctx, o, u.parts[0]):
                     return
             elif u.criterion in ("anyOf", "oneOf"):
                 for part in u.parts:
-                    if self._adopt(ctx, o, part, None, K.SUM_TYPE_EXTENDED, u):
+                    if self._adopt(ctx, o, part, K.SUM_TYPE_EXTENDED, u):
                         return
         elif o.kind == "combined" and u.kind != "combined":
             if len(o.parts) == 1:
-                if self._adopt(ctx, o.parts[0], u, None):
+                if self._adopt(ctx, o.parts[0], u):
                     return
             elif o.criterion == "allOf":
                 for part in o.parts:
-                    if self._adopt(ctx, part, u, None, K.PRODUCT_TYPE_NARROWED, o):
+                    if self._adopt(ctx, part, u, K.PRODUCT_TYPE_NARROWED, o):
                         return
         if o.kind != u.kind:
             if o.kind != "false" and u.kind != "empty":
@@ -409,9 +409,11 @@ class _Walk:
             ctx.visiting.discard(key)
 
     def _adopt(
-        self, ctx: _Context, o: Node | _Model, u: Node | _Model, _unused: None,
+        self, ctx: _Context, o: Node | _Model, u: Node | _Model,
         extra: str | None = None, combined: _Model | None = None,
     ) -> bool:
+        """Compare `o` with `u` apart; when compatible, keep the differences (and `extra`, the
+        name of the shortcut taken through `combined`) and answer True."""
         sub = ctx.sub()
         self.compare(sub, o, u, _node(o), _node(u))
         if not sub.compatible:
@@ -938,9 +940,12 @@ def _list(value: Any) -> list[Any]:
 
 
 def _type_of(model: _Model) -> str:
+    """How a kind reads in a message."""
     if model.kind == "number":
         return "integer" if model.integer else "number"
-    return model.kind
+    if model.kind == "combined":
+        return model.criterion
+    return {"empty": "any value", "false": "no value"}.get(model.kind, model.kind)
 
 
 def differences(original: Node, update: Node, compatible_types: frozenset[str]) -> Iterator[

@@ -227,7 +227,8 @@ class _Checker:
         for i in unmatched:
             alt = alts[i]
             if len(rbranches) < len(alts):
-                self.emit(out, "SUM_TYPE_NARROWED", r_path, alt.path, None, alt.contents)
+                self.emit(out, "SUM_TYPE_NARROWED", r_path, alt.path, r.contents[rkey],
+                          w.contents[wkey])
             else:
                 counterpart = rbranches[i] if len(rbranches) == len(alts) else None
                 self.emit(
@@ -279,7 +280,8 @@ class _Checker:
                 if any(self.compatible(part, p) for p in wparts) or self.compatible(part, wx):
                     continue
                 if i >= len(wparts):
-                    self.emit(out, "PRODUCT_TYPE_EXTENDED", part.path, w.path, part.contents, None)
+                    self.emit(out, "PRODUCT_TYPE_EXTENDED", part.path, w.path,
+                              r.contents["allOf"], w.contents.get("allOf"))
                     continue
             out.extend(self.compare(part, wx))
 

@@ -530,10 +530,10 @@ class _Walk:
         oparts, uparts = _distinct(o.parts), _distinct(u.parts)
         if len(oparts) < len(uparts):
             kind = K.PRODUCT_TYPE_EXTENDED if u.criterion == "allOf" else K.SUM_TYPE_EXTENDED
-            ctx.add(kind, op, up, len(oparts), len(uparts))
+            ctx.add(kind, op, up, _members(o), _members(u))
         elif len(oparts) > len(uparts):
             kind = K.PRODUCT_TYPE_NARROWED if o.criterion == "allOf" else K.SUM_TYPE_NARROWED
-            ctx.add(kind, op, up, len(oparts), len(uparts))
+            ctx.add(kind, op, up, _members(o), _members(u))
         edges: dict[tuple[int, int], list[Difference]] = {}
         for i, opart in enumerate(oparts):
             for j, upart in enumerate(uparts):
@@ -937,6 +937,13 @@ def _dict(value: Any) -> dict[str, Any]:
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
+
+
+def _members(model: _Model) -> Any:
+    """A combination as a message shows it: its `type` list, or its keyword's subschemas."""
+    contents = model.node.contents
+    key = "type" if model.tag == "types" else model.criterion
+    return contents.get(key) if isinstance(contents, dict) else None
 
 
 def _type_of(model: _Model) -> str:

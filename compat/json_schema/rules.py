@@ -408,24 +408,24 @@ _rule("PRODUCT_TYPE_EXTENDED", _B, "A schema was added to an `allOf`: more const
       '{"allOf": [{"type": "object"}]}',
       '{"allOf": [{"type": "object"}, {"required": ["a"]}]}',
       "Do not add `allOf` branches that constrain existing data.",
-      "`allOf` gained {new}")
+      "`allOf` went from {old} to {new}")
 _rule("PRODUCT_TYPE_NARROWED", _F,
       "A schema was removed from an `allOf`: consumers on the old schema still apply it.",
       '{"allOf": [{"type": "object"}, {"required": ["a"]}]}',
       '{"allOf": [{"type": "object"}]}',
       "Keep the `allOf` branch until every consumer has upgraded.",
-      "`allOf` lost {old}")
+      "`allOf` went from {old} to {new}")
 _rule("SUM_TYPE_NARROWED", _B,
       "A branch of `oneOf`/`anyOf` was removed: old data matching only it is rejected.",
       '{"oneOf": [{"type": "string"}, {"type": "integer"}]}', '{"oneOf": [{"type": "string"}]}',
       "Keep every branch of the union.",
-      "the union lost branch {old}")
+      "the union went from {old} to {new}")
 _rule("SUM_TYPE_EXTENDED", _F,
       "A branch was added to a `oneOf`/`anyOf`: consumers on the old schema reject data "
       "matching only it.",
       '{"oneOf": [{"type": "string"}]}', '{"oneOf": [{"type": "string"}, {"type": "integer"}]}',
       "Use a BACKWARD level, or add branches only once every consumer has upgraded.",
-      "the union gained branch {new}")
+      "the union went from {old} to {new}")
 _rule("NOT_TYPE_EXTENDED", _B,
       "The schema under `not` accepts more (or `not` was added): more values are excluded.",
       '{"not": {"type": "string", "maxLength": 1}}', '{"not": {"type": "string"}}',

@@ -79,4 +79,8 @@ def render_markdown() -> str:
                 f"| `{rule.id}` | {_cell(summary)} | {rule.breaks} "
                 f"| `{_cell(rule.example_old)}` | `{_cell(rule.example_new)}` | {_cell(rule.fix)} |"
             )
+        if schema_type is SchemaType.JSON:
+            from compat.json_schema.rules import policy_notes
+
+            lines += policy_notes()
     return "\n".join(lines) + "\n"

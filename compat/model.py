@@ -72,10 +72,16 @@ class Level(StrEnum):
 
 
 class Policy(StrEnum):
-    """How JSON Schema content-model changes are judged. STRICT is Confluent's default."""
+    """How JSON Schema changes are judged.
+
+    STRICT (the default) and LENIENT are Confluent's two rule sets, verdict for verdict.
+    SOUND (opt-in) judges by what data can do: a change is refused exactly when an instance
+    valid for the writer's schema may fail the reader's, whatever Confluent's rules say.
+    """
 
     STRICT = "STRICT"
     LENIENT = "LENIENT"
+    SOUND = "SOUND"
 
     @classmethod
     def parse(cls, value: str) -> Policy:

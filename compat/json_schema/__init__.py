@@ -21,7 +21,7 @@ class JsonSchemaFormat:
     def check_pair(
         self, reader: object, writer: object, *, direction: Direction, policy: Policy
     ) -> Iterator[Finding]:
-        from compat.json_schema.checker import check_pair
+        from compat.json_schema.verdict import check_pair
 
         if not isinstance(reader, JsonSchema) or not isinstance(writer, JsonSchema):
             raise TypeError("both schemas must be JSON schemas")

@@ -30,8 +30,10 @@ __all__ = ["check_pair"]
 
 _MAX_DEPTH = 200
 _SUMS = ("oneOf", "anyOf")
-_TEXT_ONLY = ("contains", "minContains", "maxContains", "unevaluatedItems", "$dynamicRef",
-              "$recursiveRef")
+_TEXT_ONLY = ("$dynamicRef", "$recursiveRef")
+# Keywords beside which `unevaluatedItems` does not see every item after the tuple.
+_ITEM_APPLICATORS = ("allOf", "anyOf", "oneOf", "if", "$ref", "$dynamicRef", "$recursiveRef",
+                     "contains")
 _SIMPLE_BOUNDS = {
     "string": (("maxLength", True), ("minLength", False)),
     "array": (("maxItems", True), ("minItems", False)),
@@ -62,9 +64,10 @@ def _extra_model(contents: dict[str, Any]) -> tuple[str, Any]:
 
 
 class _Checker:
-    def __init__(self, direction: Direction, policy: Policy) -> None:
+    def __init__(self, direction: Direction, policy: Policy, sound: bool = False) -> None:
         self.direction = direction
         self.policy = policy
+        self.sound = sound  # a `default` does not excuse a newly required property
         self.in_progress: set[tuple[int, int]] = set()
         self.verdicts: dict[tuple[int, int], bool] = {}
         self.derived: dict[tuple[object, ...], Any] = {}
@@ -145,6 +148,8 @@ class _Checker:
 
     def _compare(self, r: Node, w: Node, out: list[Finding]) -> None:
         rc, wc = r.contents, w.contents
+        if _unsatisfiable(wc):
+            return  # the writer writes nothing, which any reader reads
         if rc is False:
             self.emit(out, "TYPE_NARROWED", r.path, w.path, [], wc.get("type", "any"))
             return
@@ -222,7 +227,8 @@ class _Checker:
         for i in unmatched:
             alt = alts[i]
             if len(rbranches) < len(alts):
-                self.emit(out, "SUM_TYPE_NARROWED", r_path, alt.path, None, alt.contents)
+                self.emit(out, "SUM_TYPE_NARROWED", r_path, alt.path, r.contents[rkey],
+                          w.contents[wkey])
             else:
                 counterpart = rbranches[i] if len(rbranches) == len(alts) else None
                 self.emit(
@@ -274,7 +280,8 @@ class _Checker:
                 if any(self.compatible(part, p) for p in wparts) or self.compatible(part, wx):
                     continue
                 if i >= len(wparts):
-                    self.emit(out, "PRODUCT_TYPE_EXTENDED", part.path, w.path, part.contents, None)
+                    self.emit(out, "PRODUCT_TYPE_EXTENDED", part.path, w.path,
+                              r.contents["allOf"], w.contents.get("allOf"))
                     continue
             out.extend(self.compare(part, wx))
 
@@ -466,7 +473,7 @@ class _Checker:
             if name in wreq:
                 continue
             rprop = rc.get("properties", {}).get(name)
-            if rprop is not None:
+            if rprop is not None and not self.sound:
                 target = r.child("properties", name).deref().contents
                 if isinstance(target, dict) and "default" in target:
                     continue
@@ -553,8 +560,8 @@ class _Checker:
     # -- arrays --------------------------------------------------------------------------
 
     def _array(self, out: list[Finding], r: Node, w: Node) -> None:
-        rkey, rtuple, rrest_key = _array_model(r.contents)
-        wkey, wtuple, wrest_key = _array_model(w.contents)
+        rkey, rtuple, rrest_key = _array_model(r.contents, r.side.draft.legacy, reader=True)
+        wkey, wtuple, wrest_key = _array_model(w.contents, w.side.draft.legacy, reader=False)
         rrest, wrest = r.child_or_true(rrest_key), w.child_or_true(wrest_key)
         wmax = w.contents.get("maxItems")
         for i in range(min(len(rtuple), len(wtuple))):
@@ -598,6 +605,7 @@ class _Checker:
                               rrest.contents, wrest.contents)
                 elif rkind == "partial":
                     out.extend(self.compare(rrest, wrest))
+        self._contains(out, r, w)
         unique = r.contents.get("uniqueItems") is True
         if unique and w.contents.get("uniqueItems") is not True and not (
             isinstance(wmax, int) and wmax <= 1
@@ -605,6 +613,35 @@ class _Checker:
             rp = r.path if r.frozen else f"{r.path}/uniqueItems"
             self.emit(out, "UNIQUE_ITEMS_ADDED", rp, w.path, True,
                       w.contents.get("uniqueItems", False))
+
+    def _contains(self, out: list[Finding], r: Node, w: Node) -> None:
+        """The reader's `contains` (with `minContains`/`maxContains` from 2019-09) against
+        what the writer guarantees about the same items."""
+        rc, wc = r.contents, w.contents
+        if "contains" not in rc:
+            return
+        rmin, rmax = _contains_counts(rc, r.side.draft.legacy)
+        if rmin == 0 and rmax is None:
+            return
+        rp = r.path if r.frozen else f"{r.path}/contains"
+        if "contains" not in wc:
+            self.emit(out, "KEYWORD_CHANGED", rp, w.path, rc["contains"], None, "contains")
+            return
+        wmin, wmax = _contains_counts(wc, w.side.draft.legacy)
+        same = json_key(rc["contains"]) == json_key(wc["contains"])
+        if not same and not (
+            rmax is None and self.compatible(r.child("contains"), w.child("contains"))
+        ):
+            self.emit(out, "KEYWORD_CHANGED", rp, w.path, rc["contains"], wc["contains"],
+                      "contains")
+            return
+        if rmin > wmin:
+            rule = "MIN_CONTAINS_INCREASED" if "minContains" in wc else "MIN_CONTAINS_ADDED"
+            self.emit(out, rule, _at(r, "minContains"), _at(w, "minContains"), rmin,
+                      wc.get("minContains"))
+        if rmax is not None and (wmax is None or wmax > rmax):
+            rule = "MAX_CONTAINS_DECREASED" if wmax is not None else "MAX_CONTAINS_ADDED"
+            self.emit(out, rule, _at(r, "maxContains"), _at(w, "maxContains"), rmax, wmax)
 
     # -- the rest ------------------------------------------------------------------------
 
@@ -636,6 +673,20 @@ class _Checker:
                 rp = r.path if r.frozen else f"{r.path}/{keyword}"
                 self.emit(out, "KEYWORD_CHANGED", rp, w.path, rc[keyword], wc.get(keyword),
                           keyword)
+
+
+def _contains_counts(contents: dict[str, Any], legacy: bool) -> tuple[int, int | None]:
+    """How many items must match `contains`: (at least, at most or None)."""
+    if legacy:
+        return 1, None
+    low, high = contents.get("minContains", 1), contents.get("maxContains")
+    return (low if isinstance(low, int) else 1), (high if isinstance(high, int) else None)
+
+
+def _at(node: Node, keyword: str) -> str:
+    if node.frozen or keyword not in node.contents:
+        return node.path
+    return f"{node.path}/{keyword}"
 
 
 def _contents(node: Node) -> dict[str, Any]:
@@ -685,13 +736,46 @@ def _dependencies(
     return arrays, schemas
 
 
-def _array_model(contents: dict[str, Any]) -> tuple[str, list[Any], str]:
-    """(tuple keyword, tuple schemas, keyword of the schema for the items after them)."""
+def _array_model(
+    contents: dict[str, Any], legacy: bool, *, reader: bool
+) -> tuple[str, list[Any], str]:
+    """(tuple keyword, tuple schemas, keyword of the schema for the items after them).
+
+    From 2019-09 `unevaluatedItems` is that schema when no other keyword says what comes after
+    the tuple. Beside applicators it may see fewer items; taking it as the rest then makes a
+    reader look stricter (a false alarm at worst), so a writer's is used only without them.
+    """
     if isinstance(contents.get("prefixItems"), list):
-        return "prefixItems", contents["prefixItems"], "items"
-    if isinstance(contents.get("items"), list):
-        return "items", contents["items"], "additionalItems"
-    return "items", [], "items"
+        tuple_key, rest = "prefixItems", "items"
+    elif isinstance(contents.get("items"), list):
+        tuple_key, rest = "items", "additionalItems"
+    else:
+        tuple_key, rest = "items", "items"
+    if (
+        not legacy
+        and rest not in contents
+        and "unevaluatedItems" in contents
+        and (reader or not any(k in contents for k in _ITEM_APPLICATORS))
+    ):
+        rest = "unevaluatedItems"
+    tuple_ = contents.get(tuple_key) if tuple_key != rest else None
+    return tuple_key, tuple_ if isinstance(tuple_, list) else [], rest
+
+
+def _unsatisfiable(contents: Any) -> bool:
+    """Whether an `allOf` asks for JSON types no value has at once (nothing validates)."""
+    if not isinstance(contents, dict) or not isinstance(contents.get("allOf"), list):
+        return False
+    allowed: set[str] | None = None
+    for part in [contents, *contents["allOf"]]:
+        declared = part.get("type") if isinstance(part, dict) else None
+        if declared is None:
+            continue
+        types = {declared} if isinstance(declared, str) else set(declared)
+        if "number" in types:
+            types.add("integer")  # an integer is a number
+        allowed = types if allowed is None else allowed & types
+    return allowed is not None and not allowed
 
 
 def _rest_kind(contents: Any) -> str:
@@ -726,9 +810,18 @@ def _merge(parts: list[Any]) -> Any:
 
 
 def check_pair(
-    reader: JsonSchema, writer: JsonSchema, *, direction: Direction, policy: Policy
+    reader: JsonSchema,
+    writer: JsonSchema,
+    *,
+    direction: Direction,
+    policy: Policy,
+    sound: bool = False,
 ) -> Iterator[Finding]:
-    checker = _Checker(direction, policy)
+    """Every reason `reader` may fail data `writer` accepts (the semantic judgement).
+
+    With `sound`, nothing is excused that validation would reject (Confluent lets a `default`
+    excuse a newly required property; data without it still fails)."""
+    checker = _Checker(direction, policy, sound)
     seen: set[tuple[str, str, str]] = set()
     for finding in checker.compare(Node.root(reader), Node.root(writer)):
         key = (finding.rule, finding.location, finding.message)

@@ -1,5 +1,9 @@
 """The JSON Schema rule catalogue, named after Confluent's JSON Schema differences.
 
+Under STRICT and LENIENT the errors are exactly Confluent's incompatible differences
+(`confluent.py`); under SOUND they come from the semantic checker (`checker.py`), which uses the
+same names. Two warning rules mark where Confluent's verdict and the data part ways.
+
 Confluent names a difference from the writer to the reader. Charter names it from the old
 schema to the new one, the way the person making the change reads it: in a BACKWARD check the
 two agree; in a FORWARD check Charter reports the mirror name (removing `maxLength` from the new
@@ -9,10 +13,11 @@ break a reading are catalogued; the compatible ones produce no finding.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from compat.model import Direction, Rule, SchemaType
+from compat.model import Direction, Rule, SchemaType, Severity
 
 __all__ = ["BOUND_RULES", "LENIENT_ALLOWED", "RULES", "message", "mirror"]
 
@@ -66,6 +71,12 @@ _BOUNDS = (
      "MAX_PROPERTIES_REMOVED", "MAX_PROPERTIES_DECREASED", "MAX_PROPERTIES_INCREASED"),
     ("minProperties", False, '"type": "object"', 1, 3, "MIN_PROPERTIES_ADDED",
      "MIN_PROPERTIES_REMOVED", "MIN_PROPERTIES_INCREASED", "MIN_PROPERTIES_DECREASED"),
+    ("maxContains", True, '"type": "array", "contains": {"type": "string"}', 3, 2,
+     "MAX_CONTAINS_ADDED", "MAX_CONTAINS_REMOVED", "MAX_CONTAINS_DECREASED",
+     "MAX_CONTAINS_INCREASED"),
+    ("minContains", False, '"type": "array", "contains": {"type": "string"}', 1, 2,
+     "MIN_CONTAINS_ADDED", "MIN_CONTAINS_REMOVED", "MIN_CONTAINS_INCREASED",
+     "MIN_CONTAINS_DECREASED"),
 )
 # keyword -> (id when the reader adds it, id when the reader tightens it)
 BOUND_RULES: Mapping[str, tuple[str, str]] = {row[0]: (row[5], row[7]) for row in _BOUNDS}
@@ -119,8 +130,9 @@ _CLOSED = (
 _PARTIAL = '{"type": "object", "additionalProperties": {"type": "string"}}'
 
 _rule("TYPE_NARROWED", _B,
-      "The new schema accepts fewer JSON types than the old one (number to integer included).",
-      '{"type": ["string", "null"]}', '{"type": "string"}',
+      "The new schema accepts fewer values of the same kind: integers where any number was "
+      "accepted (a union losing a type is SUM_TYPE_NARROWED or TYPE_CHANGED under STRICT).",
+      '{"type": "number"}', '{"type": "integer"}',
       "Keep accepting every type the old schema accepted.",
       "the accepted types went from {old} to {new}")
 _rule("TYPE_EXTENDED", _F,
@@ -230,26 +242,26 @@ _rule("ADDITIONAL_PROPERTIES_EXTENDED", _F,
       "`additionalProperties` went from {old} to {new}")
 _rule("ADDITIONAL_ITEMS_REMOVED", _B,
       "A tuple that allowed extra items was closed (`additionalItems`/`items` false).",
-      '{"type": "array", "prefixItems": [{"type": "string"}]}',
-      '{"type": "array", "prefixItems": [{"type": "string"}], "items": false}',
+      '{"type": "array", "items": [{"type": "string"}]}',
+      '{"type": "array", "items": [{"type": "string"}], "additionalItems": false}',
       "Keep allowing extra items.",
       "extra items were allowed and are not any more")
 _rule("ADDITIONAL_ITEMS_ADDED", _F,
       "A closed tuple now allows extra items: consumers on the old schema reject them.",
-      '{"type": "array", "prefixItems": [{"type": "string"}], "items": false}',
-      '{"type": "array", "prefixItems": [{"type": "string"}]}',
+      '{"type": "array", "items": [{"type": "string"}], "additionalItems": false}',
+      '{"type": "array", "items": [{"type": "string"}]}',
       "Keep the tuple closed until every consumer has upgraded.",
       "extra items were not allowed and now are")
 _rule("ADDITIONAL_ITEMS_NARROWED", _B,
       "Extra tuple items were restricted to a schema old items may not match.",
-      '{"type": "array", "prefixItems": [{"type": "string"}]}',
-      '{"type": "array", "prefixItems": [{"type": "string"}], "items": {"type": "string"}}',
+      '{"type": "array", "items": [{"type": "string"}]}',
+      '{"type": "array", "items": [{"type": "string"}], "additionalItems": {"type": "string"}}',
       "Keep the schema of extra items at least as permissive.",
       "the schema of extra items went from {old} to {new}")
 _rule("ADDITIONAL_ITEMS_EXTENDED", _F,
       "Extra tuple items were widened: consumers on the old schema reject them.",
-      '{"type": "array", "prefixItems": [{"type": "string"}], "items": {"type": "string"}}',
-      '{"type": "array", "prefixItems": [{"type": "string"}]}',
+      '{"type": "array", "items": [{"type": "string"}], "additionalItems": {"type": "string"}}',
+      '{"type": "array", "items": [{"type": "string"}]}',
       "Keep the schema of extra items until every consumer has upgraded.",
       "the schema of extra items went from {old} to {new}")
 _rule("DEPENDENCY_ARRAY_ADDED", _B,
@@ -328,11 +340,11 @@ _rule("PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL", _BOTH,
       _PARTIAL,
       "Keep the property, or make the covering schema accept its values, or use LENIENT.",
       "property {name!r} was removed; its schema {old} does not match {new} that covers it now")
-_TUPLE1 = '{"type": "array", "prefixItems": [{"type": "string"}]}'
-_TUPLE2 = '{"type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}]}'
-_TUPLE1C = '{"type": "array", "prefixItems": [{"type": "string"}], "items": false}'
-_TUPLE2C = ('{"type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}], '
-            '"items": false}')
+_TUPLE1 = '{"type": "array", "items": [{"type": "string"}]}'
+_TUPLE2 = '{"type": "array", "items": [{"type": "string"}, {"type": "integer"}]}'
+_TUPLE1C = '{"type": "array", "items": [{"type": "string"}], "additionalItems": false}'
+_TUPLE2C = ('{"type": "array", "items": [{"type": "string"}, {"type": "integer"}], '
+            '"additionalItems": false}')
 _rule("ITEM_ADDED_TO_OPEN_CONTENT_MODEL", _B,
       "A tuple position was added while the old tuple allowed any extra item.",
       _TUPLE1, _TUPLE2,
@@ -356,7 +368,7 @@ _rule("ITEM_ADDED_TO_CLOSED_CONTENT_MODEL", _F,
 _rule("ITEM_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL", _BOTH,
       "A tuple position was added whose schema does not accept what the extra-items schema "
       "allowed there.",
-      '{"type": "array", "prefixItems": [{"type": "string"}], "items": {"type": "string"}}',
+      '{"type": "array", "items": [{"type": "string"}], "additionalItems": {"type": "string"}}',
       _TUPLE2,
       "Give the new position a schema compatible with the extra-items schema.",
       "tuple item {name} was added with {new}, which does not match {old} that covered it")
@@ -364,7 +376,7 @@ _rule("ITEM_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL", _BOTH,
       "A tuple position was removed whose schema does not match the extra-items schema that "
       "now covers it.",
       _TUPLE2,
-      '{"type": "array", "prefixItems": [{"type": "string"}], "items": {"type": "string"}}',
+      '{"type": "array", "items": [{"type": "string"}], "additionalItems": {"type": "string"}}',
       "Keep the tuple position, or make the extra-items schema accept its values.",
       "tuple item {name} was removed; its schema {old} does not match {new} that covers it now")
 _rule("ENUM_ARRAY_NARROWED", _B, "Values were removed from an `enum` (or an enum was added).",
@@ -396,24 +408,24 @@ _rule("PRODUCT_TYPE_EXTENDED", _B, "A schema was added to an `allOf`: more const
       '{"allOf": [{"type": "object"}]}',
       '{"allOf": [{"type": "object"}, {"required": ["a"]}]}',
       "Do not add `allOf` branches that constrain existing data.",
-      "`allOf` gained {new}")
+      "`allOf` went from {old} to {new}")
 _rule("PRODUCT_TYPE_NARROWED", _F,
       "A schema was removed from an `allOf`: consumers on the old schema still apply it.",
       '{"allOf": [{"type": "object"}, {"required": ["a"]}]}',
       '{"allOf": [{"type": "object"}]}',
       "Keep the `allOf` branch until every consumer has upgraded.",
-      "`allOf` lost {old}")
+      "`allOf` went from {old} to {new}")
 _rule("SUM_TYPE_NARROWED", _B,
       "A branch of `oneOf`/`anyOf` was removed: old data matching only it is rejected.",
       '{"oneOf": [{"type": "string"}, {"type": "integer"}]}', '{"oneOf": [{"type": "string"}]}',
       "Keep every branch of the union.",
-      "the union lost branch {old}")
+      "the union went from {old} to {new}")
 _rule("SUM_TYPE_EXTENDED", _F,
       "A branch was added to a `oneOf`/`anyOf`: consumers on the old schema reject data "
       "matching only it.",
       '{"oneOf": [{"type": "string"}]}', '{"oneOf": [{"type": "string"}, {"type": "integer"}]}',
       "Use a BACKWARD level, or add branches only once every consumer has upgraded.",
-      "the union gained branch {new}")
+      "the union went from {old} to {new}")
 _rule("NOT_TYPE_EXTENDED", _B,
       "The schema under `not` accepts more (or `not` was added): more values are excluded.",
       '{"not": {"type": "string", "maxLength": 1}}', '{"not": {"type": "string"}}',
@@ -425,12 +437,75 @@ _rule("NOT_TYPE_NARROWED", _F,
       "Keep `not` until every consumer has upgraded.",
       "`not` went from {old} to {new}")
 _rule("KEYWORD_CHANGED", _BOTH,
-      "A keyword Charter compares only as text changed (`contains`, `minContains`, "
-      "`maxContains`, `unevaluatedItems`, `$dynamicRef`, `$recursiveRef`).",
+      "A keyword no Confluent rule covers changed (`contains`, `$dynamicRef`, "
+      "`$recursiveRef`); reported under the SOUND policy, which compares it as text.",
       '{"type": "array", "contains": {"type": "string"}}',
       '{"type": "array", "contains": {"type": "integer"}}',
       "Keep the keyword unchanged, or set the subject's level to NONE for this change.",
       "`{name}` changed from {old} to {new}")
+_rule("SCHEMA_ADDED", _B,
+      "A subschema appeared where the old schema had none (e.g. `items` on an array that had "
+      "no `items`): Confluent counts it as a new constraint.",
+      '{"type": "array"}', '{"type": "array", "items": {"type": "string"}}',
+      "Do not constrain existing data with a new subschema.",
+      "a subschema {new} was added where there was none")
+_rule("SCHEMA_REMOVED", _F,
+      "A subschema was removed (e.g. `items`): consumers on the old schema still apply it.",
+      '{"type": "array", "items": {"type": "string"}}', '{"type": "array"}',
+      "Keep the subschema until every consumer has upgraded, or use a BACKWARD level.",
+      "the subschema {old} was removed")
+_D2020 = "https://json-schema.org/draft/2020-12/schema"
+_UNEVAL = (
+    ("unevaluatedItems", f'"$schema": "{_D2020}", "type": "array", "prefixItems": '
+     '[{"type": "string"}]', "items"),
+    ("unevaluatedProperties", f'"$schema": "{_D2020}", "type": "object", "properties": '
+     '{"a": {"type": "string"}}', "properties"),
+)
+for _kw, _base, _what in _UNEVAL:
+    _prefix = re.sub(r"(?<!^)(?=[A-Z])", "_", _kw).upper()
+    _rule(f"{_prefix}_REMOVED", _B,
+          f"`{_kw}` became false: {_what} no other keyword evaluates are no longer allowed.",
+          f"{{{_base}}}", f'{{{_base}, "{_kw}": false}}',
+          f"Keep allowing unevaluated {_what}.",
+          f"`{_kw}` went from {{old}} to {{new}}")
+    _rule(f"{_prefix}_ADDED", _F,
+          f"`{_kw}` false was lifted: consumers on the old schema reject the {_what} it now "
+          "allows.",
+          f'{{{_base}, "{_kw}": false}}', f"{{{_base}}}",
+          "Keep the schema closed until every consumer has upgraded.",
+          f"`{_kw}` went from {{old}} to {{new}}")
+    _rule(f"{_prefix}_NARROWED", _B,
+          f"`{_kw}` was restricted to a schema that old unevaluated {_what} may not match.",
+          f"{{{_base}}}", f'{{{_base}, "{_kw}": {{"type": "string"}}}}',
+          f"Keep `{_kw}` at least as permissive.",
+          f"`{_kw}` went from {{old}} to {{new}}")
+    _rule(f"{_prefix}_EXTENDED", _F,
+          f"`{_kw}` was widened: consumers on the old schema reject the newly allowed {_what}.",
+          f'{{{_base}, "{_kw}": {{"type": "string"}}}}', f"{{{_base}}}",
+          f"Keep `{_kw}` until every consumer has upgraded.",
+          f"`{_kw}` went from {{old}} to {{new}}")
+
+# Warnings: where Confluent's verdict and what data can do part ways (never a verdict).
+_rule("CONFLUENT_ACCEPTS_BREAKING_CHANGE", _BOTH,
+      "Warning: Confluent's rules accept the change, but an instance valid for the writer's "
+      "schema fails the reader's; the finding's `new` value is such an instance, checked with "
+      "jsonschema. The SOUND policy refuses the change.",
+      '{"type": "object", "properties": {"a": {"type": "string"}}}',
+      '{"type": "object", "properties": {"a": {"type": "string"}}, "required": ["b"]}',
+      "Treat it as breaking: migrate the data first, or opt the subject into the SOUND policy.",
+      "Confluent accepts a breaking change")
+_rule("CONFLUENT_REFUSES_HARMLESS_CHANGE", _BOTH,
+      "Warning: Confluent's rules refuse the change, but no instance valid for the writer's "
+      "schema fails the reader's (e.g. `additionalItems` without a tuple `items`). The SOUND "
+      "policy accepts it.",
+      '{"type": "array", "additionalItems": true}',
+      '{"type": "array", "additionalItems": false}',
+      "Under STRICT/LENIENT, keep the keyword as it was (it has no effect), or opt the subject "
+      "into the SOUND policy.",
+      "Confluent refuses a harmless change")
+
+for _warning in ("CONFLUENT_ACCEPTS_BREAKING_CHANGE", "CONFLUENT_REFUSES_HARMLESS_CHANGE"):
+    _RULES[_warning] = replace(_RULES[_warning], severity=Severity.WARNING)
 
 RULES: Mapping[str, Rule] = dict(_RULES)
 
@@ -485,3 +560,33 @@ def message(
     if direction is Direction.BACKWARD:
         return f"{what}, so the new schema rejects data written with the old one."
     return f"{what}, so consumers still on the old schema reject data written with the new one."
+
+
+def policy_notes() -> list[str]:
+    """Markdown lines for the documentation: the policies and the differences that never
+    become findings."""
+    from compat.json_schema.confluent import LENIENT_COMPATIBLE, STRICT_COMPATIBLE
+
+    def names(values: frozenset[str]) -> str:
+        return ", ".join(f"`{v}`" for v in sorted(values))
+
+    return [
+        "",
+        "### JSON Schema policies",
+        "",
+        "STRICT (the default) and LENIENT give Confluent's verdict: the errors are the",
+        "differences Confluent's rules count as incompatible, named from the old schema to the",
+        "new one (in a FORWARD check Charter reports the mirror of Confluent's",
+        "writer-to-reader name). Beside them Charter judges what data can do; where the two",
+        "part ways it adds a warning, never changing the verdict:",
+        "`CONFLUENT_ACCEPTS_BREAKING_CHANGE` with an instance valid for the writer's schema",
+        "that the reader's rejects (checked with jsonschema), or",
+        "`CONFLUENT_REFUSES_HARMLESS_CHANGE` when no instance can notice the change.",
+        "SOUND (opt-in, per subject) makes the verdict follow the data instead: its errors",
+        "are the semantic findings, and Confluent's refusals it does not share are warnings.",
+        "",
+        f"Differences Confluent counts as compatible under STRICT (never a finding): "
+        f"{names(STRICT_COMPATIBLE)}.",
+        "",
+        f"Also compatible under LENIENT: {names(LENIENT_COMPATIBLE - STRICT_COMPATIBLE)}.",
+    ]

@@ -8,10 +8,15 @@ A case file:
       "policy": "STRICT" | "LENIENT",          (optional, STRICT by default)
       "old": <schema> | "history": [<schema>, ...]   (oldest first)
       "new": <schema>,
-      "expect": {"BACKWARD": [rule ids], "FORWARD": [rule ids], ...}
+      "expect": {"BACKWARD": [rule ids], "FORWARD": [rule ids], ...},
+      "lenient": {...}, "sound": {...},      (optional: the same under LENIENT / SOUND)
+      "warnings": {...},                     (optional: warning rule ids under `policy`)
+      "rule": "COMBINED_TYPE_EXTENDED"       (optional: the Confluent rule the case rests on)
     }
 
-`expect` maps a level to the set of rule ids it must report; an empty list means compatible.
+`expect` maps a level to the set of error rule ids it must report under `policy`; an empty
+list means compatible. `lenient` and `sound` state the errors under those policies too.
+Warnings are compared only where `warnings` states them.
 Levels left out are derived: NONE is always compatible, FULL is the union of BACKWARD and
 FORWARD, and with a single old schema each transitive level equals its plain form.
 Schemas are JSON values (objects, arrays or strings) and are serialised to text for parsing.
@@ -42,11 +47,14 @@ class Case:
     history: list[SchemaSource]
     new: SchemaSource
     expect: dict[Level, frozenset[str]]
+    by_policy: dict[Policy, dict[Level, frozenset[str]]]
+    warnings: dict[Level, frozenset[str]]
+    rule: str | None
     subjects: dict[tuple[str, int], SchemaSource] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
-        return f"{self.path.parent.name}/{self.path.stem}"
+        return self.path.relative_to(CORPUS).with_suffix("").as_posix()
 
     def resolver(self, reference: Reference) -> SchemaSource:
         """The case's referenced schemas, by subject and version."""
@@ -93,17 +101,26 @@ def load(path: Path) -> Case:
     schema_type = SchemaType(raw["schemaType"])
     history_raw = raw["history"] if "history" in raw else [raw["old"]]
     history = [_source(s, schema_type) for s in history_raw]
+    policy = Policy.parse(raw.get("policy", "STRICT"))
+    by_policy = {policy: _expectations(raw["expect"], len(history))}
+    for key, other in (("lenient", Policy.LENIENT), ("sound", Policy.SOUND)):
+        if key in raw:
+            by_policy[other] = _expectations(raw[key], len(history))
+    warnings = {Level.parse(k): frozenset(v) for k, v in raw.get("warnings", {}).items()}
     return Case(
         path=path,
         description=raw["description"],
         schema_type=schema_type,
-        policy=Policy.parse(raw.get("policy", "STRICT")),
+        policy=policy,
         history=history,
         new=_source(raw["new"], schema_type),
-        expect=_expectations(raw["expect"], len(history)),
+        expect=by_policy[policy],
+        by_policy=by_policy,
+        warnings=warnings,
+        rule=raw.get("rule"),
         subjects=_subjects(raw.get("subjects", {}), schema_type),
     )
 
 
 def all_cases() -> list[Case]:
-    return [load(p) for p in sorted(CORPUS.glob("*/*.json"))]
+    return [load(p) for p in sorted(CORPUS.glob("*/**/*.json"))]

@@ -25,7 +25,7 @@ GLOBAL_SCOPE = ""
 
 class SchemaRow(SQLModel, table=True):
     __tablename__ = "schemas"
-    __table_args__ = (sa.UniqueConstraint("guid", name="uq_schemas_guid"),)
+    __table_args__ = (sa.Index("uq_schemas_guid", "guid", unique=True),)
 
     id: int = Field(sa_column=sa.Column(sa.Integer, primary_key=True, autoincrement=False))
     schema_type: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))

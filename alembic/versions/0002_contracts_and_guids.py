@@ -29,30 +29,30 @@ CONFIG_TEXT = (
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("schemas") as batch:
-        batch.add_column(sa.Column("guid", sa.String(36), nullable=True))
-        batch.add_column(sa.Column("metadata_json", sa.Text, nullable=True))
-        batch.add_column(sa.Column("rule_set_json", sa.Text, nullable=True))
+    # Plain ADD COLUMNs: SQLite could only change a column by copying the table, which its
+    # foreign keys forbid. The empty default is replaced by a GUID for every row below.
+    op.add_column(
+        "schemas", sa.Column("guid", sa.String(36), nullable=False, server_default="")
+    )
+    op.add_column("schemas", sa.Column("metadata_json", sa.Text, nullable=True))
+    op.add_column("schemas", sa.Column("rule_set_json", sa.Text, nullable=True))
     schemas = sa.table("schemas", sa.column("id", sa.Integer), sa.column("guid", sa.String))
     bind = op.get_bind()
     for (schema_id,) in bind.execute(sa.select(schemas.c.id)).fetchall():
         bind.execute(
             schemas.update().where(schemas.c.id == schema_id).values(guid=str(uuid.uuid4()))
         )
-    with op.batch_alter_table("schemas") as batch:
-        batch.alter_column("guid", existing_type=sa.String(36), nullable=False)
-        batch.create_unique_constraint("uq_schemas_guid", ["guid"])
-    with op.batch_alter_table("configs") as batch:
-        for name in CONFIG_TEXT:
-            batch.add_column(sa.Column(name, sa.Text, nullable=True))
-        batch.add_column(sa.Column("validate_fields", sa.Boolean, nullable=True))
+    op.create_index("uq_schemas_guid", "schemas", ["guid"], unique=True)
+    for name in CONFIG_TEXT:
+        op.add_column("configs", sa.Column(name, sa.Text, nullable=True))
+    op.add_column("configs", sa.Column("validate_fields", sa.Boolean, nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("configs") as batch:
         for name in (*CONFIG_TEXT, "validate_fields"):
             batch.drop_column(name)
+    op.drop_index("uq_schemas_guid", "schemas")
     with op.batch_alter_table("schemas") as batch:
-        batch.drop_constraint("uq_schemas_guid", type_="unique")
         for name in ("guid", "metadata_json", "rule_set_json"):
             batch.drop_column(name)

@@ -61,6 +61,15 @@ class RegisteredSchema:
     references: tuple[SchemaReference, ...] = ()
     subject: str | None = None
     version: int | None = None
+    # Confluent 8 data contracts, when the registry has them: the schema's GUID, and its
+    # metadata and rule set as JSON text.
+    guid: str | None = None
+    metadata: str | None = None
+    rule_set: str | None = None
+
+
+def _json_text(value: object) -> str | None:
+    return None if value is None else json.dumps(value, sort_keys=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +203,9 @@ class Registry:
             references=_references(body),
             subject=body.get("subject", subject),
             version=int(body["version"]),
+            guid=body.get("guid"),
+            metadata=_json_text(body.get("metadata")),
+            rule_set=_json_text(body.get("ruleSet")),
         )
         with self._lock:
             self._by_id.setdefault(found.schema_id, found)
@@ -223,16 +235,21 @@ class Registry:
         normalize: bool = False,
         schema_id: int | None = None,
         version: int | None = None,
+        guid: str | None = None,
+        metadata: str | None = None,
+        rule_set: str | None = None,
     ) -> int:
         """Register `schema` under `subject` and return its id (cached per subject and schema).
 
-        `schema_id` and `version` keep a copied schema's id and version; the registry accepts
-        them only in IMPORT mode, and such a call always reaches the registry.
+        `schema_id`, `version` and `guid` keep a copied schema's id, version and GUID; the
+        registry accepts them only in IMPORT mode, and such a call always reaches the
+        registry. `metadata` and `rule_set` (JSON text) are its data contract.
         """
         refs = tuple(references)
         key = (subject, schema_type.upper(), schema, refs, normalize)
         importing = schema_id is not None or version is not None
-        found = None if importing else self._ids.get(key)
+        contract = guid is not None or metadata is not None or rule_set is not None
+        found = None if importing or contract else self._ids.get(key)
         if found is not None:
             return found
         payload = self._schema_body(schema, schema_type, refs)
@@ -240,6 +257,12 @@ class Registry:
             payload["id"] = int(schema_id)
         if version is not None:
             payload["version"] = int(version)
+        if guid is not None:
+            payload["guid"] = guid
+        if metadata is not None:
+            payload["metadata"] = json.loads(metadata)
+        if rule_set is not None:
+            payload["ruleSet"] = json.loads(rule_set)
         body = self._request(
             "POST",
             f"/subjects/{_quote(subject)}/versions",

@@ -133,6 +133,7 @@ class Registry:
         )
         self._lock = threading.Lock()
         self._by_id: dict[int, RegisteredSchema] = {}
+        self._by_guid: dict[str, int] = {}
         self._by_version: dict[tuple[str, int], RegisteredSchema] = {}
         self._latest: dict[str, tuple[float, RegisteredSchema]] = {}
         self._ids: dict[tuple[str, str, str, tuple[SchemaReference, ...], bool], int] = {}
@@ -151,6 +152,7 @@ class Registry:
     def clear_caches(self) -> None:
         with self._lock:
             self._by_id.clear()
+            self._by_guid.clear()
             self._by_version.clear()
             self._latest.clear()
             self._ids.clear()
@@ -172,6 +174,21 @@ class Registry:
         with self._lock:
             self._by_id[schema_id] = found
         return found
+
+    def schema_id_of_guid(self, guid: str) -> int:
+        """The id of the schema with this GUID (a record's `__value_schema_id` header names
+        the GUID), cached for good: a GUID never changes its schema."""
+        found = self._by_guid.get(guid)
+        if found is not None:
+            return found
+        body = self._request("GET", f"/schemas/guids/{quote(guid, safe='')}/ids")
+        first = body[0] if isinstance(body, list) and body else None
+        schema_id = first.get("id") if isinstance(first, dict) else first
+        if not isinstance(schema_id, int):
+            raise RegistryError(f"the registry named no id for schema guid {guid}")
+        with self._lock:
+            self._by_guid[guid] = schema_id
+        return schema_id
 
     def latest(self, subject: str) -> RegisteredSchema:
         """The latest version of `subject`, cached for `latest_ttl_s` seconds."""

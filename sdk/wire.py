@@ -34,10 +34,12 @@ __all__ = [
     "MAGIC_BYTE",
     "SCHEMA_ID_MAX",
     "VALUE_SCHEMA_ID_HEADER",
+    "Headers",
     "SchemaRef",
     "frame",
     "guid_header",
     "header",
+    "header_value",
     "locate",
     "read_id_header",
     "schema_id_of",
@@ -116,7 +118,8 @@ def read_id_header(value: bytes) -> SchemaRef:
     )
 
 
-def _header_value(headers: Headers | None, name: str) -> bytes | None:
+def header_value(headers: Headers | None, name: str) -> bytes | None:
+    """The value of the record header `name` (the first, in a list), None when absent."""
     if headers is None:
         return None
     if isinstance(headers, Mapping):
@@ -132,7 +135,7 @@ def locate(
 ) -> tuple[SchemaRef, bytes]:
     """The schema that wrote `data` and the payload: the schema-id header when the record
     has one, else the payload prefix."""
-    found = _header_value(headers, KEY_SCHEMA_ID_HEADER if key else VALUE_SCHEMA_ID_HEADER)
+    found = header_value(headers, KEY_SCHEMA_ID_HEADER if key else VALUE_SCHEMA_ID_HEADER)
     if found is not None:
         return read_id_header(found), bytes(data)
     schema_id, payload = split(data)

@@ -74,3 +74,37 @@ def test_malformed_headers_are_wire_format_errors(value: bytes) -> None:
 def test_a_guid_that_is_not_a_uuid() -> None:
     with pytest.raises(WireFormatError):
         wire.guid_header("not-a-guid")
+
+
+def test_charters_deserializer_reads_the_clients_header_and_prefix_records(
+    charter_url: str,
+) -> None:
+    """confluent-kafka writes one record with the GUID header and one with the prefix;
+    Charter's Deserializer reads both, each from where its id is."""
+    import json
+    import secrets
+
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+    from confluent_kafka.schema_registry.avro import AvroSerializer
+
+    from sdk import Deserializer, Registry
+
+    schema = json.dumps({"type": "record", "name": "Tick",
+                         "fields": [{"name": "n", "type": "long"}]})
+    topic = f"ticks-{secrets.token_hex(3)}"
+    sr = SchemaRegistryClient({"url": charter_url})
+    header_writer = AvroSerializer(sr, schema, conf={
+        "schema.id.serializer": header_schema_id_serializer})
+    prefix_writer = AvroSerializer(sr, schema)
+    headers: list[tuple[str, bytes]] = []
+    in_header = header_writer({"n": 1}, SerializationContext(topic, MessageField.VALUE, headers))
+    prefixed = prefix_writer({"n": 2}, SerializationContext(topic, MessageField.VALUE, []))
+    assert in_header is not None and prefixed is not None
+    assert [name for name, _ in headers] == [wire.VALUE_SCHEMA_ID_HEADER]
+    assert headers[0][1][0] == wire.GUID_MAGIC_BYTE
+    with Registry(charter_url) as registry:
+        read = Deserializer(registry)
+        assert read.deserialize(in_header, headers) == {"n": 1}
+        assert read.deserialize(prefixed, []) == {"n": 2}
+        assert read.deserialize(prefixed) == {"n": 2}
+    sr.close()

@@ -105,6 +105,9 @@ def run_import(source_url: str, target_url: str, *, force: bool, copy_config: bo
                         stored.references,
                         schema_id=stored.schema_id,
                         version=number,
+                        guid=stored.guid,
+                        metadata=stored.metadata,
+                        rule_set=stored.rule_set,
                     )
                     progress.advance(task)
             if copy_config:
@@ -127,6 +130,8 @@ def run_import(source_url: str, target_url: str, *, force: bool, copy_config: bo
                 problems.append(
                     f"{subject} version {number}: id {copied.schema_id} != {stored.schema_id}"
                 )
+            elif stored.guid is not None and copied.guid != stored.guid:
+                problems.append(f"{subject} version {number}: guid {copied.guid} != {stored.guid}")
             elif not _same_schema(copied.schema, stored.schema):
                 problems.append(f"{subject} version {number}: the schema text differs")
             elif copied.references != stored.references:

@@ -20,6 +20,7 @@ from typing import TypeVar
 from compat import Level, Policy, SchemaSource
 from registry import errors
 from registry.cache import Generation, Memo, Missing, SchemaCache
+from registry.datacontract import Contract
 from registry.repository import Reader
 from registry.schemas import PayloadCheck, Schemas
 from registry.values import ConfigValue, EffectiveConfig, Mode, StoredSchema, VersionEntry
@@ -117,6 +118,8 @@ class View:
 
     def config(self, subject: str | None) -> EffectiveConfig:
         level, policy, normalize = Level.BACKWARD, Policy.STRICT, False
+        group: str | None = None
+        default, override = Contract(), Contract()
         for scope in (None,) if subject is None else (None, subject):
             own = self.own_config(scope)
             if own is None:
@@ -124,7 +127,12 @@ class View:
             level = own.level or level
             policy = own.policy or policy
             normalize = normalize if own.normalize is None else own.normalize
-        return EffectiveConfig(level, policy, normalize)
+            group = own.compatibility_group or group
+            default = Contract(own.default_contract.metadata or default.metadata,
+                               own.default_contract.rule_set or default.rule_set)
+            override = Contract(own.override_contract.metadata or override.metadata,
+                                own.override_contract.rule_set or override.rule_set)
+        return EffectiveConfig(level, policy, normalize, group, default, override)
 
     def mode(self, subject: str | None) -> Mode:
         if subject is not None:

@@ -25,6 +25,7 @@ GLOBAL_SCOPE = ""
 
 class SchemaRow(SQLModel, table=True):
     __tablename__ = "schemas"
+    __table_args__ = (sa.Index("uq_schemas_guid", "guid", unique=True),)
 
     id: int = Field(sa_column=sa.Column(sa.Integer, primary_key=True, autoincrement=False))
     schema_type: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
@@ -34,6 +35,10 @@ class SchemaRow(SQLModel, table=True):
         sa_column=sa.Column(sa.String(64), nullable=False, index=True)
     )
     references_json: str = Field(sa_column=sa.Column(sa.Text, nullable=False, default="[]"))
+    guid: str = Field(sa_column=sa.Column(sa.String(36), nullable=False))
+    # Canonical JSON (registry.datacontract), part of the schema's identity; None when absent.
+    metadata_json: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    rule_set_json: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
 
 
 class SubjectVersionRow(SQLModel, table=True):
@@ -73,6 +78,13 @@ class ConfigRow(SQLModel, table=True):
     compatibility: str | None = Field(default=None, sa_column=sa.Column(sa.String(32)))
     compatibility_policy: str | None = Field(default=None, sa_column=sa.Column(sa.String(16)))
     normalize: bool | None = Field(default=None, sa_column=sa.Column(sa.Boolean))
+    compatibility_group: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    alias: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    validate_fields: bool | None = Field(default=None, sa_column=sa.Column(sa.Boolean))
+    default_metadata: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    override_metadata: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    default_rule_set: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    override_rule_set: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
 
 
 class ModeRow(SQLModel, table=True):

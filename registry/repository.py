@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from compat import Level, Policy, Reference, SchemaType
+from registry.datacontract import NO_CONTRACT, Contract
 from registry.db import Database
 from registry.models import (
     GLOBAL_SCOPE,
@@ -30,7 +31,7 @@ from registry.models import (
     SchemaRow,
     SubjectVersionRow,
 )
-from registry.values import ConfigValue, Mode, StoredSchema, VersionEntry
+from registry.values import ConfigUpdate, ConfigValue, Mode, StoredSchema, VersionEntry
 
 __all__ = ["NOTIFY_CHANNEL", "Reader", "Repository", "Writer"]
 
@@ -53,7 +54,8 @@ def _stored(row: SchemaRow) -> StoredSchema:
         Reference(r["name"], r["subject"], int(r["version"]))
         for r in json.loads(row.references_json)
     )
-    return StoredSchema(row.id, SchemaType(row.schema_type), row.text, refs)
+    return StoredSchema(row.id, SchemaType(row.schema_type), row.text, refs, row.guid,
+                        Contract(row.metadata_json, row.rule_set_json))
 
 
 def _config(row: ConfigRow) -> ConfigValue:
@@ -62,6 +64,11 @@ def _config(row: ConfigRow) -> ConfigValue:
         level=Level(row.compatibility) if row.compatibility else None,
         policy=Policy(row.compatibility_policy) if row.compatibility_policy else None,
         normalize=row.normalize,
+        compatibility_group=row.compatibility_group,
+        alias=row.alias,
+        validate_fields=row.validate_fields,
+        default_contract=Contract(row.default_metadata, row.default_rule_set),
+        override_contract=Contract(row.override_metadata, row.override_rule_set),
     )
 
 
@@ -122,6 +129,11 @@ class Reader:
 
     def schema_with_fingerprint(self, fingerprint: str) -> StoredSchema | None:
         row = self.session.exec(select(SchemaRow).where(SchemaRow.fingerprint == fingerprint))
+        found = row.first()
+        return _stored(found) if found is not None else None
+
+    def schema_with_guid(self, guid: str) -> StoredSchema | None:
+        row = self.session.exec(select(SchemaRow).where(SchemaRow.guid == guid))
         found = row.first()
         return _stored(found) if found is not None else None
 
@@ -189,6 +201,8 @@ class Writer(Reader):
         fingerprint: str,
         normalized_fingerprint: str,
         references: Sequence[Reference],
+        contract: Contract = NO_CONTRACT,
+        guid: str | None = None,
     ) -> StoredSchema:
         row = SchemaRow(
             id=schema_id,
@@ -197,6 +211,9 @@ class Writer(Reader):
             fingerprint=fingerprint,
             normalized_fingerprint=normalized_fingerprint,
             references_json=_references_json(references),
+            guid=guid or str(uuid.uuid4()),
+            metadata_json=contract.metadata,
+            rule_set_json=contract.rule_set,
         )
         self.session.add(row)
         self.session.flush()  # the reference rows point at it; no relationship() orders them
@@ -233,23 +250,21 @@ class Writer(Reader):
             connection.execute(delete(ConfigRow).where(col(ConfigRow.subject) == subject))
             connection.execute(delete(ModeRow).where(col(ModeRow.subject) == subject))
 
-    def put_config(
-        self,
-        subject: str | None,
-        *,
-        level: Level | None,
-        policy: Policy | None,
-        normalize: bool | None,
-    ) -> ConfigValue:
+    def put_config(self, subject: str | None, update: ConfigUpdate) -> ConfigValue:
         """Set the given fields of a config, keeping the others; returns the result."""
         scope = _scope(subject)
         row = self.session.get(ConfigRow, scope) or ConfigRow(subject=scope)
-        if level is not None:
-            row.compatibility = level.value
-        if policy is not None:
-            row.compatibility_policy = policy.value
-        if normalize is not None:
-            row.normalize = normalize
+        if update.level is not None:
+            row.compatibility = update.level.value
+        if update.policy is not None:
+            row.compatibility_policy = update.policy.value
+        for field in (
+            "normalize", "compatibility_group", "alias", "validate_fields", "default_metadata",
+            "override_metadata", "default_rule_set", "override_rule_set",
+        ):
+            value = getattr(update, field)
+            if value is not None:
+                setattr(row, field, value)
         self.session.add(row)
         return _config(row)
 

@@ -6,6 +6,8 @@ none, `messages` unless verbose…); routes serialise with `exclude_none`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 from pydantic import BaseModel, Field
 
@@ -44,16 +46,23 @@ def _schema_type(schema: StoredSchema) -> str | None:
 
 
 class SchemaResponse(BaseModel):
+    """`GET /schemas/ids/{id}` and `/schemas/guids/{guid}`."""
+
     schemaType: str | None = None
     schema_text: str = Field(serialization_alias="schema")
     references: list[ReferenceResponse] | None = None
+    metadata: Any = None
+    ruleSet: Any = None
 
     @classmethod
     def of(cls, schema: StoredSchema) -> SchemaResponse:
+        metadata, rule_set = schema.contract.as_json()
         return cls(
             schemaType=_schema_type(schema),
             schema_text=schema.text,
             references=_references(schema),
+            metadata=metadata,
+            ruleSet=rule_set,
         )
 
 
@@ -67,19 +76,28 @@ class VersionResponse(BaseModel):
     subject: str
     version: int
     id: int
+    guid: str | None = None
     schemaType: str | None = None
     schema_text: str = Field(serialization_alias="schema")
     references: list[ReferenceResponse] | None = None
+    metadata: Any = None
+    ruleSet: Any = None
 
     @classmethod
-    def of(cls, view: SubjectVersion) -> VersionResponse:
+    def of(cls, view: SubjectVersion, *, negative: bool = False) -> VersionResponse:
+        """`negative`: a soft-deleted version answers with its number negated
+        (`deletedAsNegative`)."""
+        metadata, rule_set = view.schema.contract.as_json()
         return cls(
             subject=view.subject,
-            version=view.version,
+            version=-view.version if negative and view.deleted else view.version,
             id=view.schema.id,
+            guid=view.schema.guid or None,
             schemaType=_schema_type(view.schema),
             schema_text=view.schema.text,
             references=_references(view.schema),
+            metadata=metadata,
+            ruleSet=rule_set,
         )
 
 
@@ -89,7 +107,31 @@ class SubjectVersionResponse(BaseModel):
 
 
 class RegisteredResponse(BaseModel):
+    """What registering answers, as Confluent 8: older clients read only `id`; newer ones
+    take the GUID (for header ids) and the contract the registry merged in."""
+
     id: int
+    version: int
+    guid: str
+    schemaType: str
+    schema_text: str = Field(serialization_alias="schema")
+    references: list[ReferenceResponse] | None = None
+    metadata: Any = None
+    ruleSet: Any = None
+
+    @classmethod
+    def of(cls, view: SubjectVersion) -> RegisteredResponse:
+        metadata, rule_set = view.schema.contract.as_json()
+        return cls(
+            id=view.schema.id,
+            version=view.version,
+            guid=view.schema.guid,
+            schemaType=view.schema.schema_type.value,
+            schema_text=view.schema.text,
+            references=_references(view.schema),
+            metadata=metadata,
+            ruleSet=rule_set,
+        )
 
 
 class CompatibilityResponse(BaseModel):
@@ -103,12 +145,37 @@ class CompatibilityResponse(BaseModel):
         )
 
 
-class ConfigResponse(BaseModel):
+def _contract_settings(config: ConfigValue) -> dict[str, Any]:
+    default_metadata, default_rule_set = config.default_contract.as_json()
+    override_metadata, override_rule_set = config.override_contract.as_json()
+    return {
+        "normalize": config.normalize,
+        "compatibilityGroup": config.compatibility_group,
+        "alias": config.alias,
+        "validateFields": config.validate_fields,
+        "defaultMetadata": default_metadata,
+        "overrideMetadata": override_metadata,
+        "defaultRuleSet": default_rule_set,
+        "overrideRuleSet": override_rule_set,
+    }
+
+
+class ContractSettings(BaseModel):
+    normalize: bool | None = None
+    compatibilityGroup: str | None = None
+    alias: str | None = None
+    validateFields: bool | None = None
+    defaultMetadata: Any = None
+    overrideMetadata: Any = None
+    defaultRuleSet: Any = None
+    overrideRuleSet: Any = None
+
+
+class ConfigResponse(ContractSettings):
     """GET and DELETE /config: the level always (the fallback's, or the default)."""
 
     compatibilityLevel: str
     compatibilityPolicy: str | None = None
-    normalize: bool | None = None
 
     @classmethod
     def of(cls, config: ConfigValue, fallback: ConfigValue | None = None) -> ConfigResponse:
@@ -116,23 +183,22 @@ class ConfigResponse(BaseModel):
         return cls(
             compatibilityLevel=level.value,
             compatibilityPolicy=config.policy.value if config.policy else None,
-            normalize=config.normalize,
+            **_contract_settings(config),
         )
 
 
-class ConfigUpdateResponse(BaseModel):
+class ConfigUpdateResponse(ContractSettings):
     """PUT /config: what the config holds now, as Confluent echoes it."""
 
     compatibility: str | None = None
     compatibilityPolicy: str | None = None
-    normalize: bool | None = None
 
     @classmethod
     def of(cls, config: ConfigValue) -> ConfigUpdateResponse:
         return cls(
             compatibility=config.level.value if config.level else None,
             compatibilityPolicy=config.policy.value if config.policy else None,
-            normalize=config.normalize,
+            **_contract_settings(config),
         )
 
 

@@ -21,13 +21,22 @@ from dataclasses import replace
 import compat
 from compat import Level, Policy, Result, Schema, SchemaSource
 from registry import errors
+from registry.datacontract import (
+    NO_CONTRACT,
+    Contract,
+    identity,
+    merge_metadata,
+    merge_rule_sets,
+)
 from registry.memory import Caches, Change, View
 from registry.repository import Repository, Writer
 from registry.responses import schema_json
-from registry.schemas import PayloadCheck
+from registry.schemas import PayloadCheck, Prepared
 from registry.values import (
     LATEST,
+    ConfigUpdate,
     ConfigValue,
+    EffectiveConfig,
     Mode,
     Registration,
     StoredSchema,
@@ -63,6 +72,40 @@ def _match(
         ):
             return entry
     return None
+
+
+def _match_text(
+    view: View, entries: Sequence[VersionEntry], prepared: Prepared, normalize: bool
+) -> VersionEntry | None:
+    """The newest of `entries` holding this schema's text, whatever its contract (a lookup
+    that names no metadata or rules finds the version that inherited them)."""
+    for entry in reversed(entries):
+        contract = view.stored(entry.schema_id).contract
+        if entry.fingerprint == identity(prepared.fingerprint, contract) or (
+            normalize
+            and entry.normalized_fingerprint
+            == identity(prepared.normalized_fingerprint, contract)
+        ):
+            return entry
+    return None
+
+
+def _merged(
+    config: EffectiveConfig, request: Contract, previous: Contract | None
+) -> Contract:
+    """The contract a registration stores, as Confluent merges it: the request's own parts
+    (or the previous version's, for a part the request leaves out) over the config's
+    defaults, then the config's overrides over that."""
+    metadata = request.metadata
+    rule_set = request.rule_set
+    if previous is not None:
+        metadata = previous.metadata if metadata is None else metadata
+        rule_set = previous.rule_set if rule_set is None else rule_set
+    default, override = config.default_contract, config.override_contract
+    return Contract(
+        merge_metadata(merge_metadata(default.metadata, metadata), override.metadata),
+        merge_rule_sets(merge_rule_sets(default.rule_set, rule_set), override.rule_set),
+    )
 
 
 def _check(level: Level, schema: Schema, history: Sequence[Schema], policy: Policy) -> Result:
@@ -139,15 +182,19 @@ class RegistryService:
         return sorted(s for s in chosen if s.startswith(prefix))
 
     def list_versions(
-        self, subject: str, *, deleted: bool = False, deleted_only: bool = False
+        self, subject: str, *, deleted: bool = False, deleted_only: bool = False,
+        as_negative: bool = False,
     ) -> list[int]:
+        """`as_negative`: soft-deleted versions listed negated (Confluent's
+        `deletedAsNegative`)."""
         with self.repository.reading() as reader:
             history = reader.versions(subject)
         if not history or (not deleted and not deleted_only and all(e.deleted for e in history)):
             raise errors.SubjectNotFound(subject)
+        sign = {True: -1 if as_negative else 1, False: 1}
         if deleted_only:
-            return [e.version for e in history if e.deleted]
-        return [e.version for e in history if deleted or not e.deleted]
+            return [e.version * sign[True] for e in history if e.deleted]
+        return [e.version * sign[e.deleted] for e in history if deleted or not e.deleted]
 
     def get_version(self, subject: str, version: int, *, deleted: bool = False) -> SubjectVersion:
         with self.repository.reading() as reader:
@@ -163,42 +210,52 @@ class RegistryService:
             return reader.referrers(subject, [entry.version])
 
     def lookup(
-        self, subject: str, source: SchemaSource, *, normalize: bool = False, deleted: bool = False
+        self,
+        subject: str,
+        source: SchemaSource,
+        *,
+        normalize: bool = False,
+        deleted: bool = False,
+        contract: Contract = NO_CONTRACT,
     ) -> SubjectVersion:
         """The newest version of `subject` holding `source`. Memory answers when it knows
         a match; anything it does not know is asked of the database."""
         if not deleted and self.trusted:
             with self.repository.reading() as reader:
                 found = self._lookup(View(self.caches, reader, cached=True), subject, source,
-                                     normalize, deleted)
+                                     normalize, deleted, contract)
             if isinstance(found, SubjectVersion):
                 return found
         with self.repository.reading() as reader:
             found = self._lookup(View(self.caches, reader, cached=False), subject, source,
-                                 normalize, deleted)
+                                 normalize, deleted, contract)
         if isinstance(found, SubjectVersion):
             return found
         raise found
 
     def _lookup(
         self, view: View, subject: str, source: SchemaSource,
-        normalize: bool, deleted: bool,
+        normalize: bool, deleted: bool, contract: Contract,
     ) -> SubjectVersion | errors.NotFoundError:
         visible = [e for e in view.history(subject) if deleted or not e.deleted]
         if not visible:
             return errors.SubjectNotFound(subject)
         normalize = normalize or view.config(subject).normalize
         prepared = self.schemas.prepare(source, view, normalize=normalize)
-        match = _match(visible, prepared.fingerprint, prepared.normalized_fingerprint, normalize)
+        if contract.empty:
+            match = _match_text(view, visible, prepared, normalize)
+        else:
+            match = _match(visible, identity(prepared.fingerprint, contract),
+                           identity(prepared.normalized_fingerprint, contract), normalize)
         if match is None:
             return errors.SchemaNotFound()
         return SubjectVersion(subject, match.version, view.stored(match.schema_id),
                               match.deleted)
 
-    def register(self, request: Registration) -> int:
-        """Register a schema under a subject; the id, existing or new."""
+    def register(self, request: Registration) -> SubjectVersion:
+        """Register a schema under a subject; the version holding it, existing or new."""
         if request.schema_id is None and request.version is None:
-            known = self._registered_id(request)
+            known = self._registered(request)
             if known is not None:
                 return known
         subject = request.subject
@@ -218,8 +275,13 @@ class RegistryService:
             prepared = self.schemas.prepare(request.source, view, normalize=normalize)
             history = view.history(subject)
             live = [e for e in history if not e.deleted]
+            # IMPORT copies a registry: the contract is stored as the source had it.
+            contract = (request.contract if importing
+                        else self._contract(view, config, request, live))
+            fingerprint = identity(prepared.fingerprint, contract)
+            normalized = identity(prepared.normalized_fingerprint, contract)
 
-            existing = writer.schema_with_fingerprint(prepared.fingerprint)
+            existing = writer.schema_with_fingerprint(fingerprint)
             if (
                 request.schema_id is not None
                 and existing is not None
@@ -235,14 +297,22 @@ class RegistryService:
                     "outside IMPORT mode"
                 )
 
+            if request.guid is not None:
+                holder = writer.schema_with_guid(request.guid)
+                if holder is not None and (existing is None or holder.id != existing.id):
+                    raise errors.IdMismatch(
+                        f"Schema guid {request.guid} is already used by schema {holder.id}"
+                    )
             if request.version is None:
-                match = _match(live, prepared.fingerprint, prepared.normalized_fingerprint,
-                               normalize)
+                match = _match(live, fingerprint, normalized, normalize)
                 if match is not None:
-                    return match.schema_id
+                    return SubjectVersion(subject, match.version, view.stored(match.schema_id),
+                                          False)
 
             if not importing:
-                old = self._history_schemas(view, live, config.level)
+                old = self._history_schemas(
+                    view, self._group(view, config, contract, live), config.level
+                )
                 result = _check(config.level, prepared.schema, old, config.policy)
                 if not result.compatible:
                     raise errors.IncompatibleSchema(subject, result.messages())
@@ -260,32 +330,85 @@ class RegistryService:
                     schema_id,
                     prepared.source.schema_type,
                     prepared.source.text,
-                    prepared.fingerprint,
-                    prepared.normalized_fingerprint,
+                    fingerprint,
+                    normalized,
                     prepared.source.references,
+                    contract,
+                    request.guid,
                 )
             version = _next_version(request, history, existing.id)
             if version is None:  # IMPORT of a version the subject already holds identically
-                return existing.id
+                return SubjectVersion(subject, request.version or 0, existing, False)
             writer.add_version(subject, version, existing.id)
             change = self._changed(writer, Change((subject,)))
         self.caches.apply(change)
-        return existing.id
+        return SubjectVersion(subject, version, existing, False)
 
-    def _registered_id(self, request: Registration) -> int | None:
-        """The id when the subject already holds this schema: re-registering (what every
-        producer does at start-up) then needs no write lock, and, from memory, no query."""
+    def _contract(
+        self, view: View, config: EffectiveConfig, request: Registration,
+        live: Sequence[VersionEntry],
+    ) -> Contract:
+        previous = view.stored(live[-1].schema_id).contract if live else None
+        return _merged(config, request.contract, previous)
+
+    def _group(
+        self, view: View, config: EffectiveConfig, contract: Contract,
+        live: Sequence[VersionEntry],
+    ) -> list[VersionEntry]:
+        """The versions compatibility compares with: with a `compatibilityGroup`, only those
+        whose metadata property of that name has the new schema's value."""
+        key = config.compatibility_group
+        if not key:
+            return list(live)
+        value = contract.property(key)
+        return [e for e in live if view.stored(e.schema_id).contract.property(key) == value]
+
+    def _registered(self, request: Registration) -> SubjectVersion | None:
+        """The version when the subject already holds this schema and contract:
+        re-registering (what every producer does at start-up) then needs no write lock, and,
+        from memory, no query."""
         with self.repository.reading() as reader:
             view: View = View(self.caches, reader, cached=True)
             if view.mode(request.subject) is not Mode.READWRITE:
                 return None  # let the write path give READONLY's error and IMPORT's rules
-            normalize = request.normalize or view.config(request.subject).normalize
+            config = view.config(request.subject)
+            normalize = request.normalize or config.normalize
             live = [e for e in view.history(request.subject) if not e.deleted]
             if not live:
                 return None
             prepared = self.schemas.prepare(request.source, view, normalize=normalize)
-            match = _match(live, prepared.fingerprint, prepared.normalized_fingerprint, normalize)
-            return match.schema_id if match is not None else None
+            contract = self._contract(view, config, request, live)
+            match = _match(live, identity(prepared.fingerprint, contract),
+                           identity(prepared.normalized_fingerprint, contract), normalize)
+            if match is None:
+                return None
+            return SubjectVersion(request.subject, match.version, view.stored(match.schema_id),
+                                  False)
+
+    def latest_with_metadata(
+        self, subject: str, wanted: dict[str, str], *, deleted: bool = False
+    ) -> SubjectVersion:
+        """The newest version whose metadata holds every one of these properties."""
+        with self.repository.reading() as reader:
+            view: View = View(self.caches, reader, cached=False)
+            history = [e for e in view.history(subject) if deleted or not e.deleted]
+            if not history:
+                raise errors.SubjectNotFound(subject)
+            for entry in reversed(history):
+                stored = view.stored(entry.schema_id)
+                if stored.contract.has_properties(wanted):
+                    return SubjectVersion(subject, entry.version, stored, entry.deleted)
+        raise errors.SchemaNotFound(
+            f"Subject '{subject}' has no version with metadata {wanted}"
+        )
+
+    def schema_by_guid(self, guid: str) -> StoredSchema:
+        """The schema with this GUID while some version holds it."""
+        with self.repository.reading() as reader:
+            stored = reader.schema_with_guid(guid)
+            if stored is None or not reader.is_held(stored.id):
+                raise errors.SchemaNotFound(f"Schema with guid {guid} not found")
+            return stored
 
     def _require_writable(self, view: View, subject: str) -> Mode:
         mode = view.mode(subject)
@@ -481,16 +604,9 @@ class RegistryService:
                     raise errors.SubjectConfigNotFound(subject)
             return reader.config(None) or ConfigValue(None)
 
-    def set_config(
-        self,
-        subject: str | None,
-        *,
-        level: Level | None,
-        policy: Policy | None,
-        normalize: bool | None,
-    ) -> ConfigValue:
+    def set_config(self, subject: str | None, update: ConfigUpdate) -> ConfigValue:
         with self.repository.writing() as writer:
-            config = writer.put_config(subject, level=level, policy=policy, normalize=normalize)
+            config = writer.put_config(subject, update)
             change = self._changed(writer, Change(configs=True))
         self.caches.apply(change)
         return config

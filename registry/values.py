@@ -10,9 +10,11 @@ from enum import StrEnum
 
 from compat import Level, Policy, Reference, SchemaSource, SchemaType
 from registry import errors
+from registry.datacontract import NO_CONTRACT, Contract
 
 __all__ = [
     "LATEST",
+    "ConfigUpdate",
     "ConfigValue",
     "EffectiveConfig",
     "Mode",
@@ -46,6 +48,8 @@ class StoredSchema:
     schema_type: SchemaType
     text: str
     references: tuple[Reference, ...]
+    guid: str = ""
+    contract: Contract = NO_CONTRACT
 
     @property
     def source(self) -> SchemaSource:
@@ -55,7 +59,9 @@ class StoredSchema:
 @dataclass(frozen=True, slots=True)
 class VersionEntry:
     """One version of a subject as its history lists it: enough to match a schema by identity
-    without reading the schema's text."""
+    without reading the schema's text. The fingerprints are identities of text *and* contract
+    (`registry.datacontract.identity`), so every index built on them keys on metadata and
+    rules too."""
 
     subject: str
     version: int
@@ -81,6 +87,27 @@ class ConfigValue:
     level: Level | None = None
     policy: Policy | None = None
     normalize: bool | None = None
+    compatibility_group: str | None = None
+    alias: str | None = None
+    validate_fields: bool | None = None
+    default_contract: Contract = NO_CONTRACT  # defaultMetadata, defaultRuleSet
+    override_contract: Contract = NO_CONTRACT  # overrideMetadata, overrideRuleSet
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigUpdate:
+    """The fields a `PUT /config` sets (None: keep what is stored)."""
+
+    level: Level | None = None
+    policy: Policy | None = None
+    normalize: bool | None = None
+    compatibility_group: str | None = None
+    alias: str | None = None
+    validate_fields: bool | None = None
+    default_metadata: str | None = None
+    override_metadata: str | None = None
+    default_rule_set: str | None = None
+    override_rule_set: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +115,9 @@ class EffectiveConfig:
     level: Level
     policy: Policy
     normalize: bool
+    compatibility_group: str | None = None
+    default_contract: Contract = NO_CONTRACT
+    override_contract: Contract = NO_CONTRACT
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,3 +129,5 @@ class Registration:
     normalize: bool = False
     schema_id: int | None = None
     version: int | None = None
+    contract: Contract = NO_CONTRACT  # what the request carries, before config merging
+    guid: str | None = None  # IMPORT: the GUID the source registry gave the schema

@@ -61,6 +61,15 @@ class RegisteredSchema:
     references: tuple[SchemaReference, ...] = ()
     subject: str | None = None
     version: int | None = None
+    # Confluent 8 data contracts, when the registry has them: the schema's GUID, and its
+    # metadata and rule set as JSON text.
+    guid: str | None = None
+    metadata: str | None = None
+    rule_set: str | None = None
+
+
+def _json_text(value: object) -> str | None:
+    return None if value is None else json.dumps(value, sort_keys=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +133,7 @@ class Registry:
         )
         self._lock = threading.Lock()
         self._by_id: dict[int, RegisteredSchema] = {}
+        self._by_guid: dict[str, int] = {}
         self._by_version: dict[tuple[str, int], RegisteredSchema] = {}
         self._latest: dict[str, tuple[float, RegisteredSchema]] = {}
         self._ids: dict[tuple[str, str, str, tuple[SchemaReference, ...], bool], int] = {}
@@ -142,6 +152,7 @@ class Registry:
     def clear_caches(self) -> None:
         with self._lock:
             self._by_id.clear()
+            self._by_guid.clear()
             self._by_version.clear()
             self._latest.clear()
             self._ids.clear()
@@ -163,6 +174,21 @@ class Registry:
         with self._lock:
             self._by_id[schema_id] = found
         return found
+
+    def schema_id_of_guid(self, guid: str) -> int:
+        """The id of the schema with this GUID (a record's `__value_schema_id` header names
+        the GUID), cached for good: a GUID never changes its schema."""
+        found = self._by_guid.get(guid)
+        if found is not None:
+            return found
+        body = self._request("GET", f"/schemas/guids/{quote(guid, safe='')}/ids")
+        first = body[0] if isinstance(body, list) and body else None
+        schema_id = first.get("id") if isinstance(first, dict) else first
+        if not isinstance(schema_id, int):
+            raise RegistryError(f"the registry named no id for schema guid {guid}")
+        with self._lock:
+            self._by_guid[guid] = schema_id
+        return schema_id
 
     def latest(self, subject: str) -> RegisteredSchema:
         """The latest version of `subject`, cached for `latest_ttl_s` seconds."""
@@ -194,6 +220,9 @@ class Registry:
             references=_references(body),
             subject=body.get("subject", subject),
             version=int(body["version"]),
+            guid=body.get("guid"),
+            metadata=_json_text(body.get("metadata")),
+            rule_set=_json_text(body.get("ruleSet")),
         )
         with self._lock:
             self._by_id.setdefault(found.schema_id, found)
@@ -223,16 +252,21 @@ class Registry:
         normalize: bool = False,
         schema_id: int | None = None,
         version: int | None = None,
+        guid: str | None = None,
+        metadata: str | None = None,
+        rule_set: str | None = None,
     ) -> int:
         """Register `schema` under `subject` and return its id (cached per subject and schema).
 
-        `schema_id` and `version` keep a copied schema's id and version; the registry accepts
-        them only in IMPORT mode, and such a call always reaches the registry.
+        `schema_id`, `version` and `guid` keep a copied schema's id, version and GUID; the
+        registry accepts them only in IMPORT mode, and such a call always reaches the
+        registry. `metadata` and `rule_set` (JSON text) are its data contract.
         """
         refs = tuple(references)
         key = (subject, schema_type.upper(), schema, refs, normalize)
         importing = schema_id is not None or version is not None
-        found = None if importing else self._ids.get(key)
+        contract = guid is not None or metadata is not None or rule_set is not None
+        found = None if importing or contract else self._ids.get(key)
         if found is not None:
             return found
         payload = self._schema_body(schema, schema_type, refs)
@@ -240,6 +274,12 @@ class Registry:
             payload["id"] = int(schema_id)
         if version is not None:
             payload["version"] = int(version)
+        if guid is not None:
+            payload["guid"] = guid
+        if metadata is not None:
+            payload["metadata"] = json.loads(metadata)
+        if rule_set is not None:
+            payload["ruleSet"] = json.loads(rule_set)
         body = self._request(
             "POST",
             f"/subjects/{_quote(subject)}/versions",

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from sdk import wire
 from sdk.codecs import AvroCodec, Codec, JsonCodec, codec_for, infer_schema_type, load_schema
 from sdk.codecs import record_name as schema_record_name
 from sdk.errors import ConfigurationError, DecodeError, SchemaResolutionError, SdkError
@@ -206,8 +207,21 @@ class Deserializer:
         self._by_header: dict[bytes, Callable[[bytes], Any]] = {}
         self._lock = threading.Lock()
 
-    def deserialize(self, data: bytes) -> Any:
-        """The value framed in `data`. Raises `WireFormatError` for bytes without a header."""
+    def deserialize(
+        self, data: bytes, headers: wire.Headers | None = None, *, key: bool = False
+    ) -> Any:
+        """The value in `data`, its writer schema named by the record's schema-id header
+        (`__value_schema_id`, or `__key_schema_id` with `key`) when it has one, else by the
+        payload's 5-byte prefix. Raises `WireFormatError` when neither names a schema."""
+        name = wire.KEY_SCHEMA_ID_HEADER if key else wire.VALUE_SCHEMA_ID_HEADER
+        found = wire.header_value(headers, name)
+        if found is not None:
+            ref = wire.read_id_header(found)
+            schema_id = ref.schema_id
+            if schema_id is None:
+                assert ref.guid is not None
+                schema_id = self.registry.schema_id_of_guid(ref.guid)
+            data = wire.header(schema_id) + bytes(data)  # the decoders read framed bytes
         try:  # keyed by the whole 5-byte header: a hit means a valid magic byte and length
             decode = self._by_header.get(data[:HEADER_SIZE])
         except TypeError:  # bytearray and memoryview slices are not hashable

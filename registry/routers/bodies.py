@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated
+import uuid
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from compat import Reference, SchemaSource
 from registry import errors
+from registry.datacontract import Contract, canonical_metadata, canonical_rule_set
 from registry.http import ID_MAX, VERSION_MAX, RegistryDep, check_subject, read_model
 from registry.schemas import schema_type_named
 from registry.settings import Settings
@@ -33,6 +35,19 @@ class SchemaIn(BaseModel):
     references: list[ReferenceIn] | None = None
     id: int | None = None
     version: int | None = None
+    guid: str | None = None
+    metadata: Any = None
+    ruleSet: Any = None
+
+    def contract(self) -> Contract:
+        """The request's metadata and rule set, checked (42201 when malformed)."""
+        return Contract(canonical_metadata(self.metadata), canonical_rule_set(self.ruleSet))
+
+    def explicit_guid(self) -> str | None:
+        """The GUID asked for (IMPORT from a registry that has them), in canonical form."""
+        if self.guid is None or self.guid == "":
+            return None
+        return parse_guid(self.guid, errors.UnprocessableError)
 
     def source(self, settings: Settings) -> SchemaSource:
         text = self.schema_text
@@ -89,6 +104,14 @@ class SchemaIn(BaseModel):
         return self.version
 
 
+def parse_guid(value: str, error: type[errors.RegistryError]) -> str:
+    """A GUID in its canonical spelling; `error` when it is not a UUID."""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise error(f"Invalid schema guid {value!r}; a guid is a UUID") from None
+
+
 class ConfigIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -96,6 +119,13 @@ class ConfigIn(BaseModel):
     compatibilityLevel: str | None = None
     compatibilityPolicy: str | None = None
     normalize: bool | None = None
+    compatibilityGroup: str | None = None
+    alias: str | None = None
+    validateFields: bool | None = None
+    defaultMetadata: Any = None
+    overrideMetadata: Any = None
+    defaultRuleSet: Any = None
+    overrideRuleSet: Any = None
 
 
 class ModeIn(BaseModel):

@@ -1,4 +1,6 @@
-"""/config: compatibility level, JSON Schema policy and normalisation, global and per subject."""
+"""/config: compatibility level, JSON Schema policy, normalisation and the data-contract
+settings (defaults and overrides of metadata and rules, compatibility group), global and per
+subject."""
 
 from __future__ import annotations
 
@@ -7,18 +9,21 @@ from fastapi import APIRouter
 import compat
 from compat import Level, Policy
 from registry import errors
+from registry.datacontract import canonical_metadata, canonical_rule_set
 from registry.http import RegistryDep, SubjectDep
 from registry.responses import ConfigResponse, ConfigUpdateResponse
 from registry.routers.bodies import ConfigBody, ConfigIn
+from registry.values import ConfigUpdate
 
 router = APIRouter(prefix="/config", tags=["config"])
 
 LEVELS = ", ".join(level.value for level in Level)
 
 
-def _update(body: ConfigIn) -> tuple[Level | None, Policy | None, bool | None]:
+def _update(body: ConfigIn) -> ConfigUpdate:
     value = body.compatibility or body.compatibilityLevel
-    if value is None and body.compatibilityPolicy is None and body.normalize is None:
+    given = body.model_dump(exclude_none=True)
+    if not given:
         raise errors.InvalidCompatibilityLevel(
             f"Invalid compatibility level. Valid values are {LEVELS}"
         )
@@ -35,7 +40,18 @@ def _update(body: ConfigIn) -> tuple[Level | None, Policy | None, bool | None]:
             f"Invalid compatibility policy {body.compatibilityPolicy!r}. "
             "Valid values are STRICT, LENIENT"
         ) from None
-    return level, policy, body.normalize
+    return ConfigUpdate(
+        level=level,
+        policy=policy,
+        normalize=body.normalize,
+        compatibility_group=body.compatibilityGroup,
+        alias=body.alias,
+        validate_fields=body.validateFields,
+        default_metadata=canonical_metadata(body.defaultMetadata),
+        override_metadata=canonical_metadata(body.overrideMetadata),
+        default_rule_set=canonical_rule_set(body.defaultRuleSet),
+        override_rule_set=canonical_rule_set(body.overrideRuleSet),
+    )
 
 
 @router.get("", response_model_exclude_none=True)
@@ -45,8 +61,7 @@ def get_global_config(registry: RegistryDep) -> ConfigResponse:
 
 @router.put("", response_model_exclude_none=True)
 def put_global_config(body: ConfigBody, registry: RegistryDep) -> ConfigUpdateResponse:
-    level, policy, normalize = _update(body)
-    config = registry.service.set_config(None, level=level, policy=policy, normalize=normalize)
+    config = registry.service.set_config(None, _update(body))
     return ConfigUpdateResponse.of(config)
 
 
@@ -67,8 +82,7 @@ def get_subject_config(
 def put_subject_config(
     subject: SubjectDep, body: ConfigBody, registry: RegistryDep
 ) -> ConfigUpdateResponse:
-    level, policy, normalize = _update(body)
-    config = registry.service.set_config(subject, level=level, policy=policy, normalize=normalize)
+    config = registry.service.set_config(subject, _update(body))
     return ConfigUpdateResponse.of(config)
 
 

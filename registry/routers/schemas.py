@@ -9,7 +9,13 @@ from starlette.routing import Route
 
 from registry import errors
 from registry.http import ID_MAX, MEDIA_TYPE, Registry, RegistryDep, error_response, page
-from registry.responses import SubjectVersionResponse, VersionResponse, schema_json
+from registry.responses import (
+    SchemaResponse,
+    SubjectVersionResponse,
+    VersionResponse,
+    schema_json,
+)
+from registry.routers.bodies import parse_guid
 from registry.schemas import FORMATS
 from registry.service import RegistryService
 
@@ -95,3 +101,19 @@ def schema_versions(
 ) -> list[SubjectVersionResponse]:
     pairs = registry.service.versions_of_id(_schema_id(schema_id), deleted=deleted)
     return [SubjectVersionResponse(subject=s, version=v) for s, v in page(pairs, offset, limit)]
+
+
+def _guid(value: str) -> str:
+    # A GUID that is not a UUID names no schema: 404 with Confluent's "schema not found" code.
+    return parse_guid(value, errors.SchemaNotFound)
+
+
+@router.get("/guids/{guid}", response_model_exclude_none=True)
+def schema_by_guid(guid: str, registry: RegistryDep) -> SchemaResponse:
+    return SchemaResponse.of(registry.service.schema_by_guid(_guid(guid)))
+
+
+@router.get("/guids/{guid}/ids")
+def ids_of_guid(guid: str, registry: RegistryDep) -> list[int]:
+    """The ids the schema with this GUID has (one: Charter has a single id space)."""
+    return [registry.service.schema_by_guid(_guid(guid)).id]

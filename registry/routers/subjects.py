@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
+from registry import errors
 from registry.http import MEDIA_TYPE, RegistryDep, SubjectDep, page, parse_version
 from registry.responses import RegisteredResponse, VersionResponse
 from registry.routers.bodies import SchemaBody
 from registry.values import Registration
 
 router = APIRouter(prefix="/subjects", tags=["subjects"])
+
+PROPERTIES_MAX = 64  # key=value pairs one metadata query may give
 
 
 @router.get("")
@@ -39,7 +42,9 @@ def lookup_schema(
     deleted: bool = False,
 ) -> VersionResponse:
     source = body.source(registry.settings)
-    view = registry.service.lookup(subject, source, normalize=normalize, deleted=deleted)
+    view = registry.service.lookup(
+        subject, source, normalize=normalize, deleted=deleted, contract=body.contract()
+    )
     return VersionResponse.of(view)
 
 
@@ -57,30 +62,56 @@ def list_versions(
     deleted: bool = False,
     deletedOnly: bool = False,
     deleted_only: bool = False,
+    deletedAsNegative: bool = False,
     offset: int = 0,
     limit: int = -1,
 ) -> list[int]:
     versions = registry.service.list_versions(
-        subject, deleted=deleted, deleted_only=deletedOnly or deleted_only
+        subject, deleted=deleted or deletedAsNegative,
+        deleted_only=deletedOnly or deleted_only, as_negative=deletedAsNegative,
     )
     return page(versions, offset, limit)
 
 
-@router.post("/{subject}/versions")
+@router.post("/{subject}/versions", response_model_exclude_none=True)
 def register_schema(
     subject: SubjectDep, body: SchemaBody, registry: RegistryDep, normalize: bool = False
 ) -> RegisteredResponse:
     source = body.source(registry.settings)
-    schema_id = registry.service.register(
+    view = registry.service.register(
         Registration(
             subject,
             source,
             normalize,
             schema_id=body.explicit_id(),
             version=body.explicit_version(),
+            contract=body.contract(),
+            guid=body.explicit_guid(),
         )
     )
-    return RegisteredResponse(id=schema_id)
+    return RegisteredResponse.of(view)
+
+
+@router.get("/{subject}/metadata", response_model_exclude_none=True)
+def latest_with_metadata(
+    subject: SubjectDep,
+    request: Request,
+    registry: RegistryDep,
+    deleted: bool = False,
+) -> VersionResponse:
+    """The newest version whose metadata properties hold every `key`=`value` pair given
+    (the n-th `key` goes with the n-th `value`)."""
+    keys = request.query_params.getlist("key")
+    values = request.query_params.getlist("value")
+    if len(keys) != len(values) or len(keys) > PROPERTIES_MAX:
+        raise errors.BadRequest(
+            f"Give as many values as keys (at most {PROPERTIES_MAX}); "
+            f"got {len(keys)} keys and {len(values)} values"
+        )
+    view = registry.service.latest_with_metadata(
+        subject, dict(zip(keys, values, strict=True)), deleted=deleted
+    )
+    return VersionResponse.of(view)
 
 
 @router.get("/{subject}/versions/{version}", response_model_exclude_none=True)

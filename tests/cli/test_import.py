@@ -42,10 +42,16 @@ def test_import_keeps_ids_versions_references_and_config(tmp_path: Path) -> None
         properties = {"id": {"type": "string"}, "n": {"type": "integer"}}
         order2 = json.dumps({"type": "object", "properties": properties})
         order2_id = _post(source, "orders", {"schema": order2, "schemaType": "JSON"})
+        # The same text with a data contract is a new schema (version 3, its own GUID).
+        contract = {"metadata": {"properties": {"owner": "billing"}},
+                    "ruleSet": {"domainRules": [{"name": "n", "kind": "CONDITION",
+                                                 "mode": "WRITE", "type": "CEL",
+                                                 "expr": "message.n > 0"}]}}
+        order3_id = _post(source, "orders", {"schema": order2, "schemaType": "JSON", **contract})
 
         result = CliRunner().invoke(app, ["import", "--from", source, "--to", target])
         assert result.exit_code == 0, result.output
-        assert "imported 4 version(s) of 3 subject(s)" in result.stdout
+        assert "imported 5 version(s) of 3 subject(s)" in result.stdout
         assert "verified: ok" in result.stdout
 
         def version(subject: str, number: int) -> dict[str, object]:
@@ -59,6 +65,12 @@ def test_import_keeps_ids_versions_references_and_config(tmp_path: Path) -> None
         assert version("invoice", 1)["references"] == invoice_ref
         assert version("orders", 1)["id"] == order_id
         assert version("orders", 2)["id"] == order2_id
+        copied = version("orders", 3)
+        assert copied["id"] == order3_id
+        assert {k: copied[k] for k in contract} == contract
+        for subject, number in (("money", 3), ("invoice", 1), ("orders", 1), ("orders", 3)):
+            original = httpx.get(f"{source}/subjects/{subject}/versions/{number}").json()
+            assert version(subject, number)["guid"] == original["guid"]
         assert httpx.get(f"{target}/subjects/money/versions").json() == [3]
         assert httpx.get(f"{target}/config/orders").json()["compatibilityLevel"] == "NONE"
         assert httpx.get(f"{target}/mode").json() == {"mode": "READWRITE"}

@@ -47,7 +47,8 @@ def test_the_tour_has_commands_and_outputs() -> None:
     assert len(command_and_expected("python")) == 1
 
 
-@pytest.mark.skipif(shutil.which("curl") is None, reason="the tour uses curl")
+@pytest.mark.skipif(shutil.which("curl") is None or shutil.which("jq") is None,
+                    reason="the tour uses curl and jq")
 def test_the_tour_works_as_written(fresh_server: RunningServer, tmp_path: Path) -> None:
     for commands, expected in command_and_expected("sh"):
         script = commands.replace(TOUR_URL, fresh_server.base_url)

@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import os
+import secrets
 import sqlite3
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from fastapi.testclient import TestClient
 from sqlmodel import SQLModel
 
+from alembic import command
+from compat import SchemaSource
+from registry import Settings, create_app
 from registry.db import alembic_dir
-from tests.registry.conftest import TABLES, Backend
+from registry.schemas import Schemas
+from tests.registry.conftest import PG_HOST, PG_PORT, TABLES, Backend, _pg_admin
+from tests.registry.helpers import USER_V1
 
 OWN_TABLES = {*TABLES, "registry_meta"}
 
@@ -79,3 +90,80 @@ def test_alembic_command_line_sees_no_drift(tmp_path: Path) -> None:
             [*alembic, *args], cwd=tmp_path, env=env, capture_output=True, text=True
         )
         assert done.returncode == 0, done.stderr
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database no migration has touched yet (PostgreSQL: a fresh one, dropped after)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    admin = _pg_admin()
+    if admin is None:
+        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
+    name = f"charter_migrate_{secrets.token_hex(6)}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://{admin.info.user}@{PG_HOST}:{PG_PORT}/{name}"
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def _write_as_release_0001(url: str, schema: str) -> None:
+    """What the release before data contracts wrote: its tables (revision 0001) and rows."""
+    config = Config()
+    config.set_main_option("script_location", str(alembic_dir()))
+    engine = sa.create_engine(url)
+    prepared = Schemas().prepare(SchemaSource(schema), _NoReferences(), normalize=False)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+        conn.execute(
+            sa.text(
+                "INSERT INTO schemas (id, schema_type, text, fingerprint, "
+                "normalized_fingerprint, references_json) VALUES (7, 'AVRO', :t, :f, :n, '[]')"
+            ),
+            {"t": prepared.source.text, "f": prepared.fingerprint,
+             "n": prepared.normalized_fingerprint},
+        )
+        conn.execute(sa.text(
+            "INSERT INTO subject_versions (subject, version, schema_id, deleted) "
+            "VALUES ('old-value', 1, 7, false)"
+        ))
+        conn.execute(sa.text(
+            "INSERT INTO configs (subject, compatibility) VALUES ('old-value', 'FULL')"
+        ))
+    engine.dispose()
+
+
+class _NoReferences:
+    def latest_version(self, subject: str, /) -> int | None:
+        return None
+
+    def source(self, subject: str, version: int, /) -> SchemaSource | None:
+        return None
+
+
+def test_a_database_of_the_previous_release_upgrades_in_place(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    _write_as_release_0001(empty_database_url, USER_V1)
+    app = create_app(Settings(data_dir=tmp_path, database_url=empty_database_url))
+    try:
+        client = TestClient(app, raise_server_exceptions=False)
+        old = client.get("/subjects/old-value/versions/1").json()
+        assert (old["id"], old["version"]) == (7, 1)
+        assert str(uuid.UUID(old["guid"])) == old["guid"]
+        assert "metadata" not in old and "ruleSet" not in old
+        assert client.get("/config/old-value").json()["compatibilityLevel"] == "FULL"
+        # The old row keeps its identity: the same text is the same version, same id...
+        again = client.post("/subjects/old-value/versions", json={"schema": USER_V1}).json()
+        assert (again["id"], again["version"], again["guid"]) == (7, 1, old["guid"])
+        assert client.get(f"/schemas/guids/{old['guid']}").json()["schema"] == old["schema"]
+        # ...and new contract features work on the upgraded tables.
+        tagged = client.post("/subjects/old-value/versions", json={
+            "schema": USER_V1, "metadata": {"properties": {"owner": "team-a"}}}).json()
+        assert (tagged["id"], tagged["version"]) == (8, 2)
+    finally:
+        app.state.registry.close()

@@ -28,7 +28,12 @@ def test_register_returns_an_id_and_version_one(client: TestClient) -> None:
     response = client.post("/subjects/users-value/versions", json=body(USER_V1))
     assert response.status_code == 200
     assert response.headers["content-type"] == MEDIA_TYPE
-    assert set(response.json()) == {"id"}
+    # Confluent 8's answer: older clients read only the id.
+    answer = response.json()
+    assert set(answer) == {"id", "version", "guid", "schemaType", "schema"}
+    stored = client.get("/subjects/users-value/versions/1").json()
+    assert (answer["version"], answer["schemaType"]) == (1, "AVRO")
+    assert (answer["schema"], answer["guid"]) == (stored["schema"], stored["guid"])
     assert client.get("/subjects").json() == ["users-value"]
     assert client.get("/subjects/users-value/versions").json() == [1]
 
@@ -54,11 +59,13 @@ def test_every_accepted_content_type(client: TestClient) -> None:
 
 
 def test_get_version_shape(client: TestClient) -> None:
-    schema_id = register(client, "users", USER_V1)
+    answer = client.post("/subjects/users/versions", json=body(USER_V1)).json()
+    schema_id = answer["id"]
     expected = {
         "subject": "users",
         "version": 1,
         "id": schema_id,
+        "guid": answer["guid"],
         "schema": json.dumps(json.loads(USER_V1), separators=(",", ":")),
     }
     assert client.get("/subjects/users/versions/1").json() == expected

@@ -371,10 +371,12 @@ class RegistryService:
 
     def cached_schema_json(self, schema_id: int) -> bytes | None:
         """The body of `GET /schemas/ids/{id}` if memory has it (no I/O: the hot path)."""
-        if not self.trusted:
-            return None
-        found = self.caches.bodies.get(schema_id)
-        return found if isinstance(found, bytes) else None
+        found = self.caches.bodies.get(schema_id) if self.trusted else None
+        if isinstance(found, bytes):
+            self.caches.id_hits += 1
+            return found
+        self.caches.id_misses += 1
+        return None
 
     def schema_json(self, schema_id: int) -> bytes | None:
         """The body of `GET /schemas/ids/{id}`, None when no version holds the id."""

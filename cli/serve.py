@@ -72,6 +72,7 @@ def serve(
     from broker.http import create_router
     from registry import Settings, create_app
     from registry.app import build_registry
+    from registry.console import create_console_router
     from registry.contracts import RegistryContracts
     from registry.logs import configure_logging
     from registry.metrics import MeteredBroker, Metrics
@@ -111,7 +112,10 @@ def serve(
             listener = _start_kafka(broker, host, kafka_port, kafka_advertised_host)
         metrics = Metrics(registry.service, broker)
         metered = MeteredBroker(broker, metrics)
-        app = create_app(settings, registry=registry, extra_routers=[create_router(metered)])
+        console = create_console_router(registry.service, broker)
+        app = create_app(
+            settings, registry=registry, extra_routers=[create_router(metered), console]
+        )
         install_observability(app, metrics)
         uvicorn.run(
             app, host=host, port=port, log_level=settings.log_level, log_config=log_config

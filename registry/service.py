@@ -28,6 +28,7 @@ from registry.schemas import PayloadCheck
 from registry.values import (
     LATEST,
     ConfigValue,
+    EffectiveConfig,
     Mode,
     Registration,
     StoredSchema,
@@ -444,14 +445,18 @@ class RegistryService:
         source: SchemaSource,
         *,
         normalize: bool = False,
+        level: Level | None = None,
     ) -> Result:
         """Check `source` against one version (`version`) or the history the level asks for.
 
         With `normalize` (or the subject's normalize config) the schema's normalised form is
-        checked, as registering it would store and check that form."""
+        checked, as registering it would store and check that form. `level` replaces the
+        subject's level for this check only (the console's playground)."""
         with self.repository.reading() as reader:
             view: View = View(self.caches, reader, cached=False)
             config = view.config(subject)
+            if level is not None:
+                config = EffectiveConfig(level, config.policy, config.normalize)
             history = view.history(subject)
             live = [e for e in history if not e.deleted]
             normalize = normalize or config.normalize

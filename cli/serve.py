@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 
@@ -111,7 +111,8 @@ def serve(
         if kafka_port != 0:
             listener = _start_kafka(broker, host, kafka_port, kafka_advertised_host)
         metrics = Metrics(registry.service, broker)
-        metered = MeteredBroker(broker, metrics)
+        # The wrapper forwards every attribute to the broker; broker.http names the class.
+        metered = cast(Broker, MeteredBroker(broker, metrics))
         console = create_console_router(registry.service, broker)
         app = create_app(
             settings, registry=registry, extra_routers=[create_router(metered), console]

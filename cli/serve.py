@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 
@@ -14,6 +14,7 @@ DEFAULT_DATA_DIR = Path("./charter-data")
 DEFAULT_LOG_LEVEL = "info"
 DEFAULT_KAFKA_PORT = 9092
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+LOG_FORMATS = ("json", "text")
 
 
 def serve(
@@ -56,6 +57,13 @@ def serve(
             help="Host name Kafka clients are told to connect to; default --host.",
         ),
     ] = None,
+    log_format: Annotated[
+        str,
+        typer.Option(
+            envvar="CHARTER_LOG_FORMAT",
+            help="json or text: one line per request, with its request id.",
+        ),
+    ] = "text",
 ) -> None:
     """Run the schema registry (Confluent Schema Registry API) and the broker on one port."""
     import uvicorn
@@ -64,12 +72,22 @@ def serve(
     from broker.http import create_router
     from registry import Settings, create_app
     from registry.app import build_registry
+    from registry.console import create_console_router
     from registry.contracts import RegistryContracts
+    from registry.logs import configure_logging
+    from registry.metrics import MeteredBroker, Metrics
+    from registry.observe import install as install_observability
 
     if log_level.lower() not in LOG_LEVELS:
         raise typer.BadParameter(
             f"{log_level!r} is not one of {', '.join(LOG_LEVELS)}", param_hint="--log-level"
         )
+    if log_format.lower() not in LOG_FORMATS:
+        raise typer.BadParameter(
+            f"{log_format!r} is not one of {', '.join(LOG_FORMATS)}", param_hint="--log-format"
+        )
+    log_config = configure_logging("json" if log_format.lower() == "json" else "text",
+                                   log_level.lower())
     data_dir.mkdir(parents=True, exist_ok=True)
     settings = Settings(
         host=host,
@@ -92,8 +110,17 @@ def serve(
     try:
         if kafka_port != 0:
             listener = _start_kafka(broker, host, kafka_port, kafka_advertised_host)
-        app = create_app(settings, registry=registry, extra_routers=[create_router(broker)])
-        uvicorn.run(app, host=host, port=port, log_level=settings.log_level)
+        metrics = Metrics(registry.service, broker)
+        # The wrapper forwards every attribute to the broker; broker.http names the class.
+        metered = cast(Broker, MeteredBroker(broker, metrics))
+        console = create_console_router(registry.service, broker)
+        app = create_app(
+            settings, registry=registry, extra_routers=[create_router(metered), console]
+        )
+        install_observability(app, metrics)
+        uvicorn.run(
+            app, host=host, port=port, log_level=settings.log_level, log_config=log_config
+        )
     finally:
         if listener is not None:
             listener.stop()

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 __all__ = ["ServeStartError", "free_port", "spawn_serve"]
@@ -33,6 +33,7 @@ def spawn_serve(
     log_path: Path | None = None,
     startup_s: float = 60.0,
     kafka_port: int = 0,
+    extra_args: Sequence[str] = (),
 ) -> Iterator[str]:
     """Start `charter serve` with `data_dir` and wait until it is healthy; yields its base URL.
 
@@ -51,6 +52,7 @@ def spawn_serve(
     command += ["--kafka-port", str(kafka_port)]
     if database_url:
         command += ["--database-url", database_url]
+    command += list(extra_args)  # later options win: `--log-level info` overrides the above
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHARTER_")}
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)

@@ -172,6 +172,9 @@ class Caches:
         self.configs: Memo[str | None, ConfigValue | None] = Memo(self.generation)
         self.modes: Memo[str | None, Mode | None] = Memo(self.generation)
         self.trusted = trusted
+        # `GET /schemas/ids/{id}` answered from `bodies`, or not (read by registry.metrics)
+        self.id_hits = 0
+        self.id_misses = 0
         self.origin = f"{os.getpid()}-{secrets.token_hex(4)}"  # tells our notices apart
 
     def set_listening(self, listening: bool) -> None:

@@ -494,10 +494,12 @@ class RegistryService:
 
     def cached_schema_json(self, schema_id: int) -> bytes | None:
         """The body of `GET /schemas/ids/{id}` if memory has it (no I/O: the hot path)."""
-        if not self.trusted:
-            return None
-        found = self.caches.bodies.get(schema_id)
-        return found if isinstance(found, bytes) else None
+        found = self.caches.bodies.get(schema_id) if self.trusted else None
+        if isinstance(found, bytes):
+            self.caches.id_hits += 1
+            return found
+        self.caches.id_misses += 1
+        return None
 
     def schema_json(self, schema_id: int) -> bytes | None:
         """The body of `GET /schemas/ids/{id}`, None when no version holds the id."""
@@ -565,14 +567,18 @@ class RegistryService:
         source: SchemaSource,
         *,
         normalize: bool = False,
+        level: Level | None = None,
     ) -> Result:
         """Check `source` against one version (`version`) or the history the level asks for.
 
         With `normalize` (or the subject's normalize config) the schema's normalised form is
-        checked, as registering it would store and check that form."""
+        checked, as registering it would store and check that form. `level` replaces the
+        subject's level for this check only (the console's playground)."""
         with self.repository.reading() as reader:
             view: View = View(self.caches, reader, cached=False)
             config = view.config(subject)
+            if level is not None:
+                config = EffectiveConfig(level, config.policy, config.normalize)
             history = view.history(subject)
             live = [e for e in history if not e.deleted]
             normalize = normalize or config.normalize

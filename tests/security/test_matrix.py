@@ -1,4 +1,4 @@
-"""Every route × {no credentials, wrong secret, reader, writer in prefix, writer outside
+"""Every route x {no credentials, wrong secret, reader, writer in prefix, writer outside
 prefix, admin} against a real `charter serve --auth required`, on SQLite and PostgreSQL.
 
 The writer's key is limited to `team-a.` subjects and topics: "writer in prefix" acts on a
@@ -8,6 +8,7 @@ The writer's key is limited to `team-a.` subjects and topics: "writer in prefix"
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ Prepare = Callable[[httpx.Client, Context], None]
 
 def schema_for(subject: str) -> str:
     name = "R_" + re.sub(r"\W", "_", subject)
-    return '{"type":"record","name":"%s","fields":[]}' % name
+    return json.dumps({"type": "record", "name": name, "fields": []})
 
 
 def register(admin: httpx.Client, ctx: Context) -> None:
@@ -226,7 +227,6 @@ def test_route_by_principal(server: Server, case: Case) -> None:
             if case.raw is not None:
                 content = case.raw(ctx)
             elif case.body is not None:
-                import json
 
                 content = json.dumps(case.body(ctx)).encode()
             with client_for(server, who) as client:

@@ -20,8 +20,8 @@ from __future__ import annotations
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
-from registry import errors
 from registry.coherence import ChangeListener
+from registry.errors import NotFoundError
 from registry.http import Registry
 from registry.security.audit import AuditTrail
 from registry.security.errors import SecurityConfigError, SecurityError
@@ -75,7 +75,7 @@ def build_guard(registry: Registry, settings: SecuritySettings) -> Guard:
     def subjects_of_id(schema_id: int) -> list[str]:
         try:
             return sorted({s for s, _ in service.versions_of_id(schema_id, deleted=True)})
-        except errors.NotFoundError:
+        except NotFoundError:
             return []
 
     return Guard(

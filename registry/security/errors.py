@@ -6,6 +6,7 @@
     ├── UnsupportedMediaType         415, 41501  a write without a non-simple content type
     ├── BodyTooLarge                 413, 41301  a body the check must read is over its limit
     ├── BadBody                      400, 40001  a body the check must read is not JSON
+    ├── CheckFailed                  500, 50001  the check itself failed (e.g. the database)
     └── SecurityConfigError          a bad key, role, prefix, JWKS or setting (exit 2 in the CLI)
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 __all__ = [
     "BadBody",
     "BodyTooLarge",
+    "CheckFailed",
     "Forbidden",
     "SecurityConfigError",
     "SecurityError",
@@ -57,6 +59,11 @@ class BodyTooLarge(SecurityError):
 class BadBody(SecurityError):
     status = 400
     error_code = 40001
+
+
+class CheckFailed(SecurityError):
+    status = 500
+    error_code = 50001
 
 
 class SecurityConfigError(SecurityError):

@@ -25,6 +25,7 @@ from registry.security.audit import AuditEntry, outcome_of
 from registry.security.errors import (
     BadBody,
     BodyTooLarge,
+    CheckFailed,
     SecurityError,
     Unauthenticated,
     UnsupportedMediaType,
@@ -122,6 +123,12 @@ class SecurityMiddleware:
             await _error(send, exc, challenges)
             if audited:
                 self._audit(principal, method, raw_path, match, names, exc.status)
+            return
+        except Exception:  # e.g. the database is down while a key is checked: no traceback out
+            log.exception("the security check failed")
+            await _error(send, CheckFailed("Error in the backend data store"))
+            if audited:
+                self._audit(principal, method, raw_path, match, names, 500)
             return
         status = await self._run(scope, receive, send, match, principal, query)
         if audited:

@@ -1,7 +1,13 @@
 # Charter: `charter serve` (the registry and the built-in broker on one port) as one container.
 #
 #   docker build -t charter .
+#   docker run --rm -v charter-data:/data charter charter keys create admin --role admin
 #   docker run -p 8081:8081 -v charter-data:/data charter
+#
+# It listens on 0.0.0.0, so authentication is on: CHARTER_AUTH=required (every route but
+# /health needs a key from `charter keys create`, or an OIDC token with CHARTER_OIDC_JWKS,
+# CHARTER_OIDC_ISSUER and CHARTER_OIDC_AUDIENCE). `-e CHARTER_AUTH=none` runs it open, on
+# purpose only. See docs/security.md.
 #
 # The builder turns the source tree into a wheel and installs that wheel, as a user would, into
 # a venv at /opt/charter; the image keeps only that venv. The Alembic migrations travel inside
@@ -23,7 +29,8 @@ ENV PATH=/opt/charter/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     CHARTER_DATA_DIR=/data \
-    CHARTER_PORT=8081
+    CHARTER_PORT=8081 \
+    CHARTER_AUTH=required
 RUN groupadd --system charter \
     && useradd --system --gid charter --home-dir /data --no-create-home charter \
     && mkdir -p /data \

@@ -13,7 +13,8 @@ from logging.config import fileConfig
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
-import registry.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import registry.models
+import registry.security.models  # noqa: F401  (keys and the audit trail)
 from alembic import context
 
 config = context.config

@@ -63,10 +63,16 @@ def cli_errors(command: str) -> Iterator[None]:
 
 
 def open_registry(url: str) -> Registry:
-    """The SDK's registry client, imported only by the commands that use a registry."""
+    """The SDK's registry client, imported only by the commands that use a registry, with
+    the credentials of CHARTER_AUTH_KEY/CHARTER_AUTH_SECRET or CHARTER_AUTH_TOKEN."""
+    from sdk.credentials import from_env
+    from sdk.errors import ConfigurationError
     from sdk.registry import Registry
 
-    return Registry(url, timeout_s=REGISTRY_TIMEOUT_S)
+    try:
+        return Registry(url, timeout_s=REGISTRY_TIMEOUT_S, **from_env().options())
+    except ConfigurationError as exc:
+        raise CliError(str(exc)) from None
 
 
 def check_format(fmt: str) -> str:

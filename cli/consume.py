@@ -61,7 +61,7 @@ def consume(
     """Print the topic's events, decoded through the registry; commit what was printed."""
     import time
 
-    from cli.streams import broker_url, registry_url, sdk_errors, to_json
+    from cli.streams import broker_url, credentials, registry_url, sdk_errors, to_json
     from sdk import Consumer, Registry
 
     if fmt not in FORMATS:
@@ -69,13 +69,15 @@ def consume(
             f"{fmt!r} is not one of {', '.join(FORMATS)}", param_hint="--format"
         )
     seen = 0
-    with sdk_errors("consume"), Registry(registry_url(registry)) as client:
+    with sdk_errors("consume"), Registry(registry_url(registry), **credentials()) as client:
+        url = broker_url(broker)
         consumer = Consumer(
-            broker_url(broker),
+            url,
             registry=client,
             group=group,
             topics=[topic],
             auto_offset_reset="earliest" if from_beginning else "latest",
+            **credentials(url),
         )
         with consumer:
             idle_since = time.monotonic()

@@ -7,11 +7,13 @@ from typing import Annotated
 
 import typer
 
+from cli.audit import audit
 from cli.check import check
 from cli.consume import consume
 from cli.diff import diff
 from cli.groups import groups
 from cli.importer import import_registry
+from cli.keys import keys_app
 from cli.produce import produce
 from cli.register import register
 from cli.replay import replay
@@ -62,6 +64,8 @@ app.command("consume")(consume)
 app.command("replay")(replay)
 app.add_typer(topic_app, name="topic")
 app.command("groups")(groups)
+app.add_typer(keys_app, name="keys")
+app.command("audit")(audit)
 
 if __name__ == "__main__":
     app()

@@ -56,11 +56,11 @@ def produce(
     """
     import json
 
-    from cli.streams import broker_url, registry_url, sdk_errors
+    from cli.streams import broker_url, credentials, registry_url, sdk_errors
     from sdk import Producer, Registry, Serializer, ValidationError
 
     source = input_file.open(encoding="utf-8") if input_file else sys.stdin
-    with sdk_errors("produce"), Registry(registry_url(registry)) as client:
+    with sdk_errors("produce"), Registry(registry_url(registry), **credentials()) as client:
         serializer = Serializer(client, topic=topic)
         latest = client.latest(serializer.subject)
         convert: Any = None
@@ -97,7 +97,10 @@ def produce(
             for number, reason in invalid:
                 typer.echo(f"  line {number}: {reason}", err=True)
             raise typer.Exit(code=1)
-        with Producer(broker_url(broker), registry=client, partitions=partitions) as producer:
+        url = broker_url(broker)
+        with Producer(
+            url, registry=client, partitions=partitions, **credentials(url)
+        ) as producer:
             for data, key in framed:
                 producer.publish_bytes(topic, data, key=key)
             producer.flush()

@@ -1,4 +1,10 @@
-"""`charter serve`: migrate the database to head, then run the registry with uvicorn."""
+"""`charter serve`: migrate the database to head, then run the registry with uvicorn.
+
+The whole app (registry and broker routes) runs behind the security middleware
+(`registry.security`): `--auth required` asks every request but `/health` for an API key or
+an OIDC token; `--auth none` is the default only on a loopback address, and anywhere else
+serve refuses to start unless `--auth` is given explicitly.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +21,49 @@ DEFAULT_LOG_LEVEL = "info"
 DEFAULT_KAFKA_PORT = 9092
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 LOG_FORMATS = ("json", "text")
+AUTH_MODES = ("required", "none")
+
+
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def auth_mode(auth: str | None, host: str) -> str:
+    """`--auth` as given, or `none` on loopback; refuses (exit 2) to guess anywhere else."""
+    if auth is None:
+        if is_loopback(host):
+            return "none"
+        typer.echo(
+            f"charter serve: refusing to listen on {host} without authentication settings: "
+            "pass --auth required (create keys with `charter keys create`) or, to run "
+            "open on purpose, --auth none (or set CHARTER_AUTH)",
+            err=True,
+        )
+        raise typer.Exit(code=2)
+    mode = auth.strip().lower()
+    if mode not in AUTH_MODES:
+        raise typer.BadParameter(f"{auth!r} is not one of {', '.join(AUTH_MODES)}",
+                                 param_hint="--auth")
+    return mode
+
+
+def _log_to_stderr(level: str) -> None:
+    """Charter's own loggers (the audit trail's JSON lines among them) beside uvicorn's."""
+    import logging
+
+    logger = logging.getLogger("charter")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel("DEBUG" if level == "trace" else level.upper())
 
 
 def serve(
@@ -64,9 +113,73 @@ def serve(
             help="json or text: one line per request, with its request id.",
         ),
     ] = "text",
+    auth: Annotated[
+        str | None,
+        typer.Option(
+            envvar="CHARTER_AUTH",
+            help="required (API keys or OIDC tokens on every route but /health) or none; "
+            "default none on loopback, and no default on any other address.",
+        ),
+    ] = None,
+    oidc_jwks: Annotated[
+        str | None,
+        typer.Option(envvar="CHARTER_OIDC_JWKS", help="JWKS file or https URL: accept bearer "
+                     "tokens it signs."),
+    ] = None,
+    oidc_issuer: Annotated[
+        str | None, typer.Option(envvar="CHARTER_OIDC_ISSUER", help="Required `iss` of tokens.")
+    ] = None,
+    oidc_audience: Annotated[
+        str | None,
+        typer.Option(envvar="CHARTER_OIDC_AUDIENCE", help="Required `aud` of tokens."),
+    ] = None,
+    oidc_role_claim: Annotated[
+        str, typer.Option(envvar="CHARTER_OIDC_ROLE_CLAIM", help="Claim naming the role.")
+    ] = "charter_role",
+    oidc_subject_prefixes_claim: Annotated[
+        str,
+        typer.Option(envvar="CHARTER_OIDC_SUBJECT_PREFIXES_CLAIM",
+                     help="Claim listing subject prefixes."),
+    ] = "charter_subject_prefixes",
+    oidc_topic_prefixes_claim: Annotated[
+        str,
+        typer.Option(envvar="CHARTER_OIDC_TOPIC_PREFIXES_CLAIM",
+                     help="Claim listing topic prefixes."),
+    ] = "charter_topic_prefixes",
+    oidc_name_claim: Annotated[
+        str, typer.Option(envvar="CHARTER_OIDC_NAME_CLAIM", help="Claim naming the caller.")
+    ] = "sub",
+    cors_origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            envvar="CHARTER_CORS_ORIGINS",
+            help="Allow browser calls from this origin (repeatable); CORS is off without it.",
+        ),
+    ] = None,
 ) -> None:
     """Run the schema registry (Confluent Schema Registry API) and the broker on one port."""
     import uvicorn
+
+    if log_level.lower() not in LOG_LEVELS:
+        raise typer.BadParameter(
+            f"{log_level!r} is not one of {', '.join(LOG_LEVELS)}", param_hint="--log-level"
+        )
+    mode = auth_mode(auth, host)
+    if mode == "required":
+        # The Kafka listener has no SASL yet: with --auth required it would be an open door.
+        if kafka_port not in (None, 0):
+            typer.echo(
+                "charter serve: the Kafka listener has no authentication yet (SASL is to "
+                "come), so it cannot run with --auth required; leave out --kafka-port",
+                err=True,
+            )
+            raise typer.Exit(code=2)
+        kafka_port = 0
+    oidc_given = [v for v in (oidc_jwks, oidc_issuer, oidc_audience) if v]
+    if oidc_given and len(oidc_given) != 3:
+        raise typer.BadParameter(
+            "give --oidc-jwks, --oidc-issuer and --oidc-audience together", param_hint="--oidc-jwks"
+        )
 
     from broker import Broker, DataDirLockedError
     from broker.http import create_router
@@ -77,10 +190,25 @@ def serve(
     from registry.logs import configure_logging
     from registry.metrics import MeteredBroker, Metrics
     from registry.observe import install as install_observability
+    from registry.security import (
+        AuthMode,
+        OidcSettings,
+        SecurityConfigError,
+        SecuritySettings,
+        build_guard,
+        protect,
+    )
 
-    if log_level.lower() not in LOG_LEVELS:
-        raise typer.BadParameter(
-            f"{log_level!r} is not one of {', '.join(LOG_LEVELS)}", param_hint="--log-level"
+    oidc = None
+    if oidc_jwks and oidc_issuer and oidc_audience:
+        oidc = OidcSettings(
+            jwks=oidc_jwks,
+            issuer=oidc_issuer,
+            audience=oidc_audience,
+            name_claim=oidc_name_claim,
+            role_claim=oidc_role_claim,
+            subject_prefixes_claim=oidc_subject_prefixes_claim,
+            topic_prefixes_claim=oidc_topic_prefixes_claim,
         )
     if log_format.lower() not in LOG_FORMATS:
         raise typer.BadParameter(
@@ -88,6 +216,10 @@ def serve(
         )
     log_config = configure_logging("json" if log_format.lower() == "json" else "text",
                                    log_level.lower())
+    origins = tuple(o for value in cors_origin or () for o in value.split(",") if o.strip())
+    security = SecuritySettings(
+        auth=AuthMode(mode), oidc=oidc, cors_origins=tuple(o.strip() for o in origins)
+    )
     data_dir.mkdir(parents=True, exist_ok=True)
     settings = Settings(
         host=host,
@@ -106,6 +238,14 @@ def serve(
     except DataDirLockedError as exc:
         typer.echo(f"charter serve: {exc}", err=True)
         raise typer.Exit(code=1) from exc
+    _log_to_stderr(settings.log_level)
+    try:
+        guard = build_guard(registry, security)
+    except SecurityConfigError as exc:
+        broker.close()
+        registry.close()
+        typer.echo(f"charter serve: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
     listener = None
     try:
         if kafka_port != 0:
@@ -118,12 +258,18 @@ def serve(
             settings, registry=registry, extra_routers=[create_router(metered), console]
         )
         install_observability(app, metrics)
+        # The guard is outermost: no route, metric or console page is reached unchecked.
         uvicorn.run(
-            app, host=host, port=port, log_level=settings.log_level, log_config=log_config
+            protect(app, guard),
+            host=host,
+            port=port,
+            log_level=settings.log_level,
+            log_config=log_config,
         )
     finally:
         if listener is not None:
             listener.stop()
+        guard.close()
         broker.close()
 
 

@@ -53,6 +53,16 @@ def broker_url(given: str | None) -> str:
     return given or os.environ.get("CHARTER_BROKER_URL") or DEFAULT_BROKER
 
 
+def credentials(broker: str | None = None) -> dict[str, Any]:
+    """CHARTER_AUTH_KEY/CHARTER_AUTH_SECRET or CHARTER_AUTH_TOKEN as keyword arguments for the
+    registry client, or, given a broker URL, for its transport (only `charter://` takes them)."""
+    from sdk.credentials import from_env
+
+    if broker is not None and not broker.lower().startswith("charter://"):
+        return {}
+    return from_env().options()
+
+
 @contextmanager
 def sdk_errors(command: str) -> Iterator[None]:
     """SDK errors (registry, broker, configuration): one line on stderr and exit code 2."""

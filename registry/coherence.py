@@ -40,6 +40,7 @@ class ChangeListener:
         on_listening: Callable[[bool], None],
         *,
         name: str = "charter-registry",
+        channel: str = NOTIFY_CHANNEL,
         connect_timeout_s: int = 5,
         poll_s: float = 0.5,
         ping_s: float = 5.0,
@@ -47,6 +48,7 @@ class ChangeListener:
     ) -> None:
         self._conninfo = _conninfo(database_url)
         self.name = name  # the session's application_name, so operators can tell it apart
+        self.channel = channel
         self._on_notice = on_notice
         self._on_listening = on_listening
         self._connect_timeout_s = connect_timeout_s
@@ -91,7 +93,7 @@ class ChangeListener:
             connect_timeout=self._connect_timeout_s,
             application_name=self.name,
         ) as conn:
-            conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+            conn.execute(f"LISTEN {self.channel}")
             self._set_listening(True)
             idle_s = 0.0
             while not self._stop.is_set():

@@ -103,13 +103,15 @@ def _quote(subject: str) -> str:
 
 
 class Registry:
-    """Registry client. `auth` is a (user, password) pair for basic auth or an `httpx.Auth`."""
+    """Registry client. `auth` is a (key, secret) pair for HTTP Basic or an `httpx.Auth`;
+    `token` a bearer token (an OIDC JWT). Give one of them, or neither."""
 
     def __init__(
         self,
         url: str,
         *,
         auth: tuple[str, str] | httpx.Auth | None = None,
+        token: str | None = None,
         timeout_s: float = 10.0,
         retries: int = 3,
         backoff_s: float = 0.1,
@@ -118,6 +120,8 @@ class Registry:
         headers: Mapping[str, str] | None = None,
     ) -> None:
         import httpx
+
+        from sdk.credentials import credential_headers
 
         self.url = url.rstrip("/")
         self.retries = max(0, retries)
@@ -129,7 +133,12 @@ class Registry:
             base_url=self.url,
             auth=auth,
             timeout=timeout_s,
-            headers={"Accept": _CONTENT_TYPE, "Content-Type": _CONTENT_TYPE, **(headers or {})},
+            headers={
+                "Accept": _CONTENT_TYPE,
+                "Content-Type": _CONTENT_TYPE,
+                **credential_headers(auth, token),
+                **(headers or {}),
+            },
         )
         self._lock = threading.Lock()
         self._by_id: dict[int, RegisteredSchema] = {}

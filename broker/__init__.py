@@ -23,6 +23,7 @@ from broker.consumer import Consumer
 from broker.contracts import Contracts
 from broker.errors import (
     BrokerError,
+    BusyError,
     ContractViolationError,
     CorruptBatchError,
     DataDirLockedError,
@@ -46,6 +47,7 @@ __all__ = [
     "Broker",
     "BrokerAPI",
     "BrokerError",
+    "BusyError",
     "ConsumedRecord",
     "Consumer",
     "ContractViolationError",

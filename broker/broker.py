@@ -177,6 +177,7 @@ class Broker:
         self._clock_ms = clock_ms
         self._lock = threading.RLock()
         self._appended = threading.Condition(self._lock)
+        self._append_listeners: list[Callable[[], None]] = []
         self._topics: dict[str, _Topic] = {}
         self._closed = False
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -308,7 +309,7 @@ class Broker:
             trash = self._trash_dir / f"{name}-{uuid.uuid4().hex}"
             os.replace(topic.directory, trash)
             shutil.rmtree(trash, ignore_errors=True)
-            self._appended.notify_all()
+        self._notify_appended()
         self.groups.forget_topic(name)
 
     def alter_topic(self, name: str, **changes: Any) -> TopicDescription:
@@ -461,9 +462,28 @@ class Broker:
         except LogClosedError:
             self._topic(topic)  # deleted meanwhile: UnknownTopicError
             raise
+        self._notify_appended()
+        return base
+
+    def _notify_appended(self) -> None:
         with self._lock:
             self._appended.notify_all()
-        return base
+            listeners = list(self._append_listeners)
+        for listener in listeners:
+            listener()
+
+    def add_append_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call `listener()` (from the appending thread) after every append, topic deletion
+        and close, so an asynchronous waiter can re-check its partitions; returns a function
+        that removes it. Listeners must be quick and never raise."""
+        with self._lock:
+            self._append_listeners.append(listener)
+
+        def remove() -> None:
+            with self._lock, contextlib.suppress(ValueError):
+                self._append_listeners.remove(listener)
+
+        return remove
 
     def _check_limits(self, batch: _Batch) -> None:
         limits = self.limits
@@ -665,9 +685,9 @@ class Broker:
             for topic in self._topics.values():
                 for log in topic.logs:
                     log.close()
-            self._appended.notify_all()
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
             os.close(self._lock_fd)
+        self._notify_appended()
 
     def __enter__(self) -> Broker:
         return self

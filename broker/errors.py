@@ -11,6 +11,7 @@
     ├── CorruptBatchError           bytes on disk (or in a request) failed their checksum or shape
     ├── LogClosedError              the log or broker was closed
     ├── DataDirLockedError          another process owns the data directory
+    ├── BusyError                   a concurrency limit is reached (e.g. long-polls); retry
     └── GroupError
         ├── UnknownMemberError      the member id is not (or no longer) in the group
         ├── StaleGenerationError    the caller's generation is not the group's current one
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 __all__ = [
     "BrokerError",
+    "BusyError",
     "ContractViolationError",
     "CorruptBatchError",
     "DataDirLockedError",
@@ -170,3 +172,12 @@ class NotAssignedError(GroupError):
         self.member_id = member_id
         self.topic = topic
         self.partition = partition
+
+
+class BusyError(BrokerError):
+    """`limit` (e.g. `long_polls_max`) of `maximum` concurrent operations is reached."""
+
+    def __init__(self, limit: str, maximum: int) -> None:
+        super().__init__(f"{limit} reached: {maximum} already in progress; retry shortly")
+        self.limit = limit
+        self.maximum = maximum

@@ -14,6 +14,11 @@ DEFAULT_DATA_DIR = Path("./charter-data")
 DEFAULT_LOG_LEVEL = "info"
 DEFAULT_KAFKA_PORT = 9092
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+DEFAULT_CONNECTIONS_MAX = 1000
+DEFAULT_IDLE_TIMEOUT_S = 5
+DEFAULT_HEADER_TIMEOUT_S = 10.0
+DEFAULT_BODY_TIMEOUT_S = 30.0
+DEFAULT_LONG_POLLS_MAX = 1000
 
 
 def serve(
@@ -56,15 +61,57 @@ def serve(
             help="Host name Kafka clients are told to connect to; default --host.",
         ),
     ] = None,
+    connections_max: Annotated[
+        int,
+        typer.Option(
+            envvar="CHARTER_CONNECTIONS_MAX",
+            min=1,
+            help="Open connections and requests in progress beyond which requests get 503.",
+        ),
+    ] = DEFAULT_CONNECTIONS_MAX,
+    idle_timeout_s: Annotated[
+        int,
+        typer.Option(
+            envvar="CHARTER_IDLE_TIMEOUT_S",
+            min=1,
+            help="Close a keep-alive connection idle this many seconds.",
+        ),
+    ] = DEFAULT_IDLE_TIMEOUT_S,
+    header_timeout_s: Annotated[
+        float,
+        typer.Option(
+            envvar="CHARTER_HEADER_TIMEOUT_S",
+            min=0.1,
+            help="Close a connection whose request line and headers take longer than this.",
+        ),
+    ] = DEFAULT_HEADER_TIMEOUT_S,
+    body_timeout_s: Annotated[
+        float,
+        typer.Option(
+            envvar="CHARTER_BODY_TIMEOUT_S",
+            min=0.1,
+            help="Answer 408 when a request body pauses longer than this.",
+        ),
+    ] = DEFAULT_BODY_TIMEOUT_S,
+    long_polls_max: Annotated[
+        int,
+        typer.Option(
+            envvar="CHARTER_LONG_POLLS_MAX",
+            min=1,
+            help="Broker fetches that may wait for records at once; more get 503.",
+        ),
+    ] = DEFAULT_LONG_POLLS_MAX,
 ) -> None:
     """Run the schema registry (Confluent Schema Registry API) and the broker on one port."""
     import uvicorn
 
     from broker import Broker, DataDirLockedError
-    from broker.http import create_router
+    from broker.http import body_limits, create_router
     from registry import Settings, create_app
     from registry.app import build_registry
+    from registry.connections import header_timeout_protocol
     from registry.contracts import RegistryContracts
+    from registry.limits import BodyLimit
 
     if log_level.lower() not in LOG_LEVELS:
         raise typer.BadParameter(
@@ -92,8 +139,22 @@ def serve(
     try:
         if kafka_port != 0:
             listener = _start_kafka(broker, host, kafka_port, kafka_advertised_host)
-        app = create_app(settings, registry=registry, extra_routers=[create_router(broker)])
-        uvicorn.run(app, host=host, port=port, log_level=settings.log_level)
+        app = create_app(
+            settings,
+            registry=registry,
+            extra_routers=[create_router(broker, long_polls_max=long_polls_max)],
+            body_limits=[BodyLimit(p, n) for p, n in body_limits(broker.limits)],
+            body_timeout_s=body_timeout_s,
+        )
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level=settings.log_level,
+            http=header_timeout_protocol(header_timeout_s),
+            limit_concurrency=connections_max,
+            timeout_keep_alive=idle_timeout_s,
+        )
     finally:
         if listener is not None:
             listener.stop()

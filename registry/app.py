@@ -11,12 +11,19 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from registry import errors
 from registry.coherence import ChangeListener
 from registry.db import Database
 from registry.http import EncodedSlashMiddleware, Registry, RegistryResponse, error_response
+from registry.limits import (
+    BODY_TIMEOUT_S_DEFAULT,
+    BodyLimit,
+    BodyLimitMiddleware,
+    BodyTimeoutMiddleware,
+)
 from registry.repository import Repository
 from registry.routers import compatibility, config, meta, mode, schemas, subjects
 from registry.service import RegistryService
@@ -89,6 +96,10 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         return error_response(422, 422, _validation_message(exc))
 
+    async def disconnected(_: Request, exc: Exception) -> Response:
+        # The client went away or a guard in registry.limits has answered: nobody reads this.
+        return error_response(400, 40002, "The client disconnected before the body was read")
+
     async def store_error(_: Request, exc: Exception) -> Response:
         log.exception("database error", exc_info=exc)
         return error_response(500, 50001, "Error in the backend data store")
@@ -100,6 +111,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(errors.RegistryError, registry_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(ClientDisconnect, disconnected)
     app.add_exception_handler(SQLAlchemyError, store_error)
     app.add_exception_handler(Exception, unexpected_error)
 
@@ -109,10 +121,14 @@ def create_app(
     *,
     registry: Registry | None = None,
     extra_routers: Sequence[APIRouter] = (),
+    body_limits: Sequence[BodyLimit] = (),
+    body_timeout_s: float = BODY_TIMEOUT_S_DEFAULT,
 ) -> FastAPI:
     """The registry app. Runs the migrations to head unless a built `registry` is passed.
 
     `extra_routers` are mounted beside the registry's own (the broker's HTTP API goes here).
+    Every request body is limited to `settings.request_bytes_max` unless one of `body_limits`
+    matches its path first, and must keep arriving (`body_timeout_s` between parts).
     """
     registry = registry or build_registry(settings)
 
@@ -135,4 +151,8 @@ def create_app(
     # The consumers' hot path goes first and bypasses FastAPI's dependency machinery.
     app.router.routes.insert(0, schemas.schema_by_id_route(registry))
     app.add_middleware(EncodedSlashMiddleware)
+    app.add_middleware(BodyTimeoutMiddleware, timeout_s=body_timeout_s)
+    app.add_middleware(
+        BodyLimitMiddleware, default_bytes_max=settings.request_bytes_max, limits=body_limits
+    )
     return app

@@ -1,0 +1,180 @@
+"""ASGI guards that bound what one request may cost: its body size and how slowly it arrives.
+
+`BodyLimitMiddleware` refuses a body above its route's limit before the application reads it:
+a declared `Content-Length` above the limit is answered 413 at once; a chunked body is counted
+as it arrives and refused as soon as it goes past the limit (the application then sees the
+client as gone). `BodyTimeoutMiddleware` answers 408 when a request's body stops arriving, so a
+half-sent request cannot hold a connection for ever. Both answer as every error of the service
+does: `{"error_code": int, "message": str}`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = [
+    "BODY_TIMEOUT_S_DEFAULT",
+    "TOO_LARGE_CODE",
+    "BodyLimit",
+    "BodyLimitMiddleware",
+    "BodyTimeoutMiddleware",
+]
+
+TOO_LARGE_CODE = 41301  # Confluent-style: HTTP status * 100 + n
+BODY_TIMEOUT_CODE = 40801
+BODY_TIMEOUT_S_DEFAULT = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class BodyLimit:
+    """Requests whose path matches `pattern` (a regular expression, matched from the start)
+    may send at most `bytes_max` bytes of body."""
+
+    pattern: str
+    bytes_max: int
+
+
+class _Refused(Exception):
+    """Raised inside the guard once it has answered; never leaves the middleware."""
+
+
+async def _answer(send: Send, status: int, code: int, message: str, close: bool) -> None:
+    body = orjson.dumps({"error_code": code, "message": message})
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class _Guarded:
+    """One request's receive/send pair: once the guard has answered, the application's own
+    answer is dropped and its reads see a disconnect."""
+
+    def __init__(self, receive: Receive, send: Send) -> None:
+        self._receive = receive
+        self._send = send
+        self.started = False
+        self.answered = False
+
+    async def send(self, message: Message) -> None:
+        if self.answered:
+            return
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self._send(message)
+
+    async def refuse(self, status: int, code: int, message: str) -> None:
+        if not self.started and not self.answered:
+            self.answered = True
+            await _answer(self._send, status, code, message, close=True)
+        self.answered = True
+
+
+class BodyLimitMiddleware:
+    """A body limit on every route: `limits` first (the first whose pattern matches), else
+    `default_bytes_max`."""
+
+    def __init__(
+        self, app: ASGIApp, *, default_bytes_max: int, limits: Sequence[BodyLimit] = ()
+    ) -> None:
+        self.app = app
+        self.default_bytes_max = default_bytes_max
+        self._limits = [(re.compile(limit.pattern), limit.bytes_max) for limit in limits]
+
+    def limit_for(self, path: str) -> int:
+        for pattern, bytes_max in self._limits:
+            if pattern.match(path):
+                return bytes_max
+        return self.default_bytes_max
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope["path"])
+        declared = _content_length(scope)
+        if declared is not None and declared > limit:
+            await _answer(send, 413, TOO_LARGE_CODE, _too_large(limit), close=True)
+            return
+        guarded = _Guarded(receive, send)
+        seen = 0
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            if guarded.answered:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    await guarded.refuse(413, TOO_LARGE_CODE, _too_large(limit))
+                    return {"type": "http.disconnect"}
+            return message
+
+        try:
+            await self.app(scope, counting_receive, guarded.send)
+        except Exception:
+            if not guarded.answered:
+                raise
+
+
+class BodyTimeoutMiddleware:
+    """408 when `timeout_s` passes between two parts of a request body (or before the first)."""
+
+    def __init__(self, app: ASGIApp, *, timeout_s: float = BODY_TIMEOUT_S_DEFAULT) -> None:
+        self.app = app
+        self.timeout_s = timeout_s
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        guarded = _Guarded(receive, send)
+        body_done = False
+
+        async def timed_receive() -> Message:
+            nonlocal body_done
+            if guarded.answered:
+                return {"type": "http.disconnect"}
+            if body_done:  # afterwards receive() only waits for a disconnect: no deadline
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.timeout_s)
+            except TimeoutError:
+                await guarded.refuse(
+                    408,
+                    BODY_TIMEOUT_CODE,
+                    f"The request body did not arrive within {self.timeout_s:g} s",
+                )
+                return {"type": "http.disconnect"}
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                body_done = True
+            return message
+
+        try:
+            await self.app(scope, timed_receive, guarded.send)
+        except Exception:
+            if not guarded.answered:
+                raise
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            text = value.decode("latin-1").strip()
+            return int(text) if text.isdigit() else None
+    return None
+
+
+def _too_large(limit: int) -> str:
+    return f"Request body exceeds {limit} bytes"

@@ -143,7 +143,9 @@ def serve(
             settings,
             registry=registry,
             extra_routers=[create_router(broker, long_polls_max=long_polls_max)],
-            body_limits=[BodyLimit(p, n) for p, n in body_limits(broker.limits)],
+            body_limits=[
+                BodyLimit(p, n, 41301, "application/json") for p, n in body_limits(broker.limits)
+            ],
             body_timeout_s=body_timeout_s,
         )
         uvicorn.run(

@@ -20,14 +20,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = [
     "BODY_TIMEOUT_S_DEFAULT",
+    "ERROR_MEDIA_TYPE",
     "TOO_LARGE_CODE",
     "BodyLimit",
     "BodyLimitMiddleware",
     "BodyTimeoutMiddleware",
 ]
 
-TOO_LARGE_CODE = 41301  # Confluent-style: HTTP status * 100 + n
+TOO_LARGE_CODE = 413  # the registry's code for a body too large (registry.errors.RequestTooLarge)
 BODY_TIMEOUT_CODE = 40801
+ERROR_MEDIA_TYPE = "application/vnd.schemaregistry.v1+json"
 BODY_TIMEOUT_S_DEFAULT = 30.0
 
 
@@ -38,20 +40,23 @@ class BodyLimit:
 
     pattern: str
     bytes_max: int
+    error_code: int = TOO_LARGE_CODE
+    media_type: str = ERROR_MEDIA_TYPE
 
 
 class _Refused(Exception):
     """Raised inside the guard once it has answered; never leaves the middleware."""
 
 
-async def _answer(send: Send, status: int, code: int, message: str, close: bool) -> None:
+async def _answer(
+    send: Send, status: int, code: int, message: str, *, media_type: str = ERROR_MEDIA_TYPE
+) -> None:
     body = orjson.dumps({"error_code": code, "message": message})
     headers = [
-        (b"content-type", b"application/json"),
+        (b"content-type", media_type.encode()),
         (b"content-length", str(len(body)).encode()),
     ]
-    if close:
-        headers.append((b"connection", b"close"))
+    headers.append((b"connection", b"close"))  # the rest of the request is not read
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -73,10 +78,10 @@ class _Guarded:
             self.started = True
         await self._send(message)
 
-    async def refuse(self, status: int, code: int, message: str) -> None:
+    async def refuse(self, status: int, code: int, message: str, media_type: str) -> None:
         if not self.started and not self.answered:
             self.answered = True
-            await _answer(self._send, status, code, message, close=True)
+            await _answer(self._send, status, code, message, media_type=media_type)
         self.answered = True
 
 
@@ -89,13 +94,14 @@ class BodyLimitMiddleware:
     ) -> None:
         self.app = app
         self.default_bytes_max = default_bytes_max
-        self._limits = [(re.compile(limit.pattern), limit.bytes_max) for limit in limits]
+        self._limits = [(re.compile(limit.pattern), limit) for limit in limits]
+        self._default = BodyLimit("", default_bytes_max)
 
-    def limit_for(self, path: str) -> int:
-        for pattern, bytes_max in self._limits:
+    def limit_for(self, path: str) -> BodyLimit:
+        for pattern, limit in self._limits:
             if pattern.match(path):
-                return bytes_max
-        return self.default_bytes_max
+                return limit
+        return self._default
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -103,8 +109,9 @@ class BodyLimitMiddleware:
             return
         limit = self.limit_for(scope["path"])
         declared = _content_length(scope)
-        if declared is not None and declared > limit:
-            await _answer(send, 413, TOO_LARGE_CODE, _too_large(limit), close=True)
+        refusal = (413, limit.error_code, _too_large(limit.bytes_max), limit.media_type)
+        if declared is not None and declared > limit.bytes_max:
+            await _answer(send, *refusal[:3], media_type=limit.media_type)
             return
         guarded = _Guarded(receive, send)
         seen = 0
@@ -116,8 +123,8 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > limit:
-                    await guarded.refuse(413, TOO_LARGE_CODE, _too_large(limit))
+                if seen > limit.bytes_max:
+                    await guarded.refuse(*refusal)
                     return {"type": "http.disconnect"}
             return message
 
@@ -155,6 +162,7 @@ class BodyTimeoutMiddleware:
                     408,
                     BODY_TIMEOUT_CODE,
                     f"The request body did not arrive within {self.timeout_s:g} s",
+                    ERROR_MEDIA_TYPE,
                 )
                 return {"type": "http.disconnect"}
             if message["type"] != "http.request" or not message.get("more_body", False):

@@ -53,7 +53,7 @@ async def _stall(url: str, ids: list[int]) -> tuple[list[float], list[httpx.Resp
         assert not any(t.done() for t in tasks)
         latencies: list[float] = []
         routes = ["/health", "/subjects", "/broker/topics"]
-        for i, schema_id in enumerate(ids):
+        for schema_id in ids:
             for path in [*routes, f"/schemas/ids/{schema_id}"]:
                 began = time.perf_counter()
                 r = await probe.get(path, timeout=30)

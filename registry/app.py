@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -23,6 +24,9 @@ from registry.limits import (
     BodyLimit,
     BodyLimitMiddleware,
     BodyTimeoutMiddleware,
+    OncePer,
+    is_out_of_descriptors,
+    quiet_resource_errors,
 )
 from registry.repository import Repository
 from registry.routers import compatibility, config, meta, mode, schemas, subjects
@@ -73,8 +77,24 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "Invalid request: " + "; ".join(parts)
 
 
+DESCRIPTOR_LOG_INTERVAL_S = 60.0
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Every error leaves as `{"error_code": int, "message": str}`."""
+    out_of_descriptors = OncePer(DESCRIPTOR_LOG_INTERVAL_S)
+
+    def exhausted() -> Response:
+        # Logged once per interval: under exhaustion every request would log a traceback.
+        if out_of_descriptors.ready():
+            log.error(
+                "out of file descriptors: answering 503 (%d more since the last line)",
+                out_of_descriptors.suppressed,
+            )
+            out_of_descriptors.suppressed = 0
+        response = error_response(503, 50302, "The server is out of resources; retry later")
+        response.headers["Retry-After"] = "1"
+        return response
 
     async def registry_error(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, errors.RegistryError)
@@ -101,8 +121,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(400, 40002, "The client disconnected before the body was read")
 
     async def store_error(_: Request, exc: Exception) -> Response:
+        if is_out_of_descriptors(exc):
+            return exhausted()
         log.exception("database error", exc_info=exc)
         return error_response(500, 50001, "Error in the backend data store")
+
+    async def os_error(_: Request, exc: Exception) -> Response:
+        # Handled here, not in unexpected_error: Starlette re-raises what reaches that one,
+        # and the server would log a traceback per request.
+        if is_out_of_descriptors(exc):
+            return exhausted()
+        raise exc
 
     async def unexpected_error(_: Request, exc: Exception) -> Response:
         log.exception("unexpected error", exc_info=exc)
@@ -113,6 +142,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(ClientDisconnect, disconnected)
     app.add_exception_handler(SQLAlchemyError, store_error)
+    app.add_exception_handler(OSError, os_error)
     app.add_exception_handler(Exception, unexpected_error)
 
 
@@ -134,6 +164,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        quiet_resource_errors(asyncio.get_running_loop(), log, DESCRIPTOR_LOG_INTERVAL_S)
         yield
         registry.close()
 

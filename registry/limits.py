@@ -11,7 +11,10 @@ does: `{"error_code": int, "message": str}`.
 from __future__ import annotations
 
 import asyncio
+import errno
+import logging
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,6 +28,9 @@ __all__ = [
     "BodyLimit",
     "BodyLimitMiddleware",
     "BodyTimeoutMiddleware",
+    "OncePer",
+    "is_out_of_descriptors",
+    "quiet_resource_errors",
 ]
 
 TOO_LARGE_CODE = 413  # the registry's code for a body too large (registry.errors.RequestTooLarge)
@@ -186,3 +192,59 @@ def _content_length(scope: Scope) -> int | None:
 
 def _too_large(limit: int) -> str:
     return f"Request body exceeds {limit} bytes"
+
+
+_OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
+
+
+def is_out_of_descriptors(exc: BaseException) -> bool:
+    """True for the OSErrors that mean the process or system ran out of descriptors."""
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno in _OUT_OF_RESOURCES:
+            return True
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return False
+
+
+class OncePer:
+    """`ready()` is true at most once per `interval_s`; counts the calls it suppressed."""
+
+    def __init__(self, interval_s: float) -> None:
+        self.interval_s = interval_s
+        self._next = 0.0
+        self.suppressed = 0
+
+    def ready(self) -> bool:
+        now = time.monotonic()
+        if now < self._next:
+            self.suppressed += 1
+            return False
+        self._next = now + self.interval_s
+        return True
+
+
+def quiet_resource_errors(
+    loop: asyncio.AbstractEventLoop, log: logging.Logger, interval_s: float = 60.0
+) -> None:
+    """Log the event loop's `accept()` failures for lack of descriptors once per interval, in
+    one line, instead of a traceback every second (asyncio pauses accepting and retries)."""
+    previous = loop.get_exception_handler()
+    once = OncePer(interval_s)
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, object]) -> None:
+        exc = context.get("exception")
+        if isinstance(exc, BaseException) and is_out_of_descriptors(exc):
+            if once.ready():
+                log.error(
+                    "out of file descriptors: new connections wait (%s; %d more since)",
+                    exc,
+                    once.suppressed,
+                )
+                once.suppressed = 0
+            return
+        if previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)

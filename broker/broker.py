@@ -47,7 +47,7 @@ from broker.errors import (
     UnknownPartitionError,
     UnknownTopicError,
 )
-from broker.groups import GroupCoordinator
+from broker.groups import GROUP_RETENTION_MS_DEFAULT, GroupCoordinator
 from broker.log import PartitionLog, RawBatches, decode_batches
 from broker.placement import keyed_partition
 from broker.record import (
@@ -170,8 +170,10 @@ class Broker:
         contracts: Contracts | None = None,
         clock_ms: Callable[[], int] = _wall_clock_ms,
         maintenance_interval_ms: int | None = 1000,
+        group_retention_ms: int = GROUP_RETENTION_MS_DEFAULT,
     ) -> None:
         self.data_dir = Path(data_dir)
+        self._group_retention_ms = group_retention_ms
         self.limits = limits or Limits()
         self.contracts = contracts
         self._clock_ms = clock_ms
@@ -224,6 +226,8 @@ class Broker:
             partitions_of=self.partition_count,
             clock_ms=self._clock_ms,
             limits=self.limits,
+            offsets_of=self.offsets,
+            retention_ms=self._group_retention_ms,
         )
 
     # ------------------------------------------------------------------ topics

@@ -13,6 +13,8 @@
     ├── DataDirLockedError          another process owns the data directory
     ├── BusyError                   a concurrency limit is reached (e.g. long-polls); retry
     └── GroupError
+        ├── UnknownGroupError       the group does not exist
+        ├── GroupNotEmptyError      a delete of a group that still has members
         ├── UnknownMemberError      the member id is not (or no longer) in the group
         ├── StaleGenerationError    the caller's generation is not the group's current one
         └── NotAssignedError        a commit for a partition the member does not own
@@ -30,6 +32,7 @@ __all__ = [
     "CorruptBatchError",
     "DataDirLockedError",
     "GroupError",
+    "GroupNotEmptyError",
     "InvalidConfigError",
     "LimitExceededError",
     "LogClosedError",
@@ -37,6 +40,7 @@ __all__ = [
     "OffsetOutOfRangeError",
     "StaleGenerationError",
     "TopicExistsError",
+    "UnknownGroupError",
     "UnknownMemberError",
     "UnknownPartitionError",
     "UnknownTopicError",
@@ -146,6 +150,17 @@ class GroupError(BrokerError):
     def __init__(self, message: str, group: str) -> None:
         super().__init__(message)
         self.group = group
+
+
+class UnknownGroupError(GroupError):
+    def __init__(self, group: str) -> None:
+        super().__init__(f"group {group!r} does not exist", group)
+
+
+class GroupNotEmptyError(GroupError):
+    def __init__(self, group: str, members: int) -> None:
+        super().__init__(f"group {group!r} has {members} members; they must leave first", group)
+        self.members = members
 
 
 class UnknownMemberError(GroupError):

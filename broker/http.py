@@ -55,6 +55,7 @@ from broker.errors import (
     ContractViolationError,
     CorruptBatchError,
     DataDirLockedError,
+    GroupNotEmptyError,
     InvalidConfigError,
     LimitExceededError,
     LogClosedError,
@@ -62,6 +63,7 @@ from broker.errors import (
     OffsetOutOfRangeError,
     StaleGenerationError,
     TopicExistsError,
+    UnknownGroupError,
     UnknownMemberError,
     UnknownPartitionError,
     UnknownTopicError,
@@ -100,6 +102,8 @@ _STATUS: list[tuple[type[BrokerError], int, int]] = [
     (UnknownTopicError, 404, 40401),
     (UnknownPartitionError, 404, 40402),
     (UnknownMemberError, 404, 40403),
+    (UnknownGroupError, 404, 40404),
+    (GroupNotEmptyError, 409, 40904),
     (TopicExistsError, 409, 40901),
     (StaleGenerationError, 409, 40902),
     (NotAssignedError, 409, 40903),
@@ -426,6 +430,15 @@ def create_router(broker: Broker, *, long_polls_max: int = LONG_POLLS_MAX_DEFAUL
     @router.get("/groups/{group}", summary="Describe a consumer group")
     def describe_group(group: str) -> dict[str, Any]:
         return group_to_json(broker.groups.describe(group))
+
+    @router.delete(
+        "/groups/{group}",
+        status_code=204,
+        summary="Delete a group without members, with its committed offsets",
+    )
+    def delete_group(group: str) -> Response:
+        broker.groups.delete(group)
+        return Response(status_code=204)
 
     @router.post("/groups/{group}/members", summary="Join a group")
     def join(group: str, body: JoinRequest) -> dict[str, Any]:

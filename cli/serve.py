@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,6 +20,7 @@ DEFAULT_IDLE_TIMEOUT_S = 5
 DEFAULT_HEADER_TIMEOUT_S = 10.0
 DEFAULT_BODY_TIMEOUT_S = 30.0
 DEFAULT_LONG_POLLS_MAX = 1000
+DEFAULT_GROUP_RETENTION_MS = 7 * 24 * 3600 * 1000
 
 
 def serve(
@@ -101,6 +103,14 @@ def serve(
             help="Broker fetches that may wait for records at once; more get 503.",
         ),
     ] = DEFAULT_LONG_POLLS_MAX,
+    group_retention_ms: Annotated[
+        int,
+        typer.Option(
+            envvar="CHARTER_GROUP_RETENTION_MS",
+            min=1,
+            help="Remove a consumer group this long after it was last used and left empty.",
+        ),
+    ] = DEFAULT_GROUP_RETENTION_MS,
 ) -> None:
     """Run the schema registry (Confluent Schema Registry API) and the broker on one port."""
     import uvicorn
@@ -117,7 +127,10 @@ def serve(
         raise typer.BadParameter(
             f"{log_level!r} is not one of {', '.join(LOG_LEVELS)}", param_hint="--log-level"
         )
+    # Data files 0600 and directories 0700: the database and the log are nobody else's.
+    os.umask(0o077)
     data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.chmod(0o700)
     settings = Settings(
         host=host,
         port=port,
@@ -131,7 +144,11 @@ def serve(
         typer.echo(f"charter serve: cannot open the database: {exc}", err=True)
         raise typer.Exit(code=1) from exc
     try:
-        broker = Broker(data_dir / "broker", contracts=RegistryContracts(registry.service))
+        broker = Broker(
+            data_dir / "broker",
+            contracts=RegistryContracts(registry.service),
+            group_retention_ms=group_retention_ms,
+        )
     except DataDirLockedError as exc:
         typer.echo(f"charter serve: {exc}", err=True)
         raise typer.Exit(code=1) from exc

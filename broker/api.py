@@ -147,6 +147,10 @@ class GroupsAPI(Protocol):
 
     def list_groups(self) -> list[str]: ...
 
+    def delete(self, group: str) -> None:
+        """Remove a group that has no members, with its committed offsets."""
+        ...
+
     def describe(self, group: str) -> GroupDescription:
         """Members, their partitions and the committed offsets (an unknown group is empty)."""
         ...

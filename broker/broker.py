@@ -47,7 +47,7 @@ from broker.errors import (
     UnknownPartitionError,
     UnknownTopicError,
 )
-from broker.groups import GroupCoordinator
+from broker.groups import GROUP_RETENTION_MS_DEFAULT, GroupCoordinator
 from broker.log import PartitionLog, RawBatches, decode_batches
 from broker.placement import keyed_partition
 from broker.record import (
@@ -170,13 +170,16 @@ class Broker:
         contracts: Contracts | None = None,
         clock_ms: Callable[[], int] = _wall_clock_ms,
         maintenance_interval_ms: int | None = 1000,
+        group_retention_ms: int = GROUP_RETENTION_MS_DEFAULT,
     ) -> None:
         self.data_dir = Path(data_dir)
+        self._group_retention_ms = group_retention_ms
         self.limits = limits or Limits()
         self.contracts = contracts
         self._clock_ms = clock_ms
         self._lock = threading.RLock()
         self._appended = threading.Condition(self._lock)
+        self._append_listeners: list[Callable[[], None]] = []
         self._topics: dict[str, _Topic] = {}
         self._closed = False
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -223,6 +226,8 @@ class Broker:
             partitions_of=self.partition_count,
             clock_ms=self._clock_ms,
             limits=self.limits,
+            offsets_of=self.offsets,
+            retention_ms=self._group_retention_ms,
         )
 
     # ------------------------------------------------------------------ topics
@@ -308,7 +313,7 @@ class Broker:
             trash = self._trash_dir / f"{name}-{uuid.uuid4().hex}"
             os.replace(topic.directory, trash)
             shutil.rmtree(trash, ignore_errors=True)
-            self._appended.notify_all()
+        self._notify_appended()
         self.groups.forget_topic(name)
 
     def alter_topic(self, name: str, **changes: Any) -> TopicDescription:
@@ -461,9 +466,28 @@ class Broker:
         except LogClosedError:
             self._topic(topic)  # deleted meanwhile: UnknownTopicError
             raise
+        self._notify_appended()
+        return base
+
+    def _notify_appended(self) -> None:
         with self._lock:
             self._appended.notify_all()
-        return base
+            listeners = list(self._append_listeners)
+        for listener in listeners:
+            listener()
+
+    def add_append_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call `listener()` (from the appending thread) after every append, topic deletion
+        and close, so an asynchronous waiter can re-check its partitions; returns a function
+        that removes it. Listeners must be quick and never raise."""
+        with self._lock:
+            self._append_listeners.append(listener)
+
+        def remove() -> None:
+            with self._lock, contextlib.suppress(ValueError):
+                self._append_listeners.remove(listener)
+
+        return remove
 
     def _check_limits(self, batch: _Batch) -> None:
         limits = self.limits
@@ -665,9 +689,9 @@ class Broker:
             for topic in self._topics.values():
                 for log in topic.logs:
                     log.close()
-            self._appended.notify_all()
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
             os.close(self._lock_fd)
+        self._notify_appended()
 
     def __enter__(self) -> Broker:
         return self

@@ -143,6 +143,9 @@ class GroupsClient:
     def describe(self, group: str) -> GroupDescription:
         return group_from_json(self._http.json("GET", f"/groups/{group}"))
 
+    def delete(self, group: str) -> None:
+        self._http.json("DELETE", f"/groups/{group}")
+
 
 class BrokerClient:
     """`BrokerAPI` over HTTP. `base_url` is the server's root (e.g. http://127.0.0.1:8081);

@@ -11,7 +11,10 @@
     ├── CorruptBatchError           bytes on disk (or in a request) failed their checksum or shape
     ├── LogClosedError              the log or broker was closed
     ├── DataDirLockedError          another process owns the data directory
+    ├── BusyError                   a concurrency limit is reached (e.g. long-polls); retry
     └── GroupError
+        ├── UnknownGroupError       the group does not exist
+        ├── GroupNotEmptyError      a delete of a group that still has members
         ├── UnknownMemberError      the member id is not (or no longer) in the group
         ├── StaleGenerationError    the caller's generation is not the group's current one
         └── NotAssignedError        a commit for a partition the member does not own
@@ -24,10 +27,12 @@ from __future__ import annotations
 
 __all__ = [
     "BrokerError",
+    "BusyError",
     "ContractViolationError",
     "CorruptBatchError",
     "DataDirLockedError",
     "GroupError",
+    "GroupNotEmptyError",
     "InvalidConfigError",
     "LimitExceededError",
     "LogClosedError",
@@ -35,6 +40,7 @@ __all__ = [
     "OffsetOutOfRangeError",
     "StaleGenerationError",
     "TopicExistsError",
+    "UnknownGroupError",
     "UnknownMemberError",
     "UnknownPartitionError",
     "UnknownTopicError",
@@ -146,6 +152,17 @@ class GroupError(BrokerError):
         self.group = group
 
 
+class UnknownGroupError(GroupError):
+    def __init__(self, group: str) -> None:
+        super().__init__(f"group {group!r} does not exist", group)
+
+
+class GroupNotEmptyError(GroupError):
+    def __init__(self, group: str, members: int) -> None:
+        super().__init__(f"group {group!r} has {members} members; they must leave first", group)
+        self.members = members
+
+
 class UnknownMemberError(GroupError):
     def __init__(self, group: str, member_id: str) -> None:
         super().__init__(f"member {member_id!r} is not in group {group!r}", group)
@@ -170,3 +187,12 @@ class NotAssignedError(GroupError):
         self.member_id = member_id
         self.topic = topic
         self.partition = partition
+
+
+class BusyError(BrokerError):
+    """`limit` (e.g. `long_polls_max`) of `maximum` concurrent operations is reached."""
+
+    def __init__(self, limit: str, maximum: int) -> None:
+        super().__init__(f"{limit} reached: {maximum} already in progress; retry shortly")
+        self.limit = limit
+        self.maximum = maximum

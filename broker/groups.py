@@ -13,9 +13,11 @@ groups directory, written to a temporary file, fsynced and renamed into place.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
+import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -30,14 +32,19 @@ from broker.api import (
 )
 from broker.config import Limits, check_limit
 from broker.errors import (
+    GroupNotEmptyError,
     InvalidConfigError,
     NotAssignedError,
+    OffsetOutOfRangeError,
     StaleGenerationError,
+    UnknownGroupError,
     UnknownMemberError,
+    UnknownPartitionError,
 )
 
 __all__ = [
     "ASSIGNORS",
+    "GROUP_RETENTION_MS_DEFAULT",
     "Assignment",
     "Assignor",
     "GroupCoordinator",
@@ -47,6 +54,7 @@ __all__ = [
 ]
 
 ASSIGNORS: tuple[str, ...] = ("range", "roundrobin")
+GROUP_RETENTION_MS_DEFAULT = 7 * 24 * 3600 * 1000
 
 
 @dataclass
@@ -65,6 +73,7 @@ class _Group:
     members: dict[str, _Member] = field(default_factory=dict)
     assignment: dict[str, tuple[TopicPartition, ...]] = field(default_factory=dict)
     committed: dict[TopicPartition, int] = field(default_factory=dict)
+    updated_ms: int = 0  # the last commit or membership change: empty groups expire from it
 
 
 def assign(
@@ -108,9 +117,16 @@ class GroupCoordinator:
         partitions_of: Callable[[str], int],
         clock_ms: Callable[[], int],
         limits: Limits,
+        offsets_of: Callable[[str, int], tuple[int, int]] | None = None,
+        retention_ms: int = GROUP_RETENTION_MS_DEFAULT,
     ) -> None:
+        """`offsets_of(topic, partition)` gives a partition's (log start, log end), to check
+        commits; a group with no members and no change for `retention_ms` is removed (as
+        Kafka's offsets.retention.minutes)."""
         self._directory = directory
         self._partitions_of = partitions_of
+        self._offsets_of = offsets_of
+        self.retention_ms = retention_ms
         self._clock_ms = clock_ms
         self._limits = limits
         self._lock = threading.RLock()
@@ -120,7 +136,11 @@ class GroupCoordinator:
             stray.unlink()
         for path in directory.glob("*.json"):
             data = json.loads(path.read_text())
-            group = _Group(data["group"], generation=data["generation"])
+            group = _Group(
+                data["group"],
+                generation=data["generation"],
+                updated_ms=data.get("updated_ms", clock_ms()),
+            )
             for key, offset in data["committed"].items():
                 topic, _, part = key.rpartition("/")
                 group.committed[(topic, int(part))] = offset
@@ -241,9 +261,12 @@ class GroupCoordinator:
             what="commit",
         )
         for (topic, partition), offset in offsets.items():
-            self._partitions_of(topic)
-            if offset < 0 or partition < 0:
-                raise InvalidConfigError("offset", f"{topic}[{partition}] -> {offset}")
+            count = self._partitions_of(topic)
+            if not 0 <= partition < count:
+                raise UnknownPartitionError(topic, partition, count)
+            start, end = self._offsets_of(topic, partition) if self._offsets_of else (0, offset)
+            if not start <= offset <= end:
+                raise OffsetOutOfRangeError(offset, start, end)
         with self._lock:
             self._expire_locked(self._clock_ms())
             if member_id is None:
@@ -263,6 +286,7 @@ class GroupCoordinator:
                     if (topic, partition) not in owned:
                         raise NotAssignedError(group, member_id, topic, partition)
             g.committed.update(offsets)
+            g.updated_ms = self._clock_ms()
             self._save(g)
 
     def committed(self, group: str, topic: str, partition: int) -> int | None:
@@ -273,6 +297,18 @@ class GroupCoordinator:
     def list_groups(self) -> list[str]:
         with self._lock:
             return sorted(self._groups)
+
+    def delete(self, group: str) -> None:
+        """Remove a group with no members, its committed offsets with it."""
+        self._check_name(group)
+        with self._lock:
+            self._expire_locked(self._clock_ms())
+            g = self._groups.get(group)
+            if g is None:
+                raise UnknownGroupError(group)
+            if g.members:
+                raise GroupNotEmptyError(group, len(g.members))
+            self._remove(g)
 
     def describe(self, group: str) -> GroupDescription:
         with self._lock:
@@ -297,6 +333,8 @@ class GroupCoordinator:
         )
         if not group:
             raise InvalidConfigError("group", "a group name is not empty")
+        if any(unicodedata.category(c) in ("Cc", "Cs") for c in group):
+            raise InvalidConfigError("group", "a group name has no control characters")
 
     def _member_group(self, group: str, member_id: str) -> _Group:
         self._expire_locked(self._clock_ms())
@@ -318,10 +356,19 @@ class GroupCoordinator:
             if dead:
                 gone.extend(dead)
                 self._rebalance(g)
+        for g in list(self._groups.values()):
+            if not g.members and now_ms - g.updated_ms > self.retention_ms:
+                self._remove(g)
         return gone
+
+    def _remove(self, g: _Group) -> None:
+        del self._groups[g.name]
+        with contextlib.suppress(FileNotFoundError):
+            (self._directory / f"{self._file_stem(g.name)}.json").unlink()
 
     def _rebalance(self, g: _Group) -> None:
         g.generation += 1
+        g.updated_ms = self._clock_ms()
         subs = {m.member_id: m.topics for m in g.members.values() if m.topics}
         g.assignment = assign(g.assignor, subs, self._partitions_of) if subs else {}
         self._save(g)
@@ -334,11 +381,16 @@ class GroupCoordinator:
             "group": g.name,
             "generation": g.generation,
             "committed": {f"{t}/{p}": o for (t, p), o in sorted(g.committed.items())},
+            "updated_ms": g.updated_ms,
         }
-        name = uuid.uuid5(uuid.NAMESPACE_URL, g.name).hex
+        name = self._file_stem(g.name)
         tmp = self._directory / f"{name}.json.tmp"
         with open(tmp, "wb") as f:
             f.write(json.dumps(data).encode())
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, self._directory / f"{name}.json")
+
+    @staticmethod
+    def _file_stem(group: str) -> str:
+        return uuid.uuid5(uuid.NAMESPACE_URL, group).hex

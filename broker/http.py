@@ -32,7 +32,11 @@ broker's exception and `detail` its attributes.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
+import threading
+import time
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
@@ -44,12 +48,14 @@ from starlette.concurrency import run_in_threadpool
 
 from broker.api import Assignor
 from broker.broker import Broker
-from broker.config import TopicConfig
+from broker.config import Limits, TopicConfig, check_limit
 from broker.errors import (
     BrokerError,
+    BusyError,
     ContractViolationError,
     CorruptBatchError,
     DataDirLockedError,
+    GroupNotEmptyError,
     InvalidConfigError,
     LimitExceededError,
     LogClosedError,
@@ -57,6 +63,7 @@ from broker.errors import (
     OffsetOutOfRangeError,
     StaleGenerationError,
     TopicExistsError,
+    UnknownGroupError,
     UnknownMemberError,
     UnknownPartitionError,
     UnknownTopicError,
@@ -75,13 +82,28 @@ from broker.wire import (
     topic_to_json,
 )
 
-__all__ = ["create_router"]
+__all__ = ["JSON_BODY_BYTES_MAX", "LONG_POLLS_MAX_DEFAULT", "body_limits", "create_router"]
+
+LONG_POLLS_MAX_DEFAULT = 1000
+JSON_BODY_BYTES_MAX = 4 * 1024 * 1024  # a commit of commit_partitions_max offsets fits
+_BATCH_ENVELOPE_BYTES = 64 * 1024
+
+
+def body_limits(limits: Limits) -> list[tuple[str, int]]:
+    """(path pattern, bytes) per route family, for a body-limit middleware in front of the
+    app: produce takes one batch of up to `batch_bytes_max`, every other route JSON."""
+    return [
+        (r"/broker/topics/[^/]+/records$", limits.batch_bytes_max + _BATCH_ENVELOPE_BYTES),
+        (r"/broker/", JSON_BODY_BYTES_MAX),
+    ]
 
 # status, then a Confluent-style error code (status * 100 + n)
 _STATUS: list[tuple[type[BrokerError], int, int]] = [
     (UnknownTopicError, 404, 40401),
     (UnknownPartitionError, 404, 40402),
     (UnknownMemberError, 404, 40403),
+    (UnknownGroupError, 404, 40404),
+    (GroupNotEmptyError, 409, 40904),
     (TopicExistsError, 409, 40901),
     (StaleGenerationError, 409, 40902),
     (NotAssignedError, 409, 40903),
@@ -92,6 +114,7 @@ _STATUS: list[tuple[type[BrokerError], int, int]] = [
     (CorruptBatchError, 400, 40001),
     (LogClosedError, 503, 50301),
     (DataDirLockedError, 503, 50302),
+    (BusyError, 503, 50303),
 ]
 
 
@@ -110,6 +133,7 @@ def _error_response(exc: BrokerError) -> JSONResponse:
             "detail": detail,
         },
         status_code=status,
+        headers={"Retry-After": "1"} if isinstance(exc, BusyError) else None,
     )
 
 
@@ -126,6 +150,54 @@ class _BrokerRoute(APIRoute):
                 return _error_response(exc)
 
         return handler
+
+
+class _AppendSignal:
+    """Wakes the event loop's long-polls when the broker appends (from any thread).
+
+    A long-poll registers a future, re-reads its partitions and awaits the future with its
+    remaining time: no worker thread is held while it waits. An append resolves every
+    registered future through `call_soon_threadsafe`, once per loop turn at most.
+    """
+
+    def __init__(self, broker: Broker) -> None:
+        self._futures: set[asyncio.Future[None]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._scheduled = False
+        self._lock = threading.Lock()
+        self._remove: Callable[[], None] | None = None
+        self._broker = broker
+
+    def register(self) -> asyncio.Future[None]:
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            if self._loop is not loop:  # a new app lifetime (or test client): start afresh
+                self._loop, self._futures, self._scheduled = loop, set(), False
+            if self._remove is None:
+                self._remove = self._broker.add_append_listener(self._appended)
+            future: asyncio.Future[None] = loop.create_future()
+            self._futures.add(future)
+        return future
+
+    def discard(self, future: asyncio.Future[None]) -> None:
+        with self._lock:
+            self._futures.discard(future)
+
+    def _appended(self) -> None:
+        with self._lock:
+            if not self._futures or self._scheduled or self._loop is None:
+                return
+            self._scheduled = True
+            loop = self._loop
+        with contextlib.suppress(RuntimeError):  # the loop has closed
+            loop.call_soon_threadsafe(self._wake)
+
+    def _wake(self) -> None:
+        with self._lock:
+            futures, self._futures, self._scheduled = self._futures, set(), False
+        for future in futures:
+            if not future.done():
+                future.set_result(None)
 
 
 # ---------------------------------------------------------------------- request models
@@ -190,8 +262,12 @@ class CommitRequest(BaseModel):
 # ---------------------------------------------------------------------- the router
 
 
-def create_router(broker: Broker) -> APIRouter:
-    """The broker's API under `/broker`, bound to `broker`."""
+def create_router(broker: Broker, *, long_polls_max: int = LONG_POLLS_MAX_DEFAULT) -> APIRouter:
+    """The broker's API under `/broker`, bound to `broker`.
+
+    At most `long_polls_max` fetches wait for records at once; one more answers 503 (50303)
+    with `Retry-After`.
+    """
     router = APIRouter(
         prefix="/broker",
         tags=["broker"],
@@ -200,25 +276,40 @@ def create_router(broker: Broker) -> APIRouter:
     )
     limits = broker.limits
 
+    signal = _AppendSignal(broker)
+    waiting = 0
+
     async def _fetch_batches(
         positions: dict[tuple[str, int], int], records_max: int, bytes_max: int, wait_ms: int
     ) -> dict[tuple[str, int], RawBatches]:
-        # Reading what is there is quick: do it on the event loop. Only a wait for records
-        # to arrive goes to a worker thread (a thread hop costs more than the read).
+        # Reading what is there is quick: it happens on the event loop. A wait for records
+        # awaits the append signal, so it holds no worker thread.
+        nonlocal waiting
         got = broker.fetch_many_batches(
             positions, records_max=records_max, bytes_max=bytes_max, wait_ms=0
         )
         if wait_ms == 0 or any(g.batches for g in got.values()):
             return got
-        return await run_in_threadpool(
-            functools.partial(
-                broker.fetch_many_batches,
-                positions,
-                records_max=records_max,
-                bytes_max=bytes_max,
-                wait_ms=wait_ms,
-            )
-        )
+        check_limit("poll_timeout_ms_max", wait_ms, limits.poll_timeout_ms_max, what="fetch")
+        if waiting >= long_polls_max:
+            raise BusyError("long_polls_max", long_polls_max)
+        waiting += 1
+        try:
+            deadline = time.monotonic() + wait_ms / 1000
+            while True:
+                future = signal.register()
+                try:
+                    got = broker.fetch_many_batches(
+                        positions, records_max=records_max, bytes_max=bytes_max, wait_ms=0
+                    )
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0 or any(g.batches for g in got.values()):
+                        return got
+                    await asyncio.wait([future], timeout=remaining)
+                finally:
+                    signal.discard(future)
+        finally:
+            waiting -= 1
 
     @router.get("/topics", summary="List topics")
     def list_topics() -> list[str]:
@@ -260,7 +351,7 @@ def create_router(broker: Broker) -> APIRouter:
     async def produce(
         topic: str, request: Request, partition: Annotated[int | None, Query()] = None
     ) -> dict[str, Any]:
-        body_max = limits.batch_bytes_max + 64 * 1024
+        body_max = limits.batch_bytes_max + _BATCH_ENVELOPE_BYTES
         declared = int(request.headers.get("content-length") or 0)
         if declared > body_max:
             raise LimitExceededError("batch_bytes_max", declared, body_max, what="request body")
@@ -339,6 +430,15 @@ def create_router(broker: Broker) -> APIRouter:
     @router.get("/groups/{group}", summary="Describe a consumer group")
     def describe_group(group: str) -> dict[str, Any]:
         return group_to_json(broker.groups.describe(group))
+
+    @router.delete(
+        "/groups/{group}",
+        status_code=204,
+        summary="Delete a group without members, with its committed offsets",
+    )
+    def delete_group(group: str) -> Response:
+        broker.groups.delete(group)
+        return Response(status_code=204)
 
     @router.post("/groups/{group}/members", summary="Join a group")
     def join(group: str, body: JoinRequest) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""`charter groups [GROUP]`: consumer groups of the built-in broker and their lag per partition.
+"""`charter groups [GROUP]`: consumer groups of the built-in broker and their lag per partition;
+`charter groups delete GROUP` removes a group without members, with its committed offsets.
 
 Per group and partition: the committed offset (the next one the group will read), the log end,
 the lag between them and the member that owns the partition in the current generation. The
@@ -71,16 +72,33 @@ def _table(rows: list[dict[str, Any]]) -> Any:
 
 def groups(
     group: Annotated[
-        str | None, typer.Argument(help="One group; default: every group the broker knows.")
+        str | None,
+        typer.Argument(help="One group (or `delete`); default: every group the broker knows."),
+    ] = None,
+    to_delete: Annotated[
+        str | None, typer.Argument(metavar="[GROUP]", help="With `delete`: the group to remove.")
     ] = None,
     fmt: AdminFormatOption = "table",
     broker: AdminBrokerOption = None,
 ) -> None:
-    """Show consumer groups' lag per topic and partition; exits 1 for an unknown GROUP."""
+    """Show consumer groups' lag per topic and partition; exits 1 for an unknown GROUP.
+
+    `charter groups delete GROUP` removes a group that has no members (exits 1 when it does
+    not exist or still has members)."""
     from broker.errors import BrokerError
     from cli.topic import admin_session
 
     check_admin_format(fmt)
+    if to_delete is not None:
+        if group != "delete":
+            raise typer.BadParameter(f"unexpected argument {to_delete!r}", param_hint="GROUP")
+        with admin_session("groups delete", broker) as client:
+            client.groups.delete(to_delete)
+        if fmt == "json":
+            print_json({"deleted": to_delete})
+        else:
+            typer.echo(f"deleted group {to_delete}")
+        return
     with admin_session("groups", broker) as client:
         names = client.groups.list_groups()
         if group is not None:

@@ -8,6 +8,7 @@ serve refuses to start unless `--auth` is given explicitly.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any, cast
 
@@ -64,6 +65,12 @@ def _log_to_stderr(level: str) -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
         logger.addHandler(handler)
     logger.setLevel("DEBUG" if level == "trace" else level.upper())
+DEFAULT_CONNECTIONS_MAX = 1000
+DEFAULT_IDLE_TIMEOUT_S = 5
+DEFAULT_HEADER_TIMEOUT_S = 10.0
+DEFAULT_BODY_TIMEOUT_S = 30.0
+DEFAULT_LONG_POLLS_MAX = 1000
+DEFAULT_GROUP_RETENTION_MS = 7 * 24 * 3600 * 1000
 
 
 def serve(
@@ -156,6 +163,54 @@ def serve(
             help="Allow browser calls from this origin (repeatable); CORS is off without it.",
         ),
     ] = None,
+    connections_max: Annotated[
+        int,
+        typer.Option(
+            envvar="CHARTER_CONNECTIONS_MAX",
+            min=1,
+            help="Open connections and requests in progress beyond which requests get 503.",
+        ),
+    ] = DEFAULT_CONNECTIONS_MAX,
+    idle_timeout_s: Annotated[
+        int,
+        typer.Option(
+            envvar="CHARTER_IDLE_TIMEOUT_S",
+            min=1,
+            help="Close a keep-alive connection idle this many seconds.",
+        ),
+    ] = DEFAULT_IDLE_TIMEOUT_S,
+    header_timeout_s: Annotated[
+        float,
+        typer.Option(
+            envvar="CHARTER_HEADER_TIMEOUT_S",
+            min=0.1,
+            help="Close a connection whose request line and headers take longer than this.",
+        ),
+    ] = DEFAULT_HEADER_TIMEOUT_S,
+    body_timeout_s: Annotated[
+        float,
+        typer.Option(
+            envvar="CHARTER_BODY_TIMEOUT_S",
+            min=0.1,
+            help="Answer 408 when a request body pauses longer than this.",
+        ),
+    ] = DEFAULT_BODY_TIMEOUT_S,
+    long_polls_max: Annotated[
+        int,
+        typer.Option(
+            envvar="CHARTER_LONG_POLLS_MAX",
+            min=1,
+            help="Broker fetches that may wait for records at once; more get 503.",
+        ),
+    ] = DEFAULT_LONG_POLLS_MAX,
+    group_retention_ms: Annotated[
+        int,
+        typer.Option(
+            envvar="CHARTER_GROUP_RETENTION_MS",
+            min=1,
+            help="Remove a consumer group this long after it was last used and left empty.",
+        ),
+    ] = DEFAULT_GROUP_RETENTION_MS,
 ) -> None:
     """Run the schema registry (Confluent Schema Registry API) and the broker on one port."""
     import uvicorn
@@ -182,11 +237,13 @@ def serve(
         )
 
     from broker import Broker, DataDirLockedError
-    from broker.http import create_router
+    from broker.http import body_limits, create_router
     from registry import Settings, create_app
     from registry.app import build_registry
+    from registry.connections import header_timeout_protocol
     from registry.console import create_console_router
     from registry.contracts import RegistryContracts
+    from registry.limits import BodyLimit
     from registry.logs import configure_logging
     from registry.metrics import MeteredBroker, Metrics
     from registry.observe import install as install_observability
@@ -220,7 +277,10 @@ def serve(
     security = SecuritySettings(
         auth=AuthMode(mode), oidc=oidc, cors_origins=tuple(o.strip() for o in origins)
     )
+    # Data files 0600 and directories 0700: the database and the log are nobody else's.
+    os.umask(0o077)
     data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.chmod(0o700)
     settings = Settings(
         host=host,
         port=port,
@@ -234,7 +294,11 @@ def serve(
         typer.echo(f"charter serve: cannot open the database: {exc}", err=True)
         raise typer.Exit(code=1) from exc
     try:
-        broker = Broker(data_dir / "broker", contracts=RegistryContracts(registry.service))
+        broker = Broker(
+            data_dir / "broker",
+            contracts=RegistryContracts(registry.service),
+            group_retention_ms=group_retention_ms,
+        )
     except DataDirLockedError as exc:
         typer.echo(f"charter serve: {exc}", err=True)
         raise typer.Exit(code=1) from exc
@@ -255,7 +319,13 @@ def serve(
         metered = cast(Broker, MeteredBroker(broker, metrics))
         console = create_console_router(registry.service, broker)
         app = create_app(
-            settings, registry=registry, extra_routers=[create_router(metered), console]
+            settings,
+            registry=registry,
+            extra_routers=[create_router(metered, long_polls_max=long_polls_max), console],
+            body_limits=[
+                BodyLimit(p, n, 41301, "application/json") for p, n in body_limits(broker.limits)
+            ],
+            body_timeout_s=body_timeout_s,
         )
         install_observability(app, metrics)
         # The guard is outermost: no route, metric or console page is reached unchecked.
@@ -265,6 +335,9 @@ def serve(
             port=port,
             log_level=settings.log_level,
             log_config=log_config,
+            http=header_timeout_protocol(header_timeout_s),
+            limit_concurrency=connections_max,
+            timeout_keep_alive=idle_timeout_s,
         )
     finally:
         if listener is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -11,12 +12,22 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from registry import errors
 from registry.coherence import ChangeListener
 from registry.db import Database
 from registry.http import EncodedSlashMiddleware, Registry, RegistryResponse, error_response
+from registry.limits import (
+    BODY_TIMEOUT_S_DEFAULT,
+    BodyLimit,
+    BodyLimitMiddleware,
+    BodyTimeoutMiddleware,
+    OncePer,
+    is_out_of_descriptors,
+    quiet_resource_errors,
+)
 from registry.repository import Repository
 from registry.routers import compatibility, config, meta, mode, schemas, subjects
 from registry.service import RegistryService
@@ -66,8 +77,24 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "Invalid request: " + "; ".join(parts)
 
 
+DESCRIPTOR_LOG_INTERVAL_S = 60.0
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Every error leaves as `{"error_code": int, "message": str}`."""
+    out_of_descriptors = OncePer(DESCRIPTOR_LOG_INTERVAL_S)
+
+    def exhausted() -> Response:
+        # Logged once per interval: under exhaustion every request would log a traceback.
+        if out_of_descriptors.ready():
+            log.error(
+                "out of file descriptors: answering 503 (%d more since the last line)",
+                out_of_descriptors.suppressed,
+            )
+            out_of_descriptors.suppressed = 0
+        response = error_response(503, 50302, "The server is out of resources; retry later")
+        response.headers["Retry-After"] = "1"
+        return response
 
     async def registry_error(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, errors.RegistryError)
@@ -89,9 +116,22 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         return error_response(422, 422, _validation_message(exc))
 
+    async def disconnected(_: Request, exc: Exception) -> Response:
+        # The client went away or a guard in registry.limits has answered: nobody reads this.
+        return error_response(400, 40002, "The client disconnected before the body was read")
+
     async def store_error(_: Request, exc: Exception) -> Response:
+        if is_out_of_descriptors(exc):
+            return exhausted()
         log.exception("database error", exc_info=exc)
         return error_response(500, 50001, "Error in the backend data store")
+
+    async def os_error(_: Request, exc: Exception) -> Response:
+        # Handled here, not in unexpected_error: Starlette re-raises what reaches that one,
+        # and the server would log a traceback per request.
+        if is_out_of_descriptors(exc):
+            return exhausted()
+        raise exc
 
     async def unexpected_error(_: Request, exc: Exception) -> Response:
         log.exception("unexpected error", exc_info=exc)
@@ -100,7 +140,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(errors.RegistryError, registry_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(ClientDisconnect, disconnected)
     app.add_exception_handler(SQLAlchemyError, store_error)
+    app.add_exception_handler(OSError, os_error)
     app.add_exception_handler(Exception, unexpected_error)
 
 
@@ -109,15 +151,20 @@ def create_app(
     *,
     registry: Registry | None = None,
     extra_routers: Sequence[APIRouter] = (),
+    body_limits: Sequence[BodyLimit] = (),
+    body_timeout_s: float = BODY_TIMEOUT_S_DEFAULT,
 ) -> FastAPI:
     """The registry app. Runs the migrations to head unless a built `registry` is passed.
 
     `extra_routers` are mounted beside the registry's own (the broker's HTTP API goes here).
+    Every request body is limited to `settings.request_bytes_max` unless one of `body_limits`
+    matches its path first, and must keep arriving (`body_timeout_s` between parts).
     """
     registry = registry or build_registry(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        quiet_resource_errors(asyncio.get_running_loop(), log, DESCRIPTOR_LOG_INTERVAL_S)
         yield
         registry.close()
 
@@ -135,4 +182,8 @@ def create_app(
     # The consumers' hot path goes first and bypasses FastAPI's dependency machinery.
     app.router.routes.insert(0, schemas.schema_by_id_route(registry))
     app.add_middleware(EncodedSlashMiddleware)
+    app.add_middleware(BodyTimeoutMiddleware, timeout_s=body_timeout_s)
+    app.add_middleware(
+        BodyLimitMiddleware, default_bytes_max=settings.request_bytes_max, limits=body_limits
+    )
     return app

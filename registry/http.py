@@ -43,6 +43,7 @@ ID_MAX = 2**31 - 1  # schema ids are signed 32-bit in Confluent's API and the wi
 # Stands in for an encoded slash (%2F) in a path while routing; see EncodedSlashMiddleware.
 SLASH_STAND_IN = "\x1f"
 SLASH_FLAG = "charter.encoded_slash"
+BROKER_PREFIX = "/broker/"
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -105,12 +106,24 @@ class EncodedSlashMiddleware:
                 # Decode the raw path once, ourselves (some servers and test clients decode
                 # twice), keeping encoded slashes apart unless the path already holds the
                 # stand-in character (then it is a control character and gets refused).
+                # The broker's names cannot hold a slash, so there it splits the path.
                 text = raw.decode("latin-1").split("?", 1)[0]
                 scope = dict(scope)
-                if "%1f" not in text.lower() and "%2f" in text.lower():
+                lowered = text.lower()
+                if (
+                    "%1f" not in lowered
+                    and "%2f" in lowered
+                    and not text.startswith(BROKER_PREFIX)
+                ):
                     text = text.replace("%2F", "%1F").replace("%2f", "%1F")
                     scope[SLASH_FLAG] = True
-                scope["path"] = unquote(text, encoding="utf-8", errors="replace")
+                try:
+                    scope["path"] = unquote(text, encoding="utf-8", errors="strict")
+                except UnicodeDecodeError:  # never substitute U+FFFD: two names would collide
+                    await error_response(
+                        400, 40003, "The request path is not valid UTF-8 once percent-decoded"
+                    )(scope, receive, send)
+                    return
         await self.app(scope, receive, send)
 
 

@@ -23,7 +23,7 @@ router = APIRouter(prefix="/schemas", tags=["schemas"])
 
 
 def _schema_id(value: str) -> int:
-    if not (value.isascii() and value.isdigit()) or int(value) > ID_MAX:
+    if not (value.isascii() and value.isdigit()) or len(value) > 10 or int(value) > ID_MAX:
         raise errors.SchemaNotFound(f"Schema {value} not found")
     return int(value)
 

@@ -118,6 +118,8 @@ def test_three_consumers_join_leave_and_crash_without_losing_or_skipping(
 
 def test_commit_rules(broker: Broker) -> None:
     broker.create_topic("t", TopicConfig(partitions=2))
+    for p in (0, 1):  # commits stay within the log: give each partition records
+        broker.produce("t", [ProducerRecord(b"v"), ProducerRecord(b"v")], partition=p)
     a = broker.groups.join("g", ["t"], client_id="a")
     b = broker.groups.join("g", ["t"], client_id="b")
     with pytest.raises(StaleGenerationError):

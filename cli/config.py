@@ -3,7 +3,7 @@
 registry: http://localhost:8081        # or CHARTER_REGISTRY_URL (which wins)
 defaults:
   compatibility: BACKWARD              # used when the registry does not say otherwise
-  json_policy: STRICT                  # STRICT or LENIENT
+  json_policy: STRICT                  # STRICT, LENIENT or SOUND
   new_subjects: allow                  # allow or deny
 contracts:
   - subject: orders-value

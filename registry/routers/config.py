@@ -38,7 +38,7 @@ def _update(body: ConfigIn) -> ConfigUpdate:
     except compat.InvalidLevelError:
         raise errors.InvalidCompatibilityLevel(
             f"Invalid compatibility policy {body.compatibilityPolicy!r}. "
-            "Valid values are STRICT, LENIENT"
+            f"Valid values are {', '.join(Policy)}"
         ) from None
     return ConfigUpdate(
         level=level,

@@ -118,3 +118,23 @@ def test_json_schema_policy_is_applied(client: TestClient) -> None:
     ).json()
     assert lenient == {"is_compatible": True}
     register(client, "j", closed, schemaType="JSON")
+
+
+def test_sound_policy_refuses_what_confluent_accepts(client: TestClient) -> None:
+    props = {"a": {"type": "string"}}
+    old = json.dumps({"type": "object", "properties": props})
+    # Requiring an undeclared property: Confluent's rules accept it, yet old data lacks it.
+    new = json.dumps({"type": "object", "properties": props, "required": ["zz"]})
+    register(client, "snd", old, schemaType="JSON")
+    strict = client.post(
+        "/compatibility/subjects/snd/versions/latest?verbose=true",
+        json=body(new, schemaType="JSON"),
+    ).json()
+    assert strict["is_compatible"] is True
+    assert any(m.startswith("WARNING CONFLUENT_ACCEPTS_BREAKING_CHANGE") for m in strict["messages"])
+    put = client.put("/config/snd", json={"compatibilityPolicy": "SOUND"})
+    assert put.json()["compatibilityPolicy"] == "SOUND"
+    sound = client.post(
+        "/compatibility/subjects/snd/versions/latest", json=body(new, schemaType="JSON")
+    ).json()
+    assert sound == {"is_compatible": False}

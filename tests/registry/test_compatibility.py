@@ -131,7 +131,8 @@ def test_sound_policy_refuses_what_confluent_accepts(client: TestClient) -> None
         json=body(new, schemaType="JSON"),
     ).json()
     assert strict["is_compatible"] is True
-    assert any(m.startswith("WARNING CONFLUENT_ACCEPTS_BREAKING_CHANGE") for m in strict["messages"])
+    warning = "WARNING CONFLUENT_ACCEPTS_BREAKING_CHANGE"
+    assert any(m.startswith(warning) for m in strict["messages"])
     put = client.put("/config/snd", json={"compatibilityPolicy": "SOUND"})
     assert put.json()["compatibilityPolicy"] == "SOUND"
     sound = client.post(

@@ -118,6 +118,7 @@ RULES: tuple[Rule, ...] = (
     Rule("POST", "/subjects/{subject}", R, S, "subject"),  # look-up: a read with a body
     Rule("DELETE", "/subjects/{subject}", W, S, "subject", admin_flag="permanent"),
     Rule("GET", "/subjects/{subject}/versions", R, S, "subject"),
+    Rule("GET", "/subjects/{subject}/metadata", R, S, "subject"),
     Rule("POST", "/subjects/{subject}/versions", W, S, "subject"),
     Rule("GET", "/subjects/{subject}/versions/{version}", R, S, "subject"),
     Rule("GET", "/subjects/{subject}/versions/{version}/schema", R, S, "subject"),
@@ -127,6 +128,9 @@ RULES: tuple[Rule, ...] = (
     # -- schemas by id: allowed when the id is under a subject the principal may read
     Rule("GET", "/schemas", R, S, listing=BY_SUBJECT),
     Rule("GET", "/schemas/ids/{id}", R, ID, "id"),
+    # A GUID names no subject the guard can look up yet: any reader may resolve one.
+    Rule("GET", "/schemas/guids/{guid}", R),
+    Rule("GET", "/schemas/guids/{guid}/ids", R),
     Rule("GET", "/schemas/ids/{id}/schema", R, ID, "id"),
     Rule("GET", "/schemas/ids/{id}/subjects", R, ID, "id", listing=NAMES),
     Rule("GET", "/schemas/ids/{id}/versions", R, ID, "id", listing=BY_SUBJECT),
@@ -164,6 +168,7 @@ RULES: tuple[Rule, ...] = (
     Rule("POST", "/broker/groups/{group}/members/{member}/heartbeat", W, audited=False),
     Rule("POST", "/broker/groups/{group}/members/{member}/sync", W, audited=False),
     Rule("DELETE", "/broker/groups/{group}/members/{member}", W),
+    Rule("DELETE", "/broker/groups/{group}", A),
     Rule("POST", "/broker/groups/{group}/offsets", W, T, body=_each("offsets", "topic")),
 )
 

@@ -38,6 +38,7 @@ def register(admin: httpx.Client, ctx: Context) -> None:
     r = admin.post(f"/subjects/{ctx['S']}/versions", json={"schema": schema_for(ctx["S"])})
     assert r.status_code == 200, r.text
     ctx["ID"] = r.json()["id"]
+    ctx["GUID"] = r.json()["guid"]
 
 
 def soft_delete(admin: httpx.Client, ctx: Context) -> None:
@@ -130,6 +131,7 @@ CASES = [
     Case("DELETE", "/subjects/{S}", WRITE, prepare=register),
     Case("DELETE", "/subjects/{S}?permanent=true", ADMIN, prepare=soft_delete),
     Case("GET", "/subjects/{S}/versions", READ, prepare=register),
+    Case("GET", "/subjects/{S}/metadata", READ, prepare=register),
     Case("POST", "/subjects/{S}/versions", WRITE, body=lambda c: {"schema": schema_for(c["S"])}),
     Case("GET", "/subjects/{S}/versions/1", READ, prepare=register),
     Case("GET", "/subjects/{S}/versions/1/schema", READ, prepare=register),
@@ -139,6 +141,8 @@ CASES = [
          prepare=soft_delete_version),
     Case("GET", "/schemas", READ, named=False),
     Case("GET", "/schemas/ids/{ID}", READ, prepare=register),
+    Case("GET", "/schemas/guids/{GUID}", READ, named=False, prepare=register),
+    Case("GET", "/schemas/guids/{GUID}/ids", READ, named=False, prepare=register),
     Case("GET", "/schemas/ids/{ID}/schema", READ, prepare=register),
     Case("GET", "/schemas/ids/{ID}/subjects", READ, prepare=register),
     Case("GET", "/schemas/ids/{ID}/versions", READ, prepare=register),
@@ -173,6 +177,7 @@ CASES = [
     Case("GET", "/broker/groups", READ, named=False),
     Case("GET", "/broker/groups/{G}", READ, named=False, prepare=committed),
     Case("GET", "/broker/groups/{G}/lag", READ, named=False, prepare=committed),
+    Case("DELETE", "/broker/groups/{G}", ADMIN, ok=204, named=False, prepare=committed),
     Case("POST", "/broker/groups/{G}/members", WRITE, prepare=topic,
          body=lambda c: {"topics": [c["T"]]}),
     Case("POST", "/broker/groups/{G}/members/{M}/heartbeat", WRITE, ok=204, named=False,

@@ -240,8 +240,8 @@ def test_writes_are_in_the_audit_trail_and_the_log(server: Server) -> None:
     assert ("writer", "POST", ("team-b.audited",), 403, "denied") in outcomes
     text = charter("audit", *server.db_args)
     assert "team-a.audited" in text.stdout
-    lines = [json.loads(line.split(" charter.audit ", 1)[1]) for line in server.log().splitlines()
-             if " charter.audit " in line]
+    lines = [json.loads(line.split(" charter.audit: ", 1)[1]) for line in server.log().splitlines()
+             if " charter.audit: " in line]
     assert any(e["names"] == ["team-a.audited"] and e["outcome"] == "ok" for e in lines)
 
 

@@ -120,14 +120,17 @@ class RegisteredResponse(BaseModel):
     ruleSet: Any = None
 
     @classmethod
-    def of(cls, view: SubjectVersion) -> RegisteredResponse:
+    def of(cls, view: SubjectVersion, sent: str | None = None) -> RegisteredResponse:
+        """`sent`: the schema as the request gave it, answered back in that form (clients
+        cache the answer under the id in the form they registered, e.g. Protobuf's base64
+        descriptor)."""
         metadata, rule_set = view.schema.contract.as_json()
         return cls(
             id=view.schema.id,
             version=view.version,
             guid=view.schema.guid,
             schemaType=view.schema.schema_type.value,
-            schema_text=view.schema.text,
+            schema_text=view.schema.text if sent is None else sent,
             references=_references(view.schema),
             metadata=metadata,
             ruleSet=rule_set,

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from fastapi import APIRouter, Request, Response
 
+from compat import SchemaType
 from registry import errors
 from registry.http import MEDIA_TYPE, RegistryDep, SubjectDep, page, parse_version
 from registry.responses import RegisteredResponse, VersionResponse
@@ -89,7 +90,10 @@ def register_schema(
             guid=body.explicit_guid(),
         )
     )
-    return RegisteredResponse.of(view)
+    # confluent-kafka caches the answer under the id in the form it registered; for Protobuf
+    # that may be a base64 descriptor, which its deserialiser later parses as such.
+    protobuf = source.schema_type is SchemaType.PROTOBUF
+    return RegisteredResponse.of(view, sent=source.text if protobuf else None)
 
 
 @router.get("/{subject}/metadata", response_model_exclude_none=True)

@@ -10,8 +10,10 @@ The paths are those of `compat.protobuf`'s findings (`#/Order/items`, `#/Order/i
 of oneof `id`, `#/Status/OPEN` for an enum value): message, enum and oneof names, then a field or
 enum value name. A path that names nothing in the file (an element the new schema removed)
 lands on its nearest enclosing element, and the root on the `package` statement (else `syntax`,
-else line 1). Lines and columns count from 1, columns in characters (protoc counts bytes and
-widens tabs to 8 columns; both are undone here).
+else line 1). A path into a type of an imported file (Charter re-checks a referenced message
+when its reference changes) lands on the `import` statement of that file. Lines and columns
+count from 1, columns in characters (protoc counts bytes and widens tabs to 8 columns; both are
+undone here).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ __all__ = ["SourcePositions", "source_positions"]
 _TAB_WIDTH = 8  # protoc's tokenizer widens a tab to the next multiple of 8 columns
 
 # Field numbers in descriptor.proto that source_code_info paths are made of.
-_FILE_PACKAGE, _FILE_MESSAGE, _FILE_ENUM, _FILE_SYNTAX = 2, 4, 5, 12
+_FILE_PACKAGE, _FILE_DEPENDENCY, _FILE_MESSAGE, _FILE_ENUM, _FILE_SYNTAX = 2, 3, 4, 5, 12
 _MESSAGE_FIELD, _MESSAGE_NESTED, _MESSAGE_ENUM, _MESSAGE_ONEOF = 2, 3, 4, 8
 _ENUM_VALUE = 2
 
@@ -78,7 +80,9 @@ def source_positions(schema: ProtobufSchema) -> SourcePositions:
     located = compile_with_source_info(schema.file.name, text, schema.files[:-1])
     locations = located.source_code_info.location
     spans = {tuple(loc.path): (loc.span[0], loc.span[1]) for loc in locations}
-    return SourcePositions(text, _starts(located, spans))
+    starts = _starts(located, spans)
+    _imported(located, schema.files[:-1], spans, starts)
+    return SourcePositions(text, starts)
 
 
 def _starts(
@@ -91,6 +95,24 @@ def _starts(
     _messages(file.message_type, (_FILE_MESSAGE,), (), spans, starts)
     _enums(file.enum_type, (_FILE_ENUM,), (), spans, starts)
     return starts
+
+
+def _imported(
+    file: descriptor_pb2.FileDescriptorProto,
+    imports: Iterable[descriptor_pb2.FileDescriptorProto],
+    spans: dict[tuple[int, ...], Span],
+    starts: dict[tuple[str, ...], Span],
+) -> None:
+    """The top-level types of each directly imported file, placed at its `import` statement
+    (the file's own elements keep their places)."""
+    by_name = {f.name: f for f in imports}
+    for index, name in enumerate(file.dependency):
+        imported = by_name.get(name)
+        if imported is None:
+            continue
+        names = [*(m.name for m in imported.message_type), *(e.name for e in imported.enum_type)]
+        for type_name in names:
+            _put(starts, (type_name,), spans, (_FILE_DEPENDENCY, index))
 
 
 def _put(

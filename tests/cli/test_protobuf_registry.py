@@ -183,6 +183,9 @@ def test_a_changed_import_is_checked_in_both_files_and_registered_as_a_new_versi
         (f["rule"], f["line"], f["column"]) for f in by_subject[order_subject]["findings"]
     }
     assert ("FIELD_NAMED_TYPE_CHANGED", *_line_column(order, "Money total")) in order_rules
+    # What changed inside Money is placed at the import that brings Money into the order.
+    imported = _line_column(order, f'import "{package}/money.proto"')
+    assert ("FIELD_SCALAR_KIND_CHANGED", *imported) in order_rules
 
     code, refused = _run(proto_repo, registry_url, "register")
     assert code == 2  # the order is not tried once its import is refused

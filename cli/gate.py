@@ -62,14 +62,25 @@ class Gate:
         except compat.SchemaParseError as exc:
             report.status = "invalid"
             at = error_position(text, contract.schema_type, exc)
+            hint = self.import_hint(contract, text) if contract.schema_type == "PROTOBUF" else ""
             report.issues.append(
-                self.issue(contract, text, "SCHEMA_INVALID", exc.location, exc.reason, "", at=at)
+                self.issue(contract, text, "SCHEMA_INVALID", exc.location, exc.reason, hint, at=at)
             )
             return None
         except reported_errors() as exc:
             report.status, report.error = "error", str(exc)
             return None
         return Prepared(contract, text, schema)
+
+    def import_hint(self, contract: Contract, text: str) -> str:
+        missing = self.parser.unresolved_imports(contract, text)
+        if not missing:
+            return ""
+        roots = ", ".join(contract.proto_paths)
+        return (
+            f"no file {missing[0]!r} under proto_paths ({roots}): add it there, add its root "
+            f"to proto_paths, or declare a reference named {missing[0]!r} in charter.yaml."
+        )
 
     # -- the check ------------------------------------------------------------------------
 

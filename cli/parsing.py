@@ -94,6 +94,21 @@ class ContractParser:
             refs.append(Reference(name, target.subject, -1))
         return refs
 
+    def unresolved_imports(self, contract: Contract, text: str) -> list[str]:
+        """The imports of a `.proto` contract that no reference, well-known type or file under
+        its import roots (in the working tree) provides."""
+        from cli.proto_imports import find_import, imports_of
+        from compat.protobuf.wellknown import is_well_known
+
+        declared = {r.name for r in contract.references}
+        return [
+            name
+            for name in imports_of(text)
+            if name not in declared
+            and not is_well_known(name)
+            and find_import(name, contract, lambda f: (self.config.root / f).is_file()) is None
+        ]
+
     def dependencies(self, contract: Contract) -> list[Contract]:
         """The local contracts (declared or imported) that `contract`'s working-tree file
         references, each once."""

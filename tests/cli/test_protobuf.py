@@ -214,6 +214,7 @@ def test_a_proto_that_does_not_compile_is_placed_where_protoc_says(proto_repo: R
     assert code == 2
     [finding] = _contract(report, "orders-value")["findings"]
     assert "shop/nowhere.proto" in finding["message"]
+    assert finding["hint"].startswith("no file 'shop/nowhere.proto' under proto_paths (protos)")
     assert (finding["line"], finding["column"]) == _line_column(missing, "import \"shop/now")
 
 

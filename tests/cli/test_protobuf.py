@@ -321,3 +321,18 @@ def test_transitive_level_compiles_each_version_with_its_own_imports(proto_repo:
         if f["rule"] == "FIELD_NAMED_TYPE_CHANGED"
     }
     assert renamed == set(compared[:2])  # v1 and v2; v3 is the working tree's text
+
+
+def test_a_glob_of_proto_files_declares_each_and_imports_use_the_declared_subject(
+    proto_repo: Repo,
+) -> None:
+    proto_repo.write(
+        "charter.yaml",
+        "defaults:\n  proto_paths: [protos]\n"
+        "contracts:\n  - glob: 'protos/shop/*.proto'\n    subject: '{stem}-value'\n",
+    )
+    proto_repo.write("protos/shop/money.proto", MONEY.replace("int64 units", "string units"))
+    code, report = proto_repo.check_json("--against", "git:HEAD")
+    assert code == 1
+    statuses = {c["subject"]: c["status"] for c in report["contracts"]}
+    assert statuses == {"money-value": "breaking", "order-value": "compatible"}

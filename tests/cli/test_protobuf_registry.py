@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +119,33 @@ def test_register_creates_reference_subjects_for_local_imports(
     assert code == 0, report
     assert {c["status"] for c in report["contracts"]} == {"compatible"}
     assert {tuple(c["compared_with"]) for c in report["contracts"]} == {("version 1",)}
+
+
+def test_register_writes_every_output_format(
+    proto_repo: Repo, registry_url: str, package: str
+) -> None:
+    env = {"CHARTER_REGISTRY_URL": registry_url}
+    runs = {
+        fmt: proto_repo.charter(["register", "--dry-run", "--format", fmt], env=env)
+        for fmt in ("text", "json", "github", "sarif", "junit", "markdown")
+    }
+    assert {fmt: r.code for fmt, r in runs.items()} == dict.fromkeys(runs, 0)
+    report = json.loads(runs["json"].stdout)
+    jsonschema.validate(report, SCHEMA)
+    assert [c["subject"] for c in report["contracts"]] == [
+        f"{package}/money.proto",
+        f"{package}-value",
+    ]
+    assert json.loads(runs["sarif"].stdout)["runs"][0]["results"] == []
+    cases = ET.fromstring(runs["junit"].stdout).iter("testcase")
+    assert [case.get("name") for case in cases] == [
+        f"{package}/money.proto (protos/{package}/money.proto)",
+        f"{package}-value (protos/{package}/order.proto)",
+    ]
+    for fmt in ("text", "markdown"):
+        assert f"{package}/money.proto" in runs[fmt].stdout, fmt
+    assert "2 contract(s)" in runs["github"].stdout  # annotations only for findings
+    assert _versions(registry_url, f"{package}-value") == []
 
 
 def test_check_against_the_registry_places_findings_and_register_refuses(

@@ -9,8 +9,8 @@ shared KEKs are generated and wrapped on the server (`kms`, local KMS only).
 
 from __future__ import annotations
 
-from registry.dek.models import Algorithm, Dek, Kek
 from registry.dek.router import router
 from registry.dek.service import DekService
+from registry.dek.values import Algorithm, Dek, Kek
 
 __all__ = ["Algorithm", "Dek", "DekService", "Kek", "router"]

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from registry.dek.models import Algorithm, Kek
+from registry.dek.values import Algorithm, Kek
 
 __all__ = ["LOCAL_KMS", "KmsError", "LocalKms", "new_key_material"]
 

@@ -16,9 +16,20 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from registry.db import Database
-from registry.dek.models import Algorithm, Dek, DekRow, Kek, KekRow
+from registry.dek.models import DekRow, KekRow
+from registry.dek.values import Algorithm, Dek, Kek
 
 __all__ = ["DekReader", "DekRepository", "DekWriter"]
+
+
+def _kek(row: KekRow) -> Kek:
+    return Kek(row.name, row.kms_type, row.kms_key_id, json.loads(row.kms_props_json),
+               row.doc, bool(row.shared), bool(row.deleted), int(row.ts))
+
+
+def _dek(row: DekRow) -> Dek:
+    return Dek(row.kek_name, row.subject, int(row.version), Algorithm(row.algorithm),
+               row.encrypted_key_material, bool(row.deleted), int(row.ts))
 
 
 class DekReader:
@@ -27,11 +38,11 @@ class DekReader:
 
     def kek(self, name: str) -> Kek | None:
         row = self.session.get(KekRow, name)
-        return Kek.of(row) if row is not None else None
+        return _kek(row) if row is not None else None
 
     def keks(self) -> list[Kek]:
         rows = self.session.exec(select(KekRow).order_by(col(KekRow.name)))
-        return [Kek.of(row) for row in rows]
+        return [_kek(row) for row in rows]
 
     def deks(
         self, kek_name: str, subject: str | None = None, algorithm: Algorithm | None = None
@@ -44,11 +55,11 @@ class DekReader:
         if algorithm is not None:
             stmt = stmt.where(DekRow.algorithm == algorithm.value)
         stmt = stmt.order_by(col(DekRow.subject), col(DekRow.algorithm), col(DekRow.version))
-        return [Dek.of(row) for row in self.session.exec(stmt)]
+        return [_dek(row) for row in self.session.exec(stmt)]
 
     def dek(self, kek_name: str, subject: str, algorithm: Algorithm, version: int) -> Dek | None:
         row = self._dek_row(kek_name, subject, algorithm, version)
-        return Dek.of(row) if row is not None else None
+        return _dek(row) if row is not None else None
 
     def count_keks(self) -> int:
         return int(self.session.exec(select(func.count()).select_from(KekRow)).one())
@@ -83,7 +94,7 @@ class DekWriter(DekReader):
             row.doc, row.shared, row.deleted, row.ts = kek.doc, kek.shared, kek.deleted, kek.ts
         self.session.add(row)
         self.session.flush()
-        return Kek.of(row)
+        return _kek(row)
 
     def remove_kek(self, name: str) -> None:
         self.session.connection().execute(delete(KekRow).where(col(KekRow.name) == name))
@@ -101,7 +112,7 @@ class DekWriter(DekReader):
                 dek.encrypted_key_material, dek.deleted, dek.ts)
         self.session.add(row)
         self.session.flush()
-        return Dek.of(row)
+        return _dek(row)
 
     def remove_dek(self, dek: Dek) -> None:
         self.session.connection().execute(

@@ -13,8 +13,8 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict
 
 from registry import errors
-from registry.dek.models import Dek, Kek
 from registry.dek.service import DekService, parse_algorithm
+from registry.dek.values import Dek, Kek
 from registry.http import SLASH_FLAG, SLASH_STAND_IN, parse_version, read_model
 
 __all__ = ["BODY_BYTES_MAX", "router"]

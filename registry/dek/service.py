@@ -26,8 +26,8 @@ from dataclasses import replace
 
 from registry import errors
 from registry.dek.kms import KmsError, LocalKms, new_key_material
-from registry.dek.models import DEFAULT_ALGORITHM, NAME_LENGTH_MAX, Algorithm, Dek, Kek
 from registry.dek.repository import DekReader, DekRepository, DekWriter
+from registry.dek.values import DEFAULT_ALGORITHM, NAME_LENGTH_MAX, Algorithm, Dek, Kek
 from registry.values import LATEST
 
 __all__ = ["KEYS_MAX", "SENSITIVE_PROPS", "DekService", "parse_algorithm"]

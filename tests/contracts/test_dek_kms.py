@@ -11,7 +11,7 @@ from tink import aead
 from tink.proto import aes_gcm_pb2, aes_siv_pb2
 
 from registry.dek.kms import KmsError, LocalKms, new_key_material
-from registry.dek.models import Algorithm, Kek
+from registry.dek.values import Algorithm, Kek
 
 aead.register()  # what the clients' encryption executor does on import
 

@@ -41,16 +41,6 @@ async def _subject(subject: str, request: Request) -> str:
 SubjectDep = Annotated[str, Depends(_subject)]
 
 
-def _default_context(context: str | None) -> None:
-    """KEKs live in the default context; confluent-kafka names a context only for subjects
-    qualified with another one, which Charter's DEK registry does not keep apart."""
-    if context not in (None, "", "."):
-        raise errors.InvalidKey(
-            f"Invalid or missing key info: context: {context!r}; Charter keeps KEKs in the "
-            "default context only"
-        )
-
-
 class CreateKekBody(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -148,7 +138,8 @@ def list_keks(service: ServiceDep, deleted: bool = False) -> list[str]:
 
 @router.post("", response_model_exclude_none=True)
 def create_kek(body: CreateKekDep, service: ServiceDep, context: str | None = None) -> KekOut:
-    _default_context(context)
+    # `context` (sent for subjects qualified with one) is accepted and, as in Confluent's
+    # registry, not used: KEK names are registry-wide.
     kek = service.create_kek(
         body.name, body.kmsType, body.kmsKeyId, kms_props=body.kmsProps, doc=body.doc,
         shared=body.shared, deleted=body.deleted,
@@ -160,7 +151,6 @@ def create_kek(body: CreateKekDep, service: ServiceDep, context: str | None = No
 def get_kek(
     name: str, service: ServiceDep, deleted: bool = False, context: str | None = None
 ) -> KekOut:
-    _default_context(context)
     return KekOut.of(service.get_kek(name, deleted=deleted))
 
 

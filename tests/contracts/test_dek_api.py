@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from registry import Settings, create_app
 from registry.dek import service as dek_service
 from tests.registry.conftest import Backend
 
@@ -321,3 +322,23 @@ def test_the_number_of_keys_is_limited(
     _dek(api, "a", "t")
     assert _error(api.post(f"{KEKS}/a/deks", json={
         "subject": "u", "encryptedKeyMaterial": _material()})) == (409, 40972)
+
+
+@pytest.mark.postgres
+def test_two_registries_on_one_postgres_see_each_others_keys(
+    postgres_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    apps = [create_app(Settings(data_dir=tmp_path_factory.mktemp(f"pg-{i}"),
+                                database_url=postgres_url)) for i in (1, 2)]
+    try:
+        one, two = (TestClient(app, raise_server_exceptions=False) for app in apps)
+        name = f"k_{secrets.token_hex(4)}"
+        _kek(one, name)
+        assert two.get(f"{KEKS}/{name}").json()["name"] == name
+        _dek(two, name, "s")
+        assert one.get(f"{KEKS}/{name}/deks").json() == ["s"]
+        assert one.delete(f"{KEKS}/{name}/deks/s").status_code == 204
+        assert _error(two.get(f"{KEKS}/{name}/deks/s")) == (404, 40470)
+    finally:
+        for app in apps:
+            app.state.registry.close()

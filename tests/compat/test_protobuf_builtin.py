@@ -19,14 +19,15 @@ import "confluent/meta.proto";
 import "confluent/type/decimal.proto";
 
 message Price {
-  confluent.type.Decimal amount = 1 [(confluent.field_meta) = { params: { key: "precision" value: "9" } }];
+  confluent.type.Decimal amount = 1
+      [(confluent.field_meta) = { params: { key: "precision" value: "9" } }];
   string currency = 2 [(confluent.field_meta).doc = "ISO 4217"];
 }
 """
 
 
 def test_the_builtin_files_are_well_known() -> None:
-    assert CONFLUENT == {"confluent/meta.proto", "confluent/type/decimal.proto"}
+    assert {"confluent/meta.proto", "confluent/type/decimal.proto"} == CONFLUENT
     assert all(is_well_known(name) for name in CONFLUENT)
     assert not is_well_known("confluent/type/money.proto")
 
@@ -57,5 +58,5 @@ def test_charter_definitions_match_the_descriptors_confluent_kafka_ships(name: s
 
 def test_an_unknown_confluent_file_is_still_refused() -> None:
     text = 'syntax = "proto3";\nimport "confluent/type/money.proto";\nmessage A { int32 a = 1; }\n'
-    with pytest.raises(SchemaParseError, match="confluent/type/money.proto"):
+    with pytest.raises(SchemaParseError, match=r"confluent/type/money\.proto"):
         parse_protobuf(SchemaSource(text))

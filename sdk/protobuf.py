@@ -26,6 +26,7 @@ reported as `ValidationError`s naming the field by its JSON-pointer path.
 from __future__ import annotations
 
 import base64
+import keyword
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +66,7 @@ __all__ = [
 
 KNOWN_PREFIXES = ("google/protobuf/", "google/type/", "confluent/")
 _REFERENCE_DEPTH_MAX = 32
+_PATHS_KNOWN_MAX = 16  # message types per schema id whose index bytes a decoder remembers
 
 
 def is_known_file(name: str) -> bool:
@@ -206,26 +208,79 @@ def _plans(root: Any) -> dict[str, list[Step]]:
     return plans
 
 
-def _enums_valid(message: Any, plan: list[Step]) -> bool:
-    for kind, name, arg in plan:
-        if kind == _ENUM:
-            if getattr(message, name) not in arg[0]:
-                return False
-        elif kind == _ENUMS:
-            if not arg[0].issuperset(getattr(message, name)):
-                return False
-        elif kind == _MAP_ENUM:
-            if not arg[0].issuperset(getattr(message, name).values()):
-                return False
-        elif kind == _MESSAGE:
-            if message.HasField(name) and not _enums_valid(getattr(message, name), arg):
-                return False
-        else:
-            items = getattr(message, name)
-            for item in items.values() if kind == _MAP_MESSAGE else items:
-                if not _enums_valid(item, arg):
-                    return False
-    return True
+def _checker(plans: Mapping[str, list[Step]], root: str) -> Callable[[Any], bool]:
+    """A function telling whether a message of type `root` holds only known enum numbers.
+
+    It is generated Python: one function per message type, with the checks of the message
+    types it reaches inlined (`if m.data.currency not in K0: return False`); singular enum
+    fields of one enum are tested together by one `issuperset` call. An unset singular message
+    reads as its default instance, whose open enums are 0, a known number; so only a type
+    that recurses into itself needs `HasField` and a call, which stops at the first unset one.
+    """
+    name_of = {id(steps): name for name, steps in plans.items()}
+    constants: dict[str, frozenset[int]] = {}
+    functions = {name: f"_check_{i}" for i, name in enumerate(plans)}
+    lines: list[str] = []
+    counter = iter(range(1 << 30))
+
+    def known(numbers: frozenset[int]) -> str:
+        for constant, value in constants.items():
+            if value is numbers:
+                return constant
+        constant = f"K{len(constants)}"
+        constants[constant] = numbers
+        return constant
+
+    def attr(expr: str, field: str) -> str:
+        return f"getattr({expr}, {field!r})" if keyword.iskeyword(field) else f"{expr}.{field}"
+
+    def emit(expr: str, steps: list[Step], stack: tuple[str, ...], indent: str) -> None:
+        grouped: dict[str, list[str]] = {}
+        for kind, field, arg in steps:
+            if kind == _ENUM:
+                grouped.setdefault(known(arg[0]), []).append(attr(expr, field))
+        for constant, values in grouped.items():
+            if len(values) == 1:
+                lines.append(f"{indent}if {values[0]} not in {constant}: return False")
+            else:
+                lines.append(
+                    f"{indent}if not {constant}.issuperset(({', '.join(values)},)): return False"
+                )
+        for kind, field, arg in steps:
+            value = attr(expr, field)
+            if kind == _ENUMS:
+                lines.append(f"{indent}if not {known(arg[0])}.issuperset({value}): return False")
+            elif kind == _MAP_ENUM:
+                lines.append(
+                    f"{indent}if not {known(arg[0])}.issuperset({value}.values()): return False"
+                )
+            elif kind in (_MESSAGE, _MESSAGES, _MAP_MESSAGE):
+                child = name_of[id(arg)]
+                var = f"v{next(counter)}"
+                if kind == _MESSAGE and child in stack:
+                    lines.append(
+                        f"{indent}if {expr}.HasField({field!r}) and not "
+                        f"{functions[child]}({value}): return False"
+                    )
+                elif kind == _MESSAGE:
+                    lines.append(f"{indent}{var} = {value}")
+                    emit(var, arg, (*stack, child), indent)
+                else:
+                    items = f"{value}.values()" if kind == _MAP_MESSAGE else value
+                    lines.append(f"{indent}for {var} in {items}:")
+                    if child in stack:
+                        lines.append(f"{indent}    if not {functions[child]}({var}): return False")
+                    else:
+                        emit(var, arg, (*stack, child), indent + "    ")
+
+    for name, steps in plans.items():
+        lines.append(f"def {functions[name]}(m):")
+        emit("m", steps, (name,), "    ")
+        lines.append("    return True")
+    namespace: dict[str, Any] = dict(constants)
+    exec(compile("\n".join(lines), f"<enum check of {root}>", "exec"), namespace)
+    found: Callable[[Any], bool] = namespace[functions[root]]
+    return found
 
 
 def _enum_violations(message: Any, plan: list[Step], path: str) -> Iterator[Violation]:
@@ -262,11 +317,40 @@ def _pointer(key: object) -> str:
     return str(key).replace("~", "~0").replace("/", "~1")
 
 
+def _path_parts(path: str) -> list[str]:
+    """protobuf's path of a field (`a.b[0].c`, `m["k"].n`) split into its steps."""
+    parts: list[str] = []
+    name, i = "", 0
+    while i < len(path):
+        char = path[i]
+        if char in ".[" and name:
+            parts.append(name)
+            name = ""
+        if char == "[":
+            end = path.find("]", i)
+            if path.startswith('"', i + 1):  # a string map key, quoted with C escapes
+                end, key = i + 2, []
+                while end < len(path) and path[end] != '"':
+                    if path[end] == "\\" and end + 1 < len(path):
+                        end += 1
+                    key.append(path[end])
+                    end += 1
+                parts.append("".join(key))
+                end = path.find("]", end)
+            else:
+                parts.append(path[i + 1 : end])
+            i = len(path) if end < 0 else end
+        elif char != ".":
+            name += char
+        i += 1
+    return [*parts, name] if name else parts
+
+
 def _required_violations(message: Any) -> list[Violation]:
-    """protobuf's paths of unset required fields (`a.b[0].c`) as JSON pointers."""
+    """The required fields left unset, by JSON pointer."""
     found = []
     for path in message.FindInitializationErrors():
-        parts = path.replace("]", "").replace("[", ".").split(".")
+        parts = _path_parts(path)
         found.append(
             Violation(
                 "/" + "/".join(_pointer(p) for p in parts),
@@ -281,11 +365,16 @@ class MessageValidator:
 
     def __init__(self, descriptor: Any) -> None:
         self.descriptor = descriptor
-        self._plan: list[Step] | None = _plans(descriptor).get(descriptor.full_name)
+        plans = _plans(descriptor)
+        self._plan: list[Step] | None = plans.get(descriptor.full_name)
+        # None when the message can hold no unknown enum number: nothing to check
+        self.check: Callable[[Any], bool] | None = (
+            None if self._plan is None else _checker(plans, descriptor.full_name)
+        )
 
     def enums_valid(self, message: Any) -> bool:
-        plan = self._plan
-        return plan is None or _enums_valid(message, plan)
+        check = self.check
+        return check is None or check(message)
 
     def violations(self, message: Any) -> list[Violation]:
         found = _required_violations(message)
@@ -323,6 +412,7 @@ class ProtobufCodec:
         self.descriptor = descriptor = message_class.DESCRIPTOR
         self.full_name: str = descriptor.full_name
         self.validator = MessageValidator(descriptor)
+        self._enums_valid = self.validator.check
         self.path = message_indexes(_file_proto(descriptor.file), descriptor.full_name)
         self.indexes = encode_message_indexes(self.path)
         self._encode_error = EncodeError
@@ -342,7 +432,8 @@ class ProtobufCodec:
     def encode(self, value: Any, header: bytes, subject: str | None, schema_id: int) -> bytes:
         if type(value) not in self._accepted:
             value = self._message(value, subject, schema_id)
-        if not self.validator.enums_valid(value):
+        enums_valid = self._enums_valid
+        if enums_valid is not None and not enums_valid(value):
             raise ValidationError(
                 self.validator.violations(value), subject=subject, schema_id=schema_id
             )
@@ -473,8 +564,9 @@ class ProtobufFile:
             raise SchemaResolutionError(
                 f"schema id {schema_id} defines no message", writer_id=schema_id
             )
-        zero: list[Any] = []  # the class of path [0], once a payload has used it
-        by_key: dict[bytes, Any] = {}
+        # (index bytes, where the message starts, class) per path seen: the encodings of
+        # index paths are prefix-free, so the first that starts the payload is its path.
+        known: list[tuple[bytes, int, Any]] = []
 
         def resolve(path: tuple[int, ...]) -> Any:
             if reader_class is None:
@@ -492,25 +584,24 @@ class ProtobufFile:
                     schema_id=schema_id,
                 ) from None
 
-        def decode(data: bytes) -> Any:
-            if len(data) > HEADER_SIZE and data[HEADER_SIZE] == 0:  # the common path [0]
-                if zero:
-                    return parse(zero[0], data[HEADER_SIZE + 1 :])
-                cls, start = resolve((0,)), HEADER_SIZE + 1
-                zero.append(cls)
-            else:
-                try:
-                    path, start = read_message_indexes(data, HEADER_SIZE)
-                    key = data[HEADER_SIZE:start]
-                    cls = by_key.get(key)
-                    if cls is None:
-                        cls = by_key[key] = resolve(tuple(path))
-                except MessageIndexError as exc:
-                    raise DecodeError(
-                        f"the message indexes of schema id {schema_id} are invalid: {exc}",
-                        schema_id=schema_id,
-                    ) from None
+        def first_seen(data: bytes) -> Any:
+            try:
+                path, start = read_message_indexes(data, HEADER_SIZE)
+                cls = resolve(tuple(path))
+            except MessageIndexError as exc:
+                raise DecodeError(
+                    f"the message indexes of schema id {schema_id} are invalid: {exc}",
+                    schema_id=schema_id,
+                ) from None
+            if len(known) < _PATHS_KNOWN_MAX:
+                known.append((data[HEADER_SIZE:start], start, cls))
             return parse(cls, data[start:])
+
+        def decode(data: bytes) -> Any:
+            for key, start, cls in known:
+                if data.startswith(key, HEADER_SIZE):
+                    return parse(cls, data[start:])
+            return first_seen(data)
 
         return decode
 

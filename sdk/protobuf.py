@@ -46,7 +46,7 @@ from sdk.errors import (
     ValidationError,
     Violation,
 )
-from sdk.wire import HEADER_SIZE
+from sdk.wire import GUID_HEADER_SIZE, GUID_MAGIC_BYTE, HEADER_SIZE
 
 if TYPE_CHECKING:
     from sdk.registry import RegisteredSchema, Registry, SchemaReference
@@ -62,6 +62,7 @@ __all__ = [
     "message_descriptor",
     "protobuf_file",
     "schema_text",
+    "split_id_header",
 ]
 
 KNOWN_PREFIXES = ("google/protobuf/", "google/type/", "confluent/")
@@ -100,6 +101,13 @@ def schema_text(file: Any) -> str:
     """What the SDK registers for a `FileDescriptor`: base64 of its `FileDescriptorProto`, the
     form confluent-kafka sends, so both clients register the same schema."""
     return base64.standard_b64encode(file.serialized_pb).decode("ascii")
+
+
+def split_id_header(value: bytes) -> tuple[bytes, bytes]:
+    """A schema-id record header split into the id part (0x01 + 16-byte GUID, or 0x00 + 4-byte
+    id) and what follows it: Protobuf's message indexes, empty for Avro and JSON."""
+    size = GUID_HEADER_SIZE if value[:1] == bytes([GUID_MAGIC_BYTE]) else HEADER_SIZE
+    return bytes(value[:size]), bytes(value[size:])
 
 
 def file_references(

@@ -20,7 +20,13 @@ from typing import Any, Literal
 from sdk import wire
 from sdk.codecs import AvroCodec, Codec, JsonCodec, codec_for, infer_schema_type, load_schema
 from sdk.codecs import record_name as schema_record_name
-from sdk.errors import ConfigurationError, DecodeError, SchemaResolutionError, SdkError
+from sdk.errors import (
+    ConfigurationError,
+    DecodeError,
+    SchemaResolutionError,
+    SdkError,
+    WireFormatError,
+)
 from sdk.event import Event
 from sdk.json_check import JsonValidator
 from sdk.protobuf import (
@@ -31,6 +37,7 @@ from sdk.protobuf import (
     message_descriptor,
     protobuf_file,
     schema_text,
+    split_id_header,
 )
 from sdk.registry import RegisteredSchema, Registry, SchemaReference, references_in_order
 from sdk.wire import HEADER_SIZE, header, schema_id_of
@@ -262,12 +269,18 @@ class Deserializer:
         name = wire.KEY_SCHEMA_ID_HEADER if key else wire.VALUE_SCHEMA_ID_HEADER
         found = wire.header_value(headers, name)
         if found is not None:
+            found, indexes = split_id_header(found)  # Protobuf's message indexes follow the id
             ref = wire.read_id_header(found)
             schema_id = ref.schema_id
             if schema_id is None:
                 assert ref.guid is not None
                 schema_id = self.registry.schema_id_of_guid(ref.guid)
-            data = wire.header(schema_id) + bytes(data)  # the decoders read framed bytes
+            if indexes and self.registry.get_schema(schema_id).schema_type != "PROTOBUF":
+                raise WireFormatError(
+                    f"the schema id header carries {len(indexes)} byte(s) after the id, but "
+                    f"schema id {schema_id} is no Protobuf schema"
+                )
+            data = wire.header(schema_id) + indexes + bytes(data)  # decoders read framed bytes
         try:  # keyed by the whole 5-byte header: a hit means a valid magic byte and length
             decode = self._by_header.get(data[:HEADER_SIZE])
         except TypeError:  # bytearray and memoryview slices are not hashable

@@ -31,6 +31,7 @@ from sdk import (
     SchemaResolutionError,
     Serializer,
     ValidationError,
+    WireFormatError,
 )
 
 PACKAGE = "charter_sdk_shop"  # the Python package protoc's modules land in, and the import root
@@ -396,3 +397,28 @@ message Price {
     decoded = ProtobufDeserializer(price_class, {}, client)(mine, ctx)
     assert amount(decoded) == Decimal("12.34")
 
+
+
+def test_confluent_s_guid_header_with_message_indexes_is_read(
+    client: SchemaRegistryClient, registry: Registry, shop: dict[str, ModuleType], topic: str
+) -> None:
+    from confluent_kafka.schema_registry import header_schema_id_serializer
+
+    pb = shop[ORDER]
+    headers: list[tuple[str, bytes]] = []
+    ctx = SerializationContext(topic, MessageField.VALUE, headers)
+    serializer = ProtobufSerializer(
+        pb.Order.Line, client, {"schema.id.serializer": header_schema_id_serializer}
+    )
+    line = pb.Order.Line(sku="SKU-7", quantity=1)
+    payload = serializer(line, ctx)
+    assert payload == line.SerializeToString()  # unframed: the id and indexes are in the header
+    (name, value), = headers
+    assert name == "__value_schema_id" and value[0] == 1 and value[17:] == bytes([4, 0, 4])
+    back = Deserializer(registry).deserialize(payload, headers)
+    assert type(back) is pb.Order.Line and back == line
+    # The same header on an Avro schema's id is refused: Avro carries nothing after the id.
+    avro_id = registry.register(f"{topic}-avro", '"string"', "AVRO")
+    bogus = [("__value_schema_id", bytes([0]) + avro_id.to_bytes(4, "big") + b"\x00")]
+    with pytest.raises(WireFormatError, match="no Protobuf schema"):
+        Deserializer(registry).deserialize(b"\x06abc", bogus)

@@ -427,8 +427,9 @@ class ProtobufCodec:
         self._message_type = Message
         self._parse_dict = json_format.ParseDict
         self._accepted: set[type] = {message_class}
-        self._prefix_for: bytes = b""
-        self._prefix: bytes = b""
+        # (header, header + indexes) of the last id written with, swapped as one tuple so that
+        # threads sharing the codec never pair one id's header with another's prefix
+        self._framing: tuple[bytes, bytes] = (b"", b"")
 
     def check(self, value: Any, subject: str | None, schema_id: int | None) -> None:
         message = self._message(value, subject, schema_id)
@@ -451,9 +452,11 @@ class ProtobufCodec:
             raise ValidationError(
                 _required_violations(value), subject=subject, schema_id=schema_id
             ) from None
-        if header is not self._prefix_for:
-            self._prefix, self._prefix_for = header + self.indexes, header
-        return self._prefix + payload
+        last, prefix = self._framing
+        if header is not last:
+            prefix = header + self.indexes
+            self._framing = (header, prefix)
+        return prefix + payload
 
     def _message(self, value: Any, subject: str | None, schema_id: int | None) -> Any:
         """`value` as a message of this codec's type: an accepted class, another class of the

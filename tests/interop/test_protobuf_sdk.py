@@ -422,3 +422,43 @@ def test_confluent_s_guid_header_with_message_indexes_is_read(
     bogus = [("__value_schema_id", bytes([0]) + avro_id.to_bytes(4, "big") + b"\x00")]
     with pytest.raises(WireFormatError, match="no Protobuf schema"):
         Deserializer(registry).deserialize(b"\x06abc", bogus)
+
+
+def test_imports_of_imports_are_registered_first_as_confluent_registers_them(
+    client: SchemaRegistryClient, registry: Registry
+) -> None:
+    from compat.protobuf.protoc import compile_file
+
+    stem = f"chain_{secrets.token_hex(3)}"
+    files = {
+        f"{stem}/c.proto": f'syntax = "proto3";\npackage {stem};\nmessage C {{ int32 n = 1; }}\n',
+        f"{stem}/b.proto": (
+            f'syntax = "proto3";\npackage {stem};\nimport "{stem}/c.proto";\n'
+            "import \"google/protobuf/duration.proto\";\n"
+            "message B { C c = 1; google.protobuf.Duration d = 2; }\n"
+        ),
+        f"{stem}/a.proto": (
+            f'syntax = "proto3";\npackage {stem};\nimport "{stem}/b.proto";\n'
+            "message A { B b = 1; }\n"
+        ),
+    }
+    pool = descriptor_pool.DescriptorPool()
+    for file in compile_file(f"{stem}/a.proto", files).values():
+        pool.Add(file)
+    a_class = message_factory.GetMessageClass(pool.FindMessageTypeByName(f"{stem}.A"))
+    message = a_class()
+    message.b.c.n = 5
+    message.b.d.seconds = 3
+
+    topic = f"{stem}-topic"
+    mine = Serializer(registry, topic=topic, schema=a_class, auto_register=True).serialize(message)
+    b_version = registry.latest(f"{stem}/b.proto")
+    assert [(r.name, r.subject) for r in b_version.references] == [
+        (f"{stem}/c.proto", f"{stem}/c.proto")
+    ]  # duration.proto is well known: no subject, no reference
+    assert registry.versions(f"{stem}/c.proto") == [1]
+    ctx = SerializationContext(topic, MessageField.VALUE)
+    assert ProtobufSerializer(a_class, client)(message, ctx) == mine
+    for subject in (f"{stem}/c.proto", f"{stem}/b.proto", f"{topic}-value"):
+        assert registry.versions(subject) == [1]  # confluent-kafka found the same schemas
+    assert Deserializer(registry, reader_schema=a_class).deserialize(mine) == message

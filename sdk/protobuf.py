@@ -21,24 +21,20 @@ under a subject named by the import path, except the files every registry resolv
 Validation on publish covers what the runtime lets through: proto2 (and editions) required
 fields left unset, and numbers of open (proto3) enums that the enum does not define. Both are
 reported as `ValidationError`s naming the field by its JSON-pointer path.
+
+protobuf and protoc (through `compat.protobuf`) load when a Protobuf schema is first used, so
+`import sdk` stays cheap.
 """
 
 from __future__ import annotations
 
 import base64
 import keyword
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from compat import CompatError, Reference, SchemaSource, SchemaType
-from compat.protobuf import parse_protobuf
-from compat.protobuf.indexes import (
-    MessageIndexError,
-    encode_message_indexes,
-    message_indexes,
-    message_name,
-    read_message_indexes,
-)
 from sdk.errors import (
     ConfigurationError,
     DecodeError,
@@ -77,6 +73,8 @@ def is_known_file(name: str) -> bool:
 
 def is_message_schema(schema: object) -> bool:
     """Whether `schema` is a Protobuf message class or a message `Descriptor`."""
+    if "google.protobuf.message" not in sys.modules:
+        return False  # no message class exists yet: an Avro or JSON user loads no protobuf
     from google.protobuf.descriptor import Descriptor
     from google.protobuf.message import Message
 
@@ -416,6 +414,8 @@ class ProtobufCodec:
         from google.protobuf import json_format
         from google.protobuf.message import EncodeError, Message
 
+        from compat.protobuf.indexes import encode_message_indexes, message_indexes
+
         self.message_class = message_class
         self.descriptor = descriptor = message_class.DESCRIPTOR
         self.full_name: str = descriptor.full_name
@@ -524,15 +524,20 @@ class ProtobufFile:
         self._by_class: dict[type, ProtobufCodec] = {}
 
     def message_class(self, path: tuple[int, ...]) -> Any:
+        """The class of the message at index `path` (`MessageIndexError` if there is none)."""
+        from compat.protobuf.indexes import message_name
+
         found = self._classes.get(path)
         if found is None:
-            name = message_name(self._proto, path)  # raises MessageIndexError
+            name = message_name(self._proto, path)
             descriptor = self.file.pool.FindMessageTypeByName(name)
             found = self._classes[path] = _class_for(descriptor, self.file)
         return found
 
     def codec(self, full_name: str) -> ProtobufCodec:
-        """The codec of message `full_name` of this file (`KeyError` if it has none)."""
+        """The codec of message `full_name` of this file (`MessageIndexError` if it has none)."""
+        from compat.protobuf.indexes import message_indexes
+
         found = self._codecs.get(full_name)
         if found is None:
             path = tuple(message_indexes(self._proto, full_name))
@@ -543,6 +548,8 @@ class ProtobufFile:
         found = self._by_class.get(type(value))
         if found is not None:
             return found
+        from compat.protobuf.indexes import MessageIndexError, message_name
+
         name = getattr(getattr(value, "DESCRIPTOR", None), "full_name", None)
         if name is None:  # a mapping: the file's first message, as readers assume for [0]
             if not self._proto.message_type:
@@ -570,6 +577,8 @@ class ProtobufFile:
         """A function from framed bytes to the message they hold: of the writer's message type
         (the application's generated class when it has one loaded), or of `reader_class`."""
         from google.protobuf.message import DecodeError as ProtobufDecodeError
+
+        from compat.protobuf.indexes import MessageIndexError, read_message_indexes
 
         if not self._proto.message_type:
             raise SchemaResolutionError(
@@ -617,6 +626,8 @@ class ProtobufFile:
         return decode
 
     def _check_reader(self, reader_class: Any, path: tuple[int, ...], schema_id: int) -> None:
+        from compat.protobuf.indexes import message_name
+
         writer = message_name(self._proto, path) if self._proto.message_type else ""
         reader = reader_class.DESCRIPTOR.full_name
         if writer != reader:
@@ -629,6 +640,8 @@ class ProtobufFile:
 def protobuf_file(registry: Registry, registered: RegisteredSchema) -> ProtobufFile:
     """The `ProtobufFile` of a schema fetched from the registry, its references resolved
     through it; compiled once per schema (the caller keeps it)."""
+    from compat.protobuf import parse_protobuf
+
     def resolve(reference: Reference) -> SchemaSource:
         found = registry.get_version(reference.subject, reference.version)
         return SchemaSource(

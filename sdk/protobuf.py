@@ -554,7 +554,8 @@ class ProtobufFile:
         if name is None:  # a mapping: the file's first message, as readers assume for [0]
             if not self._proto.message_type:
                 raise ConfigurationError("the schema defines no message")
-            return self.codec(message_name(self._proto, [0]))
+            found = self._by_class[type(value)] = self.codec(message_name(self._proto, [0]))
+            return found
         try:
             found = self.codec(name)
         except MessageIndexError:

@@ -4,8 +4,8 @@ payload; Protobuf with its message indexes), and
 producers and consumers over Charter's broker (embedded or HTTP) or Kafka, with retries,
 dead letters and idempotent handling.
 
-Heavy dependencies (httpx, fastavro, jsonschema-rs, orjson, protobuf) load on first use, so `import sdk`
-stays cheap; broker transports load when a producer or consumer first opens one.
+Heavy dependencies (httpx, fastavro, jsonschema-rs, orjson, protobuf) load on first use, so
+`import sdk` stays cheap; broker transports load when a producer or consumer first opens one.
 """
 
 from sdk.consumer import Consumer, Message, RunStats

@@ -55,6 +55,7 @@ __all__ = [
     "file_references",
     "is_known_file",
     "is_message_schema",
+    "message_class",
     "message_descriptor",
     "protobuf_file",
     "schema_text",
@@ -93,6 +94,16 @@ def message_descriptor(schema: Any) -> Any:
     if not isinstance(found, Descriptor):
         raise ConfigurationError(f"{schema!r} is not a Protobuf message class or descriptor")
     return found
+
+
+def message_class(schema: Any) -> Any:
+    """The message class of a schema given as a class (itself) or as a `Descriptor`."""
+    if isinstance(schema, type):
+        message_descriptor(schema)  # refuses a class that is no message
+        return schema
+    from google.protobuf import message_factory
+
+    return message_factory.GetMessageClass(message_descriptor(schema))
 
 
 def schema_text(file: Any) -> str:

@@ -34,7 +34,7 @@ from sdk.protobuf import (
     ProtobufFile,
     file_references,
     is_message_schema,
-    message_descriptor,
+    message_class,
     protobuf_file,
     schema_text,
     split_id_header,
@@ -133,14 +133,11 @@ class Serializer:
         self.schema_type: str | None = None
         record: str | None = None
         if schema is not None and is_message_schema(schema):
-            descriptor = message_descriptor(schema)
+            codec = ProtobufCodec(message_class(schema))
             self.schema_type = "PROTOBUF"
-            self._file = descriptor.file
-            self._schema_text = schema_text(descriptor.file)
-            self._codec = ProtobufCodec(
-                schema if isinstance(schema, type) else _message_class(descriptor)
-            )
-            record = descriptor.full_name
+            self._codec, self._file = codec, codec.descriptor.file
+            self._schema_text = schema_text(self._file)
+            record = codec.full_name
         elif schema is not None:
             if isinstance(schema, type):
                 raise ConfigurationError(f"{schema!r} is not a Protobuf message class")
@@ -246,10 +243,7 @@ class Deserializer:
         self._reader: Codec | None = None
         self._reader_class: Any = None
         if reader_schema is not None and is_message_schema(reader_schema):
-            descriptor = message_descriptor(reader_schema)
-            self._reader_class = (
-                reader_schema if isinstance(reader_schema, type) else _message_class(descriptor)
-            )
+            self._reader_class = message_class(reader_schema)
         elif reader_schema is not None:
             if isinstance(reader_schema, type):
                 raise ConfigurationError(f"{reader_schema!r} is not a Protobuf message class")
@@ -337,9 +331,3 @@ class Deserializer:
                 decode = writer.decoder(schema_id, validator)
             self._decoders[schema_id] = decode
             return decode
-
-
-def _message_class(descriptor: Any) -> Any:
-    from google.protobuf import message_factory
-
-    return message_factory.GetMessageClass(descriptor)

@@ -1,0 +1,130 @@
+"""CEL through cel-python (`celpy`): compiling with a bounded program cache, Python values in
+and out, and Confluent's guard form `GUARD ; EXPR` (EXPR runs only where GUARD is true).
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+import celpy
+from celpy import celtypes
+
+from sdk.rules.errors import RuleCompileError
+
+__all__ = ["check_expression", "evaluate", "from_cel", "split_guard", "to_cel"]
+
+PROGRAMS_MAX = 4096  # compiled expressions kept per process
+EXPRESSION_CHARS_MAX = 16_384
+_EPOCH_DAYS = datetime.date(1970, 1, 1).toordinal()
+
+_env = celpy.Environment()
+_programs: OrderedDict[str, celpy.Runner] = OrderedDict()
+_lock = threading.Lock()
+
+
+def split_guard(expr: str) -> tuple[str | None, str]:
+    """(guard, expression): the text before the first `;` guards the rest, as in Confluent's
+    executor; an empty guard is no guard."""
+    guard, sep, rest = expr.partition(";")
+    if not sep:
+        return None, expr
+    return (guard if guard.strip() else None), rest
+
+
+def _compile(text: str, rule: str) -> celpy.Runner:
+    with _lock:
+        found = _programs.get(text)
+        if found is not None:
+            _programs.move_to_end(text)
+            return found
+    if len(text) > EXPRESSION_CHARS_MAX:
+        raise RuleCompileError(rule, text, f"longer than {EXPRESSION_CHARS_MAX} characters")
+    try:
+        program = _env.program(_env.compile(text))
+    except Exception as exc:  # celpy's parser raises CELParseError, lark errors, others
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        raise RuleCompileError(rule, text, detail) from None
+    with _lock:
+        _programs[text] = program
+        while len(_programs) > PROGRAMS_MAX:
+            _programs.popitem(last=False)
+    return program
+
+
+def check_expression(expr: str, rule: str = "") -> None:
+    """Raise `RuleCompileError` unless `expr` (guard form included) compiles."""
+    guard, body = split_guard(expr)
+    if guard is not None:
+        _compile(guard, rule)
+    _compile(body, rule)
+
+
+def evaluate(expr: str, bindings: Mapping[str, Any], rule: str = "") -> tuple[bool, Any]:
+    """(ran, result): `ran` is False when the guard was false and the expression did not run.
+    Evaluation errors (`celpy.CELEvalError`, wrong types) propagate to the caller."""
+    guard, body = split_guard(expr)
+    activation = dict(bindings)
+    if "now" in expr and "now" not in activation:
+        activation["now"] = celtypes.TimestampType(datetime.datetime.now(tz=datetime.UTC))
+    if guard is not None and not _result(_compile(guard, rule).evaluate(activation)):
+        return False, None
+    return True, _result(_compile(body, rule).evaluate(activation))
+
+
+def _result(value: Any) -> Any:
+    if isinstance(value, celtypes.BoolType):
+        return bool(value)
+    if isinstance(value, Exception):  # some celpy versions hand errors back as values
+        raise value
+    return value
+
+
+def to_cel(value: Any) -> Any:
+    """A Python value (as Charter's Avro and JSON codecs hold it) as a CEL value."""
+    if isinstance(value, Mapping):
+        return celtypes.MapType({celtypes.StringType(str(k)): to_cel(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return celtypes.ListType([to_cel(v) for v in value])
+    if isinstance(value, str):
+        return celtypes.StringType(value)
+    if isinstance(value, (bytes, bytearray)):
+        return celtypes.BytesType(bytes(value))
+    if isinstance(value, bool):  # before int: a bool is an int in Python
+        return celtypes.BoolType(value)
+    if isinstance(value, int):
+        return celtypes.IntType(value)
+    if isinstance(value, float):
+        return celtypes.DoubleType(value)
+    if isinstance(value, datetime.datetime):
+        return celtypes.TimestampType(value)
+    if isinstance(value, datetime.timedelta):
+        return celtypes.DurationType(value)
+    if isinstance(value, datetime.date):  # Avro's date: days since the epoch
+        return celtypes.IntType(value.toordinal() - _EPOCH_DAYS)
+    if isinstance(value, uuid.UUID):
+        return celtypes.StringType(str(value))
+    return value  # None is CEL's null; decimals and times of day go as they are
+
+
+def from_cel(value: Any) -> Any:
+    """A CEL result as plain Python values (what the encoders take)."""
+    if isinstance(value, Mapping):
+        return {str(k): from_cel(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [from_cel(v) for v in value]
+    if isinstance(value, celtypes.BoolType):
+        return bool(value)
+    if isinstance(value, celtypes.StringType):
+        return str(value)
+    if isinstance(value, celtypes.BytesType):
+        return bytes(value)
+    if isinstance(value, (celtypes.IntType, celtypes.UintType)):
+        return int(value)
+    if isinstance(value, celtypes.DoubleType):
+        return float(value)
+    return value

@@ -9,22 +9,37 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Mapping
-from typing import Any
-
-import celpy
-from celpy import celtypes
+from typing import TYPE_CHECKING, Any
 
 from sdk.rules.errors import RuleCompileError
 
-__all__ = ["check_expression", "evaluate", "from_cel", "split_guard", "to_cel"]
+if TYPE_CHECKING:
+    import celpy
+
+__all__ = [
+    "check_expression", "evaluate", "from_cel", "split_guard", "string_list", "strings", "to_cel"
+]
 
 PROGRAMS_MAX = 4096  # compiled expressions kept per process
 EXPRESSION_CHARS_MAX = 16_384
 _EPOCH_DAYS = datetime.date(1970, 1, 1).toordinal()
 
-_env = celpy.Environment()
+# cel-python takes most of a second to import and build its parser: both wait for the first
+# rule, so importing the SDK stays quick.
+_env: celpy.Environment | None = None
 _programs: OrderedDict[str, celpy.Runner] = OrderedDict()
 _lock = threading.Lock()
+
+
+def _environment() -> celpy.Environment:
+    global _env
+    if _env is None:
+        import celpy
+
+        with _lock:
+            if _env is None:
+                _env = celpy.Environment()
+    return _env
 
 
 def split_guard(expr: str) -> tuple[str | None, str]:
@@ -44,8 +59,9 @@ def _compile(text: str, rule: str) -> celpy.Runner:
             return found
     if len(text) > EXPRESSION_CHARS_MAX:
         raise RuleCompileError(rule, text, f"longer than {EXPRESSION_CHARS_MAX} characters")
+    env = _environment()
     try:
-        program = _env.program(_env.compile(text))
+        program = env.program(env.compile(text))
     except Exception as exc:  # celpy's parser raises CELParseError, lark errors, others
         detail = " ".join(str(exc).split()) or type(exc).__name__
         raise RuleCompileError(rule, text, detail) from None
@@ -70,6 +86,8 @@ def evaluate(expr: str, bindings: Mapping[str, Any], rule: str = "") -> tuple[bo
     guard, body = split_guard(expr)
     activation = dict(bindings)
     if "now" in expr and "now" not in activation:
+        from celpy import celtypes
+
         activation["now"] = celtypes.TimestampType(datetime.datetime.now(tz=datetime.UTC))
     if guard is not None and not _result(_compile(guard, rule).evaluate(activation)):
         return False, None
@@ -77,6 +95,8 @@ def evaluate(expr: str, bindings: Mapping[str, Any], rule: str = "") -> tuple[bo
 
 
 def _result(value: Any) -> Any:
+    from celpy import celtypes
+
     if isinstance(value, celtypes.BoolType):
         return bool(value)
     if isinstance(value, Exception):  # some celpy versions hand errors back as values
@@ -86,6 +106,8 @@ def _result(value: Any) -> Any:
 
 def to_cel(value: Any) -> Any:
     """A Python value (as Charter's Avro and JSON codecs hold it) as a CEL value."""
+    from celpy import celtypes
+
     if isinstance(value, Mapping):
         return celtypes.MapType({celtypes.StringType(str(k)): to_cel(v) for k, v in value.items()})
     if isinstance(value, (list, tuple)):
@@ -113,6 +135,8 @@ def to_cel(value: Any) -> Any:
 
 def from_cel(value: Any) -> Any:
     """A CEL result as plain Python values (what the encoders take)."""
+    from celpy import celtypes
+
     if isinstance(value, Mapping):
         return {str(k): from_cel(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -128,3 +152,16 @@ def from_cel(value: Any) -> Any:
     if isinstance(value, celtypes.DoubleType):
         return float(value)
     return value
+
+
+def strings(*values: str) -> tuple[Any, ...]:
+    """`values` as CEL strings."""
+    from celpy import celtypes
+
+    return tuple(celtypes.StringType(v) for v in values)
+
+
+def string_list(values: list[str]) -> Any:
+    from celpy import celtypes
+
+    return celtypes.ListType([celtypes.StringType(v) for v in values])

@@ -28,8 +28,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from celpy import celtypes
-
 from sdk.rules import cel
 from sdk.rules.errors import RuleCompileError, RuleError
 from sdk.rules.fields import Field, FieldFailed, avro_inline_tags, walk_avro, walk_json
@@ -188,12 +186,13 @@ class RuleEngine:
         def visit(field: Field, field_value: Any) -> Any:
             if not field.is_primitive:
                 return field_value
+            full_name, name, type_name = cel.strings(field.full_name, field.name, field.type_name)
             bindings = {
                 "value": cel.to_cel(field_value),
-                "fullName": celtypes.StringType(field.full_name),
-                "name": celtypes.StringType(field.name),
-                "typeName": celtypes.StringType(field.type_name),
-                "tags": celtypes.ListType([celtypes.StringType(t) for t in sorted(field.tags)]),
+                "fullName": full_name,
+                "name": name,
+                "typeName": type_name,
+                "tags": cel.string_list(sorted(field.tags)),
                 "message": cel.to_cel(field.message),
             }
             ran, result = self._evaluate(rule, bindings, field.path)

@@ -63,13 +63,23 @@ def _compile(text: str, rule: str) -> celpy.Runner:
     try:
         program = env.program(env.compile(text))
     except Exception as exc:  # celpy's parser raises CELParseError, lark errors, others
-        detail = " ".join(str(exc).split()) or type(exc).__name__
-        raise RuleCompileError(rule, text, detail) from None
+        raise RuleCompileError(rule, text, _compile_detail(exc)) from None
     with _lock:
         _programs[text] = program
         while len(_programs) > PROGRAMS_MAX:
             _programs.popitem(last=False)
     return program
+
+
+def _compile_detail(exc: Exception) -> str:
+    """celpy's parse error as one line: where it stopped, then the text it was reading (its
+    message is the text with a caret under that column)."""
+    line, column = getattr(exc, "line", None), getattr(exc, "column", None)
+    shown = str(exc).splitlines()
+    source = shown[0].strip() if shown else ""
+    if isinstance(line, int) and isinstance(column, int):
+        return f"{type(exc).__name__} at line {line}, column {column} of {source!r}"
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def check_expression(expr: str, rule: str = "") -> None:
@@ -110,6 +120,8 @@ def to_cel(value: Any) -> Any:
 
     if isinstance(value, Mapping):
         return celtypes.MapType({celtypes.StringType(str(k)): to_cel(v) for k, v in value.items()})
+    if hasattr(value, "DESCRIPTOR") and hasattr(value, "ListFields"):  # a Protobuf message
+        return to_cel(proto_fields(value))
     if isinstance(value, (list, tuple)):
         return celtypes.ListType([to_cel(v) for v in value])
     if isinstance(value, str):
@@ -131,6 +143,31 @@ def to_cel(value: Any) -> Any:
     if isinstance(value, uuid.UUID):
         return celtypes.StringType(str(value))
     return value  # None is CEL's null; decimals and times of day go as they are
+
+
+def proto_fields(message: Any) -> dict[str, Any]:
+    """A Protobuf message's fields by name, every field (unset ones at their defaults, unset
+    messages as null), as CEL sees a message: maps as maps, repeated fields as lists, enums as
+    their numbers."""
+    out: dict[str, Any] = {}
+    for spec in message.DESCRIPTOR.fields:
+        value = getattr(message, spec.name)
+        entry = spec.message_type
+        if entry is not None and entry.GetOptions().map_entry:
+            out[spec.name] = {k: _proto_value(v) for k, v in value.items()}
+        elif getattr(spec, "is_repeated", spec.label == spec.LABEL_REPEATED):
+            out[spec.name] = [_proto_value(v) for v in value]
+        elif entry is not None:
+            out[spec.name] = proto_fields(value) if message.HasField(spec.name) else None
+        else:
+            out[spec.name] = value
+    return out
+
+
+def _proto_value(value: Any) -> Any:
+    if hasattr(value, "DESCRIPTOR") and hasattr(value, "ListFields"):
+        return proto_fields(value)
+    return value
 
 
 def from_cel(value: Any) -> Any:

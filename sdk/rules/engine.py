@@ -136,7 +136,9 @@ class RuleEngine:
                 if rule.kind != CONDITION and not copied:
                     value, copied = copy.deepcopy(value), True  # never rewrite the caller's
                 value = self._apply(rule, mode, value, rules, index)
-            except _Failed as failed:
+            except Exception as exc:  # an executor that raises fails its rule, as in confluent's
+                failed = (exc if isinstance(exc, _Failed)
+                          else _Failed(f"{type(exc).__name__}: {exc}"))
                 action = rule.action(rule.on_failure, mode) or "ERROR"
                 self._act(action, rule, mode, value, failed.reason, failed.path, subject,
                           dead_letters)

@@ -155,13 +155,19 @@ def proto_fields(message: Any) -> dict[str, Any]:
         entry = spec.message_type
         if entry is not None and entry.GetOptions().map_entry:
             out[spec.name] = {k: _proto_value(v) for k, v in value.items()}
-        elif getattr(spec, "is_repeated", spec.label == spec.LABEL_REPEATED):
+        elif _repeated(spec):
             out[spec.name] = [_proto_value(v) for v in value]
         elif entry is not None:
             out[spec.name] = proto_fields(value) if message.HasField(spec.name) else None
         else:
             out[spec.name] = value
     return out
+
+
+def _repeated(spec: Any) -> bool:
+    if hasattr(spec, "is_repeated"):  # protobuf 6+; `label` is gone from upb's descriptors
+        return bool(spec.is_repeated)
+    return bool(spec.label == spec.LABEL_REPEATED)
 
 
 def _proto_value(value: Any) -> Any:

@@ -121,3 +121,29 @@ def test_a_plain_kafka_producer_is_refused_too(serve: Serve, http: HttpApi) -> N
     assert reports[0] is None and reports[2] is None
     assert reports[1] is not None and reports[1].code() == KafkaError.INVALID_RECORD
     assert http.offsets(topic, 0) == (0, 2)
+
+
+def test_protobuf_records_take_message_level_conditions(serve: Serve, http: HttpApi) -> None:
+    from google.protobuf import message_factory
+
+    import compat
+    from compat import SchemaSource, SchemaType
+
+    proto = ('syntax = "proto3";\npackage bank;\n'
+             'message Payment { string id = 1; int64 cents = 2; }\n')
+    rules = {"domainRules": [{"name": "positive", "kind": "CONDITION", "mode": "WRITE",
+                              "type": "CEL", "expr": "message.cents > 0"}]}
+    topic = f"ruled-{uuid.uuid4().hex[:8]}"
+    http.create_topic(topic, partitions=1, contract="validate")
+    answer = httpx.post(f"{serve.url}/subjects/{topic}-value/versions", timeout=10,
+                        json={"schema": proto, "schemaType": "PROTOBUF", "ruleSet": rules})
+    assert answer.status_code == 200, answer.text
+    schema_id = int(answer.json()["id"])
+    parsed = compat.parse(SchemaSource(proto, SchemaType.PROTOBUF))
+    payment = message_factory.GetMessageClass(parsed.pool.FindMessageTypeByName("bank.Payment"))
+
+    def framed(cents: int) -> bytes:
+        return frame(schema_id, b"\x00" + payment(id="p-1", cents=cents).SerializeToString())
+
+    assert http.produce(topic, [ProducerRecord(framed(5))]) == [(0, 0)]
+    assert "'positive'" in refused(http, topic, framed(0))

@@ -170,3 +170,23 @@ def test_a_pinned_schema_runs_its_versions_rules(
     bad = wire.frame(pinned.schema_id, b"\x01\x02a")  # n = -1, who = "a", in Avro binary
     with pytest.raises(RuleError, match="positive"):
         Deserializer(registry).deserialize(bad)
+
+
+def test_write_transforms_leave_the_callers_value_and_replays_skip_their_rule(
+    charter_url: str, clients: tuple[SchemaRegistryClient, Registry]
+) -> None:
+    _, registry = clients
+    topic = f"mask-{secrets.token_hex(3)}"
+    mask = {"name": "mask", "kind": "TRANSFORM", "mode": "WRITE", "type": "CEL_FIELD",
+            "tags": ["PII"], "expr": "'***'"}
+    register(charter_url, f"{topic}-value", AVRO, rules=[POSITIVE, mask])
+    serializer = Serializer(registry, topic=topic)
+    value = {"n": 3, "who": "ann@example.com"}
+    written = serializer.serialize(value)
+    assert value == {"n": 3, "who": "ann@example.com"}
+    assert Deserializer(registry).deserialize(written) == {"n": 3, "who": "***"}
+    # a record re-sent from a dead-letter topic names the rule that refused it, which it skips
+    replay: list[tuple[str, bytes | None]] = [("__rule.name", b"positive")]
+    assert serializer.serialize({"n": -3, "who": "x"}, replay)
+    with pytest.raises(RuleError):
+        serializer.serialize({"n": -3, "who": "x"}, [("__rule.name", b"other")])

@@ -69,10 +69,17 @@ def _codec(registry: Registry, registered: RegisteredSchema) -> Codec:
     return codec_for(load_schema(registered.schema)[1], registered.schema_type, named=named)
 
 
-def _rules(registered: RegisteredSchema, codec: Codec) -> RuleEngine | None:
-    """The engine for the domain rules of `registered`, walking values with `codec`'s schema."""
+def _rules(registry: Registry, registered: RegisteredSchema, codec: Codec) -> RuleEngine | None:
+    """The engine for the domain rules of `registered`, walking values with `codec`'s schema
+    (a JSON Schema's `$ref`s to its references resolve to their schemas)."""
+    if not registered.rule_set:
+        return None
     schema = codec.parsed if isinstance(codec, AvroCodec) else getattr(codec, "schema", None)
-    return RuleEngine.of(registered.rule_set, registered.metadata, codec.schema_type, schema)
+    referenced = None
+    if codec.schema_type == "JSON" and registered.references:
+        referenced = _named_schemas(registry, registered.references)
+    return RuleEngine.of(registered.rule_set, registered.metadata, codec.schema_type, schema,
+                         referenced=referenced)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +212,7 @@ class Serializer:
                 )
                 schema_id = found.schema_id
                 target = _Target(schema_id, header(schema_id), self._codec, float("inf"),
-                                 _rules(found, self._codec), found.guid)
+                                 _rules(self.registry, found, self._codec), found.guid)
             else:
                 latest = self.registry.latest(self.subject)
                 codec = (
@@ -216,7 +223,7 @@ class Serializer:
                 self.schema_type = latest.schema_type
                 expires = time.monotonic() + self.registry.latest_ttl_s
                 rules = (target.rules if target is not None and target.codec is codec
-                         else _rules(latest, codec))
+                         else _rules(self.registry, latest, codec))
                 target = _Target(latest.schema_id, header(latest.schema_id), codec, expires,
                                  rules, latest.guid)
             self._target = target
@@ -322,7 +329,7 @@ class Deserializer:
                         reader.validator if isinstance(reader, JsonCodec) else writer.validator
                     )
                 decode = writer.decoder(schema_id, validator)
-            rules = _rules(registered, reader or writer)
+            rules = _rules(self.registry, registered, reader or writer)
             if rules is not None and rules.runs_in("READ"):
                 self._read_rules[schema_id] = rules
             self._decoders[schema_id] = decode

@@ -190,3 +190,37 @@ def test_write_transforms_leave_the_callers_value_and_replays_skip_their_rule(
     assert serializer.serialize({"n": -3, "who": "x"}, replay)
     with pytest.raises(RuleError):
         serializer.serialize({"n": -3, "who": "x"}, [("__rule.name", b"other")])
+
+
+def test_field_rules_follow_json_references_as_confluent_does(
+    charter_url: str, clients: tuple[SchemaRegistryClient, Registry]
+) -> None:
+    from confluent_kafka.schema_registry.rule_registry import RuleRegistry
+    from confluent_kafka.schema_registry.rules.cel.cel_field_executor import CelFieldExecutor
+    from confluent_kafka.serialization import SerializationError
+
+    sr, registry = clients
+    topic = f"ref-{secrets.token_hex(3)}"
+    address = json.dumps({"type": "object", "properties": {"city": {"type": "string"}}})
+    register(charter_url, f"{topic}-address", address, "JSON")
+    body = {"schemaType": "JSON",
+            "schema": json.dumps({"type": "object",
+                                  "properties": {"ship": {"$ref": "address.json"}}}),
+            "references": [{"name": "address.json", "subject": f"{topic}-address",
+                            "version": 1}],
+            "ruleSet": {"domainRules": [
+                {"name": "oslo", "kind": "CONDITION", "mode": "WRITE", "type": "CEL_FIELD",
+                 "expr": "fullName == '$.ship.city' ; value == 'Oslo'"}]}}
+    answer = httpx.post(f"{charter_url}/subjects/{topic}-value/versions", json=body, timeout=10)
+    assert answer.status_code == 200, answer.text
+    rules = RuleRegistry()
+    rules.register_executor(CelFieldExecutor())
+    theirs = JSONSerializer(None, sr, conf={"auto.register.schemas": False,
+                                           "use.latest.version": True}, rule_registry=rules)
+    ours = Serializer(registry, topic=topic)
+    ctx = SerializationContext(topic, MessageField.VALUE, [])
+    assert theirs({"ship": {"city": "Oslo"}}, ctx) and ours.serialize({"ship": {"city": "Oslo"}})
+    with pytest.raises(SerializationError):
+        theirs({"ship": {"city": "Rome"}}, ctx)
+    with pytest.raises(RuleError, match="/ship/city"):
+        ours.serialize({"ship": {"city": "Rome"}})

@@ -8,8 +8,8 @@ does not rewrite records, so transforms do not run, and a failure whose action i
 lets the record through (the broker has no dead-letter producer of the client's).
 
 Schemas and payload checks come from the service's memory, kept exact by its invalidation;
-the rule engines built from them are kept here by schema id and rule-set text, which never
-go stale (an id's rules never change).
+the rule engines built from them are kept here by schema id, schema text and rule-set text,
+so a kept engine is always the one the stored schema would build.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class RegistryContracts:
 
     def __init__(self, service: RegistryService) -> None:
         self._service = service
-        self._engines: OrderedDict[tuple[int, str], RuleEngine] = OrderedDict()
+        self._engines: OrderedDict[tuple[int, str, str], RuleEngine] = OrderedDict()
         self._lock = threading.Lock()
 
     def is_registered(self, subject: str, schema_id: int) -> bool:
@@ -59,7 +59,8 @@ class RegistryContracts:
         rule_set = stored.contract.rule_set if stored is not None else None
         if not rule_set or '"domainRules"' not in rule_set:
             return None
-        engine = self._engine(schema_id, rule_set, stored.contract.metadata if stored else None)
+        assert stored is not None
+        engine = self._engine(schema_id, stored.text, rule_set, stored.contract.metadata)
         if engine is None or not engine.runs_in("WRITE"):
             return None
         parsed = self._service.parsed_schema(schema_id)
@@ -73,8 +74,10 @@ class RegistryContracts:
             return exc.message
         return None
 
-    def _engine(self, schema_id: int, rule_set: str, metadata: str | None) -> RuleEngine | None:
-        key = (schema_id, rule_set)
+    def _engine(
+        self, schema_id: int, text: str, rule_set: str, metadata: str | None
+    ) -> RuleEngine | None:
+        key = (schema_id, text, rule_set)
         with self._lock:
             found = self._engines.get(key)
             if found is not None:

@@ -528,6 +528,15 @@ class RegistryService:
                 return None
             return self.schemas.payload_check(self._parsed(view, schema_id))
 
+    def parsed_schema(self, schema_id: int) -> Schema | None:
+        """The schema under `schema_id`, parsed with its references; None if the id is unknown
+        (the broker's rule checks walk values with it)."""
+        with self.repository.reading() as reader:
+            view: View = View(self.caches, reader, cached=False)
+            if reader.schema(schema_id) is None:
+                return None
+            return self._parsed(view, schema_id)
+
     def is_live_in(self, subject: str, schema_id: int) -> bool:
         """Whether a live (not soft-deleted) version of `subject` holds `schema_id`."""
         with self.repository.reading() as reader:

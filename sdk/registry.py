@@ -146,6 +146,9 @@ class Registry:
         self._by_version: dict[tuple[str, int], RegisteredSchema] = {}
         self._latest: dict[str, tuple[float, RegisteredSchema]] = {}
         self._ids: dict[tuple[str, str, str, tuple[SchemaReference, ...], bool], int] = {}
+        self._answers: dict[
+            tuple[str, str, str, tuple[SchemaReference, ...], bool], RegisteredSchema
+        ] = {}
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -165,6 +168,7 @@ class Registry:
             self._by_version.clear()
             self._latest.clear()
             self._ids.clear()
+            self._answers.clear()
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -179,6 +183,9 @@ class Registry:
             schema=body["schema"],
             schema_type=body.get("schemaType") or "AVRO",
             references=_references(body),
+            guid=body.get("guid"),
+            metadata=_json_text(body.get("metadata")),
+            rule_set=_json_text(body.get("ruleSet")),
         )
         with self._lock:
             self._by_id[schema_id] = found
@@ -299,7 +306,37 @@ class Registry:
         with self._lock:
             self._ids[key] = registered
             self._latest.pop(subject, None)
+        self._answers[key] = RegisteredSchema(
+            schema_id=registered,
+            schema=schema,
+            schema_type=schema_type.upper(),
+            references=refs,
+            subject=subject,
+            version=int(body["version"]) if "version" in body else None,
+            guid=body.get("guid"),
+            metadata=_json_text(body.get("metadata")),
+            rule_set=_json_text(body.get("ruleSet")),
+        )
         return registered
+
+    def register_schema(
+        self,
+        subject: str,
+        schema: str,
+        schema_type: str = "AVRO",
+        references: Sequence[SchemaReference] = (),
+        *,
+        normalize: bool = False,
+    ) -> RegisteredSchema:
+        """Register `schema` under `subject`; the registry's whole answer (GUID and the data
+        contract it merged in included). Asks the registry once per subject and schema."""
+        key = (subject, schema_type.upper(), schema, tuple(references), normalize)
+        found = self._answers.get(key)
+        if found is None:
+            self._ids.pop(key, None)
+            self.register(subject, schema, schema_type, references, normalize=normalize)
+            found = self._answers[key]
+        return found
 
     def lookup(
         self,
@@ -325,6 +362,9 @@ class Registry:
             references=_references(body) or refs,
             subject=body.get("subject", subject),
             version=int(body["version"]) if "version" in body else None,
+            guid=body.get("guid"),
+            metadata=_json_text(body.get("metadata")),
+            rule_set=_json_text(body.get("ruleSet")),
         )
         with self._lock:
             self._ids[(subject, schema_type.upper(), schema, refs, normalize)] = found.schema_id
@@ -403,6 +443,8 @@ class Registry:
             self._latest.pop(subject, None)
             for key in [k for k in self._ids if k[0] == subject]:
                 del self._ids[key]
+            for key in [k for k in self._answers if k[0] == subject]:
+                del self._answers[key]
             for version_key in [k for k in self._by_version if k[0] == subject]:
                 del self._by_version[version_key]
         return result

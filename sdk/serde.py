@@ -40,6 +40,7 @@ from sdk.protobuf import (
     split_id_header,
 )
 from sdk.registry import RegisteredSchema, Registry, SchemaReference, references_in_order
+from sdk.rules import DeadLetterSink, RuleEngine
 from sdk.wire import HEADER_SIZE, header, schema_id_of
 
 __all__ = ["Deserializer", "Serializer", "Strategy", "subject_name"]
@@ -48,6 +49,7 @@ Strategy = Literal["topic", "record", "topic_record"]
 # A Protobuf schema is a message class (generated or dynamic) or its `Descriptor`.
 SchemaInput = str | Mapping[str, Any] | Sequence[Any] | type[Any]
 AnyCodec = Codec | ProtobufCodec | ProtobufFile
+IdLocation = Literal["prefix", "header"]
 
 
 def subject_name(
@@ -87,12 +89,32 @@ def _codec(registry: Registry, registered: RegisteredSchema) -> AnyCodec:
     return codec_for(load_schema(registered.schema)[1], registered.schema_type, named=named)
 
 
+def _rules(registry: Registry, registered: RegisteredSchema, codec: AnyCodec) -> RuleEngine | None:
+    """The engine for the domain rules of `registered`, walking values with `codec`'s schema
+    (a JSON Schema's `$ref`s to its references resolve to their schemas; Protobuf messages take
+    message-level rules only, so they need no schema walk)."""
+    if not registered.rule_set:
+        return None
+    schema: Any = None
+    if isinstance(codec, AvroCodec):
+        schema = codec.parsed
+    elif codec.schema_type == "JSON":
+        schema = getattr(codec, "schema", None)
+    referenced = None
+    if codec.schema_type == "JSON" and registered.references:
+        referenced = _named_schemas(registry, registered.references)
+    return RuleEngine.of(registered.rule_set, registered.metadata, codec.schema_type, schema,
+                         referenced=referenced)
+
+
 @dataclass(frozen=True, slots=True)
 class _Target:
     schema_id: int
     header: bytes
     codec: AnyCodec
     expires_at: float  # monotonic seconds; inf when the schema is pinned
+    rules: RuleEngine | None = None
+    guid: str | None = None
 
 
 class Serializer:
@@ -105,6 +127,12 @@ class Serializer:
     A Protobuf `schema` is a message class or descriptor; its file is registered as
     confluent-kafka does, each import (but the known `google/` and `confluent/` files) under a
     subject named by its import path, unless `references` are given.
+
+    The schema's WRITE and WRITEREAD domain rules run on each value before it is encoded
+    (`sdk.rules`); a rule whose `onFailure` is DLQ hands the value to `dead_letters` first.
+    `schema_id_location="header"` writes the schema's GUID in the `__value_schema_id` (or
+    `__key_schema_id`) record header and leaves the payload unframed, as confluent-kafka's
+    `header_schema_id_serializer`: pass `headers=` to `serialize`.
     """
 
     def __init__(
@@ -120,10 +148,19 @@ class Serializer:
         references: Sequence[SchemaReference] = (),
         auto_register: bool = False,
         normalize: bool = False,
+        schema_id_location: IdLocation = "prefix",
+        dead_letters: DeadLetterSink | None = None,
     ) -> None:
         self.registry = registry
         self.auto_register = auto_register
         self.normalize = normalize
+        if schema_id_location not in ("prefix", "header"):
+            raise ConfigurationError(
+                f"schema_id_location is 'prefix' or 'header', not {schema_id_location!r}"
+            )
+        self.schema_id_location = schema_id_location
+        self.dead_letters = dead_letters
+        self.key = key
         self._references = tuple(references)
         self._lock = threading.Lock()
         self._target: _Target | None = None
@@ -150,10 +187,13 @@ class Serializer:
             raise ConfigurationError("auto_register needs the schema to register: pass schema=")
         self.subject = subject or subject_name(strategy, topic=topic, key=key, record=record)
 
-    def serialize(self, value: Any) -> bytes:
+    def serialize(self, value: Any, headers: list[tuple[str, bytes | None]] | None = None) -> bytes:
         """`value` (a mapping, an `Event`, or a Protobuf message) validated, encoded and framed.
 
-        Raises `ValidationError` listing every violation before anything is encoded or sent.
+        Raises `ValidationError` listing every violation before anything is encoded or sent
+        (`sdk.rules.RuleError` for a failed domain rule). `headers`: the record's headers, read
+        for a dead-letter replay's `__rule.name` and, with `schema_id_location="header"`,
+        given the schema-id header.
         """
         if isinstance(value, Event):
             value = value.to_dict()
@@ -162,7 +202,26 @@ class Serializer:
             if target is None and self._codec is not None:
                 self._codec.check(value, self.subject, None)  # before the registry hears of it
             target = self._resolve()
+        if target.rules is not None:
+            value = target.rules.run("WRITE", value, subject=self.subject, headers=headers,
+                                     dead_letters=self.dead_letters)
+        if self.schema_id_location == "header":
+            return self._encode_for_header(target, value, headers)
         return target.codec.encode(value, target.header, self.subject, target.schema_id)
+
+    def _encode_for_header(
+        self, target: _Target, value: Any, headers: list[tuple[str, bytes | None]] | None
+    ) -> bytes:
+        if headers is None:
+            raise ConfigurationError("schema_id_location='header' needs the record's headers=")
+        if target.guid is None:
+            raise ConfigurationError(
+                f"the registry gave no GUID for schema id {target.schema_id}; the header "
+                "carries the GUID"
+            )
+        name = wire.KEY_SCHEMA_ID_HEADER if self.key else wire.VALUE_SCHEMA_ID_HEADER
+        headers.append((name, wire.guid_header(target.guid)))
+        return target.codec.encode(value, b"", self.subject, target.schema_id)
 
     __call__ = serialize
 
@@ -188,23 +247,17 @@ class Serializer:
                         auto_register=self.auto_register,
                         normalize=self.normalize,
                     )
-                if self.auto_register:
-                    schema_id = self.registry.register(
-                        self.subject,
-                        self._schema_text,
-                        self.schema_type,
-                        self._references,
-                        normalize=self.normalize,
-                    )
-                else:
-                    schema_id = self.registry.lookup(
-                        self.subject,
-                        self._schema_text,
-                        self.schema_type,
-                        self._references,
-                        normalize=self.normalize,
-                    ).schema_id
-                target = _Target(schema_id, header(schema_id), self._codec, float("inf"))
+                find = self.registry.register_schema if self.auto_register else self.registry.lookup
+                found = find(
+                    self.subject,
+                    self._schema_text,
+                    self.schema_type,
+                    self._references,
+                    normalize=self.normalize,
+                )
+                schema_id = found.schema_id
+                target = _Target(schema_id, header(schema_id), self._codec, float("inf"),
+                                 _rules(self.registry, found, self._codec), found.guid)
             else:
                 latest = self.registry.latest(self.subject)
                 codec = (
@@ -214,7 +267,10 @@ class Serializer:
                 )
                 self.schema_type = latest.schema_type
                 expires = time.monotonic() + self.registry.latest_ttl_s
-                target = _Target(latest.schema_id, header(latest.schema_id), codec, expires)
+                rules = (target.rules if target is not None and target.codec is codec
+                         else _rules(self.registry, latest, codec))
+                target = _Target(latest.schema_id, header(latest.schema_id), codec, expires,
+                                 rules, latest.guid)
             self._target = target
             return target
 
@@ -252,6 +308,7 @@ class Deserializer:
             self._reader = codec_for(loaded, kind)
         self._decoders: dict[int, Callable[[bytes], Any]] = {}
         self._by_header: dict[bytes, Callable[[bytes], Any]] = {}
+        self._read_rules: dict[int, RuleEngine] = {}  # the writer schemas' READ rules
         self._lock = threading.Lock()
 
     def deserialize(
@@ -286,7 +343,7 @@ class Deserializer:
                 self._by_header[data[:HEADER_SIZE]] = decode
             data = bytes(data)
         try:
-            return decode(data)
+            value = decode(data)
         except SdkError:
             raise
         except Exception as exc:  # the generated Avro decoders leave translation to us
@@ -296,6 +353,11 @@ class Deserializer:
                 f"{type(exc).__name__}: {exc}",
                 schema_id=schema_id,
             ) from None
+        if self._read_rules:
+            rules = self._read_rules.get(schema_id_of(data))
+            if rules is not None:
+                value = rules.run("READ", value, headers=headers)
+        return value
 
     __call__ = deserialize
 
@@ -304,7 +366,8 @@ class Deserializer:
             found = self._decoders.get(schema_id)
             if found is not None:
                 return found
-            writer = _codec(self.registry, self.registry.get_schema(schema_id))
+            registered = self.registry.get_schema(schema_id)
+            writer = _codec(self.registry, registered)
             reader = self._reader
             reader_type = "PROTOBUF" if self._reader_class is not None else None
             if reader is not None:
@@ -329,5 +392,8 @@ class Deserializer:
                         reader.validator if isinstance(reader, JsonCodec) else writer.validator
                     )
                 decode = writer.decoder(schema_id, validator)
+            rules = _rules(self.registry, registered, reader or writer)
+            if rules is not None and rules.runs_in("READ"):
+                self._read_rules[schema_id] = rules
             self._decoders[schema_id] = decode
             return decode

@@ -18,7 +18,13 @@ from starlette.responses import Response
 from registry import errors
 from registry.coherence import ChangeListener
 from registry.db import Database
-from registry.http import EncodedSlashMiddleware, Registry, RegistryResponse, error_response
+from registry.http import (
+    ContextPathMiddleware,
+    EncodedSlashMiddleware,
+    Registry,
+    RegistryResponse,
+    error_response,
+)
 from registry.limits import (
     BODY_TIMEOUT_S_DEFAULT,
     BodyLimit,
@@ -181,6 +187,7 @@ def create_app(
         app.include_router(router)
     # The consumers' hot path goes first and bypasses FastAPI's dependency machinery.
     app.router.routes.insert(0, schemas.schema_by_id_route(registry))
+    app.add_middleware(ContextPathMiddleware)  # inside the next: sees the decoded path
     app.add_middleware(EncodedSlashMiddleware)
     app.add_middleware(BodyTimeoutMiddleware, timeout_s=body_timeout_s)
     app.add_middleware(

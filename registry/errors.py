@@ -10,7 +10,8 @@
     │   ├── VersionSoftDeleted            40406
     │   ├── VersionNotSoftDeleted         40407
     │   ├── SubjectConfigNotFound         40408
-    │   └── SubjectModeNotFound           40409
+    │   ├── SubjectModeNotFound           40409
+    │   └── ContextNotFound               40401 (as Redpanda answers; Confluent names none)
     ├── IncompatibleSchema                409 (error_code 409)
     ├── BadRequest                        400 (malformed body)
     ├── RequestTooLarge                   413
@@ -23,7 +24,8 @@
     │   ├── ReferenceExists               42206
     │   ├── IdMismatch                    42207
     │   ├── InvalidSubject                42208
-    │   └── SchemaTooLarge                42209
+    │   ├── SchemaTooLarge                42209
+    │   └── ContextNotEmpty               42211
     └── StoreError                        500, 50001
 
 Everything else that escapes a handler becomes 500 with error_code 50000 at the app boundary.
@@ -33,6 +35,8 @@ from __future__ import annotations
 
 __all__ = [
     "BadRequest",
+    "ContextNotEmpty",
+    "ContextNotFound",
     "IdMismatch",
     "IncompatibleSchema",
     "InvalidCompatibilityLevel",
@@ -169,6 +173,14 @@ class SubjectModeNotFound(NotFoundError):
         self.subject = subject
 
 
+class ContextNotFound(NotFoundError):
+    error_code = 40401
+
+    def __init__(self, context: str) -> None:
+        super().__init__(f"Context '{context}' not found.")
+        self.context = context
+
+
 class IncompatibleSchema(RegistryError):
     status = 409
     error_code = 409
@@ -244,3 +256,11 @@ class SchemaTooLarge(UnprocessableError):
 class StoreError(RegistryError):
     status = 500
     error_code = 50001
+
+
+class ContextNotEmpty(UnprocessableError):
+    error_code = 42211
+
+    def __init__(self, context: str) -> None:
+        super().__init__(f"The specified context '{context}' is not empty.")
+        self.context = context

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from starlette.concurrency import run_in_threadpool
 
-from registry.http import RegistryDep, RegistryResponse, error_response
+from registry.http import RegistryDep, RegistryResponse, error_response, page
 from registry.qualified import normalize_context
 
 router = APIRouter(tags=["meta"])
@@ -40,9 +40,9 @@ async def metadata_version() -> dict[str, str]:
 
 
 @router.get("/contexts")
-def contexts(registry: RegistryDep) -> list[str]:
+def contexts(registry: RegistryDep, offset: int = 0, limit: int = -1) -> list[str]:
     """The contexts in use: `.` (the default one) and every one a registration made."""
-    return registry.service.list_contexts()
+    return page(registry.service.list_contexts(), offset, limit)
 
 
 @router.delete("/contexts/{context}", status_code=204)

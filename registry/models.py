@@ -111,7 +111,7 @@ class ModeRow(SQLModel, table=True):
     __tablename__ = "modes"
 
     subject: str = Field(sa_column=sa.Column(sa.Text, primary_key=True))
-    mode: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    mode: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
 
 
 class MetaRow(SQLModel, table=True):

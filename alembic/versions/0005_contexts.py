@@ -88,12 +88,19 @@ def upgrade() -> None:
     for context in sorted(moved):
         bind.execute(contexts_table.insert().values(name=context))
     op.create_index("uq_schemas_context_id", "schemas", ["context", "context_id"], unique=True)
+    # READONLY_OVERRIDE is 17 characters (the modes table has no foreign keys to copy).
+    with op.batch_alter_table("modes") as batch:
+        batch.alter_column("mode", type_=sa.String(32), existing_type=sa.String(16),
+                           existing_nullable=False)
     # A GUID names a schema's content: the same schema in two contexts may share it.
     op.drop_index("uq_schemas_guid", "schemas")
     op.create_index("ix_schemas_guid", "schemas", ["guid"])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("modes") as batch:
+        batch.alter_column("mode", type_=sa.String(16), existing_type=sa.String(32),
+                           existing_nullable=False)
     op.drop_index("ix_schemas_guid", "schemas")
     op.create_index("uq_schemas_guid", "schemas", ["guid"], unique=True)
     op.drop_index("uq_schemas_context_id", "schemas")

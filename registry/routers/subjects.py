@@ -78,6 +78,7 @@ def list_versions(
 def register_schema(
     subject: SubjectDep, body: SchemaBody, registry: RegistryDep, normalize: bool = False
 ) -> RegisteredResponse:
+    body.refuse_tags()
     source = body.source(registry.settings)
     view = registry.service.register(
         Registration(

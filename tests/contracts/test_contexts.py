@@ -220,3 +220,13 @@ def test_lookup_finds_a_soft_deleted_version_only_when_asked(client: TestClient)
     assert client.delete("/subjects/s").status_code == 200
     assert_error(client.post("/subjects/s", json=body(USER_V2)), 404, 40401)
     assert client.post("/subjects/s?deleted=true", json=body(USER_V2)).json()["version"] == 2
+
+
+def test_schema_tags_are_refused_not_dropped(client: TestClient, backend: Backend) -> None:
+    before = backend.snapshot()
+    tags = [{"entity": {"entityPath": "User.id", "entityType": "SR_FIELD"}, "tags": ["PII"]}]
+    for field in ("schemaTagsToAdd", "schemaTagsToRemove"):
+        r = client.post("/subjects/s/versions", json=body(USER_V1, **{field: tags}))
+        assert_error(r, 422, 422)
+    assert backend.snapshot() == before
+    assert _register(client, "s", USER_V1, schemaTagsToAdd=[])["version"] == 1

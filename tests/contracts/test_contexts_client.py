@@ -53,7 +53,7 @@ def within_one_context(sr: SchemaRegistryClient, subject: str) -> dict[str, Any]
         "one": json.loads(one.schema.schema_str),
         "lookup": looked_up.version,
         "listed": sr.get_subjects(subject_prefix=prefix),
-        "versions_listed": sr.get_versions(subject),
+        "versions_listed": sorted(sr.get_versions(subject)),  # the mock keeps no order
     }
 
 

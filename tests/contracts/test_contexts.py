@@ -79,6 +79,12 @@ def test_contexts_are_listed_and_subjects_keep_qualified_names(client: TestClien
     plain = client.get("/subjects/:.tenant-a:orders/versions/1").json()
     assert client.get("/contexts/.tenant-a/subjects/orders/versions/1").json() == plain
     assert plain["subject"] == ":.tenant-a:orders"
+    r = client.post("/contexts/.tenant-a/compatibility/subjects/orders/versions/latest",
+                    json=body(record("A", ("a", "long"), ("b", "int"), default={"b": 0})))
+    assert r.json() == {"is_compatible": True}
+    r = client.post("/contexts/.tenant-a/compatibility/subjects/orders/versions/latest?verbose=1",
+                    json=body(record("A", ("a", "string"))))
+    assert r.json()["is_compatible"] is False
     # `:.:name` is `name` of the default context.
     assert client.get("/subjects/:.:orders/versions/1").json()["subject"] == "orders"
     assert _register(client, ":.:orders", A_SCHEMA)["version"] == 1

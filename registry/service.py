@@ -578,7 +578,7 @@ class RegistryService:
         if stored is None:
             return None
         body = schema_json(stored)
-        if self.trusted and not subject and stored.context == DEFAULT_CONTEXT:
+        if self.trusted and stored.context == DEFAULT_CONTEXT:
             self.caches.bodies.put(schema_id, body, token)
         return body
 

@@ -17,7 +17,7 @@ from registry.http import (
     error_response,
     page,
 )
-from registry.qualified import check_subject_name
+from registry.qualified import DEFAULT_CONTEXT, check_subject_name, context_of
 from registry.responses import (
     SchemaResponse,
     SubjectVersionResponse,
@@ -51,7 +51,10 @@ def schema_by_id_route(registry: Registry) -> Route:
         subject = _context_subject(request.query_params.get("subject"), registry)
         if output:  # another output format (Protobuf's `serialized`): off the cached path
             return await run_in_threadpool(_formatted_body, service, schema_id, output, subject)
-        body = None if subject else service.cached_schema_json(schema_id)
+        # A plain `?subject=` (what deserialisers send) is answered from the default context
+        # first, so its cached bodies serve it too.
+        default = subject is None or context_of(subject) == DEFAULT_CONTEXT
+        body = service.cached_schema_json(schema_id) if default else None
         if body is None:
             body = await run_in_threadpool(service.schema_json, schema_id, subject)
             if body is None:

@@ -236,3 +236,21 @@ def test_schema_tags_are_refused_not_dropped(client: TestClient, backend: Backen
         assert_error(r, 422, 422)
     assert backend.snapshot() == before
     assert _register(client, "s", USER_V1, schemaTagsToAdd=[])["version"] == 1
+
+
+def test_a_plain_subject_query_is_served_from_the_id_cache(
+    client: TestClient, backend: Backend
+) -> None:
+    """Deserialisers send `?subject=<topic subject>`; the default context's cached bodies
+    answer them, and a context's ids never come from that cache."""
+    service = backend.registry.service
+    _register(client, "s", A_SCHEMA)
+    _register(client, ":.a:s", B_SCHEMA)
+    client.get("/schemas/ids/1")  # cached from here on (when the caches are trusted)
+    hits = service.caches.id_hits
+    assert json.loads(client.get("/schemas/ids/1?subject=s").json()["schema"]) == \
+        json.loads(A_SCHEMA)
+    assert service.caches.id_hits == hits + (1 if service.trusted else 0)
+    assert json.loads(client.get("/schemas/ids/1?subject=:.a:s").json()["schema"]) == \
+        json.loads(B_SCHEMA)
+    assert service.caches.id_hits == hits + (1 if service.trusted else 0)

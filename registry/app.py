@@ -21,7 +21,13 @@ from registry.db import Database
 from registry.dek import DekService
 from registry.dek import router as dek_router
 from registry.dek.repository import DekRepository
-from registry.http import EncodedSlashMiddleware, Registry, RegistryResponse, error_response
+from registry.http import (
+    ContextPathMiddleware,
+    EncodedSlashMiddleware,
+    Registry,
+    RegistryResponse,
+    error_response,
+)
 from registry.limits import (
     BODY_TIMEOUT_S_DEFAULT,
     BodyLimit,
@@ -188,6 +194,7 @@ def create_app(
         app.include_router(router)
     # The consumers' hot path goes first and bypasses FastAPI's dependency machinery.
     app.router.routes.insert(0, schemas.schema_by_id_route(registry))
+    app.add_middleware(ContextPathMiddleware)  # inside the next: sees the decoded path
     app.add_middleware(EncodedSlashMiddleware)
     app.add_middleware(BodyTimeoutMiddleware, timeout_s=body_timeout_s)
     app.add_middleware(

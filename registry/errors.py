@@ -11,6 +11,7 @@
     │   ├── VersionNotSoftDeleted         40407
     │   ├── SubjectConfigNotFound         40408
     │   ├── SubjectModeNotFound           40409
+    │   ├── ContextNotFound               40401 (as Redpanda answers; Confluent names none)
     │   ├── KeyNotFound                   40470 (DEK registry: a KEK or DEK)
     │   ├── KeyNotSoftDeleted             40471
     │   └── KeySoftDeleted                40472
@@ -30,6 +31,7 @@
     │   ├── IdMismatch                    42207
     │   ├── InvalidSubject                42208
     │   ├── SchemaTooLarge                42209
+    │   ├── ContextNotEmpty               42211
     │   ├── InvalidKey                    42271
     │   └── KeyReferenceExists            42272
     ├── StoreError                        500, 50001
@@ -42,6 +44,8 @@ from __future__ import annotations
 
 __all__ = [
     "BadRequest",
+    "ContextNotEmpty",
+    "ContextNotFound",
     "DekGenerationFailed",
     "IdMismatch",
     "IncompatibleSchema",
@@ -187,6 +191,14 @@ class SubjectModeNotFound(NotFoundError):
         self.subject = subject
 
 
+class ContextNotFound(NotFoundError):
+    error_code = 40401
+
+    def __init__(self, context: str) -> None:
+        super().__init__(f"Context '{context}' not found.")
+        self.context = context
+
+
 class IncompatibleSchema(RegistryError):
     status = 409
     error_code = 409
@@ -262,6 +274,14 @@ class SchemaTooLarge(UnprocessableError):
 class StoreError(RegistryError):
     status = 500
     error_code = 50001
+
+
+class ContextNotEmpty(UnprocessableError):
+    error_code = 42211
+
+    def __init__(self, context: str) -> None:
+        super().__init__(f"The specified context '{context}' is not empty.")
+        self.context = context
 
 
 # -- the DEK registry (/dek-registry/v1): Confluent's codes and messages

@@ -89,6 +89,30 @@ class RegistryConfig:
     compatibility: str
     policy: str | None = None
     normalize: bool | None = None
+    # Confluent's data-contract settings, as the registry answers them (None: unset)
+    compatibility_group: str | None = None
+    alias: str | None = None
+    validate_fields: bool | None = None
+    default_metadata: Any = None
+    override_metadata: Any = None
+    default_rule_set: Any = None
+    override_rule_set: Any = None
+
+    def body(self) -> dict[str, Any]:
+        """The `PUT /config` body that sets this configuration (unset fields left out)."""
+        fields = {
+            "compatibility": self.compatibility,
+            "compatibilityPolicy": self.policy,
+            "normalize": self.normalize,
+            "compatibilityGroup": self.compatibility_group,
+            "alias": self.alias,
+            "validateFields": self.validate_fields,
+            "defaultMetadata": self.default_metadata,
+            "overrideMetadata": self.override_metadata,
+            "defaultRuleSet": self.default_rule_set,
+            "overrideRuleSet": self.override_rule_set,
+        }
+        return {k: v for k, v in fields.items() if v is not None}
 
 
 def _references(body: Mapping[str, Any]) -> tuple[SchemaReference, ...]:
@@ -415,11 +439,24 @@ class Registry:
                 return None
             raise
         normalize = body.get("normalize")
+        validate = body.get("validateFields")
         return RegistryConfig(
             compatibility=str(body.get("compatibilityLevel") or body.get("compatibility")),
             policy=body.get("compatibilityPolicy"),
             normalize=normalize if isinstance(normalize, bool) else None,
+            compatibility_group=body.get("compatibilityGroup"),
+            alias=body.get("alias"),
+            validate_fields=validate if isinstance(validate, bool) else None,
+            default_metadata=body.get("defaultMetadata"),
+            override_metadata=body.get("overrideMetadata"),
+            default_rule_set=body.get("defaultRuleSet"),
+            override_rule_set=body.get("overrideRuleSet"),
         )
+
+    def set_config(self, config: RegistryConfig, subject: str | None = None) -> None:
+        """Set every field `config` has (the global configuration without a subject)."""
+        path = f"/config/{_quote(subject)}" if subject else "/config"
+        self._request("PUT", path, body=config.body())
 
     def get_mode(self, subject: str | None = None, *, default_to_global: bool = False) -> str:
         """READWRITE, READONLY or IMPORT, for `subject` or the whole registry. A subject with
@@ -434,6 +471,10 @@ class Registry:
         params = {"force": "true"} if force else None
         body = self._request("PUT", path, body={"mode": mode.upper()}, params=params)
         return str(body.get("mode"))
+
+    def delete_mode(self, subject: str) -> str:
+        """Remove a subject's (or a context's, `:.ctx:`) own mode; the mode it had."""
+        return str(self._request("DELETE", f"/mode/{_quote(subject)}").get("mode"))
 
     def delete_subject(self, subject: str, *, permanent: bool = False) -> list[int]:
         """Delete `subject` (soft, or `permanent` after a soft delete); the versions deleted."""

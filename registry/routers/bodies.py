@@ -38,6 +38,16 @@ class SchemaIn(BaseModel):
     guid: str | None = None
     metadata: Any = None
     ruleSet: Any = None
+    schemaTagsToAdd: Any = None
+    schemaTagsToRemove: Any = None
+
+    def refuse_tags(self) -> None:
+        """Schema tags are not kept (see docs/contracts.md): refuse them rather than store a
+        version without the tags its author asked for."""
+        if self.schemaTagsToAdd or self.schemaTagsToRemove:
+            raise errors.UnprocessableError(
+                "schemaTagsToAdd and schemaTagsToRemove are not supported by this registry"
+            )
 
     def contract(self) -> Contract:
         """The request's metadata and rule set, checked (42201 when malformed)."""

@@ -1,11 +1,11 @@
-"/mode: READWRITE, READONLY and IMPORT, global and per subject."
+"/mode: READWRITE, READONLY, READONLY_OVERRIDE and IMPORT, global, per context and per subject."
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
 from registry import errors
-from registry.http import RegistryDep, SubjectDep
+from registry.http import ConfigSubjectDep, RegistryDep
 from registry.responses import ModeResponse
 from registry.routers.bodies import ModeBody
 from registry.values import Mode
@@ -15,7 +15,9 @@ router = APIRouter(prefix="/mode", tags=["mode"])
 
 def _mode(value: str | None) -> Mode:
     if value is None:
-        raise errors.InvalidMode("Invalid mode. Valid values are READWRITE, READONLY, IMPORT")
+        raise errors.InvalidMode(
+            "Invalid mode. Valid values are READWRITE, READONLY, READONLY_OVERRIDE, IMPORT"
+        )
     return Mode.parse(value)
 
 
@@ -36,7 +38,7 @@ def delete_global_mode(registry: RegistryDep) -> ModeResponse:
 
 @router.get("/{subject}")
 def get_subject_mode(
-    subject: SubjectDep, registry: RegistryDep, defaultToGlobal: bool = False
+    subject: ConfigSubjectDep, registry: RegistryDep, defaultToGlobal: bool = False
 ) -> ModeResponse:
     return ModeResponse.of(
         registry.service.get_mode(subject, default_to_global=defaultToGlobal)
@@ -45,11 +47,11 @@ def get_subject_mode(
 
 @router.put("/{subject}")
 def put_subject_mode(
-    subject: SubjectDep, body: ModeBody, registry: RegistryDep, force: bool = False
+    subject: ConfigSubjectDep, body: ModeBody, registry: RegistryDep, force: bool = False
 ) -> ModeResponse:
     return ModeResponse.of(registry.service.set_mode(subject, _mode(body.mode), force=force))
 
 
 @router.delete("/{subject}")
-def delete_subject_mode(subject: SubjectDep, registry: RegistryDep) -> ModeResponse:
+def delete_subject_mode(subject: ConfigSubjectDep, registry: RegistryDep) -> ModeResponse:
     return ModeResponse.of(registry.service.delete_mode(subject))

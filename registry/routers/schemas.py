@@ -8,7 +8,16 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from registry import errors
-from registry.http import ID_MAX, MEDIA_TYPE, Registry, RegistryDep, error_response, page
+from registry.http import (
+    ID_MAX,
+    MEDIA_TYPE,
+    Registry,
+    RegistryDep,
+    check_subject,
+    error_response,
+    page,
+)
+from registry.qualified import DEFAULT_CONTEXT, check_subject_name, context_of
 from registry.responses import (
     SchemaResponse,
     SubjectVersionResponse,
@@ -39,11 +48,15 @@ def schema_by_id_route(registry: Registry) -> Route:
             return error_response(404, 40403, f"Schema {raw} not found")
         schema_id = int(raw)
         output = request.query_params.get("format", "")
+        subject = _context_subject(request.query_params.get("subject"), registry)
         if output:  # another output format (Protobuf's `serialized`): off the cached path
-            return await run_in_threadpool(_formatted_body, service, schema_id, output)
-        body = service.cached_schema_json(schema_id)
+            return await run_in_threadpool(_formatted_body, service, schema_id, output, subject)
+        # A plain `?subject=` (what deserialisers send) is answered from the default context
+        # first, so its cached bodies serve it too.
+        default = subject is None or context_of(subject) == DEFAULT_CONTEXT
+        body = service.cached_schema_json(schema_id) if default else None
         if body is None:
-            body = await run_in_threadpool(service.schema_json, schema_id)
+            body = await run_in_threadpool(service.schema_json, schema_id, subject)
             if body is None:
                 return error_response(404, 40403, f"Schema {schema_id} not found")
         return Response(body, media_type=MEDIA_TYPE)
@@ -51,8 +64,19 @@ def schema_by_id_route(registry: Registry) -> Route:
     return Route("/schemas/ids/{id}", schema_by_id, methods=["GET"], name="schema_by_id")
 
 
-def _formatted_body(service: RegistryService, schema_id: int, output: str) -> Response:
-    stored = service.schema_by_id(schema_id)
+def _context_subject(value: str | None, registry: Registry) -> str | None:
+    """The `?subject=` of the schema-id routes (it names the id's context), checked; a
+    malformed one is 42208, as a malformed subject anywhere."""
+    if not value:
+        return None
+    check_subject(value, registry.settings)
+    return check_subject_name(value, config_or_mode=True).name or None
+
+
+def _formatted_body(
+    service: RegistryService, schema_id: int, output: str, subject: str | None
+) -> Response:
+    stored = service.resolve_id(schema_id, subject)
     if stored is None:
         return error_response(404, 40403, f"Schema {schema_id} not found")
     return Response(schema_json(service.formatted(stored, output)), media_type=MEDIA_TYPE)
@@ -61,7 +85,7 @@ def _formatted_body(service: RegistryService, schema_id: int, output: str) -> Re
 @router.get("", response_model_exclude_none=True)
 def list_schemas(
     registry: RegistryDep,
-    subjectPrefix: str = "",
+    subjectPrefix: str | None = None,
     deleted: bool = False,
     latestOnly: bool = False,
     offset: int = 0,
@@ -79,27 +103,37 @@ async def schema_types() -> list[str]:
 
 
 @router.get("/ids/{schema_id}/schema")
-def schema_text(schema_id: str, registry: RegistryDep) -> Response:
+def schema_text(
+    schema_id: str, registry: RegistryDep, subject: str | None = None, format: str = ""
+) -> Response:
     number = _schema_id(schema_id)
-    stored = registry.service.schema_by_id(number)
+    stored = registry.service.resolve_id(number, _context_subject(subject, registry))
     if stored is None:
         raise errors.SchemaNotFound(f"Schema {number} not found")
+    if format:
+        stored = registry.service.formatted(stored, format)
     return Response(stored.text, media_type=MEDIA_TYPE)
 
 
 @router.get("/ids/{schema_id}/subjects")
 def schema_subjects(
-    schema_id: str, registry: RegistryDep, deleted: bool = False, offset: int = 0, limit: int = -1
+    schema_id: str, registry: RegistryDep, deleted: bool = False, offset: int = 0,
+    limit: int = -1, subject: str | None = None,
 ) -> list[str]:
-    pairs = registry.service.versions_of_id(_schema_id(schema_id), deleted=deleted)
-    return page(sorted({subject for subject, _ in pairs}), offset, limit)
+    pairs = registry.service.versions_of_id(
+        _schema_id(schema_id), deleted=deleted, subject=_context_subject(subject, registry)
+    )
+    return page(sorted({s for s, _ in pairs}), offset, limit)
 
 
 @router.get("/ids/{schema_id}/versions")
 def schema_versions(
-    schema_id: str, registry: RegistryDep, deleted: bool = False, offset: int = 0, limit: int = -1
+    schema_id: str, registry: RegistryDep, deleted: bool = False, offset: int = 0,
+    limit: int = -1, subject: str | None = None,
 ) -> list[SubjectVersionResponse]:
-    pairs = registry.service.versions_of_id(_schema_id(schema_id), deleted=deleted)
+    pairs = registry.service.versions_of_id(
+        _schema_id(schema_id), deleted=deleted, subject=_context_subject(subject, registry)
+    )
     return [SubjectVersionResponse(subject=s, version=v) for s, v in page(pairs, offset, limit)]
 
 
@@ -109,11 +143,14 @@ def _guid(value: str) -> str:
 
 
 @router.get("/guids/{guid}", response_model_exclude_none=True)
-def schema_by_guid(guid: str, registry: RegistryDep) -> SchemaResponse:
-    return SchemaResponse.of(registry.service.schema_by_guid(_guid(guid)))
+def schema_by_guid(guid: str, registry: RegistryDep, format: str = "") -> SchemaResponse:
+    stored = registry.service.schemas_by_guid(_guid(guid))[0]
+    if format:
+        stored = registry.service.formatted(stored, format)
+    return SchemaResponse.of(stored)
 
 
 @router.get("/guids/{guid}/ids")
 def ids_of_guid(guid: str, registry: RegistryDep) -> list[int]:
-    """The ids the schema with this GUID has (one: Charter has a single id space)."""
-    return [registry.service.schema_by_guid(_guid(guid)).id]
+    """The ids the schema with this GUID has: one per context that holds it."""
+    return sorted({s.id for s in registry.service.schemas_by_guid(_guid(guid))})

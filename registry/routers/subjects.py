@@ -21,7 +21,7 @@ PROPERTIES_MAX = 64  # key=value pairs one metadata query may give
 @router.get("")
 def list_subjects(
     registry: RegistryDep,
-    subjectPrefix: str = "",
+    subjectPrefix: str | None = None,
     deleted: bool = False,
     deletedOnly: bool = False,
     deleted_only: bool = False,  # the spelling confluent-kafka-python sends
@@ -78,6 +78,7 @@ def list_versions(
 def register_schema(
     subject: SubjectDep, body: SchemaBody, registry: RegistryDep, normalize: bool = False
 ) -> RegisteredResponse:
+    body.refuse_tags()
     source = body.source(registry.settings)
     view = registry.service.register(
         Registration(
@@ -127,17 +128,19 @@ def get_version(
     format: str = "",
 ) -> VersionResponse:
     view = registry.service.get_version(subject, parse_version(version), deleted=deleted)
-    if format:  # Confluent's output formats, such as Protobuf's `serialized`
+    if format:  # Confluent's output formats: Protobuf's `serialized`, Avro's `resolved`
         view = replace(view, schema=registry.service.formatted(view.schema, format))
     return VersionResponse.of(view)
 
 
 @router.get("/{subject}/versions/{version}/schema")
 def get_version_schema(
-    subject: SubjectDep, version: str, registry: RegistryDep, deleted: bool = False
+    subject: SubjectDep, version: str, registry: RegistryDep, deleted: bool = False,
+    format: str = "",
 ) -> Response:
     view = registry.service.get_version(subject, parse_version(version), deleted=deleted)
-    return Response(view.schema.text, media_type=MEDIA_TYPE)
+    schema = registry.service.formatted(view.schema, format) if format else view.schema
+    return Response(schema.text, media_type=MEDIA_TYPE)
 
 
 @router.get("/{subject}/versions/{version}/referencedby")

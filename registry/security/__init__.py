@@ -21,7 +21,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
 from registry.coherence import ChangeListener
-from registry.errors import NotFoundError
+from registry.errors import RegistryError
 from registry.http import Registry
 from registry.security.audit import AuditTrail
 from registry.security.errors import SecurityConfigError, SecurityError
@@ -72,11 +72,13 @@ def build_guard(registry: Registry, settings: SecuritySettings) -> Guard:
         closers.append(listener.stop)
     service = registry.service
 
-    def subjects_of_id(schema_id: int) -> list[str]:
+    def subjects_of_id(schema_id: int, subject: str | None) -> list[str]:
+        """The subjects holding an id in the context `subject` names (`?subject=`)."""
         try:
-            return sorted({s for s, _ in service.versions_of_id(schema_id, deleted=True)})
-        except NotFoundError:
+            pairs = service.versions_of_id(schema_id, deleted=True, subject=subject)
+        except RegistryError:  # not found, or a malformed subject: nothing to allow
             return []
+        return sorted({s for s, _ in pairs})
 
     return Guard(
         settings,

@@ -82,7 +82,7 @@ class Guard:
         keys: KeyStore | None = None,
         tokens: TokenVerifier | None = None,
         audit: AuditTrail | None = None,
-        subjects_of_id: Callable[[int], list[str]] = lambda _id: [],
+        subjects_of_id: Callable[[int, str | None], list[str]] = lambda _id, _subject: [],
         on_close: Sequence[Callable[[], None]] = (),
     ) -> None:
         if settings.auth is AuthMode.REQUIRED and keys is None and tokens is None:

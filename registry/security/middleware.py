@@ -118,7 +118,10 @@ class SecurityMiddleware:
                 body, receive = await self._read_body(headers, receive)
                 names = self._body_names(match, body)
             if match.rule.kind is Kind.SCHEMA_ID and principal.limits(Kind.SUBJECT):
-                names = await run_in_threadpool(self._subjects_of, match.name or "")
+                names = await run_in_threadpool(
+                    self._subjects_of, match.name or "",
+                    match.params.get("context_subject") or query.get("subject"),
+                )
             decide(principal, action, match.rule.kind, names)
         except SecurityError as exc:
             challenges = self.guard.challenges() if isinstance(exc, Unauthenticated) else []
@@ -197,10 +200,11 @@ class SecurityMiddleware:
                 "Bad request: the body must be a JSON object naming its topics"
             ) from None
 
-    def _subjects_of(self, raw_id: str) -> list[str]:
+    def _subjects_of(self, raw_id: str, subject: str | None) -> list[str]:
+        """The subjects holding an id, in the context `subject` names (`?subject=`)."""
         if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 10:
             return []
-        return self.guard.subjects_of_id(int(raw_id))
+        return self.guard.subjects_of_id(int(raw_id), subject)
 
     async def _run(
         self,

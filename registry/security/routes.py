@@ -15,8 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote
 
+from registry.errors import RegistryError
+from registry.qualified import context_path
 from registry.security.roles import Action, Kind
 
 __all__ = ["PUBLIC_PATHS", "Listing", "Match", "Rule", "rule_for"]
@@ -112,6 +114,7 @@ RULES: tuple[Rule, ...] = (
     Rule("GET", "/v1/metadata/id", R),
     Rule("GET", "/v1/metadata/version", R),
     Rule("GET", "/contexts", R),
+    Rule("DELETE", "/contexts/{context}", A),
     Rule("GET", "/schemas/types", R),
     # -- subjects and versions
     Rule("GET", "/subjects", R, S, listing=NAMES),
@@ -208,10 +211,20 @@ def rule_for(method: str, raw_path: str) -> Match:
     """The rule of a request (a closed fallback for a route the table does not know)."""
     want = "GET" if method == "HEAD" else method
     segments = split_path(raw_path)
+    context_subject: str | None = None
+    try:  # `/contexts/{ctx}/...` is checked as the route it stands for, names qualified
+        folded = context_path(segments)
+    except RegistryError:
+        folded = None  # the registry answers the malformed context itself
+    if folded is not None:
+        segments = list(folded.segments)
+        context_subject = dict(parse_qsl(folded.query)).get("subject")
     for rule in RULES:
         if rule.method != want:
             continue
         params = rule.bind(segments)
         if params is not None:
+            if context_subject is not None and rule.kind is ID:
+                params["context_subject"] = context_subject  # the id's context
             return Match(rule, params)
     return Match(_fallback(want, raw_path), {})

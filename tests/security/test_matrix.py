@@ -83,6 +83,16 @@ def member(admin: httpx.Client, ctx: Context) -> None:
     ctx["GEN"] = r.json()["generation"]
 
 
+def emptied_context(admin: httpx.Client, ctx: Context) -> None:
+    """A context made by a registration whose subject is then deleted for good."""
+    ctx["CTX"] = ".ctx-" + re.sub(r"\W", "-", ctx["S"])
+    subject = f":{ctx['CTX']}:{ctx['S']}"
+    r = admin.post(f"/subjects/{subject}/versions", json={"schema": schema_for(ctx["S"])})
+    assert r.status_code == 200, r.text
+    assert admin.delete(f"/subjects/{subject}").status_code == 200
+    assert admin.delete(f"/subjects/{subject}?permanent=true").status_code == 200
+
+
 def committed(admin: httpx.Client, ctx: Context) -> None:
     topic(admin, ctx)
     body = {"offsets": [{"topic": ctx["T"], "partition": 0, "offset": 0}]}
@@ -152,6 +162,7 @@ CASES = [
     Case("GET", "/v1/metadata/id", READ, named=False),
     Case("GET", "/v1/metadata/version", READ, named=False),
     Case("GET", "/contexts", READ, named=False),
+    Case("DELETE", "/contexts/{CTX}", ADMIN, ok=204, named=False, prepare=emptied_context),
     Case("GET", "/schemas/types", READ, named=False),
     Case("GET", "/subjects", READ, named=False),
     Case("POST", "/subjects/{S}", READ, prepare=register,
@@ -344,3 +355,25 @@ def test_the_table_covers_every_route_of_the_app(tmp_path: Any) -> None:
     assert served - ruled == set()
     assert ruled - served == set()
     assert ruled - tested == set()
+
+
+def test_a_prefix_key_is_held_to_qualified_names_in_every_url_form(server: Server) -> None:
+    """Subject prefixes apply to the qualified name (`:.ctx:subject`), whether the context
+    is in the subject or in a `/contexts/{ctx}/...` URL, and a schema id of another context
+    (`?subject=:.ctx:`) is judged by that context's subjects."""
+    schema = schema_for("team-a.ctx-guard")
+    with server.client("admin") as admin:
+        r = admin.post("/subjects/:.other:team-a.ctx-guard/versions", json={"schema": schema})
+        assert r.status_code == 200, r.text
+        other_id = r.json()["id"]
+    with server.client("writer") as writer:
+        for path in ("/subjects/:.other:team-a.ctx-guard/versions",
+                     "/contexts/.other/subjects/team-a.ctx-guard/versions"):
+            r = writer.post(path, json={"schema": schema})
+            assert r.status_code == 403, (path, r.text)
+        for path in (f"/schemas/ids/{other_id}?subject=:.other:",
+                     f"/contexts/.other/schemas/ids/{other_id}"):
+            assert writer.get(path).status_code == 403, path
+        # In its own (default) context the same key may write it.
+        r = writer.post("/subjects/team-a.ctx-guard/versions", json={"schema": schema})
+        assert r.status_code == 200, r.text

@@ -47,6 +47,7 @@ from broker.errors import (
     UnknownPartitionError,
     UnknownTopicError,
 )
+from broker.files import FilePool
 from broker.groups import GROUP_RETENTION_MS_DEFAULT, GroupCoordinator
 from broker.log import PartitionLog, RawBatches, decode_batches
 from broker.placement import keyed_partition
@@ -160,6 +161,8 @@ class Broker:
     `clock_ms` supplies record timestamps, segment ages, retention and session timeouts (tests
     pass a fake one); long-poll waits use the monotonic clock. With `maintenance_interval_ms`
     a daemon thread runs `run_maintenance` that often; without it, call it yourself.
+    At most `open_files_max` segment and index files are held open, the least recently used
+    closed first (default: half the process's descriptor limit; see broker.files).
     """
 
     def __init__(
@@ -171,8 +174,10 @@ class Broker:
         clock_ms: Callable[[], int] = _wall_clock_ms,
         maintenance_interval_ms: int | None = 1000,
         group_retention_ms: int = GROUP_RETENTION_MS_DEFAULT,
+        open_files_max: int | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
+        self.files = FilePool(open_files_max)
         self._group_retention_ms = group_retention_ms
         self.limits = limits or Limits()
         self.contracts = contracts
@@ -234,7 +239,14 @@ class Broker:
 
     def _open_topic(self, name: str, config: TopicConfig) -> _Topic:
         directory = self._topics_dir / name
-        logs = [self._open_log(directory, name, p, config) for p in range(config.partitions)]
+        logs: list[PartitionLog] = []
+        try:
+            for p in range(config.partitions):
+                logs.append(self._open_log(directory, name, p, config))
+        except BaseException:
+            for log in logs:  # nothing of a topic that failed to open stays in the pool
+                log.remove()
+            raise
         return _Topic(name, config, logs, directory, itertools.count())
 
     def _open_log(self, directory: Path, name: str, p: int, config: TopicConfig) -> PartitionLog:
@@ -244,6 +256,7 @@ class Broker:
             p,
             config,
             clock_ms=self._clock_ms,
+            files=self.files,
         )
 
     def create_topic(self, name: str, config: TopicConfig | None = None) -> TopicDescription:
@@ -259,8 +272,18 @@ class Broker:
             if directory.exists():
                 shutil.rmtree(directory)
             directory.mkdir()
-            topic = self._open_topic(name, config)
-            self._write_config(directory, config)
+            try:
+                topic = self._open_topic(name, config)
+            except BaseException:
+                shutil.rmtree(directory, ignore_errors=True)
+                raise
+            try:
+                self._write_config(directory, config)
+            except BaseException:  # out of descriptors, say: the topic is not half made
+                for log in topic.logs:
+                    log.remove()
+                shutil.rmtree(directory, ignore_errors=True)
+                raise
             self._topics[name] = topic
             return self._describe(topic)
 
@@ -272,12 +295,13 @@ class Broker:
 
     def _write_config(self, directory: Path, config: TopicConfig) -> None:
         tmp = directory / "config.json.tmp"
-        with open(tmp, "wb") as f:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+        with os.fdopen(self.files.open_fd(tmp, flags, 0o644), "wb") as f:
             f.write(json.dumps(config.to_json(), indent=2).encode())
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, directory / "config.json")
-        fd = os.open(directory, os.O_RDONLY)
+        fd = self.files.open_fd(directory, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
@@ -299,6 +323,7 @@ class Broker:
                 log.log_end_offset,
                 log.size_bytes,
                 len(log.segment_bases()),
+                log.open_files,
             )
             for p, log in enumerate(topic.logs)
         )

@@ -371,6 +371,16 @@ class Broker:
         with self._lock:
             return len(self._topic(name).logs)
 
+    def topic_config(self, name: str) -> TopicConfig:
+        with self._lock:
+            return self._topic(name).config
+
+    def log_id(self, topic: str, partition: int) -> int:
+        """The partition's log's id, unique in this process: a topic deleted and made again
+        gets new ones (see PartitionLog.log_id)."""
+        with self._lock:
+            return self._log(topic, partition).log_id
+
     def _topic(self, name: str) -> _Topic:
         self._check_open()
         topic = self._topics.get(name)
@@ -401,7 +411,12 @@ class Broker:
         return self._produce(topic, _Batch.of_records(records), partition)
 
     def produce_encoded(
-        self, topic: str, batch: bytes, *, partition: int | None = None
+        self,
+        topic: str,
+        batch: bytes,
+        *,
+        partition: int | None = None,
+        shape: BatchShape | None = None,
     ) -> list[tuple[int, int]]:
         """Produce one encoded batch (broker.record's format, any base offset), atomically.
 
@@ -409,12 +424,16 @@ class Broker:
         `partition`, or no keys), the verified bytes are appended as they came, re-based;
         otherwise the batch is decoded and produced as its records. A negative timestamp
         means "stamp it on append". Checks and placement are `produce`'s.
+        A caller that built `batch` itself (the Kafka listener) passes the `shape` it measured
+        on the way, and the batch is not parsed again; without the values a contract needs,
+        they are read from the batch.
         """
         where = f"produce batch for {topic!r}"
         length_max = self.limits.batch_bytes_max + BATCH_HEADER_BYTES
         with self._lock:
             contract = self._topic(topic).config.contract
-        shape = measure_batch(batch, where, length_max=length_max, values=contract != "none")
+        if shape is None or (contract != "none" and len(shape.values) != len(shape.sizes)):
+            shape = measure_batch(batch, where, length_max=length_max, values=contract != "none")
         keyed = any(k >= 0 for k in shape.key_lengths)
         if min(shape.timestamps_ms) < 0 or (keyed and partition is None):
             _, decoded = decode_batch(batch, topic, -1, where, length_max=length_max)

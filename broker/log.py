@@ -112,6 +112,10 @@ class RawBatches:
     log_start_offset: int
     log_end_offset: int
     bytes_read: int
+    log_id: int = 0  # PartitionLog.log_id of the log read
+
+
+_log_ids = itertools.count(1)
 
 
 def decode_batches(
@@ -140,6 +144,9 @@ class PartitionLog:
         files: FilePool | None = None,
     ) -> None:
         self.directory = directory
+        # unique in the process: what a cache of this log's batches is keyed by (a log at the
+        # same path after a topic is deleted and made again is another log)
+        self.log_id = next(_log_ids)
         self._files = files or FilePool()
         self.topic = topic
         self.partition = partition
@@ -609,7 +616,9 @@ class PartitionLog:
                             pos += header.length
                             continue
                         if batches and read_bytes + header.length > bytes_max:
-                            return RawBatches(batches, wheres, start, end, read_bytes)
+                            return RawBatches(
+                                batches, wheres, start, end, read_bytes, self.log_id
+                            )
                         raw = os.pread(fd, header.length, pos)
                         if len(raw) != header.length or crc32c(memoryview(raw)[8:]) != header.crc:
                             raise CorruptBatchError(where, "checksum mismatch")
@@ -619,11 +628,13 @@ class PartitionLog:
                         records += header.next_offset - max(offset, header.base_offset)
                         pos += header.length
                         if read_bytes >= bytes_max:
-                            return RawBatches(batches, wheres, start, end, read_bytes)
+                            return RawBatches(
+                                batches, wheres, start, end, read_bytes, self.log_id
+                            )
                 finally:
                     self._files.release(seg.file)
                 i += 1
-            return RawBatches(batches, wheres, start, end, read_bytes)
+            return RawBatches(batches, wheres, start, end, read_bytes, self.log_id)
 
     def _segment_for(self, offset: int) -> int:
         bases = [s.base_offset for s in self._segments]

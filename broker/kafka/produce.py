@@ -16,7 +16,7 @@ from broker.kafka.context import Context
 from broker.kafka.errors import ErrorCode, RecordsError, error_code
 from broker.kafka.messages import RequestFrame
 from broker.kafka.producers import Decision
-from broker.kafka.records import KafkaBatch, decode_batch
+from broker.kafka.records import KafkaBatch, decode_batch, with_base_offset
 
 __all__ = ["handle_init_producer_id", "handle_produce"]
 
@@ -24,15 +24,28 @@ _ACKS = (-1, 0, 1)
 
 
 def _append(ctx: Context, topic: str, partition: int, data: bytes) -> tuple[KafkaBatch, int]:
-    """Decode and append one partition's batch (on the executor); its base offset."""
-    limits = ctx.broker.limits
+    """Decode and append one partition's batch (on the executor); its base offset.
+
+    The batch is converted once, measured on the way (no second parse in the broker), and
+    kept as it came for fetches (broker.kafka.cache) unless the log stamped its records.
+    """
+    broker = ctx.broker
+    limits = broker.limits
+    contract = broker.topic_config(topic).contract
+    log_id = broker.log_id(topic, partition)
     batch = decode_batch(
         data,
         records_max=limits.batch_records_max,
         uncompressed_bytes_max=limits.batch_bytes_max + 64 * limits.batch_records_max,
+        values=contract != "none",
     )
-    placed = ctx.broker.produce_encoded(topic, batch.log_batch, partition=partition)
-    return batch, placed[0][1]
+    placed = broker.produce_encoded(
+        topic, batch.log_batch, partition=partition, shape=batch.shape
+    )
+    base = placed[0][1]
+    if min(batch.shape.timestamps_ms) >= 0:  # else the log stamped them: not what came
+        ctx.batches.put(log_id, base, batch.record_count, with_base_offset(data, base))
+    return batch, base
 
 
 async def _produce_partition(
@@ -64,7 +77,6 @@ async def _produce_partition(
         batch.record_count,
         base,
     )
-    ctx.appends.notify()
     start, _ = ctx.broker.offsets(topic, partition)
     return answer | {"error_code": ErrorCode.none, "base_offset": base, "log_start_offset": start}
 

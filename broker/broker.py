@@ -417,6 +417,8 @@ class Broker:
         *,
         partition: int | None = None,
         shape: BatchShape | None = None,
+        flush: bool = True,
+        first_only: bool = False,
     ) -> list[tuple[int, int]]:
         """Produce one encoded batch (broker.record's format, any base offset), atomically.
 
@@ -426,7 +428,9 @@ class Broker:
         means "stamp it on append". Checks and placement are `produce`'s.
         A caller that built `batch` itself (the Kafka listener) passes the `shape` it measured
         on the way, and the batch is not parsed again; without the values a contract needs,
-        they are read from the batch.
+        they are read from the batch. With `flush=False` an appended-as-is batch waits for
+        `flush_appended(topic, partition)` to meet the flush policy (see PartitionLog).
+        With `first_only` an appended-as-is batch answers its first record's place alone.
         """
         where = f"produce batch for {topic!r}"
         length_max = self.limits.batch_bytes_max + BATCH_HEADER_BYTES
@@ -450,9 +454,29 @@ class Broker:
             max(shape.timestamps_ms),
         ):
             raise CorruptBatchError(where, "header timestamps do not match the records")
-        return self._produce(topic, _Batch.of_encoded(batch, shape), partition)
+        return self._produce(
+            topic, _Batch.of_encoded(batch, shape), partition, flush=flush, first_only=first_only
+        )
 
-    def _produce(self, topic: str, batch: _Batch, partition: int | None) -> list[tuple[int, int]]:
+    def flush_appended(self, topic: str, partition: int) -> None:
+        """Meet the flush policy for appends made with `flush=False` (see PartitionLog)."""
+        with self._lock:
+            log = self._log(topic, partition)
+        try:
+            log.flush_appended()
+        except LogClosedError:
+            self._log(topic, partition)  # deleted meanwhile: UnknownTopicError
+            raise
+
+    def _produce(
+        self,
+        topic: str,
+        batch: _Batch,
+        partition: int | None,
+        *,
+        flush: bool = True,
+        first_only: bool = False,
+    ) -> list[tuple[int, int]]:
         """The one produce path: limits, contract, partitions, then the appends."""
         self._check_limits(batch)
         with self._lock:
@@ -474,9 +498,9 @@ class Broker:
             # the common case: the whole batch goes to one partition
             only = next(found.next_unkeyed) % count if partition is None else partition
             base = self._append(
-                topic, logs[only], records if batch.shape is None else batch.encoded
+                topic, logs[only], records if batch.shape is None else batch.encoded, flush
             )
-            return [(only, base + n) for n in range(batch.count)]
+            return [(only, base)] if first_only else [(only, base + n) for n in range(batch.count)]
         for record in records:
             p = record.partition if record.partition is not None else partition
             if p is not None and not 0 <= p < count:
@@ -500,11 +524,15 @@ class Broker:
         return result
 
     def _append(
-        self, topic: str, log: PartitionLog, batch: Sequence[ProducerRecord] | bytes
+        self,
+        topic: str,
+        log: PartitionLog,
+        batch: Sequence[ProducerRecord] | bytes,
+        flush: bool = True,
     ) -> int:
         try:
             if isinstance(batch, bytes):
-                base = log.append_encoded(batch)
+                base = log.append_encoded(batch, flush=flush)
             else:
                 base = log.append(batch, self._clock_ms())
         except LogClosedError:

@@ -441,18 +441,33 @@ class PartitionLog:
             self._maybe_roll(len(data), now)
             return self._append_encoded(self._segments[-1], data)
 
-    def append_encoded(self, data: bytes) -> int:
+    def append_encoded(self, data: bytes, *, flush: bool = True) -> int:
         """Append a batch encoded elsewhere (verified by the caller), re-based to the log end.
 
         Returns its base offset. The produce path for batches that arrive encoded over HTTP.
+        With `flush=False` the flush policy is left to a later `flush_appended()`, which the
+        caller must await before it acknowledges the batch: so several appends can share one
+        fdatasync (the Kafka listener's group commit). Fetches see the batch before that.
         """
         with self._lock:
             self._check_open()
             self._maybe_roll(len(data), self._clock_ms())
             active = self._segments[-1]
-            return self._append_encoded(active, rebase_batch(data, active.next_offset))
+            return self._append_encoded(active, rebase_batch(data, active.next_offset), flush)
 
-    def _append_encoded(self, active: _Segment, data: bytes) -> int:
+    def flush_appended(self) -> None:
+        """What the flush policy asks after appends made with `flush=False`: an fdatasync for
+        `always`, one if due for `interval_ms`, nothing for `never`."""
+        with self._lock:
+            self._check_open()
+            policy = self.config.flush
+            if policy == "always" or (
+                policy == "interval_ms"
+                and self._clock_ms() - self._last_flush_ms >= self.config.flush_interval_ms
+            ):
+                self._flush_locked()
+
+    def _append_encoded(self, active: _Segment, data: bytes, flush: bool = True) -> int:
         header = read_header(data, "append", length_max=len(data))
         base = header.base_offset
         if base != active.next_offset:
@@ -470,9 +485,12 @@ class PartitionLog:
             self._index_batch(active, pos, header)
             self._unflushed = True
             policy = self.config.flush
-            if policy == "always" or (
-                policy == "interval_ms"
-                and self._clock_ms() - self._last_flush_ms >= self.config.flush_interval_ms
+            if flush and (
+                policy == "always"
+                or (
+                    policy == "interval_ms"
+                    and self._clock_ms() - self._last_flush_ms >= self.config.flush_interval_ms
+                )
             ):
                 self._flush_locked()
         finally:

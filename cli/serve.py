@@ -211,6 +211,16 @@ def serve(
             help="Remove a consumer group this long after it was last used and left empty.",
         ),
     ] = DEFAULT_GROUP_RETENTION_MS,
+    open_files_max: Annotated[
+        int | None,
+        typer.Option(
+            envvar="CHARTER_OPEN_FILES_MAX",
+            min=16,
+            show_default=False,
+            help="Segment and index files the broker keeps open, least recently used closed "
+            "first; default half the process's descriptor limit.",
+        ),
+    ] = None,
 ) -> None:
     """Run the schema registry (Confluent Schema Registry API) and the broker on one port."""
     import uvicorn
@@ -298,6 +308,7 @@ def serve(
             data_dir / "broker",
             contracts=RegistryContracts(registry.service),
             group_retention_ms=group_retention_ms,
+            open_files_max=open_files_max,
         )
     except DataDirLockedError as exc:
         typer.echo(f"charter serve: {exc}", err=True)

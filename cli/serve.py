@@ -8,6 +8,7 @@ serve refuses to start unless `--auth` is given explicitly.
 
 from __future__ import annotations
 
+import logging.config
 import os
 from pathlib import Path
 from typing import Annotated, Any, cast
@@ -55,16 +56,6 @@ def auth_mode(auth: str | None, host: str) -> str:
     return mode
 
 
-def _log_to_stderr(level: str) -> None:
-    """Charter's own loggers (the audit trail's JSON lines among them) beside uvicorn's."""
-    import logging
-
-    logger = logging.getLogger("charter")
-    if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-        logger.addHandler(handler)
-    logger.setLevel("DEBUG" if level == "trace" else level.upper())
 DEFAULT_CONNECTIONS_MAX = 1000
 DEFAULT_IDLE_TIMEOUT_S = 5
 DEFAULT_HEADER_TIMEOUT_S = 10.0
@@ -273,6 +264,9 @@ def serve(
         )
     log_config = configure_logging("json" if log_format.lower() == "json" else "text",
                                    log_level.lower())
+    # Applied now, so what is logged before uvicorn starts (which applies it again) has the
+    # same handler and format as the rest.
+    logging.config.dictConfig(log_config)
     origins = tuple(o for value in cors_origin or () for o in value.split(",") if o.strip())
     security = SecuritySettings(
         auth=AuthMode(mode), oidc=oidc, cors_origins=tuple(o.strip() for o in origins)
@@ -302,7 +296,6 @@ def serve(
     except DataDirLockedError as exc:
         typer.echo(f"charter serve: {exc}", err=True)
         raise typer.Exit(code=1) from exc
-    _log_to_stderr(settings.log_level)
     try:
         guard = build_guard(registry, security)
     except SecurityConfigError as exc:
@@ -323,7 +316,7 @@ def serve(
             registry=registry,
             extra_routers=[create_router(metered, long_polls_max=long_polls_max), console],
             body_limits=[
-                BodyLimit(p, n, 41301, "application/json") for p, n in body_limits(broker.limits)
+                BodyLimit(p, n, "application/json") for p, n in body_limits(broker.limits)
             ],
             body_timeout_s=body_timeout_s,
         )

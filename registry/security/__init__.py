@@ -8,7 +8,7 @@
     guard       Guard.authenticate and `decide`, the one decision function
     middleware  SecurityMiddleware: the ASGI layer applying both to every route
     audit       AuditTrail: every write, logged and stored
-    errors      SecurityError and its 401/403/415/413/400 subclasses
+    errors      SecurityError (a RegistryError) and its 401/403/415/400 subclasses
 
 `build_guard` makes the guard for a built registry; `protect` wraps an ASGI app with it (and
 with CORS when origins are allowed). `cli/serve.py` applies both to the whole app, so the

@@ -21,12 +21,11 @@ import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from registry.errors import RegistryError, RequestTooLarge
 from registry.security.audit import AuditEntry, outcome_of
 from registry.security.errors import (
     BadBody,
-    BodyTooLarge,
     CheckFailed,
-    SecurityError,
     Unauthenticated,
     UnsupportedMediaType,
 )
@@ -63,7 +62,7 @@ def _headers(scope: Scope) -> dict[str, str]:
     return found
 
 
-async def _error(send: Send, exc: SecurityError, challenges: Sequence[str] = ()) -> None:
+async def _error(send: Send, exc: RegistryError, challenges: Sequence[str] = ()) -> None:
     body = orjson.dumps({"error_code": exc.error_code, "message": exc.message})
     headers = [
         (b"content-type", ERROR_MEDIA_TYPE.encode()),
@@ -120,7 +119,7 @@ class SecurityMiddleware:
             if match.rule.kind is Kind.SCHEMA_ID and principal.limits(Kind.SUBJECT):
                 names = await run_in_threadpool(self._subjects_of, match.name or "")
             decide(principal, action, match.rule.kind, names)
-        except SecurityError as exc:
+        except RegistryError as exc:
             challenges = self.guard.challenges() if isinstance(exc, Unauthenticated) else []
             await _error(send, exc, challenges)
             if audited:
@@ -159,7 +158,7 @@ class SecurityMiddleware:
         limit = self.guard.settings.inspected_body_bytes_max
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            raise BodyTooLarge(f"Request body of {declared} bytes exceeds {limit} bytes")
+            raise RequestTooLarge.over(limit, int(declared))
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -169,7 +168,7 @@ class SecurityMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                raise BodyTooLarge(f"Request body exceeds {limit} bytes")
+                raise RequestTooLarge.over(limit)
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break

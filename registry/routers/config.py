@@ -11,11 +11,14 @@ from compat import Level, Policy
 from registry import errors
 from registry.datacontract import canonical_metadata, canonical_rule_set
 from registry.http import RegistryDep, SubjectDep
+from registry.openapi import AUTH, BODY, SERVER, answers
 from registry.responses import ConfigResponse, ConfigUpdateResponse
-from registry.routers.bodies import ConfigBody, ConfigIn
+from registry.routers.bodies import CONFIG_DOC, ConfigBody, ConfigIn
 from registry.values import ConfigUpdate
 
-router = APIRouter(prefix="/config", tags=["config"])
+router = APIRouter(
+    prefix="/config", tags=["config"], responses=answers(*AUTH, *SERVER, 400, 404)
+)
 
 LEVELS = ", ".join(level.value for level in Level)
 
@@ -59,7 +62,9 @@ def get_global_config(registry: RegistryDep) -> ConfigResponse:
     return ConfigResponse.of(registry.service.get_config(None))
 
 
-@router.put("", response_model_exclude_none=True)
+@router.put(
+    "", response_model_exclude_none=True, responses=answers(*BODY), openapi_extra=CONFIG_DOC
+)
 def put_global_config(body: ConfigBody, registry: RegistryDep) -> ConfigUpdateResponse:
     config = registry.service.set_config(None, _update(body))
     return ConfigUpdateResponse.of(config)
@@ -78,7 +83,10 @@ def get_subject_config(
     return ConfigResponse.of(config, registry.service.get_config(None))
 
 
-@router.put("/{subject}", response_model_exclude_none=True)
+@router.put(
+    "/{subject}", response_model_exclude_none=True, responses=answers(*BODY),
+    openapi_extra=CONFIG_DOC,
+)
 def put_subject_config(
     subject: SubjectDep, body: ConfigBody, registry: RegistryDep
 ) -> ConfigUpdateResponse:

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Response
 from starlette.concurrency import run_in_threadpool
 
 from registry.http import RegistryDep, RegistryResponse, error_response
+from registry.openapi import AUTH, SERVER, answers
 
-router = APIRouter(tags=["meta"])
+router = APIRouter(tags=["meta"], responses=answers(*AUTH, *SERVER))
 
 
 @router.get("/")

@@ -144,6 +144,11 @@ def serve(
         typer.Option(envvar="CHARTER_OIDC_TOPIC_PREFIXES_CLAIM",
                      help="Claim listing topic prefixes."),
     ] = "charter_topic_prefixes",
+    oidc_group_prefixes_claim: Annotated[
+        str,
+        typer.Option(envvar="CHARTER_OIDC_GROUP_PREFIXES_CLAIM",
+                     help="Claim listing consumer-group prefixes."),
+    ] = "charter_group_prefixes",
     oidc_name_claim: Annotated[
         str, typer.Option(envvar="CHARTER_OIDC_NAME_CLAIM", help="Claim naming the caller.")
     ] = "sub",
@@ -257,6 +262,7 @@ def serve(
             role_claim=oidc_role_claim,
             subject_prefixes_claim=oidc_subject_prefixes_claim,
             topic_prefixes_claim=oidc_topic_prefixes_claim,
+            group_prefixes_claim=oidc_group_prefixes_claim,
         )
     if log_format.lower() not in LOG_FORMATS:
         raise typer.BadParameter(

@@ -17,6 +17,8 @@ registry's routes and the broker's share one check.
 
 from __future__ import annotations
 
+import uuid
+
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
@@ -78,12 +80,21 @@ def build_guard(registry: Registry, settings: SecuritySettings) -> Guard:
         except NotFoundError:
             return []
 
+    def subjects_of_guid(guid: str) -> list[str]:
+        try:  # spelled as the registry's route reads it, so both find the same schema
+            schema_id = service.schema_by_guid(str(uuid.UUID(guid))).id
+        except (ValueError, NotFoundError):
+            return []
+        return subjects_of_id(schema_id)
+
     return Guard(
         settings,
         keys=keys,
         tokens=tokens,
         audit=AuditTrail(database),
         subjects_of_id=subjects_of_id,
+        subjects_of_guid=subjects_of_guid,
+        registry_body_bytes_max=registry.settings.request_bytes_max,
         on_close=closers,
     )
 

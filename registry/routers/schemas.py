@@ -11,7 +11,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from registry import errors
-from registry.http import ID_MAX, MEDIA_TYPE, Registry, RegistryDep, error_response, page
+from registry.http import (
+    ID_MAX,
+    MEDIA_TYPE,
+    Registry,
+    RegistryDep,
+    RegistryResponse,
+    error_response,
+    page,
+)
 from registry.openapi import AUTH, SERVER, answers
 from registry.responses import (
     SchemaResponse,
@@ -77,6 +85,7 @@ def schema_by_id_route(registry: Registry) -> APIRoute:
         methods=["GET"],
         name="schema_by_id",
         tags=["schemas"],
+        response_class=RegistryResponse,
         response_model=SchemaResponse,
         response_model_exclude_none=True,
         responses=answers(*AUTH, *SERVER, 400, 404),

@@ -21,7 +21,9 @@ from typing import Any, cast
 import hypothesis
 import pytest
 import schemathesis
+from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
+from schemathesis.core.failures import FailureGroup
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -32,7 +34,8 @@ from schemathesis.specs.openapi.checks import (
 from broker import Broker
 from broker.config import Limits
 from broker.http import body_limits, create_router
-from broker.wire import BATCH_MEDIA_TYPE
+from broker.record import ProducerRecord
+from broker.wire import BATCH_MEDIA_TYPE, encode_produce_body
 from registry import Settings, create_app
 from registry.app import build_registry
 from registry.console import create_console_router
@@ -89,27 +92,54 @@ def _serve_app(data_dir: Path) -> tuple[Any, Any]:
     return protect(app, guard), close
 
 
-def _seed(client: Any) -> None:
-    """Something to find: a subject with two versions, a topic with a record, a group."""
+def _seed(app: Any) -> dict[str, str]:
+    """Something to find: a subject with two versions, a topic with a record, a group with a
+    commit. Returns the path values that name them."""
+    from fastapi.testclient import TestClient
+
+    client = TestClient(app)
+    guid = ""
     for fields in ([], [{"name": "a", "type": "int", "default": 0}]):
         schema = {"type": "record", "name": "Order", "fields": fields}
         r = client.post("/subjects/orders-value/versions", json={"schema": json.dumps(schema)})
         assert r.status_code == 200, r.text
+        guid = r.json()["guid"]
+    assert client.post("/broker/topics", json={"name": "orders"}).status_code == 201
+    body = encode_produce_body([ProducerRecord(b"v")], default_timestamp_ms=1)
+    r = client.post("/broker/topics/orders/records", content=body,
+                    headers={"content-type": BATCH_MEDIA_TYPE})
+    assert r.status_code == 200, r.text
+    r = client.post("/broker/groups/billing/offsets",
+                    json={"offsets": [{"topic": "orders", "partition": 0, "offset": 0}]})
+    assert r.status_code == 204, r.text
+    return {"subject": "orders-value", "version": "1", "schema_id": "1", "id": "2",
+            "guid": guid, "topic": "orders", "partition": "0", "group": "billing"}
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dict[str, str]]]:
     app, close = _serve_app(tmp_path_factory.mktemp("fuzz"))
     try:
-        yield app
+        yield app, _seed(app)
     finally:
         close()
 
 
 @pytest.fixture(scope="module")
-def fuzz_schema(served: Any) -> Any:
+def fuzz_schema(served: tuple[Any, dict[str, str]]) -> Any:
+    app, known = served
     config = SchemathesisConfig.from_dict({"seed": SEED})
-    return schemathesis.openapi.from_asgi("/openapi.json", served, config=config)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
+
+    @schema.hook
+    def flatmap_path_parameters(context: Any, path_parameters: dict[str, Any]) -> Any:
+        # Random names find nothing stored; half the cases name what _seed stored instead.
+        if not path_parameters:
+            return st.just(path_parameters)
+        named = {k: known.get(k, v) for k, v in path_parameters.items()}
+        return st.sampled_from([path_parameters, named])
+
+    return schema
 
 
 def _has_invalid_inputs(operation: Any) -> bool:
@@ -147,7 +177,7 @@ def _failures(operation: Any, mode: GenerationMode) -> list[str]:
         run()
     except hypothesis.errors.Unsatisfiable:  # nothing invalid to generate for it
         return []
-    except Exception as exc:  # hypothesis re-raises the smallest failing case's error
+    except (Exception, FailureGroup) as exc:  # the smallest failing case's failures
         return [f"{operation.label} ({mode.value}): {exc}"]
     return []
 

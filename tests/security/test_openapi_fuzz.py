@@ -191,3 +191,35 @@ def test_every_operation_answers_as_documented(fuzz_schema: Any, mode: Generatio
         operations = [o for o in operations if _has_invalid_inputs(o)]
     found = [f for operation in operations for f in _failures(operation, mode)]
     assert not found, "\n\n".join(found)
+
+
+def test_the_document_names_every_body_and_answer(served: tuple[Any, dict[str, str]]) -> None:
+    from fastapi.testclient import TestClient
+
+    doc = TestClient(served[0]).get("/openapi.json").json()
+    operations = {(m.upper(), p): op for p, ops in doc["paths"].items() for m, op in ops.items()}
+    assert ("GET", "/schemas/ids/{id}") in operations
+    bodiless = {("POST", "/broker/groups/{group}/members/{member_id}/sync")}
+    for (method, path), op in operations.items():
+        answers = set(op["responses"])
+        assert {"422", "500", "503"} <= answers, (method, path)
+        if path != "/health":
+            assert {"401", "403"} <= answers, (method, path)
+        if method in ("POST", "PUT", "PATCH") and (method, path) not in bodiless:
+            assert op["requestBody"]["content"], (method, path)
+            assert {"400", "413", "415"} <= answers, (method, path)
+        for status, answer in op["responses"].items():
+            if status.startswith(("4", "5")):
+                schema = answer["content"]["application/json"]["schema"]
+                assert {"error_code", "message"} <= set(schema["properties"]), (method, path)
+    registry_writes = {
+        ("POST", "/subjects/{subject}"),
+        ("POST", "/subjects/{subject}/versions"),
+        ("POST", "/compatibility/subjects/{subject}/versions"),
+        ("POST", "/compatibility/subjects/{subject}/versions/{version}"),
+        ("PUT", "/config"),
+        ("PUT", "/config/{subject}"),
+        ("PUT", "/mode"),
+        ("PUT", "/mode/{subject}"),
+    }
+    assert registry_writes <= set(operations)  # with their bodies, checked above

@@ -36,9 +36,14 @@ router = APIRouter(
 )
 
 
+def _quoted(value: str) -> str:
+    """A path value as an error message may quote it: a 5,000-digit "id" is not echoed whole."""
+    return value if len(value) <= 32 else f"{value[:32]}... ({len(value)} characters)"
+
+
 def _schema_id(value: str) -> int:
     if not (value.isascii() and value.isdigit()) or len(value) > 10 or int(value) > ID_MAX:
-        raise errors.SchemaNotFound(f"Schema {value} not found")
+        raise errors.SchemaNotFound(f"Schema {_quoted(value)} not found")
     return int(value)
 
 
@@ -68,7 +73,7 @@ def schema_by_id_route(registry: Registry) -> APIRoute:
         output format, such as Protobuf's `serialized`."""
         # int() alone would also take "1_0" and " 1"; ids are 32-bit like Confluent's.
         if not (id.isascii() and id.isdigit()) or len(id) > 10 or int(id) > ID_MAX:
-            return error_response(404, 40403, f"Schema {id} not found")
+            return error_response(404, 40403, f"Schema {_quoted(id)} not found")
         schema_id = int(id)
         if format:  # another output format (Protobuf's `serialized`): off the cached path
             return await run_in_threadpool(_formatted_body, service, schema_id, format)

@@ -192,3 +192,13 @@ def test_group_rules_name_the_group_and_joins_their_topics() -> None:
     assert (lag.rule.kind, lag.name) == (Kind.GROUP, "team-a.g")
     assert rule_for("GET", "/schemas/guids/abc").rule.kind is Kind.SCHEMA_GUID
     assert rule_for("POST", "/subjects/s/versions").rule.references
+
+
+def test_an_absurd_id_is_not_quoted_back_whole(tmp_path: Path) -> None:
+    from registry import create_app
+
+    client = TestClient(create_app(Settings(data_dir=tmp_path)))
+    for path in ("/schemas/ids/" + "9" * 5000, "/schemas/ids/" + "9" * 5000 + "/schema"):
+        r = client.get(path)
+        assert (r.status_code, r.json()["error_code"]) == (404, 40403)
+        assert "(5000 characters)" in r.json()["message"] and len(r.text) < 200

@@ -80,6 +80,21 @@ def admin_url(given: str | None) -> str:
     )
 
 
+def _credentials() -> tuple[tuple[str, str] | None, dict[str, str]]:
+    """HTTP Basic credentials and headers from CHARTER_AUTH_*, read by the SDK's rules. The SDK
+    loads only when one of the variables is set: without them the commands stay light."""
+    if not any(os.environ.get(f"CHARTER_AUTH_{v}") for v in ("KEY", "SECRET", "TOKEN")):
+        return None, {}
+    from sdk.credentials import credential_headers, from_env
+    from sdk.errors import ConfigurationError
+
+    try:
+        found = from_env()
+        return found.auth, credential_headers(found.auth, found.token)
+    except ConfigurationError as exc:
+        raise AdminError(str(exc)) from None
+
+
 _HINTS = {
     401: " (set CHARTER_AUTH_KEY and CHARTER_AUTH_SECRET, or CHARTER_AUTH_TOKEN)",
     403: " (the key's role or prefixes do not allow this)",
@@ -101,8 +116,6 @@ def admin_session(command: str, broker: str | None) -> Iterator[BrokerClient]:
 
     from broker.client import BrokerClient, RemoteError
     from broker.errors import BrokerError
-    from sdk.credentials import credential_headers, from_env
-    from sdk.errors import ConfigurationError
 
     def fail(message: str, code: int) -> typer.Exit:
         typer.echo(f"charter {command}: error: {_one_line(message)}", err=True)
@@ -110,13 +123,12 @@ def admin_session(command: str, broker: str | None) -> Iterator[BrokerClient]:
 
     try:
         url = admin_url(broker)
-        found = from_env()
-        headers = credential_headers(found.auth, found.token)
-    except (AdminError, ConfigurationError) as exc:
+        auth, headers = _credentials()
+    except AdminError as exc:
         raise fail(str(exc), 2) from None
     try:
         with (
-            httpx.Client(base_url=url, timeout=REQUEST_TIMEOUT_S, auth=found.auth,
+            httpx.Client(base_url=url, timeout=REQUEST_TIMEOUT_S, auth=auth,
                          headers=headers) as http,
             BrokerClient(url, client=http) as client,
         ):

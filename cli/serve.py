@@ -8,6 +8,7 @@ serve refuses to start unless `--auth` is given explicitly.
 
 from __future__ import annotations
 
+import logging.config
 import os
 from pathlib import Path
 from typing import Annotated, Any, cast
@@ -55,16 +56,6 @@ def auth_mode(auth: str | None, host: str) -> str:
     return mode
 
 
-def _log_to_stderr(level: str) -> None:
-    """Charter's own loggers (the audit trail's JSON lines among them) beside uvicorn's."""
-    import logging
-
-    logger = logging.getLogger("charter")
-    if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-        logger.addHandler(handler)
-    logger.setLevel("DEBUG" if level == "trace" else level.upper())
 DEFAULT_CONNECTIONS_MAX = 1000
 DEFAULT_IDLE_TIMEOUT_S = 5
 DEFAULT_HEADER_TIMEOUT_S = 10.0
@@ -153,6 +144,11 @@ def serve(
         typer.Option(envvar="CHARTER_OIDC_TOPIC_PREFIXES_CLAIM",
                      help="Claim listing topic prefixes."),
     ] = "charter_topic_prefixes",
+    oidc_group_prefixes_claim: Annotated[
+        str,
+        typer.Option(envvar="CHARTER_OIDC_GROUP_PREFIXES_CLAIM",
+                     help="Claim listing consumer-group prefixes."),
+    ] = "charter_group_prefixes",
     oidc_name_claim: Annotated[
         str, typer.Option(envvar="CHARTER_OIDC_NAME_CLAIM", help="Claim naming the caller.")
     ] = "sub",
@@ -276,6 +272,7 @@ def serve(
             role_claim=oidc_role_claim,
             subject_prefixes_claim=oidc_subject_prefixes_claim,
             topic_prefixes_claim=oidc_topic_prefixes_claim,
+            group_prefixes_claim=oidc_group_prefixes_claim,
         )
     if log_format.lower() not in LOG_FORMATS:
         raise typer.BadParameter(
@@ -283,6 +280,9 @@ def serve(
         )
     log_config = configure_logging("json" if log_format.lower() == "json" else "text",
                                    log_level.lower())
+    # Applied now, so what is logged before uvicorn starts (which applies it again) has the
+    # same handler and format as the rest.
+    logging.config.dictConfig(log_config)
     origins = tuple(o for value in cors_origin or () for o in value.split(",") if o.strip())
     security = SecuritySettings(
         auth=AuthMode(mode), oidc=oidc, cors_origins=tuple(o.strip() for o in origins)
@@ -313,7 +313,6 @@ def serve(
     except DataDirLockedError as exc:
         typer.echo(f"charter serve: {exc}", err=True)
         raise typer.Exit(code=1) from exc
-    _log_to_stderr(settings.log_level)
     try:
         guard = build_guard(registry, security)
     except SecurityConfigError as exc:
@@ -334,7 +333,7 @@ def serve(
             registry=registry,
             extra_routers=[create_router(metered, long_polls_max=long_polls_max), console],
             body_limits=[
-                BodyLimit(p, n, 41301, "application/json") for p, n in body_limits(broker.limits)
+                BodyLimit(p, n, "application/json") for p, n in body_limits(broker.limits)
             ],
             body_timeout_s=body_timeout_s,
         )

@@ -37,6 +37,7 @@ from registry.limits import (
     is_out_of_descriptors,
     quiet_resource_errors,
 )
+from registry.openapi import AUTH, BODY, SERVER, answers
 from registry.repository import Repository
 from registry.routers import compatibility, config, meta, mode, schemas, subjects
 from registry.service import RegistryService
@@ -190,8 +191,8 @@ def create_app(
         DekRepository(registry.database), subject_length_max=settings.subject_length_max
     )
     app.include_router(dek_router)
-    for router in extra_routers:
-        app.include_router(router)
+    for router in extra_routers:  # the broker's errors have the same shape and codes
+        app.include_router(router, responses=answers(*AUTH, *SERVER, *BODY, 404, 409, 416))
     # The consumers' hot path goes first and bypasses FastAPI's dependency machinery.
     app.router.routes.insert(0, schemas.schema_by_id_route(registry))
     app.add_middleware(ContextPathMiddleware)  # inside the next: sees the decoded path

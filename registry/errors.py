@@ -20,7 +20,7 @@
     │   ├── KeyExists                     40971
     │   └── TooManyKeys                   40972
     ├── BadRequest                        400 (malformed body)
-    ├── RequestTooLarge                   413
+    ├── RequestTooLarge                   413, 41301 (a body over its route's limit, anywhere)
     ├── UnprocessableError                422
     │   ├── InvalidSchema                 42201
     │   ├── InvalidVersion                42202
@@ -35,7 +35,8 @@
     │   ├── InvalidKey                    42271
     │   └── KeyReferenceExists            42272
     ├── StoreError                        500, 50001
-    └── DekGenerationFailed               500, 50070 (the KMS could not wrap or unwrap a DEK)
+    ├── DekGenerationFailed               500, 50070 (the KMS could not wrap or unwrap a DEK)
+    └── SecurityError                     401, 403, 415, 400 (registry.security.errors)
 
 Everything else that escapes a handler becomes 500 with error_code 50000 at the app boundary.
 """
@@ -219,8 +220,17 @@ class BadRequest(RegistryError):
 
 
 class RequestTooLarge(RegistryError):
+    """A request body over its limit: the one error for it, from the body-limit middleware,
+    the security check and the routes that read bodies alike."""
+
     status = 413
-    error_code = 413
+    error_code = 41301
+
+    @classmethod
+    def over(cls, limit: int, declared: int | None = None) -> RequestTooLarge:
+        if declared is None:
+            return cls(f"Request body exceeds {limit} bytes")
+        return cls(f"Request body of {declared} bytes exceeds {limit} bytes")
 
 
 class UnprocessableError(RegistryError):

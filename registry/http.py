@@ -218,13 +218,13 @@ async def read_json(request: Request, limit: int) -> Any:
     """The request body as JSON whatever the content type says, within `limit` bytes."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise errors.RequestTooLarge(f"Request body of {declared} bytes exceeds {limit} bytes")
+        raise errors.RequestTooLarge.over(limit, int(declared))
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise errors.RequestTooLarge(f"Request body exceeds {limit} bytes")
+            raise errors.RequestTooLarge.over(limit)
         chunks.append(chunk)
     body = b"".join(chunks)
     if not body.strip():

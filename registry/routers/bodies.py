@@ -13,10 +13,21 @@ from compat import Reference, SchemaSource
 from registry import errors
 from registry.datacontract import Contract, canonical_metadata, canonical_rule_set
 from registry.http import ID_MAX, VERSION_MAX, RegistryDep, check_subject, read_model
+from registry.openapi import json_body
 from registry.schemas import schema_type_named
 from registry.settings import Settings
 
-__all__ = ["ConfigBody", "ConfigIn", "ModeBody", "ModeIn", "SchemaBody", "SchemaIn"]
+__all__ = [
+    "CONFIG_DOC",
+    "MODE_DOC",
+    "SCHEMA_DOC",
+    "ConfigBody",
+    "ConfigIn",
+    "ModeBody",
+    "ModeIn",
+    "SchemaBody",
+    "SchemaIn",
+]
 
 
 class ReferenceIn(BaseModel):
@@ -155,6 +166,11 @@ async def _config_body(request: Request, registry: RegistryDep) -> ConfigIn:
 async def _mode_body(request: Request, registry: RegistryDep) -> ModeIn:
     return await read_model(request, ModeIn, registry.settings.request_bytes_max)
 
+
+# The bodies are read by the dependencies above, so the OpenAPI document learns of them here.
+SCHEMA_DOC = json_body(SchemaIn)
+CONFIG_DOC = json_body(ConfigIn)
+MODE_DOC = json_body(ModeIn)
 
 SchemaBody = Annotated[SchemaIn, Depends(_schema_body)]
 ConfigBody = Annotated[ConfigIn, Depends(_config_body)]

@@ -11,12 +11,15 @@ from compat import Level, Policy
 from registry import errors
 from registry.datacontract import canonical_metadata, canonical_rule_set
 from registry.http import ConfigSubjectDep, RegistryDep
+from registry.openapi import AUTH, BODY, SERVER, answers
 from registry.qualified import parent_scope
 from registry.responses import ConfigResponse, ConfigUpdateResponse
-from registry.routers.bodies import ConfigBody, ConfigIn
+from registry.routers.bodies import CONFIG_DOC, ConfigBody, ConfigIn
 from registry.values import ConfigUpdate, ConfigValue
 
-router = APIRouter(prefix="/config", tags=["config"])
+router = APIRouter(
+    prefix="/config", tags=["config"], responses=answers(*AUTH, *SERVER, 400, 404)
+)
 
 LEVELS = ", ".join(level.value for level in Level)
 
@@ -68,7 +71,9 @@ def get_global_config(registry: RegistryDep) -> ConfigResponse:
     return ConfigResponse.of(registry.service.get_config(None))
 
 
-@router.put("", response_model_exclude_none=True)
+@router.put(
+    "", response_model_exclude_none=True, responses=answers(*BODY), openapi_extra=CONFIG_DOC
+)
 def put_global_config(body: ConfigBody, registry: RegistryDep) -> ConfigUpdateResponse:
     config = registry.service.set_config(None, _update(body))
     return ConfigUpdateResponse.of(config)
@@ -87,7 +92,10 @@ def get_subject_config(
     return ConfigResponse.of(config, _inherited(registry, subject))
 
 
-@router.put("/{subject}", response_model_exclude_none=True)
+@router.put(
+    "/{subject}", response_model_exclude_none=True, responses=answers(*BODY),
+    openapi_extra=CONFIG_DOC,
+)
 def put_subject_config(
     subject: ConfigSubjectDep, body: ConfigBody, registry: RegistryDep
 ) -> ConfigUpdateResponse:

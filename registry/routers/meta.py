@@ -9,9 +9,10 @@ from fastapi import APIRouter, Response
 from starlette.concurrency import run_in_threadpool
 
 from registry.http import RegistryDep, RegistryResponse, error_response, page
+from registry.openapi import AUTH, SERVER, answers
 from registry.qualified import normalize_context
 
-router = APIRouter(tags=["meta"])
+router = APIRouter(tags=["meta"], responses=answers(*AUTH, *SERVER))
 
 
 @router.get("/")

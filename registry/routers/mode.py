@@ -6,11 +6,14 @@ from fastapi import APIRouter
 
 from registry import errors
 from registry.http import ConfigSubjectDep, RegistryDep
+from registry.openapi import AUTH, BODY, SERVER, answers
 from registry.responses import ModeResponse
-from registry.routers.bodies import ModeBody
+from registry.routers.bodies import MODE_DOC, ModeBody
 from registry.values import Mode
 
-router = APIRouter(prefix="/mode", tags=["mode"])
+router = APIRouter(
+    prefix="/mode", tags=["mode"], responses=answers(*AUTH, *SERVER, 400, 404)
+)
 
 
 def _mode(value: str | None) -> Mode:
@@ -26,7 +29,7 @@ def get_global_mode(registry: RegistryDep) -> ModeResponse:
     return ModeResponse.of(registry.service.get_mode(None))
 
 
-@router.put("")
+@router.put("", responses=answers(*BODY), openapi_extra=MODE_DOC)
 def put_global_mode(body: ModeBody, registry: RegistryDep, force: bool = False) -> ModeResponse:
     return ModeResponse.of(registry.service.set_mode(None, _mode(body.mode), force=force))
 
@@ -45,7 +48,7 @@ def get_subject_mode(
     )
 
 
-@router.put("/{subject}")
+@router.put("/{subject}", responses=answers(*BODY), openapi_extra=MODE_DOC)
 def put_subject_mode(
     subject: ConfigSubjectDep, body: ModeBody, registry: RegistryDep, force: bool = False
 ) -> ModeResponse:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
+from typing import Any
+
 from fastapi import APIRouter, Response
+from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.routing import Route
 
 from registry import errors
 from registry.http import (
@@ -13,10 +16,12 @@ from registry.http import (
     MEDIA_TYPE,
     Registry,
     RegistryDep,
+    RegistryResponse,
     check_subject,
     error_response,
     page,
 )
+from registry.openapi import AUTH, SERVER, answers
 from registry.qualified import DEFAULT_CONTEXT, check_subject_name, context_of
 from registry.responses import (
     SchemaResponse,
@@ -28,40 +33,76 @@ from registry.routers.bodies import parse_guid
 from registry.schemas import FORMATS
 from registry.service import RegistryService
 
-router = APIRouter(prefix="/schemas", tags=["schemas"])
+router = APIRouter(
+    prefix="/schemas", tags=["schemas"], responses=answers(*AUTH, *SERVER, 400, 404)
+)
+
+
+def _quoted(value: str) -> str:
+    """A path value as an error message may quote it: a 5,000-digit "id" is not echoed whole."""
+    return value if len(value) <= 32 else f"{value[:32]}... ({len(value)} characters)"
 
 
 def _schema_id(value: str) -> int:
     if not (value.isascii() and value.isdigit()) or len(value) > 10 or int(value) > ID_MAX:
-        raise errors.SchemaNotFound(f"Schema {value} not found")
+        raise errors.SchemaNotFound(f"Schema {_quoted(value)} not found")
     return int(value)
 
 
-def schema_by_id_route(registry: Registry) -> Route:
-    """`GET /schemas/ids/{id}` as a bare Starlette route answered from pre-serialised bytes."""
+class _DirectRoute(APIRoute):
+    """An API route whose endpoint is called straight with its path and query values: it is
+    documented from the endpoint's signature like any other, but skips FastAPI's dependency
+    solving and response validation (the endpoint returns finished responses)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        endpoint = self.endpoint
+        names = [p.name for p in self.dependant.query_params]
+
+        async def handler(request: Request) -> Response:
+            query = {n: request.query_params[n] for n in names if n in request.query_params}
+            response: Response = await endpoint(**request.path_params, **query)
+            return response
+
+        return handler
+
+
+def schema_by_id_route(registry: Registry) -> APIRoute:
+    """`GET /schemas/ids/{id}`, answered from pre-serialised bytes (the consumers' hot path)."""
     service = registry.service
 
-    async def schema_by_id(request: Request) -> Response:
-        raw: str = request.path_params["id"]
+    async def schema_by_id(id: str, format: str = "", subject: str = "") -> Response:
+        """The schema with this id, whatever subjects hold it; `format` asks for another
+        output format, such as Protobuf's `serialized`; `subject` names the id's context."""
         # int() alone would also take "1_0" and " 1"; ids are 32-bit like Confluent's.
-        if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or int(raw) > ID_MAX:
-            return error_response(404, 40403, f"Schema {raw} not found")
-        schema_id = int(raw)
-        output = request.query_params.get("format", "")
-        subject = _context_subject(request.query_params.get("subject"), registry)
-        if output:  # another output format (Protobuf's `serialized`): off the cached path
-            return await run_in_threadpool(_formatted_body, service, schema_id, output, subject)
+        if not (id.isascii() and id.isdigit()) or len(id) > 10 or int(id) > ID_MAX:
+            return error_response(404, 40403, f"Schema {_quoted(id)} not found")
+        schema_id = int(id)
+        context_subject = _context_subject(subject, registry)
+        if format:  # another output format (Protobuf's `serialized`): off the cached path
+            return await run_in_threadpool(
+                _formatted_body, service, schema_id, format, context_subject
+            )
         # A plain `?subject=` (what deserialisers send) is answered from the default context
         # first, so its cached bodies serve it too.
-        default = subject is None or context_of(subject) == DEFAULT_CONTEXT
+        default = context_subject is None or context_of(context_subject) == DEFAULT_CONTEXT
         body = service.cached_schema_json(schema_id) if default else None
         if body is None:
-            body = await run_in_threadpool(service.schema_json, schema_id, subject)
+            body = await run_in_threadpool(service.schema_json, schema_id, context_subject)
             if body is None:
                 return error_response(404, 40403, f"Schema {schema_id} not found")
         return Response(body, media_type=MEDIA_TYPE)
 
-    return Route("/schemas/ids/{id}", schema_by_id, methods=["GET"], name="schema_by_id")
+    return _DirectRoute(
+        "/schemas/ids/{id}",
+        schema_by_id,
+        methods=["GET"],
+        name="schema_by_id",
+        tags=["schemas"],
+        response_class=RegistryResponse,
+        response_model=SchemaResponse,
+        response_model_exclude_none=True,
+        responses=answers(*AUTH, *SERVER, 400, 404),
+    )
 
 
 def _context_subject(value: str | None, registry: Registry) -> str | None:

@@ -9,11 +9,14 @@ from fastapi import APIRouter, Request, Response
 from compat import SchemaType
 from registry import errors
 from registry.http import MEDIA_TYPE, RegistryDep, SubjectDep, page, parse_version
+from registry.openapi import AUTH, BODY, SERVER, answers
 from registry.responses import RegisteredResponse, VersionResponse
-from registry.routers.bodies import SchemaBody
+from registry.routers.bodies import SCHEMA_DOC, SchemaBody
 from registry.values import Registration
 
-router = APIRouter(prefix="/subjects", tags=["subjects"])
+router = APIRouter(
+    prefix="/subjects", tags=["subjects"], responses=answers(*AUTH, *SERVER, 400, 404)
+)
 
 PROPERTIES_MAX = 64  # key=value pairs one metadata query may give
 
@@ -34,7 +37,10 @@ def list_subjects(
     return page(subjects, offset, limit)
 
 
-@router.post("/{subject}", response_model_exclude_none=True)
+@router.post(
+    "/{subject}", response_model_exclude_none=True, responses=answers(*BODY),
+    openapi_extra=SCHEMA_DOC,
+)
 def lookup_schema(
     subject: SubjectDep,
     body: SchemaBody,
@@ -74,7 +80,10 @@ def list_versions(
     return page(versions, offset, limit)
 
 
-@router.post("/{subject}/versions", response_model_exclude_none=True)
+@router.post(
+    "/{subject}/versions", response_model_exclude_none=True, responses=answers(*BODY, 409),
+    openapi_extra=SCHEMA_DOC,
+)
 def register_schema(
     subject: SubjectDep, body: SchemaBody, registry: RegistryDep, normalize: bool = False
 ) -> RegisteredResponse:

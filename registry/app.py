@@ -190,7 +190,7 @@ def create_app(
     app.state.dek = DekService(
         DekRepository(registry.database), subject_length_max=settings.subject_length_max
     )
-    app.include_router(dek_router)
+    app.include_router(dek_router, responses=answers(*AUTH, *SERVER, *BODY, 404, 409))
     for router in extra_routers:  # the broker's errors have the same shape and codes
         app.include_router(router, responses=answers(*AUTH, *SERVER, *BODY, 404, 409, 416))
     # The consumers' hot path goes first and bypasses FastAPI's dependency machinery.

@@ -16,6 +16,7 @@ from registry import errors
 from registry.dek.service import DekService, parse_algorithm
 from registry.dek.values import Dek, Kek
 from registry.http import SLASH_FLAG, SLASH_STAND_IN, parse_version, read_model
+from registry.openapi import json_body
 
 __all__ = ["BODY_BYTES_MAX", "router"]
 
@@ -136,7 +137,7 @@ def list_keks(service: ServiceDep, deleted: bool = False) -> list[str]:
     return service.kek_names(deleted=deleted)
 
 
-@router.post("", response_model_exclude_none=True)
+@router.post("", response_model_exclude_none=True, openapi_extra=json_body(CreateKekBody))
 def create_kek(body: CreateKekDep, service: ServiceDep, context: str | None = None) -> KekOut:
     # `context` (sent for subjects qualified with one) is accepted and, as in Confluent's
     # registry, not used: KEK names are registry-wide.
@@ -154,7 +155,7 @@ def get_kek(
     return KekOut.of(service.get_kek(name, deleted=deleted))
 
 
-@router.put("/{name}", response_model_exclude_none=True)
+@router.put("/{name}", response_model_exclude_none=True, openapi_extra=json_body(UpdateKekBody))
 def update_kek(name: str, body: UpdateKekDep, service: ServiceDep) -> KekOut:
     kek = service.update_kek(name, kms_props=body.kmsProps, doc=body.doc, shared=body.shared)
     return KekOut.of(kek)
@@ -198,12 +199,18 @@ def _create_dek(
     return DekOut.of(dek)
 
 
-@router.post("/{name}/deks", response_model_exclude_none=True)
+@router.post(
+    "/{name}/deks", response_model_exclude_none=True, openapi_extra=json_body(CreateDekBody)
+)
 def create_dek(name: str, body: CreateDekDep, service: ServiceDep) -> DekOut:
     return _create_dek(name, body, service, None)
 
 
-@router.post("/{name}/deks/{subject}", response_model_exclude_none=True)
+@router.post(
+    "/{name}/deks/{subject}",
+    response_model_exclude_none=True,
+    openapi_extra=json_body(CreateDekBody),
+)
 def create_dek_of_subject(
     name: str, subject: SubjectDep, body: CreateDekDep, service: ServiceDep
 ) -> DekOut:

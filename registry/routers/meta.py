@@ -46,7 +46,7 @@ def contexts(registry: RegistryDep, offset: int = 0, limit: int = -1) -> list[st
     return page(registry.service.list_contexts(), offset, limit)
 
 
-@router.delete("/contexts/{context}", status_code=204)
+@router.delete("/contexts/{context}", status_code=204, responses=answers(*AUTH, *SERVER, 400, 404))
 def delete_context(context: str, registry: RegistryDep) -> Response:
     """Forget a context that holds no subject (42211 while one, even soft-deleted, is left)."""
     registry.service.delete_context(normalize_context(context))

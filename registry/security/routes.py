@@ -170,6 +170,12 @@ RULES: tuple[Rule, ...] = (
     Rule("DELETE", "/broker/groups/{group}/members/{member}", W),
     Rule("DELETE", "/broker/groups/{group}", A),
     Rule("POST", "/broker/groups/{group}/offsets", W, T, body=_each("offsets", "topic")),
+    # -- console pages and their figures (the overview filters its own lists by principal)
+    Rule("GET", "/ui/subjects/{subject}", R, S, "subject"),
+    Rule("GET", "/ui/subjects/{subject}/diff", R, S, "subject"),
+    Rule("GET", "/ui/topics/{topic}", R, T, "topic"),
+    Rule("GET", "/ui/topics/{topic}/lag.json", R, T, "topic"),
+    Rule("GET", "/ui/topics/{topic}/charts.json", R, T, "topic"),
 )
 
 

@@ -119,7 +119,7 @@ def test_topic_page_events_and_live_lag(page: Any, seeded: Seeded, tmp_path: Pat
     assert lag_row.split() == ["billing", "0", "1", "3", "2"]
     shot(page, tmp_path, "topic")
     page.get_by_label("From offset").fill("1")
-    page.get_by_label("Records").fill("1")
+    page.get_by_label("Records", exact=True).fill("1")
     page.get_by_role("button", name="Show").click()
     assert page.locator("article.event").count() == 1
     assert "Offset 1" in page.locator("article.event h3").inner_text()

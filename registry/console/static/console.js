@@ -75,9 +75,11 @@ function niceMax(value) {
   return 10 * step;
 }
 
-function drawChart(fig, series, unit) {
+function drawChart(fig, series, unit, intervalS) {
   const plot = fig.querySelector(".plot");
-  const W = 640, H = 180, L = 52, R = 10, T = 10, B = 24;
+  // drawn at the box's own width, so the labels keep their size on a phone and a wide screen
+  const W = Math.max(280, Math.round(plot.clientWidth || 640)), H = 180, L = 52, R = 10, T = 10,
+    B = 24;
   const points = series.flatMap((s) => s.points);
   fig.dataset.points = String(points.length);
   const lines = series.filter((s) => s.points.length > 0).map((s) => {
@@ -91,7 +93,8 @@ function drawChart(fig, series, unit) {
     class: "plot-svg" });
   chart.appendChild(svg("title", {}, summary));
   const tMax = points.length ? Math.max(...points.map((p) => p[0])) : Date.now();
-  const tMin = Math.min(tMax - 60000, points.length ? Math.min(...points.map((p) => p[0])) : tMax);
+  const tFirst = points.length ? Math.min(...points.map((p) => p[0])) : tMax;
+  const tMin = Math.min(tFirst, tMax - 10 * 1000 * intervalS);  // ten samples at least
   const yMax = niceMax(points.length ? Math.max(...points.map((p) => p[1])) : 1);
   const x = (t) => L + ((t - tMin) / Math.max(1, tMax - tMin)) * (W - L - R);
   const y = (v) => T + (1 - v / yMax) * (H - T - B);
@@ -100,8 +103,9 @@ function drawChart(fig, series, unit) {
     chart.appendChild(svg("text", { x: L - 6, y: y(v) + 4, "text-anchor": "end", class: "axis" },
       figure(v)));
   }
-  const span = Math.max(1, Math.round((tMax - tMin) / 60000));
-  chart.appendChild(svg("text", { x: L, y: H - 6, class: "axis" }, span + " min ago"));
+  const spanS = Math.round((tMax - tMin) / 1000);
+  const ago = spanS < 120 ? spanS + " s ago" : Math.round(spanS / 60) + " min ago";
+  chart.appendChild(svg("text", { x: L, y: H - 6, class: "axis" }, ago));
   chart.appendChild(svg("text", { x: W - R, y: H - 6, "text-anchor": "end", class: "axis" },
     new Date(tMax).toLocaleTimeString()));
   series.forEach((s, i) => {
@@ -166,7 +170,7 @@ function pollCharts(box) {
       .then((r) => (r.ok ? r.json() : Promise.reject(new Error("HTTP " + r.status))))
       .then((data) => {
         for (const fig of box.querySelectorAll("figure[data-series]")) {
-          drawChart(fig, data[fig.dataset.series] || [], fig.dataset.unit);
+          drawChart(fig, data[fig.dataset.series] || [], fig.dataset.unit, data.interval_s);
         }
         const note = document.getElementById("charts-updated");
         if (note) {

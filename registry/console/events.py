@@ -7,6 +7,7 @@ turns the form's fields into a `Position`, or a `BadPosition` whose message the 
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -27,10 +28,12 @@ __all__ = [
     "Event",
     "Page",
     "Position",
+    "Writer",
     "browse",
     "iso_utc",
     "parse_position",
     "schema_id_of",
+    "writer_of",
 ]
 
 BROWSE_MAX = 200  # records one page shows at most
@@ -39,6 +42,9 @@ OFFSET_MAX = 2**63 - 1
 FIELD_CHARS_MAX = 64
 # timestamps the form accepts: 1970 to 9999, in milliseconds since the epoch
 TIME_MS_MAX = 253_402_300_799_999
+VALUE_SCHEMA_ID_HEADER = "__value_schema_id"  # Confluent 8: the writer schema in a header
+GUID_MAGIC = 1
+GUID_HEADER_BYTES = 17  # 0x01, then the schema's GUID
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +58,7 @@ class Event:
     value: str  # decoded and pretty-printed, or why it could not be
     decoded: bool
     violation: str | None  # why the record fails the topic's current contract
+    guid: str | None = None  # set when a header named the writer schema by its GUID
 
     @property
     def time(self) -> str:
@@ -161,6 +168,43 @@ def schema_id_of(value: bytes | None) -> int | None:
     return int.from_bytes(value[1:WIRE_HEADER_BYTES], "big")
 
 
+@dataclass(frozen=True, slots=True)
+class Writer:
+    """Which schema wrote a value, as its framing says, and the payload after the framing."""
+
+    schema_id: int | None = None
+    guid: str | None = None
+    payload: bytes = b""
+    problem: str | None = None  # framing that names no schema
+
+
+def writer_of(service: RegistryService, record: ConsumedRecord) -> Writer | None:
+    """The writer schema a record names: Confluent 8's `__value_schema_id` header first (0x01
+    and a GUID, or 0x00 and an id), then the 5-byte prefix; None for an unframed value."""
+    value = record.value or b""
+    for name, header in record.headers:
+        if name != VALUE_SCHEMA_ID_HEADER or header is None:
+            continue
+        # Protobuf's message indexes follow the GUID or id inside the header; the decoder
+        # reads them in front of the message, as after the payload prefix.
+        if len(header) >= GUID_HEADER_BYTES and header[0] == GUID_MAGIC:
+            guid = str(uuid.UUID(bytes=bytes(header[1:GUID_HEADER_BYTES])))
+            payload = header[GUID_HEADER_BYTES:] + value
+            try:
+                return Writer(service.schema_by_guid(guid).id, guid, payload)
+            except errors.NotFoundError:
+                return Writer(None, guid, payload, f"schema guid {guid} is not in the registry")
+        if len(header) >= WIRE_HEADER_BYTES and header[0] == WIRE_MAGIC:
+            schema_id = int.from_bytes(header[1:WIRE_HEADER_BYTES], "big")
+            return Writer(schema_id, None, header[WIRE_HEADER_BYTES:] + value)
+        return Writer(problem=f"the {VALUE_SCHEMA_ID_HEADER} header's {len(header)} bytes "
+                              "start with neither 0x01 and a GUID nor 0x00 and an id")
+    schema_id = schema_id_of(record.value)
+    if schema_id is None:
+        return None
+    return Writer(schema_id, None, value[WIRE_HEADER_BYTES:])
+
+
 class _Readable:
     """Whether the principal may read a schema id: `decide` on the id's subjects."""
 
@@ -212,19 +256,23 @@ def browse(
     readable = _Readable(service, principal)
     out = []
     for r in records:
-        schema_id = schema_id_of(r.value)
+        writer = writer_of(service, r)
+        schema_id = writer.schema_id if writer is not None else None
         where = ""
-        if schema_id is not None and r.value is not None:
-            allowed, where = readable(schema_id)
-            stored = service.schema_by_id(schema_id) if allowed else None
-            if not allowed:
-                value, decoded = f"schema id {schema_id} is not one this key may read", False
-            elif stored is None:
-                value, decoded = f"schema id {schema_id} is not in the registry", False
-            else:
-                value, decoded = decoder.decode(stored, r.value[WIRE_HEADER_BYTES:])
-        else:
+        if writer is None:
             value, decoded = _text(r.value)[:VALUE_CHARS_MAX], False
+        elif writer.schema_id is None:
+            value, decoded = f"{writer.problem}: {_text(r.value)[:VALUE_CHARS_MAX]}", False
+        else:
+            allowed, where = readable(writer.schema_id)
+            stored = service.schema_by_id(writer.schema_id) if allowed else None
+            if not allowed:
+                value = f"schema id {writer.schema_id} is not one this key may read"
+                decoded = False
+            elif stored is None:
+                value, decoded = f"schema id {writer.schema_id} is not in the registry", False
+            else:
+                value, decoded = decoder.decode(stored, writer.payload)
         violation = None
         try:
             check_values(topic, setting, [r.value], contracts)
@@ -234,5 +282,6 @@ def browse(
             r.offset, r.timestamp_ms, _text(r.key),
             tuple((h[0], _text(h[1])) for h in r.headers),
             schema_id, where, value, decoded, violation,
+            writer.guid if writer is not None else None,
         ))
     return Page(out, start, end, first)

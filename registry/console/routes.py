@@ -30,7 +30,7 @@ from registry.console.events import (
     browse,
     iso_utc,
     parse_position,
-    schema_id_of,
+    writer_of,
 )
 from registry.console.pretty import Pretty, highlight, pretty, pretty_proto, side_by_side
 from registry.console.samples import SAMPLE_INTERVAL_S_DEFAULT, Sampler
@@ -302,7 +302,8 @@ def create_console_router(
             if first < p.log_end_offset:
                 for r in broker.fetch(topic, p.partition, first,
                                       records_max=RECENT_RECORDS).records:
-                    sid = schema_id_of(r.value)
+                    writer = writer_of(service, r)
+                    sid = writer.schema_id if writer is not None else None
                     if sid is not None:
                         seen[sid] = seen.get(sid, 0) + 1
         recent = []

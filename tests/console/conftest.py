@@ -17,7 +17,7 @@ from urllib.parse import quote
 import fastavro
 import httpx
 import pytest
-from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry import SchemaRegistryClient, header_schema_id_serializer
 from confluent_kafka.schema_registry.protobuf import ProtobufSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
@@ -101,7 +101,15 @@ def protobuf_records(url: str, tmp: Path) -> tuple[int, list[ProducerRecord]]:
     values = [ProtobufSerializer(cls, client, {"use.deprecated.format": False})(msg, ctx)
               for cls, msg in ((pb2.Shipment, shipment), (pb2.Refund, refund))]
     schema_id = int.from_bytes(values[0][1:5], "big")
-    return schema_id, [ProducerRecord(v, key=f"p-{i}".encode()) for i, v in enumerate(values)]
+    records = [ProducerRecord(v, key=f"p-{i}".encode()) for i, v in enumerate(values)]
+    # Confluent 8's header framing: the schema's GUID in `__value_schema_id`, indexes in front
+    headers: list[tuple[str, bytes]] = []
+    in_header = ProtobufSerializer(pb2.Refund, client, {
+        "use.deprecated.format": False, "schema.id.serializer": header_schema_id_serializer,
+    })(pb2.Refund(shipment_id="s-2", cents=99), SerializationContext(
+        PROTO_TOPIC, MessageField.VALUE, headers))
+    records.append(ProducerRecord(in_header, key=b"p-2", headers=tuple(headers)))
+    return schema_id, records
 
 
 def register(client: httpx.Client, subject: str, schema: dict | str,

@@ -218,7 +218,9 @@ def test_events_from_a_time_and_a_bad_time(page: Any, seeded: Seeded, tmp_path: 
 def test_protobuf_topic_subject_and_diff(page: Any, seeded: Seeded, tmp_path: Path) -> None:
     page.goto(f"{seeded.url}/ui/topics/{PROTO_TOPIC}")
     values = page.locator("pre.value").all_inner_texts()
-    assert [json.loads(v) for v in values][1] == {"shipment_id": "s-1", "cents": "250"}
+    assert [json.loads(v) for v in values][1:] == [{"shipment_id": "s-1", "cents": "250"},
+                                                   {"shipment_id": "s-2", "cents": "99"}]
+    assert "named by the header, GUID" in page.locator("article.event h3").nth(2).inner_text()
     assert json.loads(values[0])["parcels"] == [{"tracking": "T1", "weight_kg": 1.25}]
     assert page.locator(".event.violation").count() == 0
     shot(page, tmp_path, "topic-protobuf")

@@ -133,8 +133,11 @@ def test_protobuf_events_are_decoded_with_their_writer_schema(seeded: Seeded) ->
         {"id": "s-1", "shipped_at": "2023-11-14T22:13:20Z",
          "parcels": [{"tracking": "T1", "weight_kg": 1.25}]},
         {"shipment_id": "s-1", "cents": "250"},
+        {"shipment_id": "s-2", "cents": "99"},  # named by a GUID header, not the prefix
     ]
-    assert f"schema id {seeded.proto_id} ({PROTO_TOPIC}-value v1)" in text
+    assert text.count(f"schema id {seeded.proto_id} ({PROTO_TOPIC}-value v1)") == 3
+    guid = httpx.get(f"{seeded.url}/subjects/{PROTO_TOPIC}-value/versions/1").json()["guid"]
+    assert f"named by the header, GUID {guid}" in text
 
 
 def test_protobuf_subject_diff_and_playground(seeded: Seeded) -> None:

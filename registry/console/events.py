@@ -195,8 +195,8 @@ def writer_of(service: RegistryService, record: ConsumedRecord) -> Writer | None
             except errors.NotFoundError:
                 return Writer(None, guid, payload, f"schema guid {guid} is not in the registry")
         if len(header) >= WIRE_HEADER_BYTES and header[0] == WIRE_MAGIC:
-            schema_id = int.from_bytes(header[1:WIRE_HEADER_BYTES], "big")
-            return Writer(schema_id, None, header[WIRE_HEADER_BYTES:] + value)
+            named = int.from_bytes(header[1:WIRE_HEADER_BYTES], "big")
+            return Writer(named, None, header[WIRE_HEADER_BYTES:] + value)
         return Writer(problem=f"the {VALUE_SCHEMA_ID_HEADER} header's {len(header)} bytes "
                               "start with neither 0x01 and a GUID nor 0x00 and an id")
     schema_id = schema_id_of(record.value)

@@ -153,6 +153,8 @@ def create_console_router(
                 })
             limited = principal.limits(Kind.TOPIC)
             for group in broker.groups.list_groups():
+                if not allowed(principal, Action.READ, Kind.GROUP, group):
+                    continue
                 rows = [r for r in broker.lag(group)
                         if allowed(principal, Action.READ, Kind.TOPIC, r.topic)]
                 if rows or not limited:  # a group on none of the key's topics is not its own
@@ -281,10 +283,14 @@ def create_console_router(
 
     # ---- topics ---------------------------------------------------------------------
 
-    def lag_rows(topic: str) -> list[dict[str, Any]]:
+    def lag_rows(topic: str, principal: Principal) -> list[dict[str, Any]]:
+        """The lag of each group the principal may see on `topic` (group names are
+        narrowed by `decide` where the key's role has group prefixes)."""
         assert broker is not None
         rows = []
         for group in broker.groups.list_groups():
+            if not allowed(principal, Action.READ, Kind.GROUP, group):
+                continue
             for r in broker.lag(group):
                 if r.topic == topic:
                     rows.append({"group": group, "partition": r.partition,
@@ -326,7 +332,7 @@ def create_console_router(
         if problem is None:
             form |= {"partition": str(position.partition), "count": str(position.count)}
         return {
-            "topic": described, "recent": recent, "lags": lag_rows(topic),
+            "topic": described, "recent": recent, "lags": lag_rows(topic, principal),
             "events": browsed.events, "position": position, "page": browsed, "form": form,
             "problem": problem, "browse_max": BROWSE_MAX, "charts": sampler is not None,
             "at_iso": iso_utc(position.at_ms) if position.at_ms is not None else None,
@@ -354,7 +360,7 @@ def create_console_router(
         return page("topic.html", status, title=topic, **data)
 
     @router.get("/topics/{topic}/charts.json", response_class=JSONResponse)
-    async def topic_charts(topic: str) -> JSONResponse:
+    async def topic_charts(topic: str, request: Request) -> JSONResponse:
         """Produce rate and each group's lag on `topic`, over the sampler's window."""
         if sampler is None or broker is None:
             return JSONResponse({"message": "this server runs no broker"}, status_code=404)
@@ -365,15 +371,16 @@ def create_console_router(
         return JSONResponse({
             "interval_s": sampler.interval_s, "window_s": sampler.window_s,
             "produce": [{"name": topic, "points": sampler.produce_rate(topic)}],
-            "lag": [{"name": g, "points": p} for g, p in sampler.lag(topic).items()],
+            "lag": [{"name": g, "points": p} for g, p in sampler.lag(topic).items()
+                    if allowed(principal_of(request), Action.READ, Kind.GROUP, g)],
         })
 
     @router.get("/topics/{topic}/lag.json", response_class=JSONResponse)
-    async def topic_lag(topic: str) -> JSONResponse:
+    async def topic_lag(topic: str, request: Request) -> JSONResponse:
         if broker is None:
             return JSONResponse([], status_code=404)
         try:
-            rows = await run_in_threadpool(lag_rows, topic)
+            rows = await run_in_threadpool(lag_rows, topic, principal_of(request))
         except BrokerError as exc:
             return JSONResponse({"message": str(exc)}, status_code=404)
         return JSONResponse(rows)

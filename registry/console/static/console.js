@@ -159,6 +159,8 @@ function drawChart(fig, series, unit, intervalS) {
     cell.textContent = "Nothing to chart yet.";
   }
   details.append(label, table);
+  const was = plot.querySelector("details");
+  details.open = Boolean(was && was.open);  // a redraw keeps the table open if it was
   plot.replaceChildren(chart, legend, details);
 }
 

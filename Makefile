@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8081
 DATA_DIR ?= ./charter-data
+# pytest-xdist workers: most tests wait on servers and fsyncs, so two workers fit two cores.
+TEST_WORKERS ?= 2
 
 .PHONY: serve test lint typecheck docs bench clean
 
@@ -25,7 +27,7 @@ serve: $(VENV)/.installed-run
 	$(BIN)/charter serve --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
 
 test: $(VENV)/.installed-test lint typecheck
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -5,6 +5,7 @@ defaults:
   compatibility: BACKWARD              # used when the registry does not say otherwise
   json_policy: STRICT                  # STRICT, LENIENT or SOUND
   new_subjects: allow                  # allow or deny
+  proto_paths: [protos]                # import roots of .proto contracts (default: ".")
 contracts:
   - subject: orders-value
     file: schemas/order.avsc           # type inferred from .avsc / .json
@@ -13,6 +14,9 @@ contracts:
       - {name: com.acme.Money, subject: money-value}   # version: latest by default
   - glob: "schemas/events/*.avsc"
     subject: "{stem}-value"            # {stem}, {name}, {dir}
+  - subject: payments-value
+    file: protos/shop/payment.proto    # PROTOBUF; local imports resolve through proto_paths
+    proto_paths: [protos, third_party] # optional, wins over defaults.proto_paths
 waivers:
   - fingerprint: 3fa2c9e1d04b7a55
     reason: consumers migrated in PR 412
@@ -26,7 +30,7 @@ import os
 import string
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from cli.errors import ConfigError
@@ -48,8 +52,8 @@ CONFIG_NAME = "charter.yaml"
 REGISTRY_ENV = "CHARTER_REGISTRY_URL"
 NEW_SUBJECT_POLICIES = ("allow", "deny")
 Member = TypeVar("Member", bound=StrEnum)
-TYPES_BY_SUFFIX = {".avsc": "AVRO", ".avro": "AVRO", ".json": "JSON"}
-TYPES = ("AVRO", "JSON")
+TYPES_BY_SUFFIX = {".avsc": "AVRO", ".avro": "AVRO", ".json": "JSON", ".proto": "PROTOBUF"}
+TYPES = ("AVRO", "JSON", "PROTOBUF")
 TEMPLATE_FIELDS = {"stem", "name", "dir"}
 
 
@@ -68,6 +72,9 @@ class Contract:
     schema_type: str
     compatibility: Level | None = None  # wins over the registry's config and the defaults
     references: tuple[ContractReference, ...] = ()
+    # PROTOBUF: the import roots, relative to the config's directory with forward slashes
+    # ("." for the directory itself), searched in order as protoc's --proto_path.
+    proto_paths: tuple[str, ...] = (".",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +100,10 @@ class Config:
 
     def contract(self, subject: str) -> Contract | None:
         return next((c for c in self.contracts if c.subject == subject), None)
+
+    def contract_for_file(self, file: str) -> Contract | None:
+        """The contract declared for `file` (relative to the config's directory)."""
+        return next((c for c in self.contracts if c.file == file), None)
 
     def waiver(self, fingerprint: str) -> Waiver | None:
         return next((w for w in self.waivers if w.fingerprint == fingerprint), None)
@@ -136,17 +147,22 @@ def load_config(path: Path | None = None, *, cwd: Path | None = None) -> Config:
     registry = os.environ.get(REGISTRY_ENV) or _optional_str(data, "registry", where)
     defaults = data.get("defaults") or {}
     _mapping(defaults, f"{where}: defaults")
-    _known(defaults, {"compatibility", "json_policy", "new_subjects"}, f"{where}: defaults")
+    _known(
+        defaults,
+        {"compatibility", "json_policy", "new_subjects", "proto_paths"},
+        f"{where}: defaults",
+    )
     compatibility = _member(defaults, "compatibility", Level, f"{where}: defaults")
     policy = _member(defaults, "json_policy", Policy, f"{where}: defaults")
     new_subjects = _choice(defaults, "new_subjects", NEW_SUBJECT_POLICIES, f"{where}: defaults")
+    proto_paths = _proto_paths(defaults.get("proto_paths"), root, f"{where}: defaults") or (".",)
 
     raw_contracts = data.get("contracts")
     if not isinstance(raw_contracts, list) or not raw_contracts:
         raise ConfigError(f"{where}: 'contracts' must be a non-empty list")
     contracts: list[Contract] = []
     for index, raw in enumerate(raw_contracts):
-        contracts.extend(_contracts(raw, root, f"{where}: contracts[{index}]"))
+        contracts.extend(_contracts(raw, root, proto_paths, f"{where}: contracts[{index}]"))
     seen: dict[str, str] = {}
     for contract in contracts:
         if contract.subject in seen:
@@ -172,11 +188,17 @@ def load_config(path: Path | None = None, *, cwd: Path | None = None) -> Config:
     )
 
 
-def _contracts(raw: Any, root: Path, where: str) -> list[Contract]:
+def _contracts(
+    raw: Any, root: Path, default_proto_paths: tuple[str, ...], where: str
+) -> list[Contract]:
     from compat import Level
 
     _mapping(raw, where)
-    _known(raw, {"subject", "file", "glob", "type", "compatibility", "references"}, where)
+    _known(
+        raw,
+        {"subject", "file", "glob", "type", "compatibility", "references", "proto_paths"},
+        where,
+    )
     subject = _optional_str(raw, "subject", where)
     if subject is None:
         raise ConfigError(f"{where}: 'subject' is required")
@@ -187,6 +209,7 @@ def _contracts(raw: Any, root: Path, where: str) -> list[Contract]:
     schema_type = _choice(raw, "type", TYPES, where, upper=True)
     level = _member(raw, "compatibility", Level, where)
     references = _references(raw.get("references"), f"{where}: references")
+    proto_paths = _proto_paths(raw.get("proto_paths"), root, where)
 
     if file is not None:
         paths = [root / file]
@@ -212,14 +235,17 @@ def _contracts(raw: Any, root: Path, where: str) -> list[Contract]:
         if pattern is not None:
             parent = path.parent.relative_to(root).as_posix()
             name = subject.format(stem=_stem(path), name=path.name, dir=parent)
-        result.append(Contract(name, path, relative, kind, level, references))
+        if proto_paths and kind != "PROTOBUF":
+            raise ConfigError(f"{where}: 'proto_paths' applies to .proto contracts only")
+        roots = proto_paths or default_proto_paths
+        result.append(Contract(name, path, relative, kind, level, references, roots))
     return result
 
 
 def _stem(path: Path) -> str:
     """`order.placed.schema.json` → `order.placed`; `user.avsc` → `user`."""
     name = path.name
-    for suffix in (".schema.json", ".avsc", ".avro", ".json"):
+    for suffix in (".schema.json", ".avsc", ".avro", ".json", ".proto"):
         if name.endswith(suffix):
             return name[: -len(suffix)]
     return path.stem
@@ -229,10 +255,33 @@ def _infer_type(path: Path, where: str) -> str:
     kind = TYPES_BY_SUFFIX.get(path.suffix.lower())
     if kind is None:
         raise ConfigError(
-            f"{where}: cannot infer the schema type of {path.name!r} (not .avsc or .json); "
-            "set 'type: AVRO' or 'type: JSON'"
+            f"{where}: cannot infer the schema type of {path.name!r} (not .avsc, .json or "
+            ".proto); set 'type: AVRO', 'type: JSON' or 'type: PROTOBUF'"
         )
     return kind
+
+
+def _proto_paths(raw: Any, root: Path, where: str) -> tuple[str, ...]:
+    """Import roots: existing directories, relative to `root`, as forward-slash paths."""
+    if raw is None:
+        return ()
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError(f"{where}: 'proto_paths' must be a non-empty list of directories")
+    result = []
+    for item in raw:
+        if not isinstance(item, str) or not item.strip():
+            raise ConfigError(f"{where}: 'proto_paths' entries must be non-empty strings")
+        relative = PurePosixPath(item.strip().replace("\\", "/"))
+        if relative.is_absolute():
+            raise ConfigError(
+                f"{where}: proto_paths entry {item!r} must be relative to {CONFIG_NAME}'s directory"
+            )
+        if not (root / relative).is_dir():
+            raise ConfigError(f"{where}: proto_paths entry {item!r} is not a directory")
+        result.append(relative.as_posix())
+    return tuple(result)
 
 
 def _references(raw: Any, where: str) -> tuple[ContractReference, ...]:

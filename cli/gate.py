@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from cli.config import Config, Contract
 from cli.errors import reported_errors
 from cli.history import History, HistorySource
-from cli.locate import positions
+from cli.locate import Locator, error_position, locator, positions
 from cli.parsing import ContractParser, working_tree
 from cli.report import ContractReport, Issue, Report, fingerprint
 
@@ -28,6 +28,12 @@ class Prepared:
     contract: Contract
     text: str
     schema: Schema
+    _locator: Locator | None = field(default=None, repr=False)
+
+    def line_column(self, location: str) -> tuple[int, int]:
+        if self._locator is None:
+            self._locator = locator(self.text, self.schema)
+        return self._locator.line_column(location)
 
 
 class Gate:
@@ -55,8 +61,10 @@ class Gate:
             schema = self.parser.parse(self.parser.source(contract, text), working_tree)
         except compat.SchemaParseError as exc:
             report.status = "invalid"
+            at = error_position(text, contract.schema_type, exc)
+            hint = self.import_hint(contract, text) if contract.schema_type == "PROTOBUF" else ""
             report.issues.append(
-                self.issue(contract, text, "SCHEMA_INVALID", exc.location, exc.reason, "")
+                self.issue(contract, text, "SCHEMA_INVALID", exc.location, exc.reason, hint, at=at)
             )
             return None
         except reported_errors() as exc:
@@ -64,11 +72,23 @@ class Gate:
             return None
         return Prepared(contract, text, schema)
 
+    def import_hint(self, contract: Contract, text: str) -> str:
+        missing = self.parser.unresolved_imports(contract, text)
+        if not missing:
+            return ""
+        roots = ", ".join(contract.proto_paths)
+        return (
+            f"no file {missing[0]!r} under proto_paths ({roots}): add it there, add its root "
+            f"to proto_paths, or declare a reference named {missing[0]!r} in charter.yaml."
+        )
+
     # -- the check ------------------------------------------------------------------------
 
     def check(self, contracts: Sequence[Contract] | None = None) -> Report:
         report = Report(command="check", against=self.label)
-        for contract in contracts if contracts is not None else self.config.contracts:
+        for contract in self.with_imports(
+            contracts if contracts is not None else self.config.contracts
+        ):
             report.contracts.append(self.check_contract(contract)[0])
         if contracts is None or len(contracts) == len(self.config.contracts):
             used = {issue.fingerprint for issue in report.issues}
@@ -76,6 +96,26 @@ class Gate:
                 w.fingerprint for w in self.config.waivers if w.fingerprint not in used
             ]
         return report
+
+    def with_imports(self, contracts: Sequence[Contract]) -> list[Contract]:
+        """`contracts` and, before the first contract importing each, the local `.proto` files
+        they import that charter.yaml does not declare: each is a subject of its own, as
+        `charter register` registers it."""
+        declared = {c.subject for c in self.config.contracts}
+        ordered: list[Contract] = []
+        seen: set[str] = set()
+
+        def visit(contract: Contract) -> None:
+            seen.add(contract.subject)
+            for dependency in self.parser.dependencies(contract):
+                if dependency.subject not in declared and dependency.subject not in seen:
+                    visit(dependency)
+            ordered.append(contract)
+
+        for contract in contracts:
+            if contract.subject not in seen:
+                visit(contract)
+        return ordered
 
     def check_contract(self, contract: Contract) -> tuple[ContractReport, Prepared | None]:
         result = ContractReport(contract.subject, contract.file, contract.schema_type)
@@ -101,7 +141,7 @@ class Gate:
                 result.issues.append(
                     self.issue(
                         contract,
-                        prepared.text,
+                        prepared,
                         "NEW_SUBJECT_DENIED",
                         "",
                         f"subject {contract.subject!r} does not exist in {self.label} and the "
@@ -128,7 +168,7 @@ class Gate:
         against = history.labels[finding.against] if finding.against is not None else None
         return self.issue(
             prepared.contract,
-            prepared.text,
+            prepared,
             finding.rule,
             finding.location,
             finding.message,
@@ -141,17 +181,25 @@ class Gate:
     def issue(
         self,
         contract: Contract,
-        text: str,
+        where: str | Prepared,
         rule: str,
         location: str,
         message: str,
         hint: str,
         *,
+        at: tuple[int, int] | None = None,
         direction: str | None = None,
         against: str | None = None,
         warning: bool = False,
     ) -> Issue:
-        line, column = positions(text).line_column(location)
+        """An issue at `location` in the contract's file: `where` is its parsed schema or,
+        for one that does not parse, its JSON text (or `at`, the position to report)."""
+        if at is not None:
+            line, column = at
+        elif isinstance(where, Prepared):
+            line, column = where.line_column(location)
+        else:
+            line, column = positions(where).line_column(location)
         issue = Issue(
             subject=contract.subject,
             file=contract.file,

@@ -77,7 +77,8 @@ class GitHistory:
                 return git.read(other.file, commit)
 
             try:
-                schemas.append(self.parser.parse(self.parser.source(contract, old), at_commit))
+                source = self.parser.source(contract, old, at_commit)
+                schemas.append(self.parser.parse(source, at_commit))
             except compat.SchemaParseError as exc:
                 raise SourceError(
                     f"{contract.file} at {commit} is not a valid schema: {exc}"

@@ -1,6 +1,11 @@
-"""Map JSON pointers into a schema file back to the line and column where the element starts.
+"""Map a finding's location back to the line and column where the element starts in its file.
 
-A small scanner walks the JSON text once and records, for every pointer, where its element
+Avro and JSON Schema findings carry JSON pointers into the file's JSON text. Protobuf findings
+carry paths of names (`#/Order/items`), which protoc's own source positions place
+(`compat.protobuf.locations`); a Protobuf file that does not compile is placed where protoc
+reports the error.
+
+For JSON, a small scanner walks the JSON text once and records, for every pointer, where its element
 begins: the key of an object member (so an annotation lands on `"type": …`, not after it) and the
 first character of an array item or of the root. Lines and columns count from 1, columns in
 characters.
@@ -12,8 +17,45 @@ import bisect
 import functools
 import json
 import re
+from typing import TYPE_CHECKING, Protocol
 
-__all__ = ["Positions", "positions"]
+if TYPE_CHECKING:
+    from compat import Schema, SchemaParseError
+
+__all__ = ["Locator", "Positions", "error_position", "locator", "positions"]
+
+# How compat.protobuf words protoc's position of an error in the schema's own file.
+_PROTOC_POSITION = re.compile(r"\bline (\d+), column (\d+): ")
+
+
+class Locator(Protocol):
+    def line_column(self, location: str) -> tuple[int, int]:
+        """The 1-based line and column of the element at `location` (or of the nearest
+        enclosing element the file has)."""
+        ...
+
+
+def locator(text: str, schema: Schema | None = None) -> Locator:
+    """Where findings on `schema` (parsed from `text`) lie in `text`."""
+    if schema is not None and schema.schema_type == "PROTOBUF":
+        from compat.protobuf import ProtobufSchema
+        from compat.protobuf.locations import SourcePositions, source_positions
+
+        assert isinstance(schema, ProtobufSchema)
+        try:
+            return source_positions(schema)
+        except RuntimeError:  # protoc compiled it once already; never fail a report on this
+            return SourcePositions("", {})
+    return positions(text)
+
+
+def error_position(text: str, schema_type: str, error: SchemaParseError) -> tuple[int, int]:
+    """Where a schema that does not parse goes wrong: protoc's first position in the file
+    for Protobuf, the element at the error's JSON pointer otherwise."""
+    if schema_type == "PROTOBUF":
+        match = _PROTOC_POSITION.search(error.reason)
+        return (int(match[1]), int(match[2])) if match else (1, 1)
+    return positions(text).line_column(error.location)
 
 _WS = " \t\n\r"
 _SCALAR = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null")

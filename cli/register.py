@@ -3,10 +3,13 @@
 A schema already registered under its subject is reported `unchanged` with its id and version;
 one that would break its subject's history is not registered and fails with the same findings
 as `charter check --against registry`; `--dry-run` reports what would change and writes nothing.
+A `.proto` contract's local imports that charter.yaml does not declare are registered first, each
+under its import path as subject, as Confluent's serialiser registers them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -43,8 +46,17 @@ def register(
     raise typer.Exit(code=code)
 
 
-def reference_order(config: Config) -> list[Contract]:
-    """Contracts with every locally declared referenced subject before its referrers."""
+def reference_order(
+    config: Config, dependencies: Callable[[Contract], list[Contract]] | None = None
+) -> list[Contract]:
+    """Contracts with every local referenced subject before its referrers: those declared in
+    charter.yaml, or what `dependencies` gives (`.proto` imports, which may be undeclared)."""
+
+    def declared(contract: Contract) -> list[Contract]:
+        found = (config.contract(ref.subject) for ref in contract.references)
+        return [target for target in found if target is not None]
+
+    depends = dependencies or declared
     ordered: list[Contract] = []
     state: dict[str, str] = {}
 
@@ -55,10 +67,8 @@ def reference_order(config: Config) -> list[Contract]:
             cycle = " → ".join((*trail, contract.subject))
             raise ConfigError(f"references form a cycle: {cycle}")
         state[contract.subject] = "visiting"
-        for ref in contract.references:
-            target = config.contract(ref.subject)
-            if target is not None:
-                visit(target, (*trail, contract.subject))
+        for target in depends(contract):
+            visit(target, (*trail, contract.subject))
         state[contract.subject] = "done"
         ordered.append(contract)
 
@@ -87,7 +97,6 @@ def run_register(
             "charter register needs a registry: charter.yaml 'registry', CHARTER_REGISTRY_URL "
             "or --registry"
         )
-    order = reference_order(config)
     report = Report(
         command="register", against=f"registry {url}" + (" (dry run)" if dry_run else "")
     )
@@ -98,6 +107,7 @@ def run_register(
         parser = ContractParser(config, client)
         history = RegistryHistory(client, parser)
         gate = Gate(parser, history)
+        order = reference_order(config, parser.dependencies)
 
         def lookup(
             contract: Contract, text: str, refs: list[SchemaReference]
@@ -111,7 +121,8 @@ def run_register(
         for contract in order:
             result = ContractReport(contract.subject, contract.file, contract.schema_type)
             report.contracts.append(result)
-            blocked = [r.subject for r in contract.references if r.subject in failed]
+            local = [d.subject for d in parser.dependencies(contract)]
+            blocked = [subject for subject in local if subject in failed]
             if blocked:
                 result.status = "error"
                 result.error = f"not registered: referenced subject {blocked[0]!r} failed"
@@ -123,14 +134,14 @@ def run_register(
                     failed.add(contract.subject)
                     continue
                 refs = []
-                for ref in contract.references:
-                    version = ref.version or versions.get(ref.subject)
+                for ref in parser.source(contract, prepared.text).references:
+                    version = ref.version if ref.version > 0 else versions.get(ref.subject)
                     if version is None:
                         version = client.latest(ref.subject).version
                     assert version is not None  # a subject's latest version has a number
                     refs.append(SchemaReference(ref.name, ref.subject, version))
                 # In a dry run a reference to a version not registered yet cannot be looked up.
-                waiting = any(ref.subject in pending for ref in contract.references)
+                waiting = any(subject in pending for subject in local)
                 found = None if waiting else lookup(contract, prepared.text, refs)
                 if found is not None:
                     result.status = "unchanged"

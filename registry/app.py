@@ -18,6 +18,9 @@ from starlette.responses import Response
 from registry import errors
 from registry.coherence import ChangeListener
 from registry.db import Database
+from registry.dek import DekService
+from registry.dek import router as dek_router
+from registry.dek.repository import DekRepository
 from registry.http import EncodedSlashMiddleware, Registry, RegistryResponse, error_response
 from registry.limits import (
     BODY_TIMEOUT_S_DEFAULT,
@@ -177,6 +180,10 @@ def create_app(
     install_error_handlers(app)
     for module in (meta, subjects, schemas, config, mode, compatibility):
         app.include_router(module.router)
+    app.state.dek = DekService(
+        DekRepository(registry.database), subject_length_max=settings.subject_length_max
+    )
+    app.include_router(dek_router)
     for router in extra_routers:
         app.include_router(router)
     # The consumers' hot path goes first and bypasses FastAPI's dependency machinery.

@@ -10,8 +10,14 @@
     │   ├── VersionSoftDeleted            40406
     │   ├── VersionNotSoftDeleted         40407
     │   ├── SubjectConfigNotFound         40408
-    │   └── SubjectModeNotFound           40409
+    │   ├── SubjectModeNotFound           40409
+    │   ├── KeyNotFound                   40470 (DEK registry: a KEK or DEK)
+    │   ├── KeyNotSoftDeleted             40471
+    │   └── KeySoftDeleted                40472
     ├── IncompatibleSchema                409 (error_code 409)
+    ├── KeyConflict                       409
+    │   ├── KeyExists                     40971
+    │   └── TooManyKeys                   40972
     ├── BadRequest                        400 (malformed body)
     ├── RequestTooLarge                   413
     ├── UnprocessableError                422
@@ -23,8 +29,11 @@
     │   ├── ReferenceExists               42206
     │   ├── IdMismatch                    42207
     │   ├── InvalidSubject                42208
-    │   └── SchemaTooLarge                42209
-    └── StoreError                        500, 50001
+    │   ├── SchemaTooLarge                42209
+    │   ├── InvalidKey                    42271
+    │   └── KeyReferenceExists            42272
+    ├── StoreError                        500, 50001
+    └── DekGenerationFailed               500, 50070 (the KMS could not wrap or unwrap a DEK)
 
 Everything else that escapes a handler becomes 500 with error_code 50000 at the app boundary.
 """
@@ -33,13 +42,21 @@ from __future__ import annotations
 
 __all__ = [
     "BadRequest",
+    "DekGenerationFailed",
     "IdMismatch",
     "IncompatibleSchema",
     "InvalidCompatibilityLevel",
+    "InvalidKey",
     "InvalidMode",
     "InvalidSchema",
     "InvalidSubject",
     "InvalidVersion",
+    "KeyConflict",
+    "KeyExists",
+    "KeyNotFound",
+    "KeyNotSoftDeleted",
+    "KeyReferenceExists",
+    "KeySoftDeleted",
     "NotFoundError",
     "OperationNotPermitted",
     "ReferenceExists",
@@ -53,6 +70,7 @@ __all__ = [
     "SubjectNotFound",
     "SubjectNotSoftDeleted",
     "SubjectSoftDeleted",
+    "TooManyKeys",
     "UnprocessableError",
     "VersionNotFound",
     "VersionNotSoftDeleted",
@@ -244,3 +262,70 @@ class SchemaTooLarge(UnprocessableError):
 class StoreError(RegistryError):
     status = 500
     error_code = 50001
+
+
+# -- the DEK registry (/dek-registry/v1): Confluent's codes and messages
+
+
+class KeyNotFound(NotFoundError):
+    error_code = 40470
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Key '{name}' not found")
+        self.name = name
+
+
+class KeyNotSoftDeleted(NotFoundError):
+    error_code = 40471
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Key '{name}' was not deleted first before being permanently deleted")
+        self.name = name
+
+
+class KeySoftDeleted(NotFoundError):
+    error_code = 40472
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Key '{name}' must be undeleted first")
+        self.name = name
+
+
+class KeyConflict(RegistryError):
+    status = 409
+    error_code = 409
+
+
+class KeyExists(KeyConflict):
+    error_code = 40971
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Key '{name}' already exists; use a different value")
+        self.name = name
+
+
+class TooManyKeys(KeyConflict):
+    error_code = 40972
+
+    def __init__(self, keys_max: int) -> None:
+        super().__init__(f"A maximum of {keys_max} keys already exist")
+        self.keys_max = keys_max
+
+
+class InvalidKey(UnprocessableError):
+    """A KEK or DEK field that is missing or malformed; the message starts with its name."""
+
+    error_code = 42271
+
+
+class KeyReferenceExists(UnprocessableError):
+    error_code = 42272
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"One or more references exist to the key {name}")
+        self.name = name
+
+
+class DekGenerationFailed(RegistryError):
+    status = 500
+    error_code = 50070

@@ -5,7 +5,7 @@ Subjects follow Confluent's naming strategies:
 | strategy       | subject                                  |
 |----------------|------------------------------------------|
 | `topic`        | `<topic>-value`, or `<topic>-key` for keys |
-| `record`       | the record's full name (Avro) or `title` (JSON Schema) |
+| `record`       | the record's full name (Avro), `title` (JSON Schema) or message name (Protobuf) |
 | `topic_record` | `<topic>-<record full name>`             |
 """
 
@@ -20,16 +20,34 @@ from typing import Any, Literal
 from sdk import wire
 from sdk.codecs import AvroCodec, Codec, JsonCodec, codec_for, infer_schema_type, load_schema
 from sdk.codecs import record_name as schema_record_name
-from sdk.errors import ConfigurationError, DecodeError, SchemaResolutionError, SdkError
+from sdk.errors import (
+    ConfigurationError,
+    DecodeError,
+    SchemaResolutionError,
+    SdkError,
+    WireFormatError,
+)
 from sdk.event import Event
 from sdk.json_check import JsonValidator
+from sdk.protobuf import (
+    ProtobufCodec,
+    ProtobufFile,
+    file_references,
+    is_message_schema,
+    message_class,
+    protobuf_file,
+    schema_text,
+    split_id_header,
+)
 from sdk.registry import RegisteredSchema, Registry, SchemaReference, references_in_order
 from sdk.wire import HEADER_SIZE, header, schema_id_of
 
 __all__ = ["Deserializer", "Serializer", "Strategy", "subject_name"]
 
 Strategy = Literal["topic", "record", "topic_record"]
-SchemaInput = str | Mapping[str, Any] | Sequence[Any]
+# A Protobuf schema is a message class (generated or dynamic) or its `Descriptor`.
+SchemaInput = str | Mapping[str, Any] | Sequence[Any] | type[Any]
+AnyCodec = Codec | ProtobufCodec | ProtobufFile
 
 
 def subject_name(
@@ -62,7 +80,9 @@ def _named_schemas(registry: Registry, references: Sequence[SchemaReference]) ->
     return named
 
 
-def _codec(registry: Registry, registered: RegisteredSchema) -> Codec:
+def _codec(registry: Registry, registered: RegisteredSchema) -> AnyCodec:
+    if registered.schema_type.upper() == "PROTOBUF":
+        return protobuf_file(registry, registered)
     named = _named_schemas(registry, registered.references) if registered.references else None
     return codec_for(load_schema(registered.schema)[1], registered.schema_type, named=named)
 
@@ -71,7 +91,7 @@ def _codec(registry: Registry, registered: RegisteredSchema) -> Codec:
 class _Target:
     schema_id: int
     header: bytes
-    codec: Codec
+    codec: AnyCodec
     expires_at: float  # monotonic seconds; inf when the schema is pinned
 
 
@@ -81,6 +101,10 @@ class Serializer:
     Without `schema` it writes with the subject's latest version (re-read after the registry
     client's `latest_ttl_s`). With `schema` it writes with that schema: looked up under the
     subject, or registered there when `auto_register` is true.
+
+    A Protobuf `schema` is a message class or descriptor; its file is registered as
+    confluent-kafka does, each import (but the known `google/` and `confluent/` files) under a
+    subject named by its import path, unless `references` are given.
     """
 
     def __init__(
@@ -103,11 +127,20 @@ class Serializer:
         self._references = tuple(references)
         self._lock = threading.Lock()
         self._target: _Target | None = None
-        self._codec: Codec | None = None
+        self._codec: AnyCodec | None = None
         self._schema_text: str | None = None
+        self._file: Any = None  # a Protobuf schema's FileDescriptor, for its imports
         self.schema_type: str | None = None
         record: str | None = None
-        if schema is not None:
+        if schema is not None and is_message_schema(schema):
+            codec = ProtobufCodec(message_class(schema))
+            self.schema_type = "PROTOBUF"
+            self._codec, self._file = codec, codec.descriptor.file
+            self._schema_text = schema_text(self._file)
+            record = codec.full_name
+        elif schema is not None:
+            if isinstance(schema, type):
+                raise ConfigurationError(f"{schema!r} is not a Protobuf message class")
             self._schema_text, loaded = load_schema(schema)
             self.schema_type = (schema_type or infer_schema_type(loaded)).upper()
             named = _named_schemas(registry, self._references) if self._references else None
@@ -118,7 +151,7 @@ class Serializer:
         self.subject = subject or subject_name(strategy, topic=topic, key=key, record=record)
 
     def serialize(self, value: Any) -> bytes:
-        """`value` (a mapping, or an `Event`) validated, encoded and framed.
+        """`value` (a mapping, an `Event`, or a Protobuf message) validated, encoded and framed.
 
         Raises `ValidationError` listing every violation before anything is encoded or sent.
         """
@@ -148,6 +181,13 @@ class Serializer:
                 return target
             if self._codec is not None and self._schema_text is not None:
                 assert self.schema_type is not None
+                if self._file is not None and not self._references:
+                    self._references = file_references(
+                        self.registry,
+                        self._file,
+                        auto_register=self.auto_register,
+                        normalize=self.normalize,
+                    )
                 if self.auto_register:
                     schema_id = self.registry.register(
                         self.subject,
@@ -185,7 +225,9 @@ class Deserializer:
     With an Avro `reader_schema`, data written with any compatible writer schema is resolved
     into the reader's shape (added fields take their defaults, removed ones are dropped). With
     a JSON `reader_schema`, values are validated against it instead of the writer schema.
-    `validate=False` skips JSON validation on read.
+    `validate=False` skips JSON validation on read. Protobuf payloads decode to messages of
+    the writer's message type (the application's generated class when it has that file
+    loaded, else a dynamic class), or of a message class given as `reader_schema`.
     """
 
     def __init__(
@@ -199,7 +241,12 @@ class Deserializer:
         self.registry = registry
         self.validate = validate
         self._reader: Codec | None = None
-        if reader_schema is not None:
+        self._reader_class: Any = None
+        if reader_schema is not None and is_message_schema(reader_schema):
+            self._reader_class = message_class(reader_schema)
+        elif reader_schema is not None:
+            if isinstance(reader_schema, type):
+                raise ConfigurationError(f"{reader_schema!r} is not a Protobuf message class")
             loaded = load_schema(reader_schema)[1]
             kind = (schema_type or infer_schema_type(loaded)).upper()
             self._reader = codec_for(loaded, kind)
@@ -216,12 +263,18 @@ class Deserializer:
         name = wire.KEY_SCHEMA_ID_HEADER if key else wire.VALUE_SCHEMA_ID_HEADER
         found = wire.header_value(headers, name)
         if found is not None:
+            found, indexes = split_id_header(found)  # Protobuf's message indexes follow the id
             ref = wire.read_id_header(found)
             schema_id = ref.schema_id
             if schema_id is None:
                 assert ref.guid is not None
                 schema_id = self.registry.schema_id_of_guid(ref.guid)
-            data = wire.header(schema_id) + bytes(data)  # the decoders read framed bytes
+            if indexes and self.registry.get_schema(schema_id).schema_type != "PROTOBUF":
+                raise WireFormatError(
+                    f"the schema id header carries {len(indexes)} byte(s) after the id, but "
+                    f"schema id {schema_id} is no Protobuf schema"
+                )
+            data = wire.header(schema_id) + indexes + bytes(data)  # decoders read framed bytes
         try:  # keyed by the whole 5-byte header: a hit means a valid magic byte and length
             decode = self._by_header.get(data[:HEADER_SIZE])
         except TypeError:  # bytearray and memoryview slices are not hashable
@@ -253,14 +306,19 @@ class Deserializer:
                 return found
             writer = _codec(self.registry, self.registry.get_schema(schema_id))
             reader = self._reader
-            if reader is not None and reader.schema_type != writer.schema_type:
+            reader_type = "PROTOBUF" if self._reader_class is not None else None
+            if reader is not None:
+                reader_type = reader.schema_type
+            if reader_type is not None and reader_type != writer.schema_type:
                 raise SchemaResolutionError(
                     f"schema id {schema_id} is {writer.schema_type}, the reader schema is "
-                    f"{reader.schema_type}",
+                    f"{reader_type}",
                     writer_id=schema_id,
                 )
             decode: Callable[[bytes], Any]
-            if isinstance(writer, AvroCodec):
+            if isinstance(writer, ProtobufFile):
+                decode = writer.decoder(schema_id, self._reader_class)
+            elif isinstance(writer, AvroCodec):
                 assert reader is None or isinstance(reader, AvroCodec)
                 decode = writer.decoder(schema_id, reader)
             else:

@@ -31,7 +31,10 @@ _ISSUE = {
         "subject": {"type": "string"},
         "file": {"type": "string", "description": "relative to charter.yaml's directory"},
         "rule": {"type": "string", "description": "rule id from `compat` or the CLI"},
-        "location": {"type": "string", "description": "JSON pointer into the new schema"},
+        "location": {
+            "type": "string",
+            "description": "JSON pointer into the new schema (Protobuf: #/Message/field)",
+        },
         "line": {"type": "integer", "minimum": 1},
         "column": {"type": "integer", "minimum": 1},
         "message": {"type": "string"},
@@ -91,7 +94,7 @@ SCHEMA: dict[str, Any] = {
                 "properties": {
                     "subject": {"type": "string"},
                     "file": {"type": "string"},
-                    "schema_type": {"enum": ["AVRO", "JSON"]},
+                    "schema_type": {"enum": ["AVRO", "JSON", "PROTOBUF"]},
                     "level": {"type": ["string", "null"]},
                     "status": {
                         "enum": [

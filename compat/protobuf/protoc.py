@@ -9,24 +9,36 @@ The descriptors are taken from the Python module protoc generates: it embeds eac
 serialized `FileDescriptorProto` (without source info), which is byte for byte what a
 generated class's `DESCRIPTOR.serialized_pb` holds and what confluent-kafka's
 `ProtobufSerializer` registers.
+
+Source positions (for `charter check`'s file:line:col) come only from protoc's command line
+with `--include_source_info`, which writes a descriptor set: `compile_with_source_info` runs it
+in the same kind of private directory.
 """
 
 from __future__ import annotations
 
 import ast
+import os
 import re
+import sys
 import tempfile
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from google.protobuf import descriptor_pb2
 from grpc_tools import _protoc_compiler
 
-from compat.protobuf.wellknown import protoc_include
+from compat.protobuf.wellknown import charter_include, protoc_include
 
-__all__ = ["ProtocFailure", "ProtocMessage", "compile_file", "valid_import_path"]
+__all__ = [
+    "ProtocFailure",
+    "ProtocMessage",
+    "compile_file",
+    "compile_with_source_info",
+    "valid_import_path",
+]
 
 # protoc reports unused imports and the like as warnings through `warnings`; they are not errors.
 warnings.filterwarnings("ignore", category=_protoc_compiler.ProtocWarning)
@@ -77,7 +89,8 @@ def compile_file(
             path.write_text(text, encoding="utf-8")
         try:
             generated = _protoc_compiler.get_protos(
-                main.encode(), [root.encode(), str(protoc_include()).encode()]
+                main.encode(),
+                [root.encode(), str(protoc_include()).encode(), str(charter_include()).encode()],
             )
         except _protoc_compiler.ProtocErrors as exc:
             raise ProtocFailure(tuple(_message(e) for e in exc.errors())) from None
@@ -114,3 +127,52 @@ def _serialized_file(code: bytes) -> bytes:
             if isinstance(value, bytes):
                 return value
     raise RuntimeError("protoc's generated module holds no serialized descriptor")
+
+
+def compile_with_source_info(
+    main: str, text: str, imports: Sequence[descriptor_pb2.FileDescriptorProto]
+) -> descriptor_pb2.FileDescriptorProto:
+    """`main`'s descriptor with `source_code_info`: protoc's command line, the one path that
+    records source positions, with the already compiled `imports` as a descriptor set."""
+    deps = descriptor_pb2.FileDescriptorSet()
+    deps.file.extend(imports)
+    with tempfile.TemporaryDirectory(prefix="charter-protoc-") as root:
+        Path(root, main).parent.mkdir(parents=True, exist_ok=True)
+        Path(root, main).write_text(text, encoding="utf-8")
+        Path(root, "deps.pb").write_bytes(deps.SerializeToString())
+        out = Path(root, "out.pb")
+        args = [
+            b"protoc",
+            b"--proto_path=" + root.encode(),
+            b"--descriptor_set_in=" + os.path.join(root, "deps.pb").encode(),
+            b"--descriptor_set_out=" + str(out).encode(),
+            b"--include_source_info",
+            main.encode(),
+        ]
+        # protoc's command line prints warnings (an unused import, say) on file descriptor 2;
+        # the schema compiled cleanly already, so they are sent to a file here and dropped.
+        with _stderr_to(Path(root, "stderr.txt")):
+            code = _protoc_compiler.run_main(args)
+        if code != 0 or not out.is_file():
+            raise RuntimeError(f"protoc could not recompile {main} with source info")
+        located = descriptor_pb2.FileDescriptorSet.FromString(out.read_bytes())
+    return next(f for f in located.file if f.name == main)
+
+
+class _stderr_to:
+    """Point file descriptor 2 at `path` for the duration of the block."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.saved = -1
+
+    def __enter__(self) -> None:
+        sys.stderr.flush()
+        self.saved = os.dup(2)
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(fd, 2)
+        os.close(fd)
+
+    def __exit__(self, *exc: object) -> None:
+        os.dup2(self.saved, 2)
+        os.close(self.saved)

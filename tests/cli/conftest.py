@@ -1,10 +1,11 @@
-"""A temporary git repository with a history of Avro and JSON Schema commits, and a runner."""
+"""A temporary git repository with a history of Avro and JSON Schema commits, a runner, and
+one `charter serve` for the session's registry tests (each test uses subjects of its own)."""
 
 from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,3 +128,11 @@ def repo(tmp_path: Path) -> Repo:
     repo.write("schemas/order.json", ORDER_V2)
     repo.commit("v2: compatible")
     return repo
+
+
+@pytest.fixture(scope="session")
+def registry_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from tests.sdk.server import charter_serve
+
+    with charter_serve(tmp_path_factory.mktemp("registry")) as url:
+        yield url

@@ -24,11 +24,20 @@ def test_documented_charter_yaml_loads(tmp_path: Path) -> None:
         (tmp_path / path).write_text('"string"')
     (tmp_path / "schemas/events").mkdir()
     (tmp_path / "schemas/events/payment.made.schema.json").write_text("{}")
+    (tmp_path / "protos/shop").mkdir(parents=True)
+    (tmp_path / "third_party").mkdir()
+    (tmp_path / "protos/shop/shipment.proto").write_text('syntax = "proto3";')
     (tmp_path / "charter.yaml").write_text(example)
     config = load_config(tmp_path / "charter.yaml")
     subjects = {c.subject: c for c in config.contracts}
-    assert set(subjects) == {"orders-value", "payment.made-value", "invoice-value"}
+    assert set(subjects) == {
+        "orders-value", "payment.made-value", "invoice-value", "shipments-value"
+    }
     assert subjects["payment.made-value"].schema_type == "JSON"
+    shipments = subjects["shipments-value"]
+    assert (shipments.schema_type, shipments.proto_paths) == (
+        "PROTOBUF", ("protos", "third_party")
+    )
     assert config.waivers[0].fingerprint == "547badc21f88f49a"
 
 

@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import jsonschema
-import pytest
 
 from cli.report.json_report import SCHEMA
 from tests.cli.conftest import ORDER_V3, USER_V1, USER_V3, Repo
-from tests.sdk.server import charter_serve, free_port, needs_registry
+from tests.sdk.server import free_port, needs_registry
 
 pytestmark = needs_registry
-
-
-@pytest.fixture(scope="module")
-def registry_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with charter_serve(tmp_path_factory.mktemp("registry")) as url:
-        yield url
 
 
 def _configure(repo: Repo, prefix: str, extra: str = "", new_subjects: str = "allow") -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 import uuid
 
 import pytest
@@ -19,7 +20,8 @@ from sdk.errors import WireFormatError
 GUIDS = [
     str(uuid.UUID(int=0)),
     str(uuid.UUID(int=2**128 - 1)),
-    *(str(uuid.uuid4()) for _ in range(8)),
+    # Fixed, so every pytest-xdist worker collects the same test ids.
+    *(str(uuid.UUID(int=random.Random(seed).getrandbits(128), version=4)) for seed in range(8)),
 ]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,6 +90,33 @@ def committed(admin: httpx.Client, ctx: Context) -> None:
     assert r.status_code == 204, r.text
 
 
+DEK = "/dek-registry/v1/keks/{K}/deks/{S}"
+
+
+def kek(admin: httpx.Client, ctx: Context) -> None:
+    body = {"name": ctx["K"], "kmsType": "local-kms", "kmsKeyId": ctx["K"]}
+    r = admin.post("/dek-registry/v1/keks", json=body)
+    assert r.status_code == 200, r.text
+
+
+def deleted_kek(admin: httpx.Client, ctx: Context) -> None:
+    kek(admin, ctx)
+    assert admin.delete(f"/dek-registry/v1/keks/{ctx['K']}").status_code == 204
+
+
+def dek(admin: httpx.Client, ctx: Context) -> None:
+    kek(admin, ctx)
+    body = {"subject": ctx["S"], "encryptedKeyMaterial": "AAAA"}
+    r = admin.post(f"/dek-registry/v1/keks/{ctx['K']}/deks", json=body)
+    assert r.status_code == 200, r.text
+
+
+def deleted_dek(admin: httpx.Client, ctx: Context) -> None:
+    dek(admin, ctx)
+    r = admin.delete(f"/dek-registry/v1/keks/{ctx['K']}/deks/{ctx['S']}")
+    assert r.status_code == 204, r.text
+
+
 def both(*steps: Prepare) -> Prepare:
     def run(admin: httpx.Client, ctx: Context) -> None:
         for step in steps:
@@ -162,6 +190,31 @@ CASES = [
          body=lambda c: {"schema": schema_for(c["S"])}),
     Case("POST", "/compatibility/subjects/{S}/versions/latest", WRITE, prepare=register,
          body=lambda c: {"schema": schema_for(c["S"])}),
+    Case("GET", "/dek-registry/v1/keks", READ, named=False),
+    Case("POST", "/dek-registry/v1/keks", WRITE, named=False,
+         body=lambda c: {"name": c["K"], "kmsType": "local-kms", "kmsKeyId": c["K"]}),
+    Case("GET", "/dek-registry/v1/keks/{K}", READ, named=False, prepare=kek),
+    Case("PUT", "/dek-registry/v1/keks/{K}", WRITE, named=False, prepare=kek,
+         body=lambda c: {"doc": "changed"}),
+    Case("DELETE", "/dek-registry/v1/keks/{K}", WRITE, ok=204, named=False, prepare=kek),
+    Case("DELETE", "/dek-registry/v1/keks/{K}?permanent=true", ADMIN, ok=204, named=False,
+         prepare=deleted_kek),
+    Case("POST", "/dek-registry/v1/keks/{K}/undelete", WRITE, ok=204, named=False,
+         prepare=deleted_kek),
+    Case("GET", "/dek-registry/v1/keks/{K}/deks", READ, named=False, prepare=dek),
+    Case("POST", "/dek-registry/v1/keks/{K}/deks", WRITE, prepare=kek,
+         body=lambda c: {"subject": c["S"], "encryptedKeyMaterial": "AAAA"}),
+    Case("POST", DEK, WRITE, prepare=kek,
+         body=lambda c: {"encryptedKeyMaterial": "AAAA"}),
+    Case("GET", DEK, READ, prepare=dek),
+    Case("DELETE", DEK, WRITE, ok=204, prepare=dek),
+    Case("DELETE", DEK + "?permanent=true", ADMIN, ok=204, prepare=deleted_dek),
+    Case("POST", DEK + "/undelete", WRITE, ok=204, prepare=deleted_dek),
+    Case("GET", DEK + "/versions", READ, prepare=dek),
+    Case("GET", DEK + "/versions/1", READ, prepare=dek),
+    Case("DELETE", DEK + "/versions/1", WRITE, ok=204, prepare=dek),
+    Case("DELETE", DEK + "/versions/1?permanent=true", ADMIN, ok=204, prepare=deleted_dek),
+    Case("POST", DEK + "/versions/1/undelete", WRITE, ok=204, prepare=deleted_dek),
     Case("GET", "/broker/topics", READ, named=False),
     Case("POST", "/broker/topics", WRITE, ok=201, body=lambda c: {"name": c["T"]}),
     Case("GET", "/broker/topics/{T}", READ, prepare=topic),
@@ -228,7 +281,8 @@ def test_route_by_principal(server: Server, case: Case) -> None:
         for who in PRINCIPALS:
             team = "team-b" if who == "writer_out" else "team-a"
             ctx: Context = {"S": f"{team}.{slug}-{who}", "T": f"{team}.{slug}-{who}",
-                            "G": f"g-{slug}-{who}"}
+                            "G": f"g-{slug}-{who}",
+                            "K": f"k{zlib.crc32(slug.encode()):08x}_{who}"}
             if case.prepare is not None:
                 case.prepare(admin, ctx)
             path = case.path.format(**ctx)

@@ -217,6 +217,14 @@ def serve(
             "first; default half the process's descriptor limit.",
         ),
     ] = None,
+    console_sample_s: Annotated[
+        float,
+        typer.Option(
+            envvar="CHARTER_CONSOLE_SAMPLE_S",
+            min=0.1,
+            help="Seconds between the samples behind the console's lag and produce-rate charts.",
+        ),
+    ] = 5.0,
 ) -> None:
     """Run the schema registry (Confluent Schema Registry API) and the broker on one port."""
     import uvicorn
@@ -327,7 +335,8 @@ def serve(
         metrics = Metrics(registry.service, broker)
         # The wrapper forwards every attribute to the broker; broker.http names the class.
         metered = cast(Broker, MeteredBroker(broker, metrics))
-        console = create_console_router(registry.service, broker)
+        console = create_console_router(registry.service, broker,
+                                        sample_interval_s=console_sample_s)
         app = create_app(
             settings,
             registry=registry,

@@ -147,6 +147,8 @@ class SecurityMiddleware:
         if principal is not None and principal.via != "anonymous":
             # The request log (registry.observe) names the key from here.
             scope.setdefault("state", {})["charter_key"] = principal.name
+        # The console shows only what the principal may see (registry.console.routes).
+        scope.setdefault("state", {})["charter_principal"] = principal
         status = await self._run(scope, receive, send, match, principal, query)
         if audited:
             self._audit(principal, method, raw_path, match, names, status)

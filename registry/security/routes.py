@@ -210,6 +210,7 @@ RULES: tuple[Rule, ...] = (
     Rule("POST", "/ui/subjects/{subject}/playground", R, S, "subject", audited=False),
     Rule("GET", "/ui/topics/{topic}", R, T, "topic"),
     Rule("GET", "/ui/topics/{topic}/lag.json", R, T, "topic"),
+    Rule("GET", "/ui/topics/{topic}/charts.json", R, T, "topic"),
 )
 
 

@@ -287,6 +287,7 @@ CASES = [
          content_type="application/x-www-form-urlencoded"),
     Case("GET", "/ui/topics/{T}", READ, prepare=topic),
     Case("GET", "/ui/topics/{T}/lag.json", READ, prepare=topic),
+    Case("GET", "/ui/topics/{T}/charts.json", READ, prepare=topic),
 ]
 
 

@@ -191,7 +191,7 @@ def writer_of(service: RegistryService, record: ConsumedRecord) -> Writer | None
             guid = str(uuid.UUID(bytes=bytes(header[1:GUID_HEADER_BYTES])))
             payload = header[GUID_HEADER_BYTES:] + value
             try:
-                return Writer(service.schema_by_guid(guid).id, guid, payload)
+                return Writer(service.schemas_by_guid(guid)[0].id, guid, payload)
             except errors.NotFoundError:
                 return Writer(None, guid, payload, f"schema guid {guid} is not in the registry")
         if len(header) >= WIRE_HEADER_BYTES and header[0] == WIRE_MAGIC:

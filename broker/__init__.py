@@ -41,6 +41,7 @@ from broker.errors import (
     UnknownPartitionError,
     UnknownTopicError,
 )
+from broker.observer import BrokerObserver
 from broker.placement import keyed_partition, murmur2
 from broker.record import ConsumedRecord, ProducerRecord
 
@@ -49,6 +50,7 @@ __all__ = [
     "Broker",
     "BrokerAPI",
     "BrokerError",
+    "BrokerObserver",
     "BusyError",
     "ConsumedRecord",
     "Consumer",

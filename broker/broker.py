@@ -21,7 +21,7 @@ import struct
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,7 @@ from broker.errors import (
 from broker.files import FilePool
 from broker.groups import GROUP_RETENTION_MS_DEFAULT, GroupCoordinator
 from broker.log import PartitionLog, RawBatches, decode_batches
+from broker.observer import BrokerObserver
 from broker.placement import keyed_partition
 from broker.record import (
     BATCH_HEADER_BYTES,
@@ -163,6 +164,7 @@ class Broker:
     a daemon thread runs `run_maintenance` that often; without it, call it yourself.
     At most `open_files_max` segment and index files are held open, the least recently used
     closed first (default: half the process's descriptor limit; see broker.files).
+    `observer` (settable later) is told of every append, served fetch and waiting fetch.
     """
 
     def __init__(
@@ -175,8 +177,10 @@ class Broker:
         maintenance_interval_ms: int | None = 1000,
         group_retention_ms: int = GROUP_RETENTION_MS_DEFAULT,
         open_files_max: int | None = None,
+        observer: BrokerObserver | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
+        self.observer = observer
         self.files = FilePool(open_files_max)
         self._group_retention_ms = group_retention_ms
         self.limits = limits or Limits()
@@ -497,9 +501,15 @@ class Broker:
         ):
             # the common case: the whole batch goes to one partition
             only = next(found.next_unkeyed) % count if partition is None else partition
-            base = self._append(
-                topic, logs[only], records if batch.shape is None else batch.encoded, flush
-            )
+            if batch.shape is None:
+                base = self._append(
+                    topic, logs[only], records, flush, batch.count,
+                    BATCH_HEADER_BYTES + batch.bytes_total,
+                )
+            else:
+                base = self._append(
+                    topic, logs[only], batch.encoded, flush, batch.count, len(batch.encoded)
+                )
             return [(only, base)] if first_only else [(only, base + n) for n in range(batch.count)]
         for record in records:
             p = record.partition if record.partition is not None else partition
@@ -518,7 +528,9 @@ class Broker:
             by_partition.setdefault(p, []).append(i)
         result: list[tuple[int, int]] = [(0, 0)] * len(records)
         for p, indexes in by_partition.items():
-            base = self._append(topic, logs[p], [records[i] for i in indexes])
+            part = [records[i] for i in indexes]
+            size = BATCH_HEADER_BYTES + sum(map(record_bytes, part))
+            base = self._append(topic, logs[p], part, True, len(part), size)
             for n, i in enumerate(indexes):
                 result[i] = (p, base + n)
         return result
@@ -528,8 +540,11 @@ class Broker:
         topic: str,
         log: PartitionLog,
         batch: Sequence[ProducerRecord] | bytes,
-        flush: bool = True,
+        flush: bool,
+        records: int,
+        size_bytes: int,
     ) -> int:
+        """Append one batch of `records` that the log stores in `size_bytes`."""
         try:
             if isinstance(batch, bytes):
                 base = log.append_encoded(batch, flush=flush)
@@ -538,6 +553,9 @@ class Broker:
         except LogClosedError:
             self._topic(topic)  # deleted meanwhile: UnknownTopicError
             raise
+        observer = self.observer
+        if observer is not None:
+            observer.produced(topic, records, size_bytes)
         self._notify_appended()
         return base
 
@@ -589,6 +607,7 @@ class Broker:
         records_max: int = FETCH_RECORDS_DEFAULT,
         bytes_max: int = FETCH_BYTES_DEFAULT,
         wait_ms: int = 0,
+        observe: bool = True,
     ) -> FetchedRecords:
         """Records from `offset`; waits up to `wait_ms` for the first one to arrive."""
         return self.fetch_many(
@@ -596,6 +615,7 @@ class Broker:
             records_max=records_max,
             bytes_max=bytes_max,
             wait_ms=wait_ms,
+            observe=observe,
         )[(topic, partition)]
 
     def fetch_many(
@@ -605,14 +625,19 @@ class Broker:
         records_max: int = FETCH_RECORDS_DEFAULT,
         bytes_max: int = FETCH_BYTES_DEFAULT,
         wait_ms: int = 0,
+        observe: bool = True,
     ) -> dict[TopicPartition, FetchedRecords]:
         """Long-poll several partitions: returns as soon as any has records or `wait_ms` ends.
 
-        `records_max` and `bytes_max` bound the whole answer, not each partition.
+        `records_max` and `bytes_max` bound the whole answer, not each partition. The
+        observer is told what was served unless `observe` is false (a caller that reports
+        itself what it serves, or reads for its own use).
         """
         raw = self.fetch_many_batches(
-            positions, records_max=records_max, bytes_max=bytes_max, wait_ms=wait_ms
+            positions, records_max=records_max, bytes_max=bytes_max, wait_ms=wait_ms,
+            observe=False,
         )
+        observer = self.observer if observe else None
         out: dict[TopicPartition, FetchedRecords] = {}
         records_left = records_max
         for (topic, partition), got in raw.items():
@@ -621,6 +646,8 @@ class Broker:
             )
             records_left -= len(fetched.records)
             out[(topic, partition)] = fetched
+            if observer is not None and got.batches:
+                observer.fetched(topic, len(fetched.records), got.bytes_read)
         return out
 
     def fetch_many_batches(
@@ -630,6 +657,7 @@ class Broker:
         records_max: int = FETCH_RECORDS_DEFAULT,
         bytes_max: int = FETCH_BYTES_DEFAULT,
         wait_ms: int = 0,
+        observe: bool = True,
     ) -> dict[TopicPartition, RawBatches]:
         """As `fetch_many`, but whole verified batches, undecoded (see PartitionLog.read_batches).
 
@@ -652,8 +680,12 @@ class Broker:
                 self._log(*tp)  # deleted meanwhile: UnknownTopicError
                 raise
             out[tp] = got
-            records_left -= _records_in(got, off)
+            served = _records_in(got, off)
+            records_left -= served
             bytes_left -= got.bytes_read
+            observer = self.observer
+            if observe and observer is not None and got.batches:
+                observer.fetched(tp[0], served, got.bytes_read)
         return out
 
     def _check_fetch(
@@ -692,7 +724,22 @@ class Broker:
                 remaining = deadline - time.monotonic()
                 if ready or remaining <= 0:
                     return logs
-                self._appended.wait(remaining)
+                with self.long_poll():
+                    self._appended.wait(remaining)
+
+    @contextlib.contextmanager
+    def long_poll(self) -> Iterator[None]:
+        """Tell the observer a fetch waits for records while in the block (the broker's own
+        waits, and those of the HTTP API and the Kafka listener, which await appends)."""
+        observer = self.observer
+        if observer is None:
+            yield
+            return
+        observer.waiting(1)
+        try:
+            yield
+        finally:
+            observer.waiting(-1)
 
     def offsets(self, topic: str, partition: int) -> tuple[int, int]:
         """(log start offset, log end offset) of a partition."""

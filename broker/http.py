@@ -296,18 +296,19 @@ def create_router(broker: Broker, *, long_polls_max: int = LONG_POLLS_MAX_DEFAUL
         waiting += 1
         try:
             deadline = time.monotonic() + wait_ms / 1000
-            while True:
-                future = signal.register()
-                try:
-                    got = broker.fetch_many_batches(
-                        positions, records_max=records_max, bytes_max=bytes_max, wait_ms=0
-                    )
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0 or any(g.batches for g in got.values()):
-                        return got
-                    await asyncio.wait([future], timeout=remaining)
-                finally:
-                    signal.discard(future)
+            with broker.long_poll():
+                while True:
+                    future = signal.register()
+                    try:
+                        got = broker.fetch_many_batches(
+                            positions, records_max=records_max, bytes_max=bytes_max, wait_ms=0
+                        )
+                        remaining = deadline - time.monotonic()
+                        if remaining <= 0 or any(g.batches for g in got.values()):
+                            return got
+                        await asyncio.wait([future], timeout=remaining)
+                    finally:
+                        signal.discard(future)
         finally:
             waiting -= 1
 

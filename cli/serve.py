@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging.config
 import os
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 import typer
 
@@ -259,7 +259,7 @@ def serve(
     from registry.contracts import RegistryContracts
     from registry.limits import BodyLimit
     from registry.logs import configure_logging
-    from registry.metrics import MeteredBroker, Metrics
+    from registry.metrics import Metrics
     from registry.observe import install as install_observability
     from registry.security import (
         AuthMode,
@@ -330,17 +330,17 @@ def serve(
         raise typer.Exit(code=2) from exc
     listener = None
     try:
+        metrics = Metrics(registry.service, broker)
+        # Counted in the broker core, so HTTP, Kafka and in-process traffic each count once.
+        broker.observer = metrics
         if kafka_port != 0:
             listener = _start_kafka(broker, host, kafka_port, kafka_advertised_host)
-        metrics = Metrics(registry.service, broker)
-        # The wrapper forwards every attribute to the broker; broker.http names the class.
-        metered = cast(Broker, MeteredBroker(broker, metrics))
         console = create_console_router(registry.service, broker,
                                         sample_interval_s=console_sample_s)
         app = create_app(
             settings,
             registry=registry,
-            extra_routers=[create_router(metered, long_polls_max=long_polls_max), console],
+            extra_routers=[create_router(broker, long_polls_max=long_polls_max), console],
             body_limits=[
                 BodyLimit(p, n, "application/json") for p, n in body_limits(broker.limits)
             ],

@@ -3,8 +3,11 @@
 `Metrics` owns a private `CollectorRegistry` (no process-global state, so tests can build
 many apps). Events are counted where they happen: HTTP requests (by route *template*, method
 and status, in `registry.observe`), registrations and compatibility refusals (derived from
-the registration route's status), records and bytes produced and fetched (`MeteredBroker`,
-a wrapper over the broker, which itself imports nothing of ours). Gauges are read at scrape
+the registration route's status), records and bytes produced and fetched and the fetches
+waiting for records (`Metrics` is the broker's `BrokerObserver`, which the broker core calls
+once per append, served fetch and wait, whichever path asked: the HTTP API, the Kafka
+listener or an in-process caller; sizes are record-batch bytes as the log stores them).
+Gauges are read at scrape
 time through public APIs: the registry service (schemas and subjects by format, id-cache
 hits and misses) and `broker.api.BrokerAPI` (log offsets, segment files, consumer-group lag).
 Label cardinality is bounded: topics and groups beyond `names_max` share the label `_other`
@@ -15,19 +18,16 @@ from __future__ import annotations
 
 import threading
 from collections import Counter as Tally
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from broker.api import BrokerAPI, FetchedRecords, TopicPartition
-from broker.log import RawBatches
-from broker.record import ProducerRecord, read_header, record_bytes
+from broker.api import BrokerAPI
 from registry.service import RegistryService
 
-__all__ = ["CONTENT_TYPE", "NAMES_MAX", "MeteredBroker", "Metrics"]
+__all__ = ["CONTENT_TYPE", "NAMES_MAX", "Metrics"]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 NAMES_MAX = 200
@@ -90,7 +90,8 @@ class Metrics:
             registry=r,
         )
         self.produced_bytes = Counter(
-            "charter_broker_produced_bytes", "Bytes of records appended, per topic", ["topic"],
+            "charter_broker_produced_bytes",
+            "Bytes of record batches appended, as the log stores them, per topic", ["topic"],
             registry=r,
         )
         self.fetched_records = Counter(
@@ -98,7 +99,8 @@ class Metrics:
             registry=r,
         )
         self.fetched_bytes = Counter(
-            "charter_broker_fetched_bytes", "Bytes of batches served by fetches, per topic",
+            "charter_broker_fetched_bytes",
+            "Bytes of record batches served by fetches, as the log stores them, per topic",
             ["topic"], registry=r,
         )
         self.long_polls = Gauge(
@@ -129,6 +131,9 @@ class Metrics:
         label = self.topics.label(topic)
         self.fetched_records.labels(label).inc(records)
         self.fetched_bytes.labels(label).inc(size_bytes)
+
+    def waiting(self, change: int) -> None:
+        self.long_polls.inc(change)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
@@ -208,85 +213,3 @@ class BrokerCollector(Collector):
             for row in self.broker.lag(group):
                 lag.add_metric([group, row.topic, str(row.partition)], row.lag)
         yield from (start, end, segments, lag)
-
-
-def _records_from(raw: RawBatches, offset: int) -> int:
-    count = 0
-    for batch in raw.batches:
-        header = read_header(batch, "fetched batch", length_max=len(batch))
-        count += max(0, header.next_offset - max(offset, header.base_offset))
-    return count
-
-
-class MeteredBroker:
-    """The broker, with produce and fetch counted and waiting long-polls gauged.
-
-    Everything else is the wrapped broker's own (attribute access falls through), so it can
-    be handed wherever the broker is (`broker.http.create_router`)."""
-
-    def __init__(self, broker: Any, metrics: Metrics) -> None:
-        self._broker = broker
-        self._metrics = metrics
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._broker, name)
-
-    def produce(
-        self, topic: str, records: Sequence[ProducerRecord], *, partition: int | None = None
-    ) -> list[tuple[int, int]]:
-        placed: list[tuple[int, int]] = self._broker.produce(topic, records, partition=partition)
-        self._metrics.produced(topic, len(placed), sum(record_bytes(r) for r in records))
-        return placed
-
-    def produce_encoded(
-        self, topic: str, batch: bytes, *, partition: int | None = None
-    ) -> list[tuple[int, int]]:
-        placed: list[tuple[int, int]] = self._broker.produce_encoded(
-            topic, batch, partition=partition
-        )
-        self._metrics.produced(topic, len(placed), len(batch))
-        return placed
-
-    def _waiting(self, wait_ms: int) -> _LongPoll:
-        return _LongPoll(self._metrics.long_polls if wait_ms > 0 else None)
-
-    def fetch(self, topic: str, partition: int, offset: int, **limits: Any) -> FetchedRecords:
-        return self.fetch_many({(topic, partition): offset}, **limits)[(topic, partition)]
-
-    def fetch_many(
-        self, positions: Mapping[TopicPartition, int], **limits: Any
-    ) -> dict[TopicPartition, FetchedRecords]:
-        with self._waiting(int(limits.get("wait_ms", 0))):
-            got: dict[TopicPartition, FetchedRecords] = self._broker.fetch_many(
-                positions, **limits
-            )
-        for (topic, _), fetched in got.items():
-            self._metrics.fetched(topic, len(fetched.records), fetched.bytes_read)
-        return got
-
-    def fetch_many_batches(
-        self, positions: Mapping[TopicPartition, int], **limits: Any
-    ) -> dict[TopicPartition, RawBatches]:
-        with self._waiting(int(limits.get("wait_ms", 0))):
-            got: dict[TopicPartition, RawBatches] = self._broker.fetch_many_batches(
-                positions, **limits
-            )
-        for (topic, partition), raw in got.items():
-            self._metrics.fetched(
-                topic, _records_from(raw, positions[(topic, partition)]), raw.bytes_read
-            )
-        return got
-
-
-class _LongPoll:
-    def __init__(self, gauge: Gauge | None) -> None:
-        self.gauge = gauge
-
-    def __enter__(self) -> None:
-        if self.gauge is not None:
-            self.gauge.inc()
-
-    def __exit__(self, *exc: object) -> None:
-        if self.gauge is not None:
-            self.gauge.dec()
-

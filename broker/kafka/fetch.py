@@ -12,6 +12,8 @@ the listener are served as they came (broker.kafka.cache), the others converted.
 batch of a partition is served even when it is larger than the partition's or the request's
 byte limit, so a consumer always progresses (KIP-74).
 Fetch sessions (KIP-227) are not kept: session id 0 tells clients to send full fetches.
+A fetch short of `min_bytes` reads again after a wait, so what it serves is reported to the
+broker's observer once, as it answers, rather than by each read.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ class _Wanted:
     log_start: int = -1
     log_end: int = -1
     records: bytes = b""
+    served: int = 0  # records at or after `offset` in `records`
+    stored_bytes: int = 0  # the log's bytes behind `records`
 
 
 def _refresh(ctx: Context, wanted: list[_Wanted]) -> bool:
@@ -68,7 +72,7 @@ def _read(ctx: Context, wanted: list[_Wanted], bytes_max: int) -> int:
     limits = ctx.broker.limits
     total = 0
     for w in wanted:
-        w.records = b""
+        w.records, w.served, w.stored_bytes = b"", 0, 0
         if w.error != ErrorCode.none or w.log_end <= w.offset:
             continue
         left = bytes_max - total
@@ -80,6 +84,7 @@ def _read(ctx: Context, wanted: list[_Wanted], bytes_max: int) -> int:
                 {tp: w.offset},
                 records_max=limits.fetch_records_max,
                 bytes_max=max(1, min(w.bytes_max, left, limits.fetch_bytes_max)),
+                observe=False,
             )[tp]
         except OffsetOutOfRangeError:
             w.error = ErrorCode.offset_out_of_range
@@ -92,7 +97,9 @@ def _read(ctx: Context, wanted: list[_Wanted], bytes_max: int) -> int:
             base, count = LOG_BATCH_HEADER.unpack_from(raw)[4:6]
             cached = ctx.batches.get(got.log_id, base, count)
             parts.append(from_log_batch(raw) if cached is None else cached)
+            w.served += base + count - max(w.offset, base)
         w.records = b"".join(parts)
+        w.stored_bytes = got.bytes_read
         w.log_start, w.log_end = got.log_start_offset, got.log_end_offset
         total += len(w.records)
     return total
@@ -125,9 +132,13 @@ async def handle_fetch(ctx: Context, request: RequestFrame) -> dict[str, Any]:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             break
-        await ctx.appends.wait(min(remaining, recheck_s))
+        with ctx.broker.long_poll():
+            await ctx.appends.wait(min(remaining, recheck_s))
+    observer = ctx.broker.observer
     by_topic: dict[str, list[dict[str, Any]]] = {}
     for w in wanted:
+        if observer is not None and w.records:
+            observer.fetched(w.topic, w.served, w.stored_bytes)
         by_topic.setdefault(w.topic, []).append(
             {
                 "partition_index": w.partition,
@@ -158,7 +169,7 @@ def _offset_at(ctx: Context, topic: str, partition: int, timestamp: int) -> tupl
     offset = broker.offset_for_time(topic, partition, timestamp)
     if offset >= end:
         return -1, -1
-    got = broker.fetch(topic, partition, offset, records_max=1, bytes_max=1)
+    got = broker.fetch(topic, partition, offset, records_max=1, bytes_max=1, observe=False)
     return (got.records[0].timestamp_ms, offset) if got.records else (-1, offset)
 
 

@@ -16,7 +16,7 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import hypothesis
 import pytest
@@ -41,7 +41,7 @@ from registry.app import build_registry
 from registry.console import create_console_router
 from registry.contracts import RegistryContracts
 from registry.limits import BodyLimit
-from registry.metrics import MeteredBroker, Metrics
+from registry.metrics import Metrics
 from registry.observe import install as install_observability
 from registry.security import SecuritySettings, build_guard, protect
 
@@ -71,12 +71,12 @@ def _serve_app(data_dir: Path) -> tuple[Any, Any]:
         maintenance_interval_ms=None,
     )
     metrics = Metrics(registry.service, broker)
-    metered = cast(Broker, MeteredBroker(broker, metrics))
+    broker.observer = metrics
     app = create_app(
         settings,
         registry=registry,
         extra_routers=[
-            create_router(metered),
+            create_router(broker),
             create_console_router(registry.service, broker),
         ],
         body_limits=[BodyLimit(p, n, "application/json") for p, n in body_limits(broker.limits)],

@@ -529,7 +529,8 @@ class Broker:
         result: list[tuple[int, int]] = [(0, 0)] * len(records)
         for p, indexes in by_partition.items():
             part = [records[i] for i in indexes]
-            size = BATCH_HEADER_BYTES + sum(map(record_bytes, part))
+            observed = self.observer is not None  # the size is for the observer alone
+            size = BATCH_HEADER_BYTES + sum(map(record_bytes, part)) if observed else 0
             base = self._append(topic, logs[p], part, True, len(part), size)
             for n, i in enumerate(indexes):
                 result[i] = (p, base + n)

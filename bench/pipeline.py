@@ -81,6 +81,24 @@ def order_value(n: int, fmt: str) -> dict[str, Any]:
     }
 
 
+def cpu_s() -> float:
+    """CPU seconds of this process and of its children still running (Tansu, `charter serve`):
+    the work an event costs on every side, which other load on the machine skews less than
+    wall time."""
+    total = time.process_time()
+    me, tick = str(os.getpid()), os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == me:  # ppid; utime and stime follow at 11 and 12
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -296,18 +314,19 @@ def sequential(side: Side, fmt: str, events: int) -> dict[str, float]:
     try:
         consumer.wait_assigned()
         publish, finish = side.producer(topic, fmt)
-        start = time.perf_counter()
+        cpu_start, start = cpu_s(), time.perf_counter()
         _publish_all(publish, values, None)
         finish()
         produced = time.perf_counter()
         _consume(consumer, events, None)
-        end = time.perf_counter()
+        end, cpu_end = time.perf_counter(), cpu_s()
     finally:
         consumer.close()
     return {
         "produce": events / (produced - start),
         "consume": events / (end - produced),
         "total": events / (end - start),
+        "cpu_us": (cpu_end - cpu_start) / events * 1e6,
     }
 
 
@@ -407,13 +426,13 @@ def main() -> None:
                     paced[name] = concurrent(side, "json", args.paced_events, args.rate)
     print(
         f"\n{'path':<20}{'format':<7}{'produce/s':>11}{'consume/s':>11}{'sequential/s':>14}"
-        f"{'concurrent/s':>14}{'conc/seq':>10}"
+        f"{'concurrent/s':>14}{'conc/seq':>10}{'CPU us/event':>14}"
     )
     for (name, fmt), s in seq.items():
         c = con[name, fmt]
         print(
             f"{name:<20}{fmt:<7}{s['produce']:>11,.0f}{s['consume']:>11,.0f}{s['total']:>14,.0f}"
-            f"{c['total']:>14,.0f}{c['total'] / s['total']:>9.2f}x"
+            f"{c['total']:>14,.0f}{c['total'] / s['total']:>9.2f}x{s['cpu_us']:>14,.0f}"
         )
     print(f"\npaced at {args.rate:.0f} events/s, JSON, {args.paced_events} events")
     print(f"{'path':<20}{'p50 ms':>9}{'p99 ms':>9}  p99 <= 10 ms")
@@ -441,6 +460,21 @@ def main() -> None:
             (f"concurrent vs sequential, {name}", con[name, fmt]["total"], s["total"], 0.8)
             for (name, f), s in seq.items()
             if f == fmt
+        ]
+        cpu = {name: s["cpu_us"] for (name, f), s in seq.items() if f == fmt}
+        rows += [  # the same goals by CPU per event, all processes: less skewed by other load
+            (
+                "CPU us/event: SDK over Kafka / memory://",
+                cpu["SDK over Kafka"],
+                cpu["memory://"],
+                1.5,
+            ),
+            (
+                "CPU us/event: confluent-kafka / SDK Kafka",
+                cpu["confluent-kafka"],
+                cpu["SDK over Kafka"],
+                15.0,
+            ),
         ]
         for label, ours, theirs, goal in rows:
             ratio = ours / theirs

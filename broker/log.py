@@ -7,7 +7,15 @@ Layout of a partition directory:
     00000000000000000000.timeindex  sparse time index, entries of TIME_ENTRY
     checkpoint                      CHECKPOINT: the log up to here was verified and fsynced
 
-Index files are never fsynced: a missing or inconsistent index is rebuilt from its segment.
+The indexes of the active segment live in memory (it is rebuilt from its batches on open in
+any case); a segment's index files are written whole when it is rolled, or when a closed
+segment's index had to be rebuilt. Index files are never fsynced: a missing or inconsistent
+index is rebuilt from its segment.
+
+The log holds no descriptor itself: its segment files are `PooledFile`s of a `FilePool`
+(shared by all the partitions of a broker), which bounds the files held open. Every use of a
+descriptor pins its file for the duration, so out of descriptors an append fails whole,
+before it writes anything.
 A segment's age (for rolling by `segment_age_ms`) counts from its creation by this process;
 after a restart the active segment's age starts again.
 On open, segments from the checkpoint on are read batch by batch with their checksums
@@ -31,6 +39,7 @@ from crc32c import crc32c
 from broker.api import FetchedRecords
 from broker.config import TopicConfig
 from broker.errors import CorruptBatchError, LogClosedError, OffsetOutOfRangeError
+from broker.files import FilePool, PooledFile
 from broker.record import (
     BATCH_HEADER_BYTES,
     BatchHeader,
@@ -61,7 +70,8 @@ TIME_ENTRY = struct.Struct(">qI")
 CHECKPOINT = struct.Struct(">QQI")
 _CHECKPOINT_FILE = "checkpoint"
 _NO_TIMESTAMP = -(2**63)
-_READ_CHUNK_BYTES = 1024 * 1024
+_LOG_FLAGS = os.O_RDWR | os.O_CREAT | os.O_APPEND
+_NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
 SEGMENT_BYTES_HARD_MAX = 2**32 - 1  # positions in the offset index are u32
 
 
@@ -73,7 +83,7 @@ def _name(base_offset: int, suffix: str) -> str:
 class _Segment:
     base_offset: int
     path: Path
-    fd: int
+    file: PooledFile
     size_bytes: int = 0
     next_offset: int = 0
     max_timestamp_ms: int = _NO_TIMESTAMP
@@ -81,8 +91,7 @@ class _Segment:
     offset_index: list[tuple[int, int]] = field(default_factory=list)  # (offset, position)
     time_index: list[tuple[int, int]] = field(default_factory=list)  # (max ts before, offset)
     bytes_since_index: int = 0
-    index_fd: int = -1
-    time_fd: int = -1
+    index_on_disk: bool = False  # the index files hold the indexes above
 
     @property
     def index_path(self) -> Path:
@@ -92,11 +101,8 @@ class _Segment:
     def time_path(self) -> Path:
         return self.path.with_suffix(".timeindex")
 
-    def close(self) -> None:
-        for fd in (self.fd, self.index_fd, self.time_fd):
-            if fd >= 0:
-                os.close(fd)
-        self.fd = self.index_fd = self.time_fd = -1
+    def close(self, pool: FilePool) -> None:
+        pool.discard(self.file)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +112,10 @@ class RawBatches:
     log_start_offset: int
     log_end_offset: int
     bytes_read: int
+    log_id: int = 0  # PartitionLog.log_id of the log read
+
+
+_log_ids = itertools.count(1)
 
 
 def decode_batches(
@@ -131,8 +141,13 @@ class PartitionLog:
         config: TopicConfig,
         *,
         clock_ms: Callable[[], int],
+        files: FilePool | None = None,
     ) -> None:
         self.directory = directory
+        # unique in the process: what a cache of this log's batches is keyed by (a log at the
+        # same path after a topic is deleted and made again is another log)
+        self.log_id = next(_log_ids)
+        self._files = files or FilePool()
         self.topic = topic
         self.partition = partition
         self.config = config
@@ -143,8 +158,16 @@ class PartitionLog:
         self._last_flush_ms = clock_ms()
         self._unflushed = False
         self.recovered_truncated_bytes = 0
+        fresh = not directory.exists()
         directory.mkdir(parents=True, exist_ok=True)
-        self._open()
+        try:
+            if fresh:  # no checkpoint yet: a log without one is verified from its start
+                self._segments.append(self._open_segment(0))
+            else:
+                self._open()
+        except BaseException:
+            self.remove()  # nothing of a log that failed to open stays in the pool
+            raise
 
     # ---------------------------------------------------------------- opening and recovery
 
@@ -177,12 +200,15 @@ class PartitionLog:
             last = self._segments[-1]
             if last.base_offset != self._segments[-2].next_offset:
                 self._segments.pop()
-                last.close()
+                last.close(self._files)
                 self._delete_files(last.path)
                 self._segments.append(self._create_segment(self._segments[-1].next_offset))
+        for closed in self._segments[:-1]:
+            if not closed.index_on_disk:
+                self._write_index_files(closed)
         last = self._segments[-1]
         # what was verified must also be on disk before a checkpoint says so
-        os.fsync(last.fd)
+        self._fsync(last.file)
         self._fsync_dir()
         self._write_checkpoint(last.base_offset, last.size_bytes)
 
@@ -202,25 +228,59 @@ class PartitionLog:
     def _write_checkpoint(self, base: int, pos: int) -> None:
         body = struct.pack(">QQ", base, pos)
         tmp = self.directory / (_CHECKPOINT_FILE + ".tmp")
-        tmp.write_bytes(body + struct.pack(">I", crc32c(body)))
+        fd = self._files.open_fd(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.write(fd, body + struct.pack(">I", crc32c(body)))
+        finally:
+            os.close(fd)
         os.replace(tmp, self.directory / _CHECKPOINT_FILE)
 
     def _open_segment(self, base: int) -> _Segment:
         path = self.directory / _name(base, ".log")
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
-        size = os.fstat(fd).st_size
-        return _Segment(base, path, fd, size, base, created_ms=self._clock_ms())
+        file = PooledFile(path, _LOG_FLAGS)
+        fd = self._files.acquire(file)
+        try:
+            size = os.fstat(fd).st_size
+        finally:
+            self._files.release(file)
+        return _Segment(base, path, file, size, base, created_ms=self._clock_ms())
 
     def _create_segment(self, base: int) -> _Segment:
         seg = self._open_segment(base)
         self._delete_index_files(seg)
-        self._open_index_files(seg)
         return seg
 
-    def _open_index_files(self, seg: _Segment) -> None:
-        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
-        seg.index_fd = os.open(seg.index_path, flags, 0o644)
-        seg.time_fd = os.open(seg.time_path, flags, 0o644)
+    def _write_index_files(self, seg: _Segment) -> None:
+        """Write the segment's indexes, whole, from memory (never fsynced: see above)."""
+        base = seg.base_offset
+        bodies = (
+            (seg.index_path, b"".join(OFFSET_ENTRY.pack(o - base, p) for o, p in seg.offset_index)),
+            (seg.time_path, b"".join(TIME_ENTRY.pack(t, o - base) for t, o in seg.time_index)),
+        )
+        for path, body in bodies:
+            fd = self._files.open_fd(path, _NEW_FILE_FLAGS, 0o644)
+            try:
+                view = memoryview(body)
+                written = 0
+                while written < len(body):
+                    written += os.write(fd, view[written:])
+            finally:
+                os.close(fd)
+        seg.index_on_disk = True
+
+    def _pread(self, file: PooledFile, size: int, pos: int) -> bytes:
+        fd = self._files.acquire(file)
+        try:
+            return os.pread(fd, size, pos)
+        finally:
+            self._files.release(file)
+
+    def _fsync(self, file: PooledFile) -> None:
+        fd = self._files.acquire(file)
+        try:
+            os.fsync(fd)
+        finally:
+            self._files.release(file)
 
     def _delete_index_files(self, seg: _Segment) -> None:
         for p in (seg.index_path, seg.time_path):
@@ -231,6 +291,7 @@ class PartitionLog:
         """A segment before the checkpoint: trust its bytes (reads still verify), load indexes."""
         if not self._load_indexes(seg):
             self._rebuild(seg, verify=False)
+            self._write_index_files(seg)
         else:
             start = seg.offset_index[-1][1] if seg.offset_index else 0
             for _pos, header in self._scan(seg, start, verify=False):
@@ -261,7 +322,7 @@ class PartitionLog:
             return False
         try:
             head = read_header(
-                os.pread(seg.fd, BATCH_HEADER_BYTES, last_pos),
+                self._pread(seg.file, BATCH_HEADER_BYTES, last_pos),
                 self._where(seg, last_pos),
                 length_max=seg.size_bytes - last_pos,
             )
@@ -271,6 +332,7 @@ class PartitionLog:
             return False
         seg.offset_index = offsets
         seg.time_index = times
+        seg.index_on_disk = True
         return True
 
     def _recover(self, seg: _Segment, verified_pos: int) -> bool:
@@ -278,8 +340,12 @@ class PartitionLog:
         end = self._rebuild(seg, verify=True, verified_pos=verified_pos)
         if end < seg.size_bytes:
             self.recovered_truncated_bytes += seg.size_bytes - end
-            os.ftruncate(seg.fd, end)
-            os.fsync(seg.fd)
+            fd = self._files.acquire(seg.file)
+            try:
+                os.ftruncate(fd, end)
+                os.fsync(fd)
+            finally:
+                self._files.release(seg.file)
             seg.size_bytes = end
             return False
         return True
@@ -291,8 +357,7 @@ class PartitionLog:
         seg.bytes_since_index = 0
         seg.next_offset = seg.base_offset
         seg.max_timestamp_ms = _NO_TIMESTAMP
-        self._delete_index_files(seg)
-        self._open_index_files(seg)
+        seg.index_on_disk = False
         end = 0
         for pos, header in self._scan(seg, 0, verify=verify, verified_pos=verified_pos):
             if header.base_offset != seg.next_offset:
@@ -313,10 +378,10 @@ class PartitionLog:
         size = seg.size_bytes
         while pos + BATCH_HEADER_BYTES <= size:
             try:
-                head = os.pread(seg.fd, BATCH_HEADER_BYTES, pos)
+                head = self._pread(seg.file, BATCH_HEADER_BYTES, pos)
                 header = read_header(head, self._where(seg, pos), length_max=size - pos)
                 if verify and pos >= verified_pos:
-                    raw = os.pread(seg.fd, header.length, pos)
+                    raw = self._pread(seg.file, header.length, pos)
                     if len(raw) != header.length or crc32c(memoryview(raw)[8:]) != header.crc:
                         return
             except CorruptBatchError:
@@ -326,11 +391,8 @@ class PartitionLog:
 
     def _index_batch(self, seg: _Segment, pos: int, header: BatchHeader) -> None:
         if not seg.offset_index or seg.bytes_since_index >= self.config.index_interval_bytes:
-            rel = header.base_offset - seg.base_offset
             seg.offset_index.append((header.base_offset, pos))
             seg.time_index.append((seg.max_timestamp_ms, header.base_offset))
-            os.write(seg.index_fd, OFFSET_ENTRY.pack(rel, pos))
-            os.write(seg.time_fd, TIME_ENTRY.pack(seg.max_timestamp_ms, rel))
             seg.bytes_since_index = 0
         seg.bytes_since_index += header.length
         seg.next_offset = header.next_offset
@@ -360,6 +422,12 @@ class PartitionLog:
         with self._lock:
             return [s.base_offset for s in self._segments]
 
+    @property
+    def open_files(self) -> int:
+        """The partition's segment and index files open now (in the pool)."""
+        with self._lock:
+            return sum(s.file.fd >= 0 for s in self._segments)
+
     # ---------------------------------------------------------------- appending
 
     def append(self, records: Sequence[ProducerRecord], now_ms: int | None = None) -> int:
@@ -373,36 +441,60 @@ class PartitionLog:
             self._maybe_roll(len(data), now)
             return self._append_encoded(self._segments[-1], data)
 
-    def append_encoded(self, data: bytes) -> int:
+    def append_encoded(self, data: bytes, *, flush: bool = True) -> int:
         """Append a batch encoded elsewhere (verified by the caller), re-based to the log end.
 
         Returns its base offset. The produce path for batches that arrive encoded over HTTP.
+        With `flush=False` the flush policy is left to a later `flush_appended()`, which the
+        caller must await before it acknowledges the batch: so several appends can share one
+        fdatasync (the Kafka listener's group commit). Fetches see the batch before that.
         """
         with self._lock:
             self._check_open()
             self._maybe_roll(len(data), self._clock_ms())
             active = self._segments[-1]
-            return self._append_encoded(active, rebase_batch(data, active.next_offset))
+            return self._append_encoded(active, rebase_batch(data, active.next_offset), flush)
 
-    def _append_encoded(self, active: _Segment, data: bytes) -> int:
+    def flush_appended(self) -> None:
+        """What the flush policy asks after appends made with `flush=False`: an fdatasync for
+        `always`, one if due for `interval_ms`, nothing for `never`."""
+        with self._lock:
+            self._check_open()
+            policy = self.config.flush
+            if policy == "always" or (
+                policy == "interval_ms"
+                and self._clock_ms() - self._last_flush_ms >= self.config.flush_interval_ms
+            ):
+                self._flush_locked()
+
+    def _append_encoded(self, active: _Segment, data: bytes, flush: bool = True) -> int:
         header = read_header(data, "append", length_max=len(data))
         base = header.base_offset
         if base != active.next_offset:
             raise CorruptBatchError("append", f"base offset {base} != {active.next_offset}")
         pos = active.size_bytes
-        view = memoryview(data)
-        written = 0
-        while written < len(data):
-            written += os.write(active.fd, view[written:])
-        active.size_bytes += len(data)
-        self._index_batch(active, pos, header)
-        self._unflushed = True
-        policy = self.config.flush
-        if policy == "always" or (
-            policy == "interval_ms"
-            and self._clock_ms() - self._last_flush_ms >= self.config.flush_interval_ms
-        ):
-            self._flush_locked()
+        file = active.file
+        # before a byte is written: out of descriptors, the append fails whole
+        fd = self._files.acquire(file)
+        try:
+            view = memoryview(data)
+            written = 0
+            while written < len(data):
+                written += os.write(fd, view[written:])
+            active.size_bytes += len(data)
+            self._index_batch(active, pos, header)
+            self._unflushed = True
+            policy = self.config.flush
+            if flush and (
+                policy == "always"
+                or (
+                    policy == "interval_ms"
+                    and self._clock_ms() - self._last_flush_ms >= self.config.flush_interval_ms
+                )
+            ):
+                self._flush_locked()
+        finally:
+            self._files.release(file)
         return base
 
     def _maybe_roll(self, incoming_bytes: int, now_ms: int) -> None:
@@ -421,10 +513,8 @@ class PartitionLog:
             active = self._segments[-1]
             if active.size_bytes == 0:
                 return
-            os.fsync(active.fd)
-            os.close(active.index_fd)
-            os.close(active.time_fd)
-            active.index_fd = active.time_fd = -1
+            self._fsync(active.file)
+            self._write_index_files(active)
             seg = self._create_segment(active.next_offset)
             seg.next_offset = active.next_offset
             self._segments.append(seg)
@@ -449,12 +539,17 @@ class PartitionLog:
 
     def _flush_locked(self) -> None:
         if self._unflushed:
-            os.fdatasync(self._segments[-1].fd)
+            active = self._segments[-1].file
+            fd = self._files.acquire(active)
+            try:
+                os.fdatasync(fd)
+            finally:
+                self._files.release(active)
             self._unflushed = False
         self._last_flush_ms = self._clock_ms()
 
     def _fsync_dir(self) -> None:
-        fd = os.open(self.directory, os.O_RDONLY)
+        fd = self._files.open_fd(self.directory, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
@@ -483,7 +578,7 @@ class PartitionLog:
                 if not (expired or oversize):
                     break
                 self._segments.pop(0)
-                oldest.close()
+                oldest.close(self._files)
                 self._delete_files(oldest.path)
                 deleted.append(oldest.base_offset)
             if deleted:
@@ -526,27 +621,38 @@ class PartitionLog:
             while i < len(self._segments) and records < records_max:
                 seg = self._segments[i]
                 pos = self._position_for(seg, offset)
-                while pos < seg.size_bytes and records < records_max:
-                    head = os.pread(seg.fd, BATCH_HEADER_BYTES, pos)
-                    where = self._where(seg, pos)
-                    header = read_header(head, where, length_max=seg.size_bytes - pos)
-                    if header.next_offset <= offset:
+                if pos >= seg.size_bytes:
+                    i += 1
+                    continue
+                fd = self._files.acquire(seg.file)
+                try:
+                    while pos < seg.size_bytes and records < records_max:
+                        head = os.pread(fd, BATCH_HEADER_BYTES, pos)
+                        where = self._where(seg, pos)
+                        header = read_header(head, where, length_max=seg.size_bytes - pos)
+                        if header.next_offset <= offset:
+                            pos += header.length
+                            continue
+                        if batches and read_bytes + header.length > bytes_max:
+                            return RawBatches(
+                                batches, wheres, start, end, read_bytes, self.log_id
+                            )
+                        raw = os.pread(fd, header.length, pos)
+                        if len(raw) != header.length or crc32c(memoryview(raw)[8:]) != header.crc:
+                            raise CorruptBatchError(where, "checksum mismatch")
+                        batches.append(raw)
+                        wheres.append(where)
+                        read_bytes += header.length
+                        records += header.next_offset - max(offset, header.base_offset)
                         pos += header.length
-                        continue
-                    if batches and read_bytes + header.length > bytes_max:
-                        return RawBatches(batches, wheres, start, end, read_bytes)
-                    raw = os.pread(seg.fd, header.length, pos)
-                    if len(raw) != header.length or crc32c(memoryview(raw)[8:]) != header.crc:
-                        raise CorruptBatchError(where, "checksum mismatch")
-                    batches.append(raw)
-                    wheres.append(where)
-                    read_bytes += header.length
-                    records += header.next_offset - max(offset, header.base_offset)
-                    pos += header.length
-                    if read_bytes >= bytes_max:
-                        return RawBatches(batches, wheres, start, end, read_bytes)
+                        if read_bytes >= bytes_max:
+                            return RawBatches(
+                                batches, wheres, start, end, read_bytes, self.log_id
+                            )
+                finally:
+                    self._files.release(seg.file)
                 i += 1
-            return RawBatches(batches, wheres, start, end, read_bytes)
+            return RawBatches(batches, wheres, start, end, read_bytes, self.log_id)
 
     def _segment_for(self, offset: int) -> int:
         bases = [s.base_offset for s in self._segments]
@@ -571,11 +677,11 @@ class PartitionLog:
                 start = seg.time_index[i][1] if i >= 0 else seg.base_offset
                 pos = self._position_for(seg, start)
                 while pos < seg.size_bytes:
-                    raw_head = os.pread(seg.fd, BATCH_HEADER_BYTES, pos)
+                    raw_head = self._pread(seg.file, BATCH_HEADER_BYTES, pos)
                     where = self._where(seg, pos)
                     header = read_header(raw_head, where, length_max=seg.size_bytes - pos)
                     if header.max_timestamp_ms >= timestamp_ms:
-                        raw = os.pread(seg.fd, header.length, pos)
+                        raw = self._pread(seg.file, header.length, pos)
                         _, records = decode_batch(
                             raw, self.topic, self.partition, where, length_max=header.length
                         )
@@ -596,15 +702,17 @@ class PartitionLog:
             if self._closed:
                 return
             active = self._segments[-1]
-            os.fsync(active.fd)
-            self._write_checkpoint(active.base_offset, active.size_bytes)
-            for seg in self._segments:
-                seg.close()
-            self._closed = True
+            try:
+                self._fsync(active.file)
+                self._write_checkpoint(active.base_offset, active.size_bytes)
+            finally:
+                for seg in self._segments:
+                    seg.close(self._files)
+                self._closed = True
 
     def remove(self) -> None:
         """Close without flushing (the partition is being deleted)."""
         with self._lock:
             for seg in self._segments:
-                seg.close()
+                seg.close(self._files)
             self._closed = True

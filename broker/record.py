@@ -186,7 +186,7 @@ def rebase_batch(batch: bytes, base_offset: int) -> bytes:
     """The same batch with a new base offset and its crc recomputed."""
     buf = bytearray(batch)
     _BASE_OFFSET.pack_into(buf, _BASE_OFFSET_AT, base_offset)
-    BATCH_PREFIX.pack_into(buf, 0, len(buf) - 4, crc32c(bytes(buf[_CRC_START:])))
+    BATCH_PREFIX.pack_into(buf, 0, len(buf) - 4, crc32c(memoryview(buf)[_CRC_START:]))
     return bytes(buf)
 
 

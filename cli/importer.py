@@ -1,8 +1,14 @@
 """`charter import --from URL`: copy every subject and version of another Confluent-compatible
-registry into Charter, keeping schema ids and versions, then verify the copy.
+registry into Charter, keeping schema ids, versions, GUIDs, contracts and contexts, then verify
+the copy.
 
-The target is switched to IMPORT mode for the copy and back to its previous mode afterwards.
-Versions are imported referenced-first, so a schema's references exist when it arrives.
+The target is switched to IMPORT mode for the copy and back to its previous mode afterwards;
+so is each context the source uses (`:.ctx:`), since a context has a mode of its own. Subjects
+keep their qualified names (`:.ctx:subject`), so each lands in its context with the id it had
+there. Versions are imported referenced-first, so a schema's references exist when it arrives.
+With `--config`, the configs come too (the registry-wide one, each context's and each
+subject's), data-contract fields included: defaults and overrides of metadata and rules,
+`compatibilityGroup`, `alias` and `validateFields`.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from cli.common import cli_errors
 from cli.errors import CliError
 
 if TYPE_CHECKING:
-    from sdk.registry import RegisteredSchema
+    from sdk.registry import RegisteredSchema, Registry
 
 __all__ = ["import_registry"]
 
@@ -40,7 +46,11 @@ def import_registry(
     ] = False,
     subject_config: Annotated[
         bool,
-        typer.Option("--config/--no-config", help="Also copy each subject's compatibility config."),
+        typer.Option(
+            "--config/--no-config",
+            help="Also copy the configs (registry-wide, per context and per subject), "
+            "data-contract settings included.",
+        ),
     ] = True,
 ) -> None:
     """Copy every subject and version from another registry, keeping ids and versions.
@@ -76,6 +86,7 @@ def run_import(source_url: str, target_url: str, *, force: bool, copy_config: bo
             for number in source.versions(subject):
                 versions[(subject, number)] = source.get_version(subject, number)
         order = _reference_order(versions)
+        contexts = sorted({_context_key(s) for s in subjects} - {""})
 
         previous = target.get_mode()
         if previous != "IMPORT":
@@ -86,7 +97,10 @@ def run_import(source_url: str, target_url: str, *, force: bool, copy_config: bo
                     f"cannot switch {target_url} to IMPORT mode: {exc.message} "
                     "(use --force to import into a registry that has subjects)"
                 ) from None
+        own_modes = {key: _own_mode(target, key) for key in contexts}
         try:
+            for key in contexts:
+                target.set_mode("IMPORT", key, force=True)
             with Progress(
                 TextColumn("importing"),
                 BarColumn(),
@@ -111,11 +125,19 @@ def run_import(source_url: str, target_url: str, *, force: bool, copy_config: bo
                     )
                     progress.advance(task)
             if copy_config:
-                for subject in subjects:
-                    config = source.get_config(subject)
+                top = source.get_config()
+                if top is not None:
+                    target.set_config(top)
+                for scope in (*contexts, *subjects):
+                    config = source.get_config(scope)
                     if config is not None and config.compatibility:
-                        target.set_compatibility(config.compatibility, subject)
+                        target.set_config(config, scope)
         finally:
+            for key, mode in own_modes.items():
+                if mode is None:
+                    target.delete_mode(key)
+                else:
+                    target.set_mode(mode, key, force=True)
             if previous != "IMPORT":
                 target.set_mode(previous, force=True)
 
@@ -145,6 +167,25 @@ def run_import(source_url: str, target_url: str, *, force: bool, copy_config: bo
         + ("ok" if not problems else f"{len(problems)} difference(s)")
     )
     return 1 if problems else 0
+
+
+def _context_key(subject: str) -> str:
+    """The key of a qualified subject's context (`:.ctx:`), "" for the default context."""
+    if not subject.startswith(":."):
+        return ""
+    end = subject.find(":", 2)
+    return subject[: end + 1] if end > 0 else subject + ":"
+
+
+def _own_mode(target: Registry, key: str) -> str | None:
+    from sdk.errors import RegistryError
+
+    try:
+        return target.get_mode(key)
+    except RegistryError as exc:
+        if exc.status == 404:
+            return None
+        raise
 
 
 def _reference_order(

@@ -51,6 +51,13 @@ def create(
         list[str] | None,
         typer.Option("--topic-prefix", help="Limit topics to this prefix (repeatable)."),
     ] = None,
+    group_prefix: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--group-prefix",
+            help="Limit consumer groups to this prefix (repeatable), as Kafka's GROUP ACLs.",
+        ),
+    ] = None,
     data_dir: DataDirOption = DEFAULT_DATA_DIR,
     database_url: DatabaseUrlOption = None,
     fmt: FormatOption = "text",
@@ -66,7 +73,11 @@ def create(
     store = _store(data_dir, database_url)
     try:
         created = store.create(
-            name, parsed, subject_prefixes=subject_prefix or (), topic_prefixes=topic_prefix or ()
+            name,
+            parsed,
+            subject_prefixes=subject_prefix or (),
+            topic_prefixes=topic_prefix or (),
+            group_prefixes=group_prefix or (),
         )
     except SecurityConfigError as exc:
         typer.echo(f"charter keys create: {exc}", err=True)
@@ -82,6 +93,7 @@ def create(
     typer.echo(f"created key {info.key_id} '{info.name}' with role {info.role.value}")
     typer.echo(f"subject prefixes: {', '.join(info.subject_prefixes) or '(all subjects)'}")
     typer.echo(f"topic prefixes: {', '.join(info.topic_prefixes) or '(all topics)'}")
+    typer.echo(f"group prefixes: {', '.join(info.group_prefixes) or '(all groups)'}")
     typer.echo("the secret is shown only now; store the credential below (KEY:SECRET):")
     typer.echo(created.credential)
 
@@ -109,8 +121,9 @@ def list_keys(
         state = f"revoked {i.revoked_at:%Y-%m-%dT%H:%M:%SZ}" if i.revoked_at else "active"
         subjects = ",".join(i.subject_prefixes) or "*"
         topics = ",".join(i.topic_prefixes) or "*"
+        groups = ",".join(i.group_prefixes) or "*"
         typer.echo(f"{i.name}\t{i.key_id}\t{i.role.value}\tsubjects={subjects}\t"
-                   f"topics={topics}\t{state}")
+                   f"topics={topics}\tgroups={groups}\t{state}")
 
 
 @keys_app.command("revoke")

@@ -134,11 +134,12 @@ def run_replay(
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    from cli.streams import credentials
     from sdk import Consumer, Registry, SchemaNotFoundError
 
     subject = f"{topic}-value"
     report = ReplayReport(topic, subject)
-    with Registry(registry) as client:
+    with Registry(registry, **credentials()) as client:
         try:
             for version in client.versions(subject):
                 found = client.get_version(subject, version)
@@ -152,6 +153,7 @@ def run_replay(
             topics=[topic],
             validate=validate,
             auto_create_topics=False,
+            **credentials(broker),
         )
         with consumer:
             ends = consumer.end_offsets()

@@ -8,6 +8,7 @@ serve refuses to start unless `--auth` is given explicitly.
 
 from __future__ import annotations
 
+import logging.config
 import os
 from pathlib import Path
 from typing import Annotated, Any, cast
@@ -55,16 +56,6 @@ def auth_mode(auth: str | None, host: str) -> str:
     return mode
 
 
-def _log_to_stderr(level: str) -> None:
-    """Charter's own loggers (the audit trail's JSON lines among them) beside uvicorn's."""
-    import logging
-
-    logger = logging.getLogger("charter")
-    if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-        logger.addHandler(handler)
-    logger.setLevel("DEBUG" if level == "trace" else level.upper())
 DEFAULT_CONNECTIONS_MAX = 1000
 DEFAULT_IDLE_TIMEOUT_S = 5
 DEFAULT_HEADER_TIMEOUT_S = 10.0
@@ -153,6 +144,11 @@ def serve(
         typer.Option(envvar="CHARTER_OIDC_TOPIC_PREFIXES_CLAIM",
                      help="Claim listing topic prefixes."),
     ] = "charter_topic_prefixes",
+    oidc_group_prefixes_claim: Annotated[
+        str,
+        typer.Option(envvar="CHARTER_OIDC_GROUP_PREFIXES_CLAIM",
+                     help="Claim listing consumer-group prefixes."),
+    ] = "charter_group_prefixes",
     oidc_name_claim: Annotated[
         str, typer.Option(envvar="CHARTER_OIDC_NAME_CLAIM", help="Claim naming the caller.")
     ] = "sub",
@@ -211,6 +207,24 @@ def serve(
             help="Remove a consumer group this long after it was last used and left empty.",
         ),
     ] = DEFAULT_GROUP_RETENTION_MS,
+    open_files_max: Annotated[
+        int | None,
+        typer.Option(
+            envvar="CHARTER_OPEN_FILES_MAX",
+            min=16,
+            show_default=False,
+            help="Segment and index files the broker keeps open, least recently used closed "
+            "first; default half the process's descriptor limit.",
+        ),
+    ] = None,
+    console_sample_s: Annotated[
+        float,
+        typer.Option(
+            envvar="CHARTER_CONSOLE_SAMPLE_S",
+            min=0.1,
+            help="Seconds between the samples behind the console's lag and produce-rate charts.",
+        ),
+    ] = 5.0,
 ) -> None:
     """Run the schema registry (Confluent Schema Registry API) and the broker on one port."""
     import uvicorn
@@ -266,6 +280,7 @@ def serve(
             role_claim=oidc_role_claim,
             subject_prefixes_claim=oidc_subject_prefixes_claim,
             topic_prefixes_claim=oidc_topic_prefixes_claim,
+            group_prefixes_claim=oidc_group_prefixes_claim,
         )
     if log_format.lower() not in LOG_FORMATS:
         raise typer.BadParameter(
@@ -273,6 +288,9 @@ def serve(
         )
     log_config = configure_logging("json" if log_format.lower() == "json" else "text",
                                    log_level.lower())
+    # Applied now, so what is logged before uvicorn starts (which applies it again) has the
+    # same handler and format as the rest.
+    logging.config.dictConfig(log_config)
     origins = tuple(o for value in cors_origin or () for o in value.split(",") if o.strip())
     security = SecuritySettings(
         auth=AuthMode(mode), oidc=oidc, cors_origins=tuple(o.strip() for o in origins)
@@ -298,11 +316,11 @@ def serve(
             data_dir / "broker",
             contracts=RegistryContracts(registry.service),
             group_retention_ms=group_retention_ms,
+            open_files_max=open_files_max,
         )
     except DataDirLockedError as exc:
         typer.echo(f"charter serve: {exc}", err=True)
         raise typer.Exit(code=1) from exc
-    _log_to_stderr(settings.log_level)
     try:
         guard = build_guard(registry, security)
     except SecurityConfigError as exc:
@@ -317,13 +335,14 @@ def serve(
         metrics = Metrics(registry.service, broker)
         # The wrapper forwards every attribute to the broker; broker.http names the class.
         metered = cast(Broker, MeteredBroker(broker, metrics))
-        console = create_console_router(registry.service, broker)
+        console = create_console_router(registry.service, broker,
+                                        sample_interval_s=console_sample_s)
         app = create_app(
             settings,
             registry=registry,
             extra_routers=[create_router(metered, long_polls_max=long_polls_max), console],
             body_limits=[
-                BodyLimit(p, n, 41301, "application/json") for p, n in body_limits(broker.limits)
+                BodyLimit(p, n, "application/json") for p, n in body_limits(broker.limits)
             ],
             body_timeout_s=body_timeout_s,
         )

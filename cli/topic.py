@@ -2,9 +2,13 @@
 
 Also holds what `charter groups` shares with it: the `--broker` option, the `--format` check and
 the error boundary. Exit codes: 0 done; 1 the broker refused (no such topic, topic exists, a
-setting it will not take); 2 a usage error, or the broker could not be reached or answered
-something that is not the broker's API. Imports only typer at module level; httpx, rich and the
-broker's client load inside the commands.
+setting it will not take, a key outside its role or prefixes: 403); 2 a usage error, or the
+broker could not be reached or answered something that is not the broker's API.
+
+Against `charter serve --auth required` the commands send CHARTER_AUTH_KEY/CHARTER_AUTH_SECRET
+(HTTP Basic) or CHARTER_AUTH_TOKEN (a bearer token), as `charter produce` and `consume` do, and
+never print them. Imports only typer at module level; httpx, rich and the broker's client load
+inside the commands.
 """
 
 from __future__ import annotations
@@ -76,6 +80,28 @@ def admin_url(given: str | None) -> str:
     )
 
 
+def _credentials() -> tuple[tuple[str, str] | None, dict[str, str]]:
+    """HTTP Basic credentials and headers from CHARTER_AUTH_*, read by the SDK's rules. The SDK
+    loads only when one of the variables is set: without them the commands stay light."""
+    if not any(os.environ.get(f"CHARTER_AUTH_{v}") for v in ("KEY", "SECRET", "TOKEN")):
+        return None, {}
+    from sdk.credentials import credential_headers, from_env
+    from sdk.errors import ConfigurationError
+
+    try:
+        found = from_env()
+        return found.auth, credential_headers(found.auth, found.token)
+    except ConfigurationError as exc:
+        raise AdminError(str(exc)) from None
+
+
+_HINTS = {
+    401: " (set CHARTER_AUTH_KEY and CHARTER_AUTH_SECRET, or CHARTER_AUTH_TOKEN)",
+    403: " (the key's role or prefixes do not allow this)",
+    404: " (is it `charter serve`?)",
+}
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -97,14 +123,21 @@ def admin_session(command: str, broker: str | None) -> Iterator[BrokerClient]:
 
     try:
         url = admin_url(broker)
+        auth, headers = _credentials()
     except AdminError as exc:
         raise fail(str(exc), 2) from None
     try:
-        with BrokerClient(url, timeout_s=REQUEST_TIMEOUT_S) as client:
+        with (
+            httpx.Client(base_url=url, timeout=REQUEST_TIMEOUT_S, auth=auth,
+                         headers=headers) as http,
+            BrokerClient(url, client=http) as client,
+        ):
             yield client
     except RemoteError as exc:
-        hint = " (is it `charter serve`?)" if exc.status == 404 else ""
-        raise fail(f"{url} answered {exc.status}{hint}: {exc.body[:300]}", 2) from None
+        hint = _HINTS.get(exc.status, "")
+        # A key outside its role or prefixes is the server refusing, like a refused setting.
+        code = 1 if exc.status == 403 else 2
+        raise fail(f"{url} answered {exc.status}{hint}: {exc.body[:300]}", code) from None
     except BrokerError as exc:
         raise fail(exc.message, 1) from None
     except httpx.HTTPError as exc:

@@ -18,7 +18,16 @@ from starlette.responses import Response
 from registry import errors
 from registry.coherence import ChangeListener
 from registry.db import Database
-from registry.http import EncodedSlashMiddleware, Registry, RegistryResponse, error_response
+from registry.dek import DekService
+from registry.dek import router as dek_router
+from registry.dek.repository import DekRepository
+from registry.http import (
+    ContextPathMiddleware,
+    EncodedSlashMiddleware,
+    Registry,
+    RegistryResponse,
+    error_response,
+)
 from registry.limits import (
     BODY_TIMEOUT_S_DEFAULT,
     BodyLimit,
@@ -28,6 +37,7 @@ from registry.limits import (
     is_out_of_descriptors,
     quiet_resource_errors,
 )
+from registry.openapi import AUTH, BODY, SERVER, answers
 from registry.repository import Repository
 from registry.routers import compatibility, config, meta, mode, schemas, subjects
 from registry.service import RegistryService
@@ -177,10 +187,15 @@ def create_app(
     install_error_handlers(app)
     for module in (meta, subjects, schemas, config, mode, compatibility):
         app.include_router(module.router)
-    for router in extra_routers:
-        app.include_router(router)
+    app.state.dek = DekService(
+        DekRepository(registry.database), subject_length_max=settings.subject_length_max
+    )
+    app.include_router(dek_router, responses=answers(*AUTH, *SERVER, *BODY, 404, 409))
+    for router in extra_routers:  # the broker's errors have the same shape and codes
+        app.include_router(router, responses=answers(*AUTH, *SERVER, *BODY, 404, 409, 416))
     # The consumers' hot path goes first and bypasses FastAPI's dependency machinery.
     app.router.routes.insert(0, schemas.schema_by_id_route(registry))
+    app.add_middleware(ContextPathMiddleware)  # inside the next: sees the decoded path
     app.add_middleware(EncodedSlashMiddleware)
     app.add_middleware(BodyTimeoutMiddleware, timeout_s=body_timeout_s)
     app.add_middleware(

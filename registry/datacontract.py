@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from registry import errors
+from sdk.rules import RuleCompileError, check_expression
 
 __all__ = [
     "NO_CONTRACT",
@@ -36,6 +37,7 @@ __all__ = [
 MIGRATION_MODES = frozenset({"UPGRADE", "DOWNGRADE", "UPDOWN"})
 DOMAIN_MODES = frozenset({"WRITE", "READ", "WRITEREAD"})
 RULES_MAX = 256  # rules in one rule set
+CEL_TYPES = frozenset({"CEL", "CEL_FIELD"})  # rule types whose `expr` is CEL, compiled here
 NAME_CHARS_MAX = 256
 
 
@@ -130,8 +132,23 @@ def canonical_rule_set(raw: object) -> str | None:
                     f"Invalid rule set: the name {rule.name!r} is used by two rules of {field}"
                 )
             names.add(rule.name)
+            _check_cel(field, rule)
         body[field] = [rule.model_dump(exclude_none=True) for rule in rules]
     return _dump(body)
+
+
+def _check_cel(field: str, rule: RuleIn) -> None:
+    """A CEL rule whose expression does not compile is refused, not stored to fail later on
+    every producer."""
+    if rule.type.upper() not in CEL_TYPES or not rule.expr:
+        return
+    try:
+        check_expression(rule.expr, rule.name)
+    except RuleCompileError as exc:
+        raise errors.InvalidSchema(
+            f"Invalid rule set: the expression of rule {rule.name!r} of {field} does not "
+            f"compile as CEL: {exc.detail}"
+        ) from None
 
 
 def merge_metadata(old: str | None, new: str | None) -> str | None:

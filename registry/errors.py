@@ -10,10 +10,17 @@
     │   ├── VersionSoftDeleted            40406
     │   ├── VersionNotSoftDeleted         40407
     │   ├── SubjectConfigNotFound         40408
-    │   └── SubjectModeNotFound           40409
+    │   ├── SubjectModeNotFound           40409
+    │   ├── ContextNotFound               40401 (as Redpanda answers; Confluent names none)
+    │   ├── KeyNotFound                   40470 (DEK registry: a KEK or DEK)
+    │   ├── KeyNotSoftDeleted             40471
+    │   └── KeySoftDeleted                40472
     ├── IncompatibleSchema                409 (error_code 409)
+    ├── KeyConflict                       409
+    │   ├── KeyExists                     40971
+    │   └── TooManyKeys                   40972
     ├── BadRequest                        400 (malformed body)
-    ├── RequestTooLarge                   413
+    ├── RequestTooLarge                   413, 41301 (a body over its route's limit, anywhere)
     ├── UnprocessableError                422
     │   ├── InvalidSchema                 42201
     │   ├── InvalidVersion                42202
@@ -23,8 +30,13 @@
     │   ├── ReferenceExists               42206
     │   ├── IdMismatch                    42207
     │   ├── InvalidSubject                42208
-    │   └── SchemaTooLarge                42209
-    └── StoreError                        500, 50001
+    │   ├── SchemaTooLarge                42209
+    │   ├── ContextNotEmpty               42211
+    │   ├── InvalidKey                    42271
+    │   └── KeyReferenceExists            42272
+    ├── StoreError                        500, 50001
+    ├── DekGenerationFailed               500, 50070 (the KMS could not wrap or unwrap a DEK)
+    └── SecurityError                     401, 403, 415, 400 (registry.security.errors)
 
 Everything else that escapes a handler becomes 500 with error_code 50000 at the app boundary.
 """
@@ -33,13 +45,23 @@ from __future__ import annotations
 
 __all__ = [
     "BadRequest",
+    "ContextNotEmpty",
+    "ContextNotFound",
+    "DekGenerationFailed",
     "IdMismatch",
     "IncompatibleSchema",
     "InvalidCompatibilityLevel",
+    "InvalidKey",
     "InvalidMode",
     "InvalidSchema",
     "InvalidSubject",
     "InvalidVersion",
+    "KeyConflict",
+    "KeyExists",
+    "KeyNotFound",
+    "KeyNotSoftDeleted",
+    "KeyReferenceExists",
+    "KeySoftDeleted",
     "NotFoundError",
     "OperationNotPermitted",
     "ReferenceExists",
@@ -53,6 +75,7 @@ __all__ = [
     "SubjectNotFound",
     "SubjectNotSoftDeleted",
     "SubjectSoftDeleted",
+    "TooManyKeys",
     "UnprocessableError",
     "VersionNotFound",
     "VersionNotSoftDeleted",
@@ -169,6 +192,14 @@ class SubjectModeNotFound(NotFoundError):
         self.subject = subject
 
 
+class ContextNotFound(NotFoundError):
+    error_code = 40401
+
+    def __init__(self, context: str) -> None:
+        super().__init__(f"Context '{context}' not found.")
+        self.context = context
+
+
 class IncompatibleSchema(RegistryError):
     status = 409
     error_code = 409
@@ -189,8 +220,17 @@ class BadRequest(RegistryError):
 
 
 class RequestTooLarge(RegistryError):
+    """A request body over its limit: the one error for it, from the body-limit middleware,
+    the security check and the routes that read bodies alike."""
+
     status = 413
-    error_code = 413
+    error_code = 41301
+
+    @classmethod
+    def over(cls, limit: int, declared: int | None = None) -> RequestTooLarge:
+        if declared is None:
+            return cls(f"Request body exceeds {limit} bytes")
+        return cls(f"Request body of {declared} bytes exceeds {limit} bytes")
 
 
 class UnprocessableError(RegistryError):
@@ -244,3 +284,78 @@ class SchemaTooLarge(UnprocessableError):
 class StoreError(RegistryError):
     status = 500
     error_code = 50001
+
+
+class ContextNotEmpty(UnprocessableError):
+    error_code = 42211
+
+    def __init__(self, context: str) -> None:
+        super().__init__(f"The specified context '{context}' is not empty.")
+        self.context = context
+
+
+# -- the DEK registry (/dek-registry/v1): Confluent's codes and messages
+
+
+class KeyNotFound(NotFoundError):
+    error_code = 40470
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Key '{name}' not found")
+        self.name = name
+
+
+class KeyNotSoftDeleted(NotFoundError):
+    error_code = 40471
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Key '{name}' was not deleted first before being permanently deleted")
+        self.name = name
+
+
+class KeySoftDeleted(NotFoundError):
+    error_code = 40472
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Key '{name}' must be undeleted first")
+        self.name = name
+
+
+class KeyConflict(RegistryError):
+    status = 409
+    error_code = 409
+
+
+class KeyExists(KeyConflict):
+    error_code = 40971
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Key '{name}' already exists; use a different value")
+        self.name = name
+
+
+class TooManyKeys(KeyConflict):
+    error_code = 40972
+
+    def __init__(self, keys_max: int) -> None:
+        super().__init__(f"A maximum of {keys_max} keys already exist")
+        self.keys_max = keys_max
+
+
+class InvalidKey(UnprocessableError):
+    """A KEK or DEK field that is missing or malformed; the message starts with its name."""
+
+    error_code = 42271
+
+
+class KeyReferenceExists(UnprocessableError):
+    error_code = 42272
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"One or more references exist to the key {name}")
+        self.name = name
+
+
+class DekGenerationFailed(RegistryError):
+    status = 500
+    error_code = 50070

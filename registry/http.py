@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from registry import errors
 from registry.coherence import ChangeListener
 from registry.db import Database
+from registry.qualified import check_subject_name, context_path
 from registry.service import RegistryService
 from registry.settings import Settings
 from registry.values import LATEST
@@ -25,6 +26,8 @@ __all__ = [
     "ID_MAX",
     "MEDIA_TYPE",
     "VERSION_MAX",
+    "ConfigSubjectDep",
+    "ContextPathMiddleware",
     "EncodedSlashMiddleware",
     "Registry",
     "RegistryDep",
@@ -148,12 +151,48 @@ def check_subject(subject: str, settings: Settings) -> str:
 
 
 async def subject_param(subject: str, request: Request, registry: RegistryDep) -> str:
+    """A subject path value in its normal qualified form (`registry.qualified`)."""
     if request.scope.get(SLASH_FLAG):
         subject = subject.replace(SLASH_STAND_IN, "/")
-    return check_subject(subject, registry.settings)
+    return check_subject_name(check_subject(subject, registry.settings)).name
+
+
+async def config_subject_param(subject: str, request: Request, registry: RegistryDep) -> str:
+    """A config or mode path value: a subject, or `:.ctx:` for a context's own."""
+    if request.scope.get(SLASH_FLAG):
+        subject = subject.replace(SLASH_STAND_IN, "/")
+    check_subject(subject, registry.settings)
+    return check_subject_name(subject, config_or_mode=True).name
 
 
 SubjectDep = Annotated[str, Depends(subject_param)]
+ConfigSubjectDep = Annotated[str, Depends(config_subject_param)]
+
+
+class ContextPathMiddleware:
+    """Serve Confluent's `/contexts/{ctx}/...` URL forms as the plain routes they stand for
+    (`registry.qualified.context_path`): `/contexts/.a/subjects/s/versions` is
+    `/subjects/:.a:s/versions`. Runs inside `EncodedSlashMiddleware`, on the decoded path."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "") if scope["type"] == "http" else ""
+        if path.startswith("/contexts/"):
+            query = scope.get("query_string", b"").decode("latin-1")
+            try:
+                folded = context_path(path.strip("/").split("/"), query)
+            except errors.RegistryError as exc:
+                await error_response(exc.status, exc.error_code, exc.message)(
+                    scope, receive, send
+                )
+                return
+            if folded is not None:
+                scope = dict(scope)
+                scope["path"] = "/" + "/".join(folded.segments)
+                scope["query_string"] = folded.query.encode("latin-1")
+        await self.app(scope, receive, send)
 
 
 def page(items: list[T], offset: int, limit: int) -> list[T]:
@@ -179,13 +218,13 @@ async def read_json(request: Request, limit: int) -> Any:
     """The request body as JSON whatever the content type says, within `limit` bytes."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise errors.RequestTooLarge(f"Request body of {declared} bytes exceeds {limit} bytes")
+        raise errors.RequestTooLarge.over(limit, int(declared))
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise errors.RequestTooLarge(f"Request body exceeds {limit} bytes")
+            raise errors.RequestTooLarge.over(limit)
         chunks.append(chunk)
     body = b"".join(chunks)
     if not body.strip():

@@ -21,10 +21,11 @@ from dataclasses import dataclass
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from registry.errors import RequestTooLarge
+
 __all__ = [
     "BODY_TIMEOUT_S_DEFAULT",
     "ERROR_MEDIA_TYPE",
-    "TOO_LARGE_CODE",
     "BodyLimit",
     "BodyLimitMiddleware",
     "BodyTimeoutMiddleware",
@@ -33,7 +34,6 @@ __all__ = [
     "quiet_resource_errors",
 ]
 
-TOO_LARGE_CODE = 413  # the registry's code for a body too large (registry.errors.RequestTooLarge)
 BODY_TIMEOUT_CODE = 40801
 ERROR_MEDIA_TYPE = "application/vnd.schemaregistry.v1+json"
 BODY_TIMEOUT_S_DEFAULT = 30.0
@@ -42,11 +42,11 @@ BODY_TIMEOUT_S_DEFAULT = 30.0
 @dataclass(frozen=True, slots=True)
 class BodyLimit:
     """Requests whose path matches `pattern` (a regular expression, matched from the start)
-    may send at most `bytes_max` bytes of body."""
+    may send at most `bytes_max` bytes of body; a larger one is refused with
+    `RequestTooLarge` in `media_type`."""
 
     pattern: str
     bytes_max: int
-    error_code: int = TOO_LARGE_CODE
     media_type: str = ERROR_MEDIA_TYPE
 
 
@@ -115,10 +115,13 @@ class BodyLimitMiddleware:
             return
         limit = self.limit_for(scope["path"])
         declared = _content_length(scope)
-        refusal = (413, limit.error_code, _too_large(limit.bytes_max), limit.media_type)
         if declared is not None and declared > limit.bytes_max:
-            await _answer(send, *refusal[:3], media_type=limit.media_type)
+            error = RequestTooLarge.over(limit.bytes_max, declared)
+            await _answer(send, error.status, error.error_code, error.message,
+                          media_type=limit.media_type)
             return
+        too_large = RequestTooLarge.over(limit.bytes_max)
+        refusal = (too_large.status, too_large.error_code, too_large.message, limit.media_type)
         guarded = _Guarded(receive, send)
         seen = 0
 
@@ -188,10 +191,6 @@ def _content_length(scope: Scope) -> int | None:
             text = value.decode("latin-1").strip()
             return int(text) if text.isdigit() else None
     return None
-
-
-def _too_large(limit: int) -> str:
-    return f"Request body exceeds {limit} bytes"
 
 
 _OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}

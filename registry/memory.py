@@ -21,6 +21,7 @@ from compat import Level, Policy, SchemaSource
 from registry import errors
 from registry.cache import Generation, Memo, Missing, SchemaCache
 from registry.datacontract import Contract
+from registry.qualified import parent_scope
 from registry.repository import Reader
 from registry.schemas import PayloadCheck, Schemas
 from registry.values import ConfigValue, EffectiveConfig, Mode, StoredSchema, VersionEntry
@@ -95,15 +96,16 @@ class View:
             self.caches.histories, subject, lambda: tuple(self.reader.versions(subject))
         )
 
-    def stored(self, schema_id: int) -> StoredSchema:
+    def stored(self, key: int) -> StoredSchema:
+        """The schema of row `key` (a `VersionEntry.schema_key`)."""
         memo = self.caches.stored_schemas
-        found = memo.get(schema_id)
+        found = memo.get(key)
         if isinstance(found, StoredSchema):
             return found
-        schema = self.reader.schema(schema_id)
+        schema = self.reader.schema(key)
         if schema is None:  # a foreign key makes this impossible; say so rather than crash
-            raise errors.StoreError(f"schema {schema_id} is missing from the store")
-        memo.put(schema_id, schema)  # a schema under an id never changes
+            raise errors.StoreError(f"schema row {key} is missing from the store")
+        memo.put(key, schema)  # a schema row never changes
         return schema
 
     def own_config(self, subject: str | None) -> ConfigValue | None:
@@ -120,7 +122,8 @@ class View:
         level, policy, normalize = Level.BACKWARD, Policy.STRICT, False
         group: str | None = None
         default, override = Contract(), Contract()
-        for scope in (None,) if subject is None else (None, subject):
+        # A subject inherits its context's config (registry.qualified.parent_scope).
+        for scope in (None,) if subject is None else (parent_scope(subject), subject):
             own = self.own_config(scope)
             if own is None:
                 continue
@@ -135,11 +138,18 @@ class View:
         return EffectiveConfig(level, policy, normalize, group, default, override)
 
     def mode(self, subject: str | None) -> Mode:
-        if subject is not None:
-            own = self.own_mode(subject)
-            if own is not None:
-                return own
-        return self.own_mode(None) or Mode.READWRITE
+        """The mode in force, as Confluent looks it up: a registry-wide READONLY_OVERRIDE,
+        else the subject's own, else its context's (`parent_scope`), else READWRITE."""
+        top = self.own_mode(None)
+        if subject is None or top is Mode.READONLY_OVERRIDE:
+            return top or Mode.READWRITE
+        own = self.own_mode(subject)
+        if own is not None:
+            return own
+        parent = parent_scope(subject)
+        if parent is None:
+            return top or Mode.READWRITE
+        return self.own_mode(parent) or Mode.READWRITE
 
     # -- `registry.schemas.References` --------------------------------------------------
 
@@ -150,7 +160,7 @@ class View:
     def source(self, subject: str, version: int, /) -> SchemaSource | None:
         for entry in self.history(subject):
             if entry.version == version:
-                return self.stored(entry.schema_id).source
+                return self.stored(entry.schema_key).source
         return None
 
 

@@ -186,7 +186,8 @@ class BrokerCollector(Collector):
             labels=["topic", "partition"],
         )
         segments = GaugeMetricFamily(
-            "charter_broker_open_segment_files", "Segment files of a partition's log",
+            "charter_broker_open_segment_files",
+            "Segment and index files of a partition's log held open now",
             labels=["topic", "partition"],
         )
         for name in self.broker.list_topics()[: self.names_max]:
@@ -198,7 +199,7 @@ class BrokerCollector(Collector):
                 labels = [name, str(p.partition)]
                 start.add_metric(labels, p.log_start_offset)
                 end.add_metric(labels, p.log_end_offset)
-                segments.add_metric(labels, p.segments)
+                segments.add_metric(labels, p.open_files)
         lag = GaugeMetricFamily(
             "charter_broker_consumer_group_lag", "Log end offset minus the committed offset",
             labels=["group", "topic", "partition"],

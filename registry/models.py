@@ -1,7 +1,10 @@
 """The registry's tables. Every change here ships an Alembic migration in `alembic/versions/`.
 
 Schema rows are never deleted, so a schema id is never reused: a permanently deleted subject
-version only loses its `subject_versions` row.
+version only loses its `subject_versions` row. A schema row belongs to one context
+(`registry.qualified`): `context_id` is the id clients see, unique within the context; `id`
+is the row's key, which the other tables point at (it equals `context_id` for every row
+stored before contexts existed).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from sqlmodel import Field, SQLModel
 __all__ = [
     "GLOBAL_SCOPE",
     "ConfigRow",
+    "ContextRow",
     "MetaRow",
     "ModeRow",
     "ReferenceRow",
@@ -25,9 +29,16 @@ GLOBAL_SCOPE = ""
 
 class SchemaRow(SQLModel, table=True):
     __tablename__ = "schemas"
-    __table_args__ = (sa.Index("uq_schemas_guid", "guid", unique=True),)
+    __table_args__ = (
+        sa.Index("ix_schemas_guid", "guid"),
+        sa.Index("uq_schemas_context_id", "context", "context_id", unique=True),
+    )
 
     id: int = Field(sa_column=sa.Column(sa.Integer, primary_key=True, autoincrement=False))
+    context: str = Field(
+        default=".", sa_column=sa.Column(sa.Text, nullable=False, server_default=".")
+    )
+    context_id: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
     schema_type: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
     text: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     fingerprint: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
@@ -87,11 +98,20 @@ class ConfigRow(SQLModel, table=True):
     override_rule_set: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
 
 
+class ContextRow(SQLModel, table=True):
+    """A context in use: made by its first registration, gone only by `DELETE /contexts`
+    (the default context `.` is always in use and has no row)."""
+
+    __tablename__ = "contexts"
+
+    name: str = Field(sa_column=sa.Column(sa.Text, primary_key=True))
+
+
 class ModeRow(SQLModel, table=True):
     __tablename__ = "modes"
 
     subject: str = Field(sa_column=sa.Column(sa.Text, primary_key=True))
-    mode: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    mode: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
 
 
 class MetaRow(SQLModel, table=True):

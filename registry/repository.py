@@ -25,6 +25,7 @@ from registry.db import Database
 from registry.models import (
     GLOBAL_SCOPE,
     ConfigRow,
+    ContextRow,
     MetaRow,
     ModeRow,
     ReferenceRow,
@@ -54,8 +55,8 @@ def _stored(row: SchemaRow) -> StoredSchema:
         Reference(r["name"], r["subject"], int(r["version"]))
         for r in json.loads(row.references_json)
     )
-    return StoredSchema(row.id, SchemaType(row.schema_type), row.text, refs, row.guid,
-                        Contract(row.metadata_json, row.rule_set_json))
+    return StoredSchema(row.context_id, SchemaType(row.schema_type), row.text, refs, row.guid,
+                        Contract(row.metadata_json, row.rule_set_json), row.id, row.context)
 
 
 def _config(row: ConfigRow) -> ConfigValue:
@@ -109,22 +110,32 @@ class Reader:
         """Every version of every subject, by subject then version."""
         return self._entries()
 
-    def versions_of_id(self, schema_id: int) -> list[VersionEntry]:
-        return self._entries(col(SubjectVersionRow.schema_id) == schema_id)
+    def versions_of_key(self, key: int) -> list[VersionEntry]:
+        """Every version holding the schema row `key`."""
+        return self._entries(col(SubjectVersionRow.schema_id) == key)
 
     def subjects(self) -> list[tuple[str, bool]]:
         """(subject, deleted) for every distinct pair."""
         stmt = select(SubjectVersionRow.subject, SubjectVersionRow.deleted).distinct()
         return [(subject, bool(gone)) for subject, gone in self.session.exec(stmt)]
 
-    def schema(self, schema_id: int) -> StoredSchema | None:
-        row = self.session.get(SchemaRow, schema_id)
+    def schema(self, key: int) -> StoredSchema | None:
+        """The schema of row `key`."""
+        row = self.session.get(SchemaRow, key)
         return _stored(row) if row is not None else None
 
-    def schemas(self, ids: set[int]) -> dict[int, StoredSchema]:
-        if not ids:
+    def schema_in(self, context: str, schema_id: int) -> StoredSchema | None:
+        """The schema a client's id names within `context`."""
+        stmt = select(SchemaRow).where(SchemaRow.context == context,
+                                       SchemaRow.context_id == schema_id)
+        found = self.session.exec(stmt).first()
+        return _stored(found) if found is not None else None
+
+    def schemas(self, keys: set[int]) -> dict[int, StoredSchema]:
+        """Schemas by row key."""
+        if not keys:
             return {}
-        stmt = select(SchemaRow).where(col(SchemaRow.id).in_(ids))
+        stmt = select(SchemaRow).where(col(SchemaRow.id).in_(keys))
         return {row.id: _stored(row) for row in self.session.exec(stmt)}
 
     def schema_with_fingerprint(self, fingerprint: str) -> StoredSchema | None:
@@ -132,16 +143,20 @@ class Reader:
         found = row.first()
         return _stored(found) if found is not None else None
 
-    def schema_with_guid(self, guid: str) -> StoredSchema | None:
-        row = self.session.exec(select(SchemaRow).where(SchemaRow.guid == guid))
-        found = row.first()
-        return _stored(found) if found is not None else None
+    def schemas_with_guid(self, guid: str) -> list[StoredSchema]:
+        """Every schema with this GUID, one per context at most, oldest row first."""
+        stmt = select(SchemaRow).where(SchemaRow.guid == guid).order_by(col(SchemaRow.id))
+        return [_stored(row) for row in self.session.exec(stmt)]
 
-    def is_held(self, schema_id: int) -> bool:
+    def contexts(self) -> list[str]:
+        """The contexts in use besides the default one."""
+        return sorted(self.session.exec(select(ContextRow.name)))
+
+    def is_held(self, key: int) -> bool:
         """Whether some version, soft-deleted or not, still holds the id. Rows of the schemas
         table are kept forever (ids are never reused), but once every version holding an id
         is permanently deleted the id answers 'not found', as in Confluent's registry."""
-        stmt = select(SubjectVersionRow.id).where(SubjectVersionRow.schema_id == schema_id)
+        stmt = select(SubjectVersionRow.id).where(SubjectVersionRow.schema_id == key)
         return self.session.exec(stmt.limit(1)).first() is not None
 
     def has_live_version(self, subject: str | None) -> bool:
@@ -151,18 +166,30 @@ class Reader:
             stmt = stmt.where(SubjectVersionRow.subject == subject)
         return self.session.exec(stmt.limit(1)).first() is not None
 
+    def has_version_under(self, prefix: str, *, deleted: bool) -> bool:
+        """Whether a subject starting with `prefix` (a context's `:.ctx:`) has a version;
+        `deleted` counts soft-deleted ones too."""
+        stmt = select(SubjectVersionRow.id).where(
+            col(SubjectVersionRow.subject).startswith(prefix, autoescape=True)
+        )
+        if not deleted:
+            stmt = stmt.where(col(SubjectVersionRow.deleted).is_(False))
+        return self.session.exec(stmt.limit(1)).first() is not None
+
     def referrers(self, subject: str, versions: Sequence[int]) -> list[int]:
-        """Ids of registered schemas that reference any of these versions of `subject`."""
+        """Ids (as clients see them) of registered schemas that reference any of these
+        versions of `subject` (references are stored with qualified subjects)."""
         if not versions:
             return []
         registered = select(SubjectVersionRow.schema_id).distinct()
         stmt = (
-            select(ReferenceRow.schema_id)
+            select(SchemaRow.context_id)
+            .join(ReferenceRow, col(ReferenceRow.schema_id) == col(SchemaRow.id))
             .where(ReferenceRow.subject == subject)
             .where(col(ReferenceRow.version).in_(list(versions)))
             .where(col(ReferenceRow.schema_id).in_(registered))
             .distinct()
-            .order_by(col(ReferenceRow.schema_id))
+            .order_by(col(SchemaRow.context_id))
         )
         return list(self.session.exec(stmt))
 
@@ -189,12 +216,31 @@ class Writer(Reader):
             self.session.add(row)
         return row.value
 
-    def next_schema_id(self) -> int:
+    def next_key(self) -> int:
         top = self.session.exec(select(func.max(SchemaRow.id))).one()
         return (top or 0) + 1
 
+    def next_schema_id(self, context: str) -> int:
+        """The next id of `context` (ids are never reused: schema rows are kept)."""
+        stmt = select(func.max(SchemaRow.context_id)).where(SchemaRow.context == context)
+        top = self.session.exec(stmt).one()
+        return (top or 0) + 1
+
+    def add_context(self, context: str) -> None:
+        if self.session.get(ContextRow, context) is None:
+            self.session.add(ContextRow(name=context))
+
+    def delete_context(self, context: str) -> bool:
+        row = self.session.get(ContextRow, context)
+        if row is None:
+            return False
+        self.session.delete(row)
+        return True
+
     def insert_schema(
         self,
+        key: int,
+        context: str,
         schema_id: int,
         schema_type: SchemaType,
         text_: str,
@@ -205,7 +251,9 @@ class Writer(Reader):
         guid: str | None = None,
     ) -> StoredSchema:
         row = SchemaRow(
-            id=schema_id,
+            id=key,
+            context=context,
+            context_id=schema_id,
             schema_type=schema_type.value,
             text=text_,
             fingerprint=fingerprint,
@@ -220,15 +268,15 @@ class Writer(Reader):
         for ref in references:
             self.session.add(
                 ReferenceRow(
-                    schema_id=schema_id, name=ref.name, subject=ref.subject, version=ref.version
+                    schema_id=key, name=ref.name, subject=ref.subject, version=ref.version
                 )
             )
         self.session.flush()
         return _stored(row)
 
-    def add_version(self, subject: str, version: int, schema_id: int) -> None:
+    def add_version(self, subject: str, version: int, key: int) -> None:
         self.session.add(
-            SubjectVersionRow(subject=subject, version=version, schema_id=schema_id, deleted=False)
+            SubjectVersionRow(subject=subject, version=version, schema_id=key, deleted=False)
         )
 
     def soft_delete(self, subject: str, version: int | None = None) -> None:

@@ -29,7 +29,17 @@ from registry.datacontract import (
     merge_rule_sets,
 )
 from registry.memory import Caches, Change, View
-from registry.repository import Repository, Writer
+from registry.qualified import (
+    DEFAULT_CONTEXT,
+    context_of,
+    in_context,
+    is_context_key,
+    parent_scope,
+    parse,
+    prefix_filter,
+    qualify_reference,
+)
+from registry.repository import Reader, Repository, Writer
 from registry.responses import schema_json
 from registry.schemas import PayloadCheck, Prepared
 from registry.values import (
@@ -62,6 +72,30 @@ def _pick(
     raise errors.VersionNotFound(subject, version)
 
 
+def _in_context(source: SchemaSource, context: str) -> SchemaSource:
+    """`source` with its references' subjects qualified as seen from `context` (a reference
+    from a schema of a context names a subject of that context unless it says otherwise)."""
+    if context == DEFAULT_CONTEXT or not source.references:
+        return source
+    refs = tuple(replace(r, subject=qualify_reference(r.subject, context))
+                 for r in source.references)
+    return replace(source, references=refs)
+
+
+def _identities(prepared: Prepared, contract: Contract, context: str) -> tuple[str, str]:
+    """The (exact, normalised) identities of a schema with this contract in this context."""
+    return (in_context(identity(prepared.fingerprint, contract), context),
+            in_context(identity(prepared.normalized_fingerprint, contract), context))
+
+
+def _matches(prefix: str | None, subject: str) -> bool:
+    context, start = prefix_filter(prefix)
+    qualified = parse(subject)
+    if context is not None and qualified.context != context:
+        return False
+    return qualified.subject.startswith(start)
+
+
 def _match(
     entries: Sequence[VersionEntry], fingerprint: str, normalized: str, normalize: bool
 ) -> VersionEntry | None:
@@ -75,17 +109,14 @@ def _match(
 
 
 def _match_text(
-    view: View, entries: Sequence[VersionEntry], prepared: Prepared, normalize: bool
+    view: View, entries: Sequence[VersionEntry], prepared: Prepared, normalize: bool,
+    context: str,
 ) -> VersionEntry | None:
     """The newest of `entries` holding this schema's text, whatever its contract (a lookup
     that names no metadata or rules finds the version that inherited them)."""
     for entry in reversed(entries):
-        contract = view.stored(entry.schema_id).contract
-        if entry.fingerprint == identity(prepared.fingerprint, contract) or (
-            normalize
-            and entry.normalized_fingerprint
-            == identity(prepared.normalized_fingerprint, contract)
-        ):
+        exact, normal = _identities(prepared, view.stored(entry.schema_key).contract, context)
+        if entry.fingerprint == exact or (normalize and entry.normalized_fingerprint == normal):
             return entry
     return None
 
@@ -165,10 +196,11 @@ class RegistryService:
     # ---- subjects and versions ------------------------------------------------------------
 
     def list_subjects(
-        self, *, prefix: str = "", deleted: bool = False, deleted_only: bool = False
+        self, *, prefix: str | None = None, deleted: bool = False, deleted_only: bool = False
     ) -> list[str]:
         """Subjects with a live version; `deleted` adds soft-deleted ones, `deleted_only`
-        gives only those whose every version is soft-deleted."""
+        gives only those whose every version is soft-deleted. `prefix` as Confluent's
+        `subjectPrefix` (`registry.qualified.prefix_filter`): None lists every context."""
         with self.repository.reading() as reader:
             pairs = reader.subjects()
         live = {subject for subject, gone in pairs if not gone}
@@ -179,7 +211,7 @@ class RegistryService:
             chosen = every
         else:
             chosen = live
-        return sorted(s for s in chosen if s.startswith(prefix))
+        return sorted(s for s in chosen if _matches(prefix, s))
 
     def list_versions(
         self, subject: str, *, deleted: bool = False, deleted_only: bool = False,
@@ -200,7 +232,7 @@ class RegistryService:
         with self.repository.reading() as reader:
             view: View = View(self.caches, reader, cached=False)
             entry = _pick(subject, view.history(subject), version, include_deleted=deleted)
-            return SubjectVersion(subject, entry.version, view.stored(entry.schema_id),
+            return SubjectVersion(subject, entry.version, view.stored(entry.schema_key),
                                   entry.deleted)
 
     def referenced_by(self, subject: str, version: int) -> list[int]:
@@ -240,16 +272,16 @@ class RegistryService:
         visible = [e for e in view.history(subject) if deleted or not e.deleted]
         if not visible:
             return errors.SubjectNotFound(subject)
+        context = context_of(subject)
         normalize = normalize or view.config(subject).normalize
-        prepared = self.schemas.prepare(source, view, normalize=normalize)
+        prepared = self.schemas.prepare(_in_context(source, context), view, normalize=normalize)
         if contract.empty:
-            match = _match_text(view, visible, prepared, normalize)
+            match = _match_text(view, visible, prepared, normalize, context)
         else:
-            match = _match(visible, identity(prepared.fingerprint, contract),
-                           identity(prepared.normalized_fingerprint, contract), normalize)
+            match = _match(visible, *_identities(prepared, contract, context), normalize)
         if match is None:
             return errors.SchemaNotFound()
-        return SubjectVersion(subject, match.version, view.stored(match.schema_id),
+        return SubjectVersion(subject, match.version, view.stored(match.schema_key),
                               match.deleted)
 
     def register(self, request: Registration) -> SubjectVersion:
@@ -259,6 +291,7 @@ class RegistryService:
             if known is not None:
                 return known
         subject = request.subject
+        context = context_of(subject)
         with self.repository.writing() as writer:
             view: View = View(self.caches, writer, cached=False)
             mode = self._require_writable(view, subject)
@@ -272,14 +305,14 @@ class RegistryService:
                     )
             config = view.config(subject)
             normalize = request.normalize or config.normalize
-            prepared = self.schemas.prepare(request.source, view, normalize=normalize)
+            prepared = self.schemas.prepare(_in_context(request.source, context), view,
+                                            normalize=normalize)
             history = view.history(subject)
             live = [e for e in history if not e.deleted]
             # IMPORT copies a registry: the contract is stored as the source had it.
             contract = (request.contract if importing
                         else self._contract(view, config, request, live))
-            fingerprint = identity(prepared.fingerprint, contract)
-            normalized = identity(prepared.normalized_fingerprint, contract)
+            fingerprint, normalized = _identities(prepared, contract, context)
 
             existing = writer.schema_with_fingerprint(fingerprint)
             if (
@@ -298,16 +331,17 @@ class RegistryService:
                 )
 
             if request.guid is not None:
-                holder = writer.schema_with_guid(request.guid)
-                if holder is not None and (existing is None or holder.id != existing.id):
-                    raise errors.IdMismatch(
-                        f"Schema guid {request.guid} is already used by schema {holder.id}"
-                    )
+                for holder in writer.schemas_with_guid(request.guid):
+                    if holder.context == context and (existing is None
+                                                      or holder.key != existing.key):
+                        raise errors.IdMismatch(
+                            f"Schema guid {request.guid} is already used by schema {holder.id}"
+                        )
             if request.version is None:
                 match = _match(live, fingerprint, normalized, normalize)
                 if match is not None:
-                    return SubjectVersion(subject, match.version, view.stored(match.schema_id),
-                                          False)
+                    return SubjectVersion(subject, match.version,
+                                          view.stored(match.schema_key), False)
 
             if not importing:
                 old = self._history_schemas(
@@ -319,14 +353,18 @@ class RegistryService:
 
             if existing is None:
                 if request.schema_id is not None:
-                    if writer.schema(request.schema_id) is not None:
+                    if writer.schema_in(context, request.schema_id) is not None:
                         raise errors.IdMismatch(
                             f"Schema id {request.schema_id} is already used by another schema"
                         )
                     schema_id = request.schema_id
                 else:
-                    schema_id = writer.next_schema_id()
+                    schema_id = writer.next_schema_id(context)
+                if context != DEFAULT_CONTEXT:
+                    writer.add_context(context)
                 existing = writer.insert_schema(
+                    writer.next_key(),
+                    context,
                     schema_id,
                     prepared.source.schema_type,
                     prepared.source.text,
@@ -336,10 +374,10 @@ class RegistryService:
                     contract,
                     request.guid,
                 )
-            version = _next_version(request, history, existing.id)
+            version = _next_version(request, history, existing.key)
             if version is None:  # IMPORT of a version the subject already holds identically
                 return SubjectVersion(subject, request.version or 0, existing, False)
-            writer.add_version(subject, version, existing.id)
+            writer.add_version(subject, version, existing.key)
             change = self._changed(writer, Change((subject,)))
         self.caches.apply(change)
         return SubjectVersion(subject, version, existing, False)
@@ -348,7 +386,7 @@ class RegistryService:
         self, view: View, config: EffectiveConfig, request: Registration,
         live: Sequence[VersionEntry],
     ) -> Contract:
-        previous = view.stored(live[-1].schema_id).contract if live else None
+        previous = view.stored(live[-1].schema_key).contract if live else None
         return _merged(config, request.contract, previous)
 
     def _group(
@@ -361,7 +399,7 @@ class RegistryService:
         if not key:
             return list(live)
         value = contract.property(key)
-        return [e for e in live if view.stored(e.schema_id).contract.property(key) == value]
+        return [e for e in live if view.stored(e.schema_key).contract.property(key) == value]
 
     def _registered(self, request: Registration) -> SubjectVersion | None:
         """The version when the subject already holds this schema and contract:
@@ -376,14 +414,15 @@ class RegistryService:
             live = [e for e in view.history(request.subject) if not e.deleted]
             if not live:
                 return None
-            prepared = self.schemas.prepare(request.source, view, normalize=normalize)
+            context = context_of(request.subject)
+            prepared = self.schemas.prepare(_in_context(request.source, context), view,
+                                            normalize=normalize)
             contract = self._contract(view, config, request, live)
-            match = _match(live, identity(prepared.fingerprint, contract),
-                           identity(prepared.normalized_fingerprint, contract), normalize)
+            match = _match(live, *_identities(prepared, contract, context), normalize)
             if match is None:
                 return None
-            return SubjectVersion(request.subject, match.version, view.stored(match.schema_id),
-                                  False)
+            return SubjectVersion(request.subject, match.version,
+                                  view.stored(match.schema_key), False)
 
     def latest_with_metadata(
         self, subject: str, wanted: dict[str, str], *, deleted: bool = False
@@ -395,24 +434,25 @@ class RegistryService:
             if not history:
                 raise errors.SubjectNotFound(subject)
             for entry in reversed(history):
-                stored = view.stored(entry.schema_id)
+                stored = view.stored(entry.schema_key)
                 if stored.contract.has_properties(wanted):
                     return SubjectVersion(subject, entry.version, stored, entry.deleted)
         raise errors.SchemaNotFound(
             f"Subject '{subject}' has no version with metadata {wanted}"
         )
 
-    def schema_by_guid(self, guid: str) -> StoredSchema:
-        """The schema with this GUID while some version holds it."""
+    def schemas_by_guid(self, guid: str) -> list[StoredSchema]:
+        """The schemas with this GUID (one per context that holds it) while some version
+        holds them, oldest first; 40403 when none does."""
         with self.repository.reading() as reader:
-            stored = reader.schema_with_guid(guid)
-            if stored is None or not reader.is_held(stored.id):
-                raise errors.SchemaNotFound(f"Schema with guid {guid} not found")
-            return stored
+            held = [s for s in reader.schemas_with_guid(guid) if reader.is_held(s.key)]
+        if not held:
+            raise errors.SchemaNotFound(f"Schema with guid {guid} not found")
+        return held
 
     def _require_writable(self, view: View, subject: str) -> Mode:
         mode = view.mode(subject)
-        if mode is Mode.READONLY:
+        if mode.read_only:
             raise errors.OperationNotPermitted(f"Subject '{subject}' is in read-only mode")
         return mode
 
@@ -422,11 +462,11 @@ class RegistryService:
         if level is Level.NONE or not live:
             return []
         wanted = live if level.transitive else live[-1:]
-        return [self._parsed(view, e.schema_id) for e in wanted]
+        return [self._parsed(view, e.schema_key) for e in wanted]
 
-    def _parsed(self, view: View, schema_id: int) -> Schema:
-        stored = view.stored(schema_id)
-        return self.schemas.stored(schema_id, stored.source, view)
+    def _parsed(self, view: View, key: int) -> Schema:
+        stored = view.stored(key)
+        return self.schemas.stored(stored.id, stored.source, view)
 
     def delete_version(self, subject: str, version: int, *, permanent: bool = False) -> int:
         with self.repository.writing() as writer:
@@ -485,15 +525,44 @@ class RegistryService:
 
     # ---- schemas by id --------------------------------------------------------------------
 
-    def schema_by_id(self, schema_id: int) -> StoredSchema | None:
-        """The schema under `schema_id` while some version holds it."""
+    def _held_in(self, reader: Reader, schema_id: int, context: str) -> StoredSchema | None:
+        stored = reader.schema_in(context, schema_id)
+        if stored is None or not reader.is_held(stored.key):
+            return None
+        return stored
+
+    def resolve_id(self, schema_id: int, subject: str | None = None) -> StoredSchema | None:
+        """The schema a client's id names while some version holds it, in the context the
+        `subject` query value says (Confluent's `?subject=`): a qualified name or `:.ctx:`
+        names its context; a plain subject name is looked for in the default context, then
+        in each context that has a subject of that name; no subject means the default one."""
+        qualified = parse(subject) if subject else None
         with self.repository.reading() as reader:
-            if not reader.is_held(schema_id):
-                return None
-            return View(self.caches, reader, cached=False).stored(schema_id)
+            if qualified is None or qualified.context != DEFAULT_CONTEXT:
+                context = qualified.context if qualified else DEFAULT_CONTEXT
+                return self._held_in(reader, schema_id, context)
+            found = self._held_in(reader, schema_id, DEFAULT_CONTEXT)
+            if found is not None or not qualified.subject:
+                return found
+            for context in reader.contexts():
+                name = f":{context}:{qualified.subject}"
+                if not reader.versions(name):
+                    continue
+                found = self._held_in(reader, schema_id, context)
+                if found is not None:
+                    return found
+            return None
+
+    def schema_by_id(
+        self, schema_id: int, *, context: str = DEFAULT_CONTEXT
+    ) -> StoredSchema | None:
+        """The schema under `schema_id` in `context` while some version holds it."""
+        with self.repository.reading() as reader:
+            return self._held_in(reader, schema_id, context)
 
     def cached_schema_json(self, schema_id: int) -> bytes | None:
-        """The body of `GET /schemas/ids/{id}` if memory has it (no I/O: the hot path)."""
+        """The body of `GET /schemas/ids/{id}` (default context) if memory has it (no I/O:
+        the hot path)."""
         found = self.caches.bodies.get(schema_id) if self.trusted else None
         if isinstance(found, bytes):
             self.caches.id_hits += 1
@@ -501,14 +570,15 @@ class RegistryService:
         self.caches.id_misses += 1
         return None
 
-    def schema_json(self, schema_id: int) -> bytes | None:
-        """The body of `GET /schemas/ids/{id}`, None when no version holds the id."""
+    def schema_json(self, schema_id: int, subject: str | None = None) -> bytes | None:
+        """The body of `GET /schemas/ids/{id}`, None when no version holds the id; bodies of
+        the default context are kept in memory."""
         token = self.caches.generation.token()
-        stored = self.schema_by_id(schema_id)
+        stored = self.resolve_id(schema_id, subject)
         if stored is None:
             return None
         body = schema_json(stored)
-        if self.trusted:
+        if self.trusted and stored.context == DEFAULT_CONTEXT:
             self.caches.bodies.put(schema_id, body, token)
         return body
 
@@ -517,46 +587,90 @@ class RegistryService:
         when its type has no such format."""
         with self.repository.reading() as reader:
             view: View = View(self.caches, reader, cached=False)
-            text = self.schemas.formatted(self._parsed(view, schema.id), output)
+            text = self.schemas.formatted(self._parsed(view, schema.key), output)
         return schema if text is None else replace(schema, text=text)
 
-    def payload_check(self, schema_id: int) -> PayloadCheck | None:
+    def payload_check(
+        self, schema_id: int, *, context: str = DEFAULT_CONTEXT
+    ) -> PayloadCheck | None:
         """A validator for payloads written with `schema_id`; None if the id is unknown."""
+        with self.repository.reading() as reader:
+            view: View = View(self.caches, reader, cached=False)
+            stored = reader.schema_in(context, schema_id)
+            if stored is None:
+                return None
+            return self.schemas.payload_check(self._parsed(view, stored.key))
+
+    def parsed_schema(self, schema_id: int) -> Schema | None:
+        """The schema under `schema_id`, parsed with its references; None if the id is unknown
+        (the broker's rule checks walk values with it)."""
         with self.repository.reading() as reader:
             view: View = View(self.caches, reader, cached=False)
             if reader.schema(schema_id) is None:
                 return None
-            return self.schemas.payload_check(self._parsed(view, schema_id))
+            return self._parsed(view, schema_id)
 
     def is_live_in(self, subject: str, schema_id: int) -> bool:
-        """Whether a live (not soft-deleted) version of `subject` holds `schema_id`."""
+        """Whether a live (not soft-deleted) version of `subject` holds `schema_id` (an id of
+        the subject's context)."""
         with self.repository.reading() as reader:
-            return any(e.schema_id == schema_id and not e.deleted
-                       for e in reader.versions(subject))
+            stored = reader.schema_in(context_of(subject), schema_id)
+            return stored is not None and any(
+                e.schema_key == stored.key and not e.deleted for e in reader.versions(subject)
+            )
 
-    def versions_of_id(self, schema_id: int, *, deleted: bool = False) -> list[tuple[str, int]]:
+    def versions_of_id(
+        self, schema_id: int, *, deleted: bool = False, subject: str | None = None
+    ) -> list[tuple[str, int]]:
+        """(subject, version) pairs holding the id, in the context `subject` names (as for
+        `resolve_id`)."""
+        stored = self.resolve_id(schema_id, subject)
+        if stored is None:
+            raise errors.SchemaNotFound(f"Schema {schema_id} not found")
         with self.repository.reading() as reader:
-            if reader.schema(schema_id) is None or not reader.is_held(schema_id):
-                raise errors.SchemaNotFound(f"Schema {schema_id} not found")
-            entries = reader.versions_of_id(schema_id)
+            entries = reader.versions_of_key(stored.key)
         return [(e.subject, e.version) for e in entries if deleted or not e.deleted]
 
     def list_schemas(
-        self, *, prefix: str = "", deleted: bool = False, latest_only: bool = False
+        self, *, prefix: str | None = None, deleted: bool = False, latest_only: bool = False
     ) -> list[SubjectVersion]:
         with self.repository.reading() as reader:
             entries = [
                 e for e in reader.all_versions()
-                if (deleted or not e.deleted) and e.subject.startswith(prefix)
+                if (deleted or not e.deleted) and _matches(prefix, e.subject)
             ]
             if latest_only:
                 latest: dict[str, VersionEntry] = {}
                 for entry in entries:
                     latest[entry.subject] = entry
                 entries = list(latest.values())
-            schemas = reader.schemas({e.schema_id for e in entries})
-        return [SubjectVersion(e.subject, e.version, schemas[e.schema_id], e.deleted)
+            schemas = reader.schemas({e.schema_key for e in entries})
+        return [SubjectVersion(e.subject, e.version, schemas[e.schema_key], e.deleted)
                 for e in entries]
+
+    # ---- contexts -------------------------------------------------------------------------
+
+    def list_contexts(self) -> list[str]:
+        """The contexts in use, the default one first (Confluent lists it always)."""
+        with self.repository.reading() as reader:
+            return [DEFAULT_CONTEXT, *reader.contexts()]
+
+    def delete_context(self, context: str) -> None:
+        """Forget a context that holds no subject any more (soft-deleted versions count:
+        delete them permanently first), with its own config and mode."""
+        if context == DEFAULT_CONTEXT:
+            raise errors.OperationNotPermitted("The default context cannot be deleted")
+        key = f":{context}:"
+        with self.repository.writing() as writer:
+            if context not in writer.contexts():
+                raise errors.ContextNotFound(context)
+            if writer.has_version_under(key, deleted=True):
+                raise errors.ContextNotEmpty(context)
+            writer.delete_context(context)
+            writer.delete_config(key)
+            writer.delete_mode(key)
+            change = self._changed(writer, Change(configs=True, modes=True))
+        self.caches.apply(change)
 
     # ---- compatibility --------------------------------------------------------------------
 
@@ -582,7 +696,8 @@ class RegistryService:
             history = view.history(subject)
             live = [e for e in history if not e.deleted]
             normalize = normalize or config.normalize
-            schema = self.schemas.prepare(source, view, normalize=normalize).schema
+            schema = self.schemas.prepare(_in_context(source, context_of(subject)), view,
+                                          normalize=normalize).schema
             if version is None:
                 old = self._history_schemas(view, live, config.level)
             elif not live:
@@ -592,7 +707,7 @@ class RegistryService:
                 old = []
             else:
                 entry = _pick(subject, history, version, include_deleted=False)
-                old = [] if config.level is Level.NONE else [self._parsed(view, entry.schema_id)]
+                old = [] if config.level is Level.NONE else [self._parsed(view, entry.schema_key)]
             level = config.level
             if version is not None and level.transitive:
                 level = Level(level.value.removesuffix("_TRANSITIVE"))
@@ -601,6 +716,8 @@ class RegistryService:
     # ---- config ---------------------------------------------------------------------------
 
     def get_config(self, subject: str | None, *, default_to_global: bool = False) -> ConfigValue:
+        """A subject's own config; with `default_to_global`, else the one it inherits (its
+        context's, or the registry-wide one: `registry.qualified.parent_scope`)."""
         with self.repository.reading() as reader:
             if subject is not None:
                 own = reader.config(subject)
@@ -608,6 +725,9 @@ class RegistryService:
                     return own
                 if not default_to_global:
                     raise errors.SubjectConfigNotFound(subject)
+                parent = parent_scope(subject)
+                if parent is not None:
+                    return reader.config(parent) or ConfigValue(parent)
             return reader.config(None) or ConfigValue(None)
 
     def set_config(self, subject: str | None, update: ConfigUpdate) -> ConfigValue:
@@ -632,21 +752,31 @@ class RegistryService:
     # ---- mode -----------------------------------------------------------------------------
 
     def get_mode(self, subject: str | None, *, default_to_global: bool = False) -> Mode:
+        """A subject's own mode (40409 when it has none) or, with `default_to_global`, the
+        mode in force (`View.mode`); a registry-wide READONLY_OVERRIDE answers for every
+        subject either way, as in Confluent's registry."""
         with self.repository.reading() as reader:
-            if subject is not None:
-                own = reader.mode(subject)
-                if own is not None:
-                    return own
-                if not default_to_global:
-                    raise errors.SubjectModeNotFound(subject)
-            return reader.mode(None) or Mode.READWRITE
+            view: View = View(self.caches, reader, cached=False)
+            if subject is None or default_to_global:
+                return view.mode(subject)
+            top = reader.mode(None)
+            if top is Mode.READONLY_OVERRIDE:
+                return top
+            own = reader.mode(subject)
+            if own is None:
+                raise errors.SubjectModeNotFound(subject)
+            return own
 
     def set_mode(self, subject: str | None, mode: Mode, *, force: bool = False) -> Mode:
         with self.repository.writing() as writer:
             if mode is Mode.IMPORT and not force:
                 view: View = View(self.caches, writer, cached=False)
                 current = view.mode(subject)
-                if current is not Mode.IMPORT and writer.has_live_version(subject):
+                if subject is not None and is_context_key(subject):
+                    taken = writer.has_version_under(subject, deleted=False)
+                else:
+                    taken = writer.has_live_version(subject)
+                if current is not Mode.IMPORT and taken:
                     raise errors.OperationNotPermitted(
                         "Cannot import since found existing subjects; "
                         "set force=true to switch to IMPORT mode anyway"
@@ -669,13 +799,13 @@ class RegistryService:
 
 
 def _next_version(
-    request: Registration, history: Sequence[VersionEntry], schema_id: int
+    request: Registration, history: Sequence[VersionEntry], key: int
 ) -> int | None:
     if request.version is None:
         return (history[-1].version if history else 0) + 1
     for entry in history:
         if entry.version == request.version:
-            if entry.schema_id == schema_id and not entry.deleted:
+            if entry.schema_key == key and not entry.deleted:
                 return None
             raise errors.OperationNotPermitted(
                 f"Version {request.version} of subject '{request.subject}' already exists "

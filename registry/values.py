@@ -30,6 +30,8 @@ LATEST = -1  # the version spec "latest" / -1
 class Mode(StrEnum):
     READWRITE = "READWRITE"
     READONLY = "READONLY"
+    # READONLY that, set registry-wide, also overrides every subject's and context's own mode
+    READONLY_OVERRIDE = "READONLY_OVERRIDE"
     IMPORT = "IMPORT"
 
     @classmethod
@@ -38,18 +40,28 @@ class Mode(StrEnum):
             return cls(str(value).upper())
         except ValueError:
             raise errors.InvalidMode(
-                f"Invalid mode {value!r}. Valid values are READWRITE, READONLY, IMPORT"
+                f"Invalid mode {value!r}. Valid values are READWRITE, READONLY, "
+                "READONLY_OVERRIDE, IMPORT"
             ) from None
+
+    @property
+    def read_only(self) -> bool:
+        return self in (Mode.READONLY, Mode.READONLY_OVERRIDE)
 
 
 @dataclass(frozen=True, slots=True)
 class StoredSchema:
+    """A stored schema. `id` is the id clients see, within its `context`; `key` is its row's
+    key, which versions point at (`VersionEntry.schema_key`)."""
+
     id: int
     schema_type: SchemaType
     text: str
     references: tuple[Reference, ...]
     guid: str = ""
     contract: Contract = NO_CONTRACT
+    key: int = 0
+    context: str = "."
 
     @property
     def source(self) -> SchemaSource:
@@ -65,7 +77,7 @@ class VersionEntry:
 
     subject: str
     version: int
-    schema_id: int
+    schema_key: int  # the schema row's key (`StoredSchema.key`), not the id clients see
     deleted: bool
     fingerprint: str
     normalized_fingerprint: str

@@ -1,11 +1,12 @@
 """Charter's SDK: a registry client, serialisers that validate events on publish and frame
-them in Confluent's wire format (magic byte 0, 4-byte schema id, Avro or JSON payload), and
+them in Confluent's wire format (magic byte 0, 4-byte schema id, Avro, JSON or Protobuf
+payload; Protobuf with its message indexes), and
 producers and consumers over Charter's broker (embedded or HTTP) or Kafka, with retries,
 dead letters and idempotent handling.
 
-Heavy dependencies (httpx, fastavro, jsonschema-rs, orjson) load on first use, so `import sdk`
-stays cheap; broker transports load when a producer or consumer first opens one. The names
-below load on first access too (PEP 562), so `import sdk` costs only this module.
+Heavy dependencies (httpx, fastavro, jsonschema-rs, orjson, protobuf) load on first use, so
+`import sdk` stays cheap; broker transports load when a producer or consumer first opens one.
+The names below load on first access too (PEP 562), so `import sdk` costs only this module.
 """
 
 from __future__ import annotations

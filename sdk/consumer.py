@@ -32,7 +32,7 @@ from sdk.transports.base import (
     TopicPartition,
 )
 from sdk.transports.urls import open_consumer, open_producer
-from sdk.wire import schema_id_of
+from sdk.wire import locate
 
 __all__ = ["Consumer", "Message", "RunStats"]
 
@@ -167,8 +167,8 @@ class Consumer:
             return Message(r.topic, r.partition, r.offset, r.key, None, r.headers, None, stamp)
         schema_id: int | None = None
         try:
-            schema_id = schema_id_of(r.value)
-            value = self.deserializer.deserialize(r.value)
+            schema_id = locate(r.value, r.headers)[0].schema_id  # None for a GUID header
+            value = self.deserializer.deserialize(r.value, r.headers)
         except UNDECODABLE as exc:
             return Message(
                 r.topic,

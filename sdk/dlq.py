@@ -11,12 +11,21 @@ The dead letter keeps the record's key, value bytes and headers, and adds:
 | `charter.dlq.offset`          | the original offset (decimal)                      |
 | `charter.dlq.attempts`        | handler attempts made; 0 when the bytes did not decode |
 | `charter.dlq.stage`           | `decode` or `handle`                               |
+
+A value refused on publish by a data-contract rule whose `onFailure` is DLQ goes to the rule's
+`dlq.topic` parameter, else to `<topic>.dlq`, as JSON, with confluent-kafka's headers
+(`__rule.name`, `__rule.mode`, `__rule.subject`, `__rule.topic`, `__rule.exception`): a
+serde reading it back skips the rule named there.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import dataclass
+from typing import Any
 
+from sdk.rules import RuleFailure
 from sdk.transports.base import Header, OutRecord, RawRecord
 
 __all__ = [
@@ -25,6 +34,7 @@ __all__ = [
     "dead_letter_record",
     "dead_letter_topic",
     "read_dead_letter",
+    "rule_dead_letter",
 ]
 
 DLQ_SUFFIX = ".dlq"
@@ -78,3 +88,23 @@ def read_dead_letter(headers: tuple[Header, ...]) -> DeadLetter | None:
         int(found.get("attempts", "0")),
         found.get("stage", ""),
     )
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(bytes(value)).decode()
+    return str(value)
+
+
+def rule_dead_letter(failure: RuleFailure, topic: str) -> tuple[str, OutRecord]:
+    """(dead-letter topic, record) for a value a rule with `onFailure: DLQ` refused."""
+    target = failure.rule.params.get("dlq.topic") or dead_letter_topic(topic)
+    value = json.dumps(failure.value, default=_json_default, separators=(",", ":")).encode()
+    headers: tuple[Header, ...] = (
+        ("__rule.name", failure.rule.name.encode()),
+        ("__rule.mode", failure.mode.encode()),
+        ("__rule.subject", (failure.subject or "").encode()),
+        ("__rule.topic", topic.encode()),
+        ("__rule.exception", failure.reason[:4000].encode()),
+    )
+    return target, OutRecord(value, None, headers)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sdk.dlq import rule_dead_letter
 from sdk.errors import ConfigurationError
 from sdk.registry import Registry
+from sdk.rules import DeadLetterSink, RuleFailure
 from sdk.serde import Serializer
 from sdk.transports.base import Header, OutRecord, ProducerTransport
 from sdk.transports.urls import open_producer
@@ -64,8 +66,19 @@ class Producer:
     def serializer(self, topic: str) -> Serializer:
         found = self._serializers.get(topic)
         if found is None:
-            found = self._serializers[topic] = Serializer(self.registry, topic=topic)
+            found = self._serializers[topic] = Serializer(
+                self.registry, topic=topic, dead_letters=self.dead_letters_of(topic)
+            )
         return found
+
+    def dead_letters_of(self, topic: str) -> DeadLetterSink:
+        """Where a rule with `onFailure: DLQ` sends the values of `topic` it refuses."""
+
+        def send(failure: RuleFailure) -> None:
+            target, record = rule_dead_letter(failure, topic)
+            self._transport.send(target, [record])
+
+        return send
 
     def publish(
         self, topic: str, value: Any, *, key: KeyInput = None, headers: HeadersInput = None
@@ -74,8 +87,9 @@ class Producer:
 
         Raises `ValidationError` before anything is queued if the value breaks its contract.
         """
-        data = self.serializer(topic).serialize(value)
-        self.publish_bytes(topic, data, key=key, headers=headers)
+        sent = list(encode_headers(headers))  # the serializer may add the schema-id header
+        data = self.serializer(topic).serialize(value, sent)
+        self.publish_bytes(topic, data, key=key, headers=sent)
 
     def publish_bytes(
         self,

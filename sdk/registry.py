@@ -89,6 +89,30 @@ class RegistryConfig:
     compatibility: str
     policy: str | None = None
     normalize: bool | None = None
+    # Confluent's data-contract settings, as the registry answers them (None: unset)
+    compatibility_group: str | None = None
+    alias: str | None = None
+    validate_fields: bool | None = None
+    default_metadata: Any = None
+    override_metadata: Any = None
+    default_rule_set: Any = None
+    override_rule_set: Any = None
+
+    def body(self) -> dict[str, Any]:
+        """The `PUT /config` body that sets this configuration (unset fields left out)."""
+        fields = {
+            "compatibility": self.compatibility,
+            "compatibilityPolicy": self.policy,
+            "normalize": self.normalize,
+            "compatibilityGroup": self.compatibility_group,
+            "alias": self.alias,
+            "validateFields": self.validate_fields,
+            "defaultMetadata": self.default_metadata,
+            "overrideMetadata": self.override_metadata,
+            "defaultRuleSet": self.default_rule_set,
+            "overrideRuleSet": self.override_rule_set,
+        }
+        return {k: v for k, v in fields.items() if v is not None}
 
 
 def _references(body: Mapping[str, Any]) -> tuple[SchemaReference, ...]:
@@ -146,6 +170,9 @@ class Registry:
         self._by_version: dict[tuple[str, int], RegisteredSchema] = {}
         self._latest: dict[str, tuple[float, RegisteredSchema]] = {}
         self._ids: dict[tuple[str, str, str, tuple[SchemaReference, ...], bool], int] = {}
+        self._answers: dict[
+            tuple[str, str, str, tuple[SchemaReference, ...], bool], RegisteredSchema
+        ] = {}
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -165,6 +192,7 @@ class Registry:
             self._by_version.clear()
             self._latest.clear()
             self._ids.clear()
+            self._answers.clear()
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -179,6 +207,9 @@ class Registry:
             schema=body["schema"],
             schema_type=body.get("schemaType") or "AVRO",
             references=_references(body),
+            guid=body.get("guid"),
+            metadata=_json_text(body.get("metadata")),
+            rule_set=_json_text(body.get("ruleSet")),
         )
         with self._lock:
             self._by_id[schema_id] = found
@@ -299,7 +330,37 @@ class Registry:
         with self._lock:
             self._ids[key] = registered
             self._latest.pop(subject, None)
+        self._answers[key] = RegisteredSchema(
+            schema_id=registered,
+            schema=schema,
+            schema_type=schema_type.upper(),
+            references=refs,
+            subject=subject,
+            version=int(body["version"]) if "version" in body else None,
+            guid=body.get("guid"),
+            metadata=_json_text(body.get("metadata")),
+            rule_set=_json_text(body.get("ruleSet")),
+        )
         return registered
+
+    def register_schema(
+        self,
+        subject: str,
+        schema: str,
+        schema_type: str = "AVRO",
+        references: Sequence[SchemaReference] = (),
+        *,
+        normalize: bool = False,
+    ) -> RegisteredSchema:
+        """Register `schema` under `subject`; the registry's whole answer (GUID and the data
+        contract it merged in included). Asks the registry once per subject and schema."""
+        key = (subject, schema_type.upper(), schema, tuple(references), normalize)
+        found = self._answers.get(key)
+        if found is None:
+            self._ids.pop(key, None)
+            self.register(subject, schema, schema_type, references, normalize=normalize)
+            found = self._answers[key]
+        return found
 
     def lookup(
         self,
@@ -325,6 +386,9 @@ class Registry:
             references=_references(body) or refs,
             subject=body.get("subject", subject),
             version=int(body["version"]) if "version" in body else None,
+            guid=body.get("guid"),
+            metadata=_json_text(body.get("metadata")),
+            rule_set=_json_text(body.get("ruleSet")),
         )
         with self._lock:
             self._ids[(subject, schema_type.upper(), schema, refs, normalize)] = found.schema_id
@@ -375,11 +439,24 @@ class Registry:
                 return None
             raise
         normalize = body.get("normalize")
+        validate = body.get("validateFields")
         return RegistryConfig(
             compatibility=str(body.get("compatibilityLevel") or body.get("compatibility")),
             policy=body.get("compatibilityPolicy"),
             normalize=normalize if isinstance(normalize, bool) else None,
+            compatibility_group=body.get("compatibilityGroup"),
+            alias=body.get("alias"),
+            validate_fields=validate if isinstance(validate, bool) else None,
+            default_metadata=body.get("defaultMetadata"),
+            override_metadata=body.get("overrideMetadata"),
+            default_rule_set=body.get("defaultRuleSet"),
+            override_rule_set=body.get("overrideRuleSet"),
         )
+
+    def set_config(self, config: RegistryConfig, subject: str | None = None) -> None:
+        """Set every field `config` has (the global configuration without a subject)."""
+        path = f"/config/{_quote(subject)}" if subject else "/config"
+        self._request("PUT", path, body=config.body())
 
     def get_mode(self, subject: str | None = None, *, default_to_global: bool = False) -> str:
         """READWRITE, READONLY or IMPORT, for `subject` or the whole registry. A subject with
@@ -395,6 +472,10 @@ class Registry:
         body = self._request("PUT", path, body={"mode": mode.upper()}, params=params)
         return str(body.get("mode"))
 
+    def delete_mode(self, subject: str) -> str:
+        """Remove a subject's (or a context's, `:.ctx:`) own mode; the mode it had."""
+        return str(self._request("DELETE", f"/mode/{_quote(subject)}").get("mode"))
+
     def delete_subject(self, subject: str, *, permanent: bool = False) -> list[int]:
         """Delete `subject` (soft, or `permanent` after a soft delete); the versions deleted."""
         params = {"permanent": "true"} if permanent else None
@@ -403,6 +484,8 @@ class Registry:
             self._latest.pop(subject, None)
             for key in [k for k in self._ids if k[0] == subject]:
                 del self._ids[key]
+            for key in [k for k in self._answers if k[0] == subject]:
+                del self._answers[key]
             for version_key in [k for k in self._by_version if k[0] == subject]:
                 del self._by_version[version_key]
         return result

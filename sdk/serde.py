@@ -5,7 +5,7 @@ Subjects follow Confluent's naming strategies:
 | strategy       | subject                                  |
 |----------------|------------------------------------------|
 | `topic`        | `<topic>-value`, or `<topic>-key` for keys |
-| `record`       | the record's full name (Avro) or `title` (JSON Schema) |
+| `record`       | the record's full name (Avro), `title` (JSON Schema) or message name (Protobuf) |
 | `topic_record` | `<topic>-<record full name>`             |
 """
 
@@ -20,16 +20,36 @@ from typing import Any, Literal
 from sdk import wire
 from sdk.codecs import AvroCodec, Codec, JsonCodec, codec_for, infer_schema_type, load_schema
 from sdk.codecs import record_name as schema_record_name
-from sdk.errors import ConfigurationError, DecodeError, SchemaResolutionError, SdkError
+from sdk.errors import (
+    ConfigurationError,
+    DecodeError,
+    SchemaResolutionError,
+    SdkError,
+    WireFormatError,
+)
 from sdk.event import Event
 from sdk.json_check import JsonValidator
+from sdk.protobuf import (
+    ProtobufCodec,
+    ProtobufFile,
+    file_references,
+    is_message_schema,
+    message_class,
+    protobuf_file,
+    schema_text,
+    split_id_header,
+)
 from sdk.registry import RegisteredSchema, Registry, SchemaReference, references_in_order
+from sdk.rules import DeadLetterSink, RuleEngine
 from sdk.wire import HEADER_SIZE, header, schema_id_of
 
 __all__ = ["Deserializer", "Serializer", "Strategy", "subject_name"]
 
 Strategy = Literal["topic", "record", "topic_record"]
-SchemaInput = str | Mapping[str, Any] | Sequence[Any]
+# A Protobuf schema is a message class (generated or dynamic) or its `Descriptor`.
+SchemaInput = str | Mapping[str, Any] | Sequence[Any] | type[Any]
+AnyCodec = Codec | ProtobufCodec | ProtobufFile
+IdLocation = Literal["prefix", "header"]
 
 
 def subject_name(
@@ -62,17 +82,39 @@ def _named_schemas(registry: Registry, references: Sequence[SchemaReference]) ->
     return named
 
 
-def _codec(registry: Registry, registered: RegisteredSchema) -> Codec:
+def _codec(registry: Registry, registered: RegisteredSchema) -> AnyCodec:
+    if registered.schema_type.upper() == "PROTOBUF":
+        return protobuf_file(registry, registered)
     named = _named_schemas(registry, registered.references) if registered.references else None
     return codec_for(load_schema(registered.schema)[1], registered.schema_type, named=named)
+
+
+def _rules(registry: Registry, registered: RegisteredSchema, codec: AnyCodec) -> RuleEngine | None:
+    """The engine for the domain rules of `registered`, walking values with `codec`'s schema
+    (a JSON Schema's `$ref`s to its references resolve to their schemas; Protobuf messages take
+    message-level rules only, so they need no schema walk)."""
+    if not registered.rule_set:
+        return None
+    schema: Any = None
+    if isinstance(codec, AvroCodec):
+        schema = codec.parsed
+    elif codec.schema_type == "JSON":
+        schema = getattr(codec, "schema", None)
+    referenced = None
+    if codec.schema_type == "JSON" and registered.references:
+        referenced = _named_schemas(registry, registered.references)
+    return RuleEngine.of(registered.rule_set, registered.metadata, codec.schema_type, schema,
+                         referenced=referenced)
 
 
 @dataclass(frozen=True, slots=True)
 class _Target:
     schema_id: int
     header: bytes
-    codec: Codec
+    codec: AnyCodec
     expires_at: float  # monotonic seconds; inf when the schema is pinned
+    rules: RuleEngine | None = None
+    guid: str | None = None
 
 
 class Serializer:
@@ -81,6 +123,16 @@ class Serializer:
     Without `schema` it writes with the subject's latest version (re-read after the registry
     client's `latest_ttl_s`). With `schema` it writes with that schema: looked up under the
     subject, or registered there when `auto_register` is true.
+
+    A Protobuf `schema` is a message class or descriptor; its file is registered as
+    confluent-kafka does, each import (but the known `google/` and `confluent/` files) under a
+    subject named by its import path, unless `references` are given.
+
+    The schema's WRITE and WRITEREAD domain rules run on each value before it is encoded
+    (`sdk.rules`); a rule whose `onFailure` is DLQ hands the value to `dead_letters` first.
+    `schema_id_location="header"` writes the schema's GUID in the `__value_schema_id` (or
+    `__key_schema_id`) record header and leaves the payload unframed, as confluent-kafka's
+    `header_schema_id_serializer`: pass `headers=` to `serialize`.
     """
 
     def __init__(
@@ -96,18 +148,36 @@ class Serializer:
         references: Sequence[SchemaReference] = (),
         auto_register: bool = False,
         normalize: bool = False,
+        schema_id_location: IdLocation = "prefix",
+        dead_letters: DeadLetterSink | None = None,
     ) -> None:
         self.registry = registry
         self.auto_register = auto_register
         self.normalize = normalize
+        if schema_id_location not in ("prefix", "header"):
+            raise ConfigurationError(
+                f"schema_id_location is 'prefix' or 'header', not {schema_id_location!r}"
+            )
+        self.schema_id_location = schema_id_location
+        self.dead_letters = dead_letters
+        self.key = key
         self._references = tuple(references)
         self._lock = threading.Lock()
         self._target: _Target | None = None
-        self._codec: Codec | None = None
+        self._codec: AnyCodec | None = None
         self._schema_text: str | None = None
+        self._file: Any = None  # a Protobuf schema's FileDescriptor, for its imports
         self.schema_type: str | None = None
         record: str | None = None
-        if schema is not None:
+        if schema is not None and is_message_schema(schema):
+            codec = ProtobufCodec(message_class(schema))
+            self.schema_type = "PROTOBUF"
+            self._codec, self._file = codec, codec.descriptor.file
+            self._schema_text = schema_text(self._file)
+            record = codec.full_name
+        elif schema is not None:
+            if isinstance(schema, type):
+                raise ConfigurationError(f"{schema!r} is not a Protobuf message class")
             self._schema_text, loaded = load_schema(schema)
             self.schema_type = (schema_type or infer_schema_type(loaded)).upper()
             named = _named_schemas(registry, self._references) if self._references else None
@@ -117,10 +187,13 @@ class Serializer:
             raise ConfigurationError("auto_register needs the schema to register: pass schema=")
         self.subject = subject or subject_name(strategy, topic=topic, key=key, record=record)
 
-    def serialize(self, value: Any) -> bytes:
-        """`value` (a mapping, or an `Event`) validated, encoded and framed.
+    def serialize(self, value: Any, headers: list[tuple[str, bytes | None]] | None = None) -> bytes:
+        """`value` (a mapping, an `Event`, or a Protobuf message) validated, encoded and framed.
 
-        Raises `ValidationError` listing every violation before anything is encoded or sent.
+        Raises `ValidationError` listing every violation before anything is encoded or sent
+        (`sdk.rules.RuleError` for a failed domain rule). `headers`: the record's headers, read
+        for a dead-letter replay's `__rule.name` and, with `schema_id_location="header"`,
+        given the schema-id header.
         """
         if isinstance(value, Event):
             value = value.to_dict()
@@ -129,7 +202,26 @@ class Serializer:
             if target is None and self._codec is not None:
                 self._codec.check(value, self.subject, None)  # before the registry hears of it
             target = self._resolve()
+        if target.rules is not None:
+            value = target.rules.run("WRITE", value, subject=self.subject, headers=headers,
+                                     dead_letters=self.dead_letters)
+        if self.schema_id_location == "header":
+            return self._encode_for_header(target, value, headers)
         return target.codec.encode(value, target.header, self.subject, target.schema_id)
+
+    def _encode_for_header(
+        self, target: _Target, value: Any, headers: list[tuple[str, bytes | None]] | None
+    ) -> bytes:
+        if headers is None:
+            raise ConfigurationError("schema_id_location='header' needs the record's headers=")
+        if target.guid is None:
+            raise ConfigurationError(
+                f"the registry gave no GUID for schema id {target.schema_id}; the header "
+                "carries the GUID"
+            )
+        name = wire.KEY_SCHEMA_ID_HEADER if self.key else wire.VALUE_SCHEMA_ID_HEADER
+        headers.append((name, wire.guid_header(target.guid)))
+        return target.codec.encode(value, b"", self.subject, target.schema_id)
 
     __call__ = serialize
 
@@ -148,23 +240,24 @@ class Serializer:
                 return target
             if self._codec is not None and self._schema_text is not None:
                 assert self.schema_type is not None
-                if self.auto_register:
-                    schema_id = self.registry.register(
-                        self.subject,
-                        self._schema_text,
-                        self.schema_type,
-                        self._references,
+                if self._file is not None and not self._references:
+                    self._references = file_references(
+                        self.registry,
+                        self._file,
+                        auto_register=self.auto_register,
                         normalize=self.normalize,
                     )
-                else:
-                    schema_id = self.registry.lookup(
-                        self.subject,
-                        self._schema_text,
-                        self.schema_type,
-                        self._references,
-                        normalize=self.normalize,
-                    ).schema_id
-                target = _Target(schema_id, header(schema_id), self._codec, float("inf"))
+                find = self.registry.register_schema if self.auto_register else self.registry.lookup
+                found = find(
+                    self.subject,
+                    self._schema_text,
+                    self.schema_type,
+                    self._references,
+                    normalize=self.normalize,
+                )
+                schema_id = found.schema_id
+                target = _Target(schema_id, header(schema_id), self._codec, float("inf"),
+                                 _rules(self.registry, found, self._codec), found.guid)
             else:
                 latest = self.registry.latest(self.subject)
                 codec = (
@@ -174,7 +267,10 @@ class Serializer:
                 )
                 self.schema_type = latest.schema_type
                 expires = time.monotonic() + self.registry.latest_ttl_s
-                target = _Target(latest.schema_id, header(latest.schema_id), codec, expires)
+                rules = (target.rules if target is not None and target.codec is codec
+                         else _rules(self.registry, latest, codec))
+                target = _Target(latest.schema_id, header(latest.schema_id), codec, expires,
+                                 rules, latest.guid)
             self._target = target
             return target
 
@@ -185,7 +281,9 @@ class Deserializer:
     With an Avro `reader_schema`, data written with any compatible writer schema is resolved
     into the reader's shape (added fields take their defaults, removed ones are dropped). With
     a JSON `reader_schema`, values are validated against it instead of the writer schema.
-    `validate=False` skips JSON validation on read.
+    `validate=False` skips JSON validation on read. Protobuf payloads decode to messages of
+    the writer's message type (the application's generated class when it has that file
+    loaded, else a dynamic class), or of a message class given as `reader_schema`.
     """
 
     def __init__(
@@ -199,12 +297,18 @@ class Deserializer:
         self.registry = registry
         self.validate = validate
         self._reader: Codec | None = None
-        if reader_schema is not None:
+        self._reader_class: Any = None
+        if reader_schema is not None and is_message_schema(reader_schema):
+            self._reader_class = message_class(reader_schema)
+        elif reader_schema is not None:
+            if isinstance(reader_schema, type):
+                raise ConfigurationError(f"{reader_schema!r} is not a Protobuf message class")
             loaded = load_schema(reader_schema)[1]
             kind = (schema_type or infer_schema_type(loaded)).upper()
             self._reader = codec_for(loaded, kind)
         self._decoders: dict[int, Callable[[bytes], Any]] = {}
         self._by_header: dict[bytes, Callable[[bytes], Any]] = {}
+        self._read_rules: dict[int, RuleEngine] = {}  # the writer schemas' READ rules
         self._lock = threading.Lock()
 
     def deserialize(
@@ -216,12 +320,18 @@ class Deserializer:
         name = wire.KEY_SCHEMA_ID_HEADER if key else wire.VALUE_SCHEMA_ID_HEADER
         found = wire.header_value(headers, name)
         if found is not None:
+            found, indexes = split_id_header(found)  # Protobuf's message indexes follow the id
             ref = wire.read_id_header(found)
             schema_id = ref.schema_id
             if schema_id is None:
                 assert ref.guid is not None
                 schema_id = self.registry.schema_id_of_guid(ref.guid)
-            data = wire.header(schema_id) + bytes(data)  # the decoders read framed bytes
+            if indexes and self.registry.get_schema(schema_id).schema_type != "PROTOBUF":
+                raise WireFormatError(
+                    f"the schema id header carries {len(indexes)} byte(s) after the id, but "
+                    f"schema id {schema_id} is no Protobuf schema"
+                )
+            data = wire.header(schema_id) + indexes + bytes(data)  # decoders read framed bytes
         try:  # keyed by the whole 5-byte header: a hit means a valid magic byte and length
             decode = self._by_header.get(data[:HEADER_SIZE])
         except TypeError:  # bytearray and memoryview slices are not hashable
@@ -233,7 +343,7 @@ class Deserializer:
                 self._by_header[data[:HEADER_SIZE]] = decode
             data = bytes(data)
         try:
-            return decode(data)
+            value = decode(data)
         except SdkError:
             raise
         except Exception as exc:  # the generated Avro decoders leave translation to us
@@ -243,6 +353,11 @@ class Deserializer:
                 f"{type(exc).__name__}: {exc}",
                 schema_id=schema_id,
             ) from None
+        if self._read_rules:
+            rules = self._read_rules.get(schema_id_of(data))
+            if rules is not None:
+                value = rules.run("READ", value, headers=headers)
+        return value
 
     __call__ = deserialize
 
@@ -251,16 +366,22 @@ class Deserializer:
             found = self._decoders.get(schema_id)
             if found is not None:
                 return found
-            writer = _codec(self.registry, self.registry.get_schema(schema_id))
+            registered = self.registry.get_schema(schema_id)
+            writer = _codec(self.registry, registered)
             reader = self._reader
-            if reader is not None and reader.schema_type != writer.schema_type:
+            reader_type = "PROTOBUF" if self._reader_class is not None else None
+            if reader is not None:
+                reader_type = reader.schema_type
+            if reader_type is not None and reader_type != writer.schema_type:
                 raise SchemaResolutionError(
                     f"schema id {schema_id} is {writer.schema_type}, the reader schema is "
-                    f"{reader.schema_type}",
+                    f"{reader_type}",
                     writer_id=schema_id,
                 )
             decode: Callable[[bytes], Any]
-            if isinstance(writer, AvroCodec):
+            if isinstance(writer, ProtobufFile):
+                decode = writer.decoder(schema_id, self._reader_class)
+            elif isinstance(writer, AvroCodec):
                 assert reader is None or isinstance(reader, AvroCodec)
                 decode = writer.decoder(schema_id, reader)
             else:
@@ -271,5 +392,8 @@ class Deserializer:
                         reader.validator if isinstance(reader, JsonCodec) else writer.validator
                     )
                 decode = writer.decoder(schema_id, validator)
+            rules = _rules(self.registry, registered, reader or writer)
+            if rules is not None and rules.runs_in("READ"):
+                self._read_rules[schema_id] = rules
             self._decoders[schema_id] = decode
             return decode

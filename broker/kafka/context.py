@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
 from broker.broker import Broker
+from broker.kafka.cache import BatchCache
 from broker.kafka.coordinator import Coordinator
 from broker.kafka.producers import ProducerTable
 
@@ -33,17 +35,48 @@ class ListenerSettings:
     idle_timeout_ms: int = 600_000  # a connection silent this long is closed (Kafka's default)
     frame_timeout_ms: int = 30_000  # a started request must arrive whole within this
     io_threads: int = 8  # the bounded executor for the synchronous broker core
-    fetch_recheck_ms: int = 50  # a waiting fetch re-reads offsets this often (other writers)
+    fetch_recheck_ms: int = 1_000  # a waiting fetch re-reads offsets at least this often
     group_initial_delay_ms: int = 200  # a new group waits this long for more first members
     rebalance_timeout_ms_max: int = 300_000
     producers_max: int = 10_000  # idempotent producers remembered, oldest forgotten first
+    fetch_cache_bytes_max: int = 64 * MIB  # produced batches kept to serve as they came
 
 
 class AppendSignal:
-    """Wakes waiting fetches on the event loop when the listener appends records."""
+    """Wakes waiting fetches on the event loop when the broker appends records, whoever
+    appends them (this listener, the HTTP API, the SDK in process): `attach` subscribes it to
+    the broker's append listeners, which call it from the appending thread; one wake-up is
+    scheduled on the loop per loop turn at most."""
 
     def __init__(self) -> None:
         self._waiters: set[asyncio.Future[None]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._scheduled = False
+        self._lock = threading.Lock()
+        self._detach: Callable[[], None] | None = None
+
+    def attach(self, broker: Broker, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._detach = broker.add_append_listener(self._appended)
+
+    def detach(self) -> None:
+        if self._detach is not None:
+            self._detach()
+            self._detach = None
+
+    def _appended(self) -> None:
+        loop = self._loop
+        with self._lock:
+            if self._scheduled or loop is None or loop.is_closed():
+                return
+            self._scheduled = True
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(self._wake)
+
+    def _wake(self) -> None:
+        with self._lock:
+            self._scheduled = False
+        self.notify()
 
     def notify(self) -> None:
         for waiter in self._waiters:
@@ -74,7 +107,9 @@ class Context:
         )
         self._slots = asyncio.Semaphore(settings.io_threads * 4)
         self.appends = AppendSignal()
+        self.appends.attach(broker, asyncio.get_running_loop())
         self.producers = ProducerTable(settings.producers_max)
+        self.batches = BatchCache(settings.fetch_cache_bytes_max)
         self.coordinator = Coordinator(broker, settings, self.run)
         self.port = settings.port
 
@@ -84,5 +119,6 @@ class Context:
             return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
 
     def close(self) -> None:
+        self.appends.detach()
         self.coordinator.close()
         self.executor.shutdown(wait=True, cancel_futures=True)

@@ -1,11 +1,16 @@
 """Fetch (a long poll that awaits, holding no thread) and ListOffsets.
 
 A fetch reads on the executor only once a partition has records past the asked offset; until
-then it awaits the listener's append signal, re-reading offsets every `fetch_recheck_ms` for
-records appended by the HTTP API or the SDK. It answers once `min_bytes` are in hand or
-`max_wait` is over. The log's records are served as Kafka v2 batches, from the asked offset on;
-the first batch of a partition is served even when it is larger than the partition's or the
-request's byte limit, so a consumer always progresses (KIP-74).
+then it awaits the listener's append signal, which every append to the broker raises (through
+the Kafka listener, the HTTP API or the SDK), re-reading offsets at least every
+`fetch_recheck_ms` all the same (a retention run that moves a log's start raises none). It
+answers once `min_bytes` are in hand or `max_wait` is over.
+
+The log's batches are served whole as Kafka v2 batches (the first may start before the asked
+offset: clients skip those records, as with Kafka's own batches); batches produced through
+the listener are served as they came (broker.kafka.cache), the others converted. The first
+batch of a partition is served even when it is larger than the partition's or the request's
+byte limit, so a consumer always progresses (KIP-74).
 Fetch sessions (KIP-227) are not kept: session id 0 tells clients to send full fetches.
 """
 
@@ -19,8 +24,8 @@ from broker.errors import BrokerError, OffsetOutOfRangeError, UnknownTopicError
 from broker.kafka.context import Context
 from broker.kafka.errors import ErrorCode, error_code
 from broker.kafka.messages import RequestFrame, millis
-from broker.kafka.records import encode_batch
-from broker.record import ConsumedRecord
+from broker.kafka.records import from_log_batch
+from broker.record import BATCH_HEADER as LOG_BATCH_HEADER
 
 __all__ = ["handle_fetch", "handle_list_offsets"]
 
@@ -71,7 +76,7 @@ def _read(ctx: Context, wanted: list[_Wanted], bytes_max: int) -> int:
             break
         tp = (w.topic, w.partition)
         try:
-            got = ctx.broker.fetch_many(
+            got = ctx.broker.fetch_many_batches(
                 {tp: w.offset},
                 records_max=limits.fetch_records_max,
                 bytes_max=max(1, min(w.bytes_max, left, limits.fetch_bytes_max)),
@@ -82,21 +87,15 @@ def _read(ctx: Context, wanted: list[_Wanted], bytes_max: int) -> int:
         except BrokerError as exc:
             w.error = error_code(exc)
             continue
-        w.records = b"".join(encode_batch(run) for run in _runs(got.records))
+        parts = []
+        for raw in got.batches:
+            base, count = LOG_BATCH_HEADER.unpack_from(raw)[4:6]
+            cached = ctx.batches.get(got.log_id, base, count)
+            parts.append(from_log_batch(raw) if cached is None else cached)
+        w.records = b"".join(parts)
         w.log_start, w.log_end = got.log_start_offset, got.log_end_offset
         total += len(w.records)
     return total
-
-
-def _runs(records: list[ConsumedRecord]) -> list[list[ConsumedRecord]]:
-    """The records split where offsets are not consecutive: one Kafka batch per run."""
-    runs: list[list[ConsumedRecord]] = []
-    for record in records:
-        if runs and runs[-1][-1].offset + 1 == record.offset:
-            runs[-1].append(record)
-        else:
-            runs.append([record])
-    return runs
 
 
 async def handle_fetch(ctx: Context, request: RequestFrame) -> dict[str, Any]:

@@ -9,6 +9,7 @@ made the records durable. acks 1 and
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from broker.errors import BrokerError, ContractViolationError
@@ -16,45 +17,92 @@ from broker.kafka.context import Context
 from broker.kafka.errors import ErrorCode, RecordsError, error_code
 from broker.kafka.messages import RequestFrame
 from broker.kafka.producers import Decision
-from broker.kafka.records import KafkaBatch, decode_batch
+from broker.kafka.records import KafkaBatch, decode_batch, with_base_offset
 
-__all__ = ["handle_init_producer_id", "handle_produce"]
+__all__ = ["handle_init_producer_id", "handle_produce", "handle_produce_group"]
 
 _ACKS = (-1, 0, 1)
 
 
-def _append(ctx: Context, topic: str, partition: int, data: bytes) -> tuple[KafkaBatch, int]:
-    """Decode and append one partition's batch (on the executor); its base offset."""
-    limits = ctx.broker.limits
+def _append(
+    ctx: Context, topic: str, partition: int, data: bytes, flush: bool
+) -> tuple[KafkaBatch, int]:
+    """Decode and append one partition's batch (on the executor); its base offset.
+
+    The batch is converted once, measured on the way (no second parse in the broker), and
+    kept as it came for fetches (broker.kafka.cache) unless the log stamped its records.
+    With `flush=False` the caller meets the flush policy later (`_flush`), before it answers.
+    """
+    broker = ctx.broker
+    limits = broker.limits
+    contract = broker.topic_config(topic).contract
+    log_id = broker.log_id(topic, partition)
     batch = decode_batch(
         data,
         records_max=limits.batch_records_max,
         uncompressed_bytes_max=limits.batch_bytes_max + 64 * limits.batch_records_max,
+        values=contract != "none",
     )
-    placed = ctx.broker.produce_encoded(topic, batch.log_batch, partition=partition)
-    return batch, placed[0][1]
+    placed = broker.produce_encoded(
+        topic,
+        batch.log_batch,
+        partition=partition,
+        shape=batch.shape,
+        flush=flush,
+        first_only=True,
+    )
+    base = placed[0][1]
+    if min(batch.shape.timestamps_ms) >= 0:  # else the log stamped them: not what came
+        ctx.batches.put(log_id, base, batch.record_count, with_base_offset(data, base))
+    return batch, base
 
 
-async def _produce_partition(
-    ctx: Context, topic: str, partition: int, data: bytes | None
-) -> dict[str, Any]:
-    answer: dict[str, Any] = {"index": partition, "base_offset": -1, "record_errors": []}
-    if data is None:
-        return answer | {"error_code": ErrorCode.corrupt_message, "error_message": "no records"}
+def _flush(ctx: Context, partitions: list[tuple[str, int]]) -> dict[tuple[str, int], Exception]:
+    """The flush policy of each partition appended to (on the executor); what failed."""
+    failed: dict[tuple[str, int], Exception] = {}
+    for topic, partition in partitions:
+        try:
+            ctx.broker.flush_appended(topic, partition)
+        except (BrokerError, OSError) as exc:
+            failed[(topic, partition)] = exc
+    return failed
+
+
+@dataclass
+class _Job:
+    """One partition's batch of one produce request, and the answer it fills in."""
+
+    answer: dict[str, Any]
+    topic: str
+    partition: int
+    data: bytes
+    base: int = -1
+
+
+async def _produce_partition(ctx: Context, job: _Job, flush: bool) -> bool:
+    """Check and append one batch; whether it was appended (its answer waits for a flush)."""
+    answer, topic, partition, data = job.answer, job.topic, job.partition, job.data
     try:
         producer_id, epoch, first, count = _producer_fields(data)
         decision = ctx.producers.check(producer_id, epoch, topic, partition, first, count)
         if not decision.append:
-            return _decided(answer, decision)
-        batch, base = await ctx.run(_append, ctx, topic, partition, data)
+            answer.update(_decided(decision))
+            return False
+        batch, job.base = await ctx.run(_append, ctx, topic, partition, data, flush)
     except ContractViolationError as exc:
-        return answer | {
-            "error_code": ErrorCode.invalid_record,
-            "error_message": str(exc),
-            "record_errors": [{"batch_index": exc.index, "batch_index_error_message": exc.reason}],
-        }
+        answer.update(
+            {
+                "error_code": ErrorCode.invalid_record,
+                "error_message": str(exc),
+                "record_errors": [
+                    {"batch_index": exc.index, "batch_index_error_message": exc.reason}
+                ],
+            }
+        )
+        return False
     except (BrokerError, RecordsError) as exc:
-        return answer | {"error_code": error_code(exc), "error_message": str(exc)}
+        answer.update({"error_code": error_code(exc), "error_message": str(exc)})
+        return False
     ctx.producers.appended(
         batch.producer_id,
         batch.producer_epoch,
@@ -62,17 +110,15 @@ async def _produce_partition(
         partition,
         batch.base_sequence,
         batch.record_count,
-        base,
+        job.base,
     )
-    ctx.appends.notify()
-    start, _ = ctx.broker.offsets(topic, partition)
-    return answer | {"error_code": ErrorCode.none, "base_offset": base, "log_start_offset": start}
+    return True
 
 
-def _decided(answer: dict[str, Any], decision: Decision) -> dict[str, Any]:
+def _decided(decision: Decision) -> dict[str, Any]:
     if decision.error == ErrorCode.none:  # a retried batch: the offset it was first given
-        return answer | {"error_code": ErrorCode.none, "base_offset": decision.offset}
-    return answer | {"error_code": decision.error, "error_message": decision.error.name}
+        return {"error_code": ErrorCode.none, "base_offset": decision.offset}
+    return {"error_code": decision.error, "error_message": decision.error.name}
 
 
 def _producer_fields(data: bytes) -> tuple[int, int, int, int]:
@@ -86,7 +132,9 @@ def _producer_fields(data: bytes) -> tuple[int, int, int, int]:
     return producer_id, epoch, first, count
 
 
-async def handle_produce(ctx: Context, request: RequestFrame) -> dict[str, Any] | None:
+def _plan(request: RequestFrame, jobs: list[_Job]) -> dict[str, Any] | None:
+    """The request's answer, refusals filled in and a job per batch to append; None for
+    acks 0 (no answer is sent)."""
     body = request.body
     acks = body.acks
     if body.transactional_id is not None:
@@ -99,24 +147,67 @@ async def handle_produce(ctx: Context, request: RequestFrame) -> dict[str, Any] 
     for topic in body.topic_data:
         partitions = []
         for data in topic.partition_data:
+            answer: dict[str, Any] = {"index": data.index, "base_offset": -1, "record_errors": []}
+            partitions.append(answer)
             if code != ErrorCode.none:
-                partitions.append(
-                    {
-                        "index": data.index,
-                        "error_code": code,
-                        "base_offset": -1,
-                        "record_errors": [],
-                        "error_message": message,
-                    }
+                answer.update({"error_code": code, "error_message": message})
+            elif data.records is None:
+                answer.update(
+                    {"error_code": ErrorCode.corrupt_message, "error_message": "no records"}
                 )
             else:
-                partitions.append(
-                    await _produce_partition(ctx, topic.name, data.index, data.records)
-                )
+                jobs.append(_Job(answer, topic.name, data.index, data.records))
         responses.append({"name": topic.name, "partition_responses": partitions})
-    if acks == 0:
-        return None
-    return {"responses": responses}
+    return None if acks == 0 else {"responses": responses}
+
+
+async def handle_produce(ctx: Context, request: RequestFrame) -> dict[str, Any] | None:
+    return (await handle_produce_group(ctx, [request]))[0]
+
+
+async def handle_produce_group(
+    ctx: Context, requests: list[RequestFrame]
+) -> list[dict[str, Any] | None]:
+    """Produce requests that arrived one after another on a connection, answered together.
+
+    Their batches are appended in the order they came, then each partition appended to is
+    flushed once per its policy, and only then are they acknowledged: with `always`, one
+    fdatasync covers every batch of the group (a group commit). A batch of an idempotent
+    producer is flushed on its own, before the next one is checked against its sequence.
+    """
+    jobs: list[_Job] = []
+    trees = [_plan(request, jobs) for request in requests]
+    appended: list[_Job] = []
+    for job in jobs:
+        idempotent = _producer_fields(job.data)[0] >= 0
+        if await _produce_partition(ctx, job, flush=idempotent):
+            if idempotent:
+                _acknowledge(ctx, job)
+            else:
+                appended.append(job)
+    touched = list(dict.fromkeys((job.topic, job.partition) for job in appended))
+    failed = await ctx.run(_flush, ctx, touched) if touched else {}
+    for job in appended:
+        problem = failed.get((job.topic, job.partition))
+        if problem is None:
+            _acknowledge(ctx, job)
+        else:
+            job.answer.update(
+                {
+                    "error_code": error_code(problem)
+                    if isinstance(problem, BrokerError)
+                    else ErrorCode.kafka_storage_error,
+                    "error_message": str(problem),
+                }
+            )
+    return trees
+
+
+def _acknowledge(ctx: Context, job: _Job) -> None:
+    start, _ = ctx.broker.offsets(job.topic, job.partition)
+    job.answer.update(
+        {"error_code": ErrorCode.none, "base_offset": job.base, "log_start_offset": start}
+    )
 
 
 async def handle_init_producer_id(ctx: Context, request: RequestFrame) -> dict[str, Any]:

@@ -52,9 +52,11 @@ from dataclasses import dataclass
 from crc32c import crc32c
 
 from broker.kafka.errors import CorruptRecordsError, UnsupportedRecordsError
+from broker.record import BATCH_HEADER as LOG_BATCH_HEADER
+from broker.record import BATCH_HEADER_BYTES as LOG_BATCH_HEADER_BYTES
 from broker.record import BATCH_MAGIC as LOG_BATCH_MAGIC
 from broker.record import BATCH_PREFIX as LOG_BATCH_PREFIX
-from broker.record import ConsumedRecord
+from broker.record import BatchHeader, BatchShape, ConsumedRecord
 
 __all__ = [
     "BATCH_HEADER",
@@ -62,6 +64,8 @@ __all__ = [
     "KafkaBatch",
     "decode_batch",
     "encode_batch",
+    "from_log_batch",
+    "with_base_offset",
 ]
 
 # base_offset, batch_length, leader_epoch, magic, crc, attributes, last_offset_delta,
@@ -84,6 +88,8 @@ _LOG_COVERED_HEAD = struct.Struct(">BBQIqq")
 _I32 = struct.Struct(">i")
 _U16 = struct.Struct(">H")
 _U16_MAX = 0xFFFF
+_BASE_OFFSET = struct.Struct(">q")
+_LOG_NULL = -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +101,7 @@ class KafkaBatch:
     base_sequence: int
     record_count: int
     log_batch: bytes  # what `Broker.produce_encoded` appends
+    shape: BatchShape  # measured while re-encoding, so the broker need not parse it again
 
 
 def _varint(buf: bytes, pos: int) -> tuple[int, int]:
@@ -120,10 +127,13 @@ def _put_varint(out: bytearray, value: int) -> None:
     out.append(raw)
 
 
-def decode_batch(data: bytes, *, records_max: int, uncompressed_bytes_max: int) -> KafkaBatch:
+def decode_batch(
+    data: bytes, *, records_max: int, uncompressed_bytes_max: int, values: bool = False
+) -> KafkaBatch:
     """Verify the one v2 batch that fills `data` (CRC first) and re-encode it for the log.
 
-    `records_max` and `uncompressed_bytes_max` bound what a batch may claim or inflate to.
+    `records_max` and `uncompressed_bytes_max` bound what a batch may claim or inflate to;
+    with `values` the shape carries each record's value (for a contract check).
     """
     if len(data) < BATCH_HEADER_BYTES:
         raise CorruptRecordsError(f"{len(data)} bytes is shorter than a record batch header")
@@ -157,10 +167,10 @@ def decode_batch(data: bytes, *, records_max: int, uncompressed_bytes_max: int) 
         raise CorruptRecordsError(f"record count {count} outside [1, {records_max}]")
     body = _uncompressed(data, attributes & _COMPRESSION_MASK, uncompressed_bytes_max)
     try:
-        log_batch = _to_log_batch(body, count, base_ts)
+        log_batch, shape = _to_log_batch(body, count, base_ts, values)
     except (ValueError, IndexError, UnicodeDecodeError, struct.error) as exc:
         raise CorruptRecordsError(f"records do not parse: {exc}") from None
-    return KafkaBatch(producer_id, producer_epoch, base_sequence, count, log_batch)
+    return KafkaBatch(producer_id, producer_epoch, base_sequence, count, log_batch, shape)
 
 
 def _uncompressed(data: bytes, codec: int, bytes_max: int) -> bytes:
@@ -182,14 +192,22 @@ def _uncompressed(data: bytes, codec: int, bytes_max: int) -> bytes:
     return out
 
 
-def _to_log_batch(body: bytes, count: int, base_ts: int) -> bytes:
-    """The records of `body` in the log's batch format (broker.record), base offset 0.
+def _to_log_batch(
+    body: bytes, count: int, base_ts: int, with_values: bool
+) -> tuple[bytes, BatchShape]:
+    """The records of `body` in the log's batch format (broker.record), base offset 0, and
+    the batch's shape (`broker.record.measure_batch`'s answer, measured on the way).
 
     Varints of one or two bytes (deltas, lengths below 8 KiB: the common case) are decoded
     inline, the rest by `_varint`: this loop runs once per produced record.
     """
     parts: list[bytes] = [b""]  # the log batch header goes here
     append = parts.append
+    sizes: list[int] = []
+    key_lengths: list[int] = []
+    header_counts: list[int] = []
+    stamps: list[int] = []
+    values: list[bytes | None] = []
     pack_head = _LOG_RECORD_HEAD.pack
     pack_i32 = _I32.pack
     pack_u16 = _U16.pack
@@ -235,6 +253,7 @@ def _to_log_batch(body: bytes, count: int, base_ts: int) -> bytes:
         if offset_delta != index:
             raise ValueError(f"record {index} has offset delta {offset_delta}")
         ts = base_ts + ts_delta
+        stamps.append(ts)
         if index == 0:
             first_ts = max_ts = ts
         elif ts > max_ts:
@@ -252,9 +271,12 @@ def _to_log_batch(body: bytes, count: int, base_ts: int) -> bytes:
         if key_length < -1 or pos + key_length > end:
             raise ValueError(f"record {index} key length {key_length} is out of range")
         append(pack_head(ts, key_length))
+        key_lengths.append(key_length)
+        size = 18
         if key_length > 0:
             append(body[pos : pos + key_length])
             pos += key_length
+            size += key_length
         byte = body[pos]
         if byte < 0x80:
             value_length = (byte >> 1) ^ -(byte & 1)
@@ -271,6 +293,9 @@ def _to_log_batch(body: bytes, count: int, base_ts: int) -> bytes:
         if value_length > 0:
             append(body[pos : pos + value_length])
             pos += value_length
+            size += value_length
+        if with_values:
+            values.append(None if value_length < 0 else body[pos - max(value_length, 0) : pos])
         byte = body[pos]
         if byte < 0x80:
             header_count = (byte >> 1) ^ -(byte & 1)
@@ -284,6 +309,7 @@ def _to_log_batch(body: bytes, count: int, base_ts: int) -> bytes:
         if not 0 <= header_count <= min(length, _U16_MAX):
             raise ValueError(f"record {index} header count {header_count} is out of range")
         append(pack_u16(header_count))
+        header_counts.append(header_count)
         for _ in range(header_count):
             name_length, pos = varint(body, pos)
             if not 0 <= name_length <= _U16_MAX or pos + name_length > end:
@@ -293,6 +319,7 @@ def _to_log_batch(body: bytes, count: int, base_ts: int) -> bytes:
             append(pack_u16(name_length))
             append(name)
             pos += name_length
+            size += 6 + name_length
             hlen, pos = varint(body, pos)
             if hlen < -1 or pos + hlen > end:
                 raise ValueError(f"record {index} header value length {hlen}")
@@ -300,14 +327,94 @@ def _to_log_batch(body: bytes, count: int, base_ts: int) -> bytes:
             if hlen > 0:
                 append(body[pos : pos + hlen])
                 pos += hlen
+                size += hlen
+        sizes.append(size)
         if pos != end:
             raise ValueError(f"record {index} ends at {pos}, its length says {end}")
     if pos != end_of_body:
         raise ValueError(f"{end_of_body - pos} bytes after the last record")
-    covered = _LOG_COVERED_HEAD.pack(LOG_BATCH_MAGIC, 0, 0, count, first_ts, max_ts) + b"".join(
-        parts
-    )
-    return LOG_BATCH_PREFIX.pack(len(covered) + 4, crc32c(covered)) + covered
+    parts[0] = _LOG_COVERED_HEAD.pack(LOG_BATCH_MAGIC, 0, 0, count, first_ts, max_ts)
+    covered = b"".join(parts)
+    crc = crc32c(covered)
+    header = BatchHeader(len(covered) + 8, crc, 0, count, first_ts, max_ts)
+    shape = BatchShape(header, sizes, key_lengths, header_counts, stamps, values)
+    return LOG_BATCH_PREFIX.pack(len(covered) + 4, crc) + covered, shape
+
+
+def with_base_offset(batch: bytes, base_offset: int) -> bytes:
+    """The v2 batch with another base offset (a field its CRC does not cover) and leader
+    epoch 0: a produced batch as a fetch serves it once the log has placed it."""
+    return _BASE_OFFSET.pack(base_offset) + batch[8:12] + b"\x00\x00\x00\x00" + batch[16:]
+
+
+_VARINTS = [bytes((((n << 1) ^ (n >> 63)),)) for n in range(-1, 64)]  # one-byte varints
+
+
+def from_log_batch(raw: bytes) -> bytes:
+    """One uncompressed v2 batch holding the records of the log batch `raw` (verified by the
+    caller), whole: a fetch may start inside it, and clients skip the records before their
+    offset, as they do with Kafka's own batches. No record objects are built."""
+    _, _, _, _, base_offset, count, first_ts, max_ts = LOG_BATCH_HEADER.unpack_from(raw)
+    unpack_head = _LOG_RECORD_HEAD.unpack_from
+    unpack_i32 = _I32.unpack_from
+    unpack_u16 = _U16.unpack_from
+    small = _VARINTS
+    body: list[bytes] = []
+    append = body.append
+    pos = LOG_BATCH_HEADER_BYTES
+    one = bytearray()
+    for delta in range(count):
+        ts, klen = unpack_head(raw, pos)
+        pos += 12
+        one.clear()
+        one.append(0)  # record attributes
+        _put_varint(one, ts - first_ts)
+        if delta < 63:
+            one += small[delta + 1]
+        else:
+            _put_varint(one, delta)
+        if klen == _LOG_NULL:
+            one.append(1)
+        else:
+            _put_varint(one, klen)
+            one += raw[pos : pos + klen]
+            pos += klen
+        (vlen,) = unpack_i32(raw, pos)
+        pos += 4
+        if vlen == _LOG_NULL:
+            one.append(1)
+        else:
+            _put_varint(one, vlen)
+            one += raw[pos : pos + vlen]
+            pos += vlen
+        (hcount,) = unpack_u16(raw, pos)
+        pos += 2
+        if hcount < 63:
+            one += small[hcount + 1]
+        else:
+            _put_varint(one, hcount)
+        for _ in range(hcount):
+            (nlen,) = unpack_u16(raw, pos)
+            _put_varint(one, nlen)
+            one += raw[pos + 2 : pos + 2 + nlen]
+            pos += 2 + nlen
+            (hlen,) = unpack_i32(raw, pos)
+            pos += 4
+            if hlen == _LOG_NULL:
+                one.append(1)
+            else:
+                _put_varint(one, hlen)
+                one += raw[pos : pos + hlen]
+                pos += hlen
+        length = bytearray()
+        _put_varint(length, len(one))
+        append(bytes(length))
+        append(bytes(one))
+    after_crc = _AFTER_CRC.pack(
+        0, count - 1, first_ts, max_ts, _NO_PRODUCER, -1, -1, count
+    ) + b"".join(body)
+    head = struct.pack(">qiib", base_offset, len(after_crc) + 9, 0, _MAGIC)
+    return head + struct.pack(">I", crc32c(after_crc)) + after_crc
 
 
 def encode_batch(records: Sequence[ConsumedRecord]) -> bytes:

@@ -15,6 +15,7 @@ executor and the loop only ever awaits.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import socket
@@ -42,6 +43,59 @@ log = logging.getLogger("charter.kafka")
 Handler = Callable[[Context, RequestFrame], Awaitable[dict[str, Any] | None]]
 _SIZE_BYTES = 4
 _API_VERSIONS_KEY = 18
+_PRODUCE_KEY = 0
+_PRODUCE_GROUP_MAX = 32  # produce requests appended and flushed as one group, at most
+_READ_AHEAD_BYTES = 8 * 1024 * 1024  # read ahead of the request being answered, at most
+# the socket reader's buffer (asyncio pauses reading at twice this): big produce frames
+# arrive in a few reads, not dozens of 64 KiB ones
+_STREAM_BUFFER_BYTES = 1024 * 1024
+
+
+def _api_key(frame: bytes) -> int:
+    return int.from_bytes(frame[:2], "big", signed=True)
+
+
+class _ReadAhead:
+    """Frames read but not yet answered: at most `_READ_AHEAD_BYTES` of them (one frame of any
+    size is always let in), then the reader waits. `None` marks the end; a failure is raised
+    to the serving side once the frames before it are taken."""
+
+    def __init__(self) -> None:
+        self._frames: collections.deque[bytes | None] = collections.deque()
+        self._bytes = 0
+        self._failure: BaseException | None = None
+        self._changed = asyncio.Event()
+
+    async def put(self, frame: bytes | None) -> None:
+        while self._frames and self._bytes >= _READ_AHEAD_BYTES:
+            self._changed.clear()
+            await self._changed.wait()
+        self._frames.append(frame)
+        self._bytes += len(frame or b"")
+        self._changed.set()
+
+    def fail(self, exc: BaseException) -> None:
+        self._failure = exc
+        self._changed.set()
+
+    def finished(self) -> None:
+        """The end was taken by a look-ahead: the next `get` answers None again."""
+        self._frames.appendleft(None)
+
+    def ready(self) -> bool:
+        """Whether `get` would answer without waiting."""
+        return bool(self._frames)
+
+    async def get(self) -> bytes | None:
+        while not self._frames:
+            if self._failure is not None:
+                raise self._failure
+            self._changed.clear()
+            await self._changed.wait()
+        frame = self._frames.popleft()
+        self._bytes -= len(frame or b"")
+        self._changed.set()
+        return frame
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +217,7 @@ class KafkaListener:
                 self._connection,
                 self.settings.host,
                 self.settings.port,
-                limit=64 * 1024,
+                limit=_STREAM_BUFFER_BYTES,
                 backlog=min(self.settings.connections_max, 1024),
             )
         except BaseException:
@@ -219,24 +273,89 @@ class KafkaListener:
         writer: asyncio.StreamWriter,
         host: str,
     ) -> None:
+        """Answer the connection's requests in order. Frames are read ahead (a bounded few,
+        `_READ_AHEAD_BYTES`), so produce requests that queued up while one was flushed are
+        appended and flushed together (produce.handle_produce_group)."""
+        frames = _ReadAhead()
+        reading = asyncio.create_task(self._read_frames(reader, frames))
+        try:
+            pending: bytes | None = None
+            while True:
+                frame = pending if pending is not None else await frames.get()
+                pending = None
+                if frame is None:
+                    return
+                group = [frame]
+                if _api_key(frame) == _PRODUCE_KEY:
+                    while len(group) < _PRODUCE_GROUP_MAX and frames.ready():
+                        following = await frames.get()
+                        if following is None:
+                            frames.finished()
+                            break
+                        if _api_key(following) != _PRODUCE_KEY:
+                            pending = following
+                            break
+                        group.append(following)
+                if len(group) == 1:
+                    responses = [await self._answer(ctx, frame, host)]
+                else:
+                    responses = await self._answer_produce(group)
+                for response in responses:
+                    if response is not None:
+                        writer.write(response)
+                await writer.drain()
+        finally:
+            reading.cancel()
+            with contextlib.suppress(BaseException):
+                await reading
+
+    async def _read_frames(self, reader: asyncio.StreamReader, frames: _ReadAhead) -> None:
+        """Frames into `frames` until the client closes (None) or a violation (raised by the
+        serving side when it reaches it, after the frames before it are answered)."""
         settings = self.settings
         idle_s = settings.idle_timeout_ms / 1000
         frame_s = settings.frame_timeout_ms / 1000
-        while True:
-            try:
-                head = await asyncio.wait_for(reader.readexactly(_SIZE_BYTES), idle_s)
-            except asyncio.IncompleteReadError:
-                return  # the client closed the connection
-            size = int.from_bytes(head, "big", signed=True)
-            if size > settings.request_bytes_max:
-                raise FrameTooLargeError(size, settings.request_bytes_max)
-            if size < 8:
-                raise ProtocolViolation(f"a frame of {size} bytes cannot hold a request")
-            frame = await asyncio.wait_for(reader.readexactly(size), frame_s)
-            response = await self._answer(ctx, frame, host)
-            if response is not None:
-                writer.write(response)
-                await writer.drain()
+        try:
+            while True:
+                try:
+                    head = await asyncio.wait_for(reader.readexactly(_SIZE_BYTES), idle_s)
+                except asyncio.IncompleteReadError:
+                    await frames.put(None)  # the client closed the connection
+                    return
+                size = int.from_bytes(head, "big", signed=True)
+                if size > settings.request_bytes_max:
+                    raise FrameTooLargeError(size, settings.request_bytes_max)
+                if size < 8:
+                    raise ProtocolViolation(f"a frame of {size} bytes cannot hold a request")
+                await frames.put(await asyncio.wait_for(reader.readexactly(size), frame_s))
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            frames.fail(exc)
+
+    async def _answer_produce(self, frames: list[bytes]) -> list[bytes | None]:
+        """Answers to consecutive produce frames, appended and flushed as one group."""
+        ctx = self._ctx
+        assert ctx is not None
+        requests = []
+        for frame in frames:
+            _key, version, _correlation = peek_header(frame)
+            api = API_VERSIONS[_PRODUCE_KEY]
+            if not api.min_version <= version <= api.max_version:
+                raise UnknownApiError(_PRODUCE_KEY, version)
+            requests.append(parse_request(frame, api.name, version))
+        trees = await produce.handle_produce_group(ctx, requests)
+        out: list[bytes | None] = []
+        for request, tree in zip(requests, trees, strict=True):
+            version, correlation = request.version, request.correlation_id
+            out.append(
+                None
+                if tree is None
+                else encode_response(
+                    "produce", version, correlation, tree, strict=version == api.max_version
+                )
+            )
+        return out
 
     async def _answer(self, ctx: Context, frame: bytes, host: str) -> bytes | None:
         key, version, correlation = peek_header(frame)

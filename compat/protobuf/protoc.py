@@ -30,7 +30,7 @@ from pathlib import Path
 from google.protobuf import descriptor_pb2
 from grpc_tools import _protoc_compiler
 
-from compat.protobuf.wellknown import protoc_include
+from compat.protobuf.wellknown import charter_include, protoc_include
 
 __all__ = [
     "ProtocFailure",
@@ -89,7 +89,8 @@ def compile_file(
             path.write_text(text, encoding="utf-8")
         try:
             generated = _protoc_compiler.get_protos(
-                main.encode(), [root.encode(), str(protoc_include()).encode()]
+                main.encode(),
+                [root.encode(), str(protoc_include()).encode(), str(charter_include()).encode()],
             )
         except _protoc_compiler.ProtocErrors as exc:
             raise ProtocFailure(tuple(_message(e) for e in exc.errors())) from None

@@ -13,10 +13,21 @@ from compat import Reference, SchemaSource
 from registry import errors
 from registry.datacontract import Contract, canonical_metadata, canonical_rule_set
 from registry.http import ID_MAX, VERSION_MAX, RegistryDep, check_subject, read_model
+from registry.openapi import json_body
 from registry.schemas import schema_type_named
 from registry.settings import Settings
 
-__all__ = ["ConfigBody", "ConfigIn", "ModeBody", "ModeIn", "SchemaBody", "SchemaIn"]
+__all__ = [
+    "CONFIG_DOC",
+    "MODE_DOC",
+    "SCHEMA_DOC",
+    "ConfigBody",
+    "ConfigIn",
+    "ModeBody",
+    "ModeIn",
+    "SchemaBody",
+    "SchemaIn",
+]
 
 
 class ReferenceIn(BaseModel):
@@ -38,6 +49,16 @@ class SchemaIn(BaseModel):
     guid: str | None = None
     metadata: Any = None
     ruleSet: Any = None
+    schemaTagsToAdd: Any = None
+    schemaTagsToRemove: Any = None
+
+    def refuse_tags(self) -> None:
+        """Schema tags are not kept (see docs/contracts.md): refuse them rather than store a
+        version without the tags its author asked for."""
+        if self.schemaTagsToAdd or self.schemaTagsToRemove:
+            raise errors.UnprocessableError(
+                "schemaTagsToAdd and schemaTagsToRemove are not supported by this registry"
+            )
 
     def contract(self) -> Contract:
         """The request's metadata and rule set, checked (42201 when malformed)."""
@@ -145,6 +166,11 @@ async def _config_body(request: Request, registry: RegistryDep) -> ConfigIn:
 async def _mode_body(request: Request, registry: RegistryDep) -> ModeIn:
     return await read_model(request, ModeIn, registry.settings.request_bytes_max)
 
+
+# The bodies are read by the dependencies above, so the OpenAPI document learns of them here.
+SCHEMA_DOC = json_body(SchemaIn)
+CONFIG_DOC = json_body(ConfigIn)
+MODE_DOC = json_body(ModeIn)
 
 SchemaBody = Annotated[SchemaIn, Depends(_schema_body)]
 ConfigBody = Annotated[ConfigIn, Depends(_config_body)]

@@ -5,13 +5,21 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from registry.http import RegistryDep, SubjectDep, parse_version
+from registry.openapi import AUTH, BODY, SERVER, answers
 from registry.responses import CompatibilityResponse
-from registry.routers.bodies import SchemaBody
+from registry.routers.bodies import SCHEMA_DOC, SchemaBody
 
-router = APIRouter(prefix="/compatibility", tags=["compatibility"])
+router = APIRouter(
+    prefix="/compatibility",
+    tags=["compatibility"],
+    responses=answers(*AUTH, *SERVER, *BODY, 404),
+)
 
 
-@router.post("/subjects/{subject}/versions/{version}", response_model_exclude_none=True)
+@router.post(
+    "/subjects/{subject}/versions/{version}", response_model_exclude_none=True,
+    openapi_extra=SCHEMA_DOC,
+)
 def check_one_version(
     subject: SubjectDep,
     version: str,
@@ -26,7 +34,9 @@ def check_one_version(
     return CompatibilityResponse.of(result, verbose=verbose)
 
 
-@router.post("/subjects/{subject}/versions", response_model_exclude_none=True)
+@router.post(
+    "/subjects/{subject}/versions", response_model_exclude_none=True, openapi_extra=SCHEMA_DOC
+)
 def check_history(
     subject: SubjectDep,
     body: SchemaBody,

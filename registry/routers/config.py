@@ -10,12 +10,16 @@ import compat
 from compat import Level, Policy
 from registry import errors
 from registry.datacontract import canonical_metadata, canonical_rule_set
-from registry.http import RegistryDep, SubjectDep
+from registry.http import ConfigSubjectDep, RegistryDep
+from registry.openapi import AUTH, BODY, SERVER, answers
+from registry.qualified import parent_scope
 from registry.responses import ConfigResponse, ConfigUpdateResponse
-from registry.routers.bodies import ConfigBody, ConfigIn
-from registry.values import ConfigUpdate
+from registry.routers.bodies import CONFIG_DOC, ConfigBody, ConfigIn
+from registry.values import ConfigUpdate, ConfigValue
 
-router = APIRouter(prefix="/config", tags=["config"])
+router = APIRouter(
+    prefix="/config", tags=["config"], responses=answers(*AUTH, *SERVER, 400, 404)
+)
 
 LEVELS = ", ".join(level.value for level in Level)
 
@@ -54,12 +58,22 @@ def _update(body: ConfigIn) -> ConfigUpdate:
     )
 
 
+def _inherited(registry: RegistryDep, subject: str) -> ConfigValue:
+    """What a subject's config falls back to: its context's, or the registry-wide one."""
+    parent = parent_scope(subject)
+    if parent is None:
+        return registry.service.get_config(None)
+    return registry.service.get_config(parent, default_to_global=True)
+
+
 @router.get("", response_model_exclude_none=True)
 def get_global_config(registry: RegistryDep) -> ConfigResponse:
     return ConfigResponse.of(registry.service.get_config(None))
 
 
-@router.put("", response_model_exclude_none=True)
+@router.put(
+    "", response_model_exclude_none=True, responses=answers(*BODY), openapi_extra=CONFIG_DOC
+)
 def put_global_config(body: ConfigBody, registry: RegistryDep) -> ConfigUpdateResponse:
     config = registry.service.set_config(None, _update(body))
     return ConfigUpdateResponse.of(config)
@@ -72,21 +86,24 @@ def delete_global_config(registry: RegistryDep) -> ConfigResponse:
 
 @router.get("/{subject}", response_model_exclude_none=True)
 def get_subject_config(
-    subject: SubjectDep, registry: RegistryDep, defaultToGlobal: bool = False
+    subject: ConfigSubjectDep, registry: RegistryDep, defaultToGlobal: bool = False
 ) -> ConfigResponse:
     config = registry.service.get_config(subject, default_to_global=defaultToGlobal)
-    return ConfigResponse.of(config, registry.service.get_config(None))
+    return ConfigResponse.of(config, _inherited(registry, subject))
 
 
-@router.put("/{subject}", response_model_exclude_none=True)
+@router.put(
+    "/{subject}", response_model_exclude_none=True, responses=answers(*BODY),
+    openapi_extra=CONFIG_DOC,
+)
 def put_subject_config(
-    subject: SubjectDep, body: ConfigBody, registry: RegistryDep
+    subject: ConfigSubjectDep, body: ConfigBody, registry: RegistryDep
 ) -> ConfigUpdateResponse:
     config = registry.service.set_config(subject, _update(body))
     return ConfigUpdateResponse.of(config)
 
 
 @router.delete("/{subject}", response_model_exclude_none=True)
-def delete_subject_config(subject: SubjectDep, registry: RegistryDep) -> ConfigResponse:
+def delete_subject_config(subject: ConfigSubjectDep, registry: RegistryDep) -> ConfigResponse:
     config = registry.service.delete_config(subject)
-    return ConfigResponse.of(config, registry.service.get_config(None))
+    return ConfigResponse.of(config, _inherited(registry, subject))

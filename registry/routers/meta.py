@@ -8,9 +8,11 @@ from typing import Any
 from fastapi import APIRouter, Response
 from starlette.concurrency import run_in_threadpool
 
-from registry.http import RegistryDep, RegistryResponse, error_response
+from registry.http import RegistryDep, RegistryResponse, error_response, page
+from registry.openapi import AUTH, SERVER, answers
+from registry.qualified import normalize_context
 
-router = APIRouter(tags=["meta"])
+router = APIRouter(tags=["meta"], responses=answers(*AUTH, *SERVER))
 
 
 @router.get("/")
@@ -39,9 +41,16 @@ async def metadata_version() -> dict[str, str]:
 
 
 @router.get("/contexts")
-async def contexts() -> list[str]:
-    """Charter keeps one schema context, Confluent's default one."""
-    return ["."]
+def contexts(registry: RegistryDep, offset: int = 0, limit: int = -1) -> list[str]:
+    """The contexts in use: `.` (the default one) and every one a registration made."""
+    return page(registry.service.list_contexts(), offset, limit)
+
+
+@router.delete("/contexts/{context}", status_code=204, responses=answers(*AUTH, *SERVER, 400, 404))
+def delete_context(context: str, registry: RegistryDep) -> Response:
+    """Forget a context that holds no subject (42211 while one, even soft-deleted, is left)."""
+    registry.service.delete_context(normalize_context(context))
+    return Response(status_code=204)
 
 
 @router.get("/health")

@@ -9,11 +9,14 @@ from fastapi import APIRouter, Request, Response
 from compat import SchemaType
 from registry import errors
 from registry.http import MEDIA_TYPE, RegistryDep, SubjectDep, page, parse_version
+from registry.openapi import AUTH, BODY, SERVER, answers
 from registry.responses import RegisteredResponse, VersionResponse
-from registry.routers.bodies import SchemaBody
+from registry.routers.bodies import SCHEMA_DOC, SchemaBody
 from registry.values import Registration
 
-router = APIRouter(prefix="/subjects", tags=["subjects"])
+router = APIRouter(
+    prefix="/subjects", tags=["subjects"], responses=answers(*AUTH, *SERVER, 400, 404)
+)
 
 PROPERTIES_MAX = 64  # key=value pairs one metadata query may give
 
@@ -21,7 +24,7 @@ PROPERTIES_MAX = 64  # key=value pairs one metadata query may give
 @router.get("")
 def list_subjects(
     registry: RegistryDep,
-    subjectPrefix: str = "",
+    subjectPrefix: str | None = None,
     deleted: bool = False,
     deletedOnly: bool = False,
     deleted_only: bool = False,  # the spelling confluent-kafka-python sends
@@ -34,7 +37,10 @@ def list_subjects(
     return page(subjects, offset, limit)
 
 
-@router.post("/{subject}", response_model_exclude_none=True)
+@router.post(
+    "/{subject}", response_model_exclude_none=True, responses=answers(*BODY),
+    openapi_extra=SCHEMA_DOC,
+)
 def lookup_schema(
     subject: SubjectDep,
     body: SchemaBody,
@@ -74,10 +80,14 @@ def list_versions(
     return page(versions, offset, limit)
 
 
-@router.post("/{subject}/versions", response_model_exclude_none=True)
+@router.post(
+    "/{subject}/versions", response_model_exclude_none=True, responses=answers(*BODY, 409),
+    openapi_extra=SCHEMA_DOC,
+)
 def register_schema(
     subject: SubjectDep, body: SchemaBody, registry: RegistryDep, normalize: bool = False
 ) -> RegisteredResponse:
+    body.refuse_tags()
     source = body.source(registry.settings)
     view = registry.service.register(
         Registration(
@@ -127,17 +137,19 @@ def get_version(
     format: str = "",
 ) -> VersionResponse:
     view = registry.service.get_version(subject, parse_version(version), deleted=deleted)
-    if format:  # Confluent's output formats, such as Protobuf's `serialized`
+    if format:  # Confluent's output formats: Protobuf's `serialized`, Avro's `resolved`
         view = replace(view, schema=registry.service.formatted(view.schema, format))
     return VersionResponse.of(view)
 
 
 @router.get("/{subject}/versions/{version}/schema")
 def get_version_schema(
-    subject: SubjectDep, version: str, registry: RegistryDep, deleted: bool = False
+    subject: SubjectDep, version: str, registry: RegistryDep, deleted: bool = False,
+    format: str = "",
 ) -> Response:
     view = registry.service.get_version(subject, parse_version(version), deleted=deleted)
-    return Response(view.schema.text, media_type=MEDIA_TYPE)
+    schema = registry.service.formatted(view.schema, format) if format else view.schema
+    return Response(schema.text, media_type=MEDIA_TYPE)
 
 
 @router.get("/{subject}/versions/{version}/referencedby")

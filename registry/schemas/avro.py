@@ -61,7 +61,13 @@ class AvroFormat:
         return json.dumps(folded, separators=(",", ":"), ensure_ascii=False)
 
     def formatted(self, schema: Schema, output: str) -> str | None:
-        return None  # one text form only
+        """`resolved` (Confluent's `?format=resolved`): the schema with the types its
+        references define written inline, so it parses with no registry at hand."""
+        avro = _avro(schema)
+        if output.lower() != "resolved" or all(n.pointer is not None
+                                               for n in avro.names.values()):
+            return None  # without references the stored text is already whole
+        return avro.normalized_text
 
     def payload_check(self, schema: Schema) -> PayloadCheck:
         parsed = _avro(schema).parsed

@@ -8,7 +8,7 @@
     guard       Guard.authenticate and `decide`, the one decision function
     middleware  SecurityMiddleware: the ASGI layer applying both to every route
     audit       AuditTrail: every write, logged and stored
-    errors      SecurityError and its 401/403/415/413/400 subclasses
+    errors      SecurityError (a RegistryError) and its 401/403/415/400 subclasses
 
 `build_guard` makes the guard for a built registry; `protect` wraps an ASGI app with it (and
 with CORS when origins are allowed). `cli/serve.py` applies both to the whole app, so the
@@ -17,11 +17,13 @@ registry's routes and the broker's share one check.
 
 from __future__ import annotations
 
+import uuid
+
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
 from registry.coherence import ChangeListener
-from registry.errors import NotFoundError
+from registry.errors import RegistryError
 from registry.http import Registry
 from registry.security.audit import AuditTrail
 from registry.security.errors import SecurityConfigError, SecurityError
@@ -72,11 +74,25 @@ def build_guard(registry: Registry, settings: SecuritySettings) -> Guard:
         closers.append(listener.stop)
     service = registry.service
 
-    def subjects_of_id(schema_id: int) -> list[str]:
+    def subjects_of_id(schema_id: int, subject: str | None) -> list[str]:
+        """The subjects holding an id in the context `subject` names (`?subject=`)."""
         try:
-            return sorted({s for s, _ in service.versions_of_id(schema_id, deleted=True)})
-        except NotFoundError:
+            pairs = service.versions_of_id(schema_id, deleted=True, subject=subject)
+        except RegistryError:  # not found, or a malformed subject: nothing to allow
             return []
+        return sorted({s for s, _ in pairs})
+
+    def subjects_of_guid(guid: str) -> list[str]:
+        """The subjects holding a GUID's schema, in every context that holds it."""
+        try:  # spelled as the registry's route reads it, so both find the same schemas
+            held = service.schemas_by_guid(str(uuid.UUID(guid)))
+        except (ValueError, RegistryError):
+            return []
+        names: set[str] = set()
+        for stored in held:
+            names.update(subjects_of_id(stored.id, None if stored.context == "." else
+                                        f":{stored.context}:"))
+        return sorted(names)
 
     return Guard(
         settings,
@@ -84,6 +100,8 @@ def build_guard(registry: Registry, settings: SecuritySettings) -> Guard:
         tokens=tokens,
         audit=AuditTrail(database),
         subjects_of_id=subjects_of_id,
+        subjects_of_guid=subjects_of_guid,
+        registry_body_bytes_max=registry.settings.request_bytes_max,
         on_close=closers,
     )
 

@@ -1,20 +1,26 @@
-"""Errors of the security layer, each carrying a Confluent-style `error_code` and a status.
+"""Errors of the security layer: part of the registry's one error tree (`registry.errors`).
 
-    SecurityError                    (500, 50000 unless a subclass says otherwise)
-    ├── Unauthenticated              401, 40101  no, unknown, revoked or wrong credentials
-    ├── Forbidden                    403, 40301  outside the principal's role or prefixes
-    ├── UnsupportedMediaType         415, 41501  a write without a non-simple content type
-    ├── BodyTooLarge                 413, 41301  a body the check must read is over its limit
-    ├── BadBody                      400, 40001  a body the check must read is not JSON
-    ├── CheckFailed                  500, 50001  the check itself failed (e.g. the database)
-    └── SecurityConfigError          a bad key, role, prefix, JWKS or setting (exit 2 in the CLI)
+Each is a `RegistryError`, carrying a Confluent-style `error_code` and a status, so the app's
+one handler (and the guard, which answers before the app) turns any of them into the same
+`{"error_code": int, "message": str}` body. A body over its limit is the registry's own
+`RequestTooLarge` (413, 41301) wherever it is found.
+
+    RegistryError (registry.errors)
+    └── SecurityError                    (500, 50001 unless a subclass says otherwise)
+        ├── Unauthenticated              401, 40101  no, unknown, revoked or wrong credentials
+        ├── Forbidden                    403, 40301  outside the principal's role or prefixes
+        ├── UnsupportedMediaType         415, 41501  a write without a non-simple content type
+        ├── BadBody                      400, 40001  a body the check must read is not JSON
+        ├── CheckFailed                  500, 50001  the check itself failed (e.g. the database)
+        └── SecurityConfigError          a bad key, role, prefix, JWKS or setting (CLI exit 2)
 """
 
 from __future__ import annotations
 
+from registry.errors import RegistryError
+
 __all__ = [
     "BadBody",
-    "BodyTooLarge",
     "CheckFailed",
     "Forbidden",
     "SecurityConfigError",
@@ -24,16 +30,8 @@ __all__ = [
 ]
 
 
-class SecurityError(Exception):
-    status: int = 500
-    error_code: int = 50000
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
+class SecurityError(RegistryError):
+    pass
 
 
 class Unauthenticated(SecurityError):
@@ -49,11 +47,6 @@ class Forbidden(SecurityError):
 class UnsupportedMediaType(SecurityError):
     status = 415
     error_code = 41501
-
-
-class BodyTooLarge(SecurityError):
-    status = 413
-    error_code = 41301
 
 
 class BadBody(SecurityError):

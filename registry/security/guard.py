@@ -1,10 +1,10 @@
 """Who is asking, and may they: `Guard.authenticate` and the one decision function `decide`.
 
 `decide` is the single place an operation is allowed or refused, for the registry's routes and
-the broker's alike: the principal's role must grant the rule's action, and every subject or
-topic the operation names must be inside the principal's prefixes. A schema id is allowed when
-it belongs to at least one subject the principal may read (ids are global); an id no subject
-holds is let through, and the registry answers 404.
+the broker's alike: the principal's role must grant the rule's action, and every subject,
+topic or consumer group the operation names must be inside the principal's prefixes. A schema
+id or GUID is allowed when the schema belongs to at least one subject the principal may read
+(ids are global); one no subject holds is let through, and the registry answers 404.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def decide(principal: Principal, action: Action, kind: Kind, names: Sequence[str
             f"Forbidden: '{principal.name}' has role {principal.role.value}, "
             f"which does not allow {action.name.lower()} operations here"
         )
-    if kind is Kind.SCHEMA_ID:
+    if kind.names_schema:
         if names and not principal.visible(Kind.SUBJECT, names):
             raise Forbidden(
                 f"Forbidden: '{principal.name}' may read none of the subjects of this schema"
@@ -82,7 +82,9 @@ class Guard:
         keys: KeyStore | None = None,
         tokens: TokenVerifier | None = None,
         audit: AuditTrail | None = None,
-        subjects_of_id: Callable[[int], list[str]] = lambda _id: [],
+        subjects_of_id: Callable[[int, str | None], list[str]] = lambda _id, _subject: [],
+        subjects_of_guid: Callable[[str], list[str]] = lambda _guid: [],
+        registry_body_bytes_max: int = 8 * 1024 * 1024,
         on_close: Sequence[Callable[[], None]] = (),
     ) -> None:
         if settings.auth is AuthMode.REQUIRED and keys is None and tokens is None:
@@ -92,6 +94,10 @@ class Guard:
         self.tokens = tokens
         self.audit = audit
         self.subjects_of_id = subjects_of_id
+        self.subjects_of_guid = subjects_of_guid
+        # A schema body is read whole when its references must be checked: up to the
+        # registry's own limit, so the guard refuses nothing the registry would take.
+        self.registry_body_bytes_max = registry_body_bytes_max
         self._on_close = on_close
 
     @property

@@ -56,6 +56,7 @@ class KeyInfo:
     topic_prefixes: tuple[str, ...]
     created_at: datetime
     revoked_at: datetime | None
+    group_prefixes: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -64,6 +65,7 @@ class KeyInfo:
             "role": self.role.value,
             "subject_prefixes": list(self.subject_prefixes),
             "topic_prefixes": list(self.topic_prefixes),
+            "group_prefixes": list(self.group_prefixes),
             "created_at": self.created_at.isoformat(),
             "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
         }
@@ -102,13 +104,15 @@ def _info(row: ApiKeyRow) -> KeyInfo:
         role=Role(row.role),
         subject_prefixes=tuple(json.loads(row.subject_prefixes)),
         topic_prefixes=tuple(json.loads(row.topic_prefixes)),
+        group_prefixes=tuple(json.loads(row.group_prefixes or "[]")),
         created_at=_utc(row.created_at),
         revoked_at=_utc(row.revoked_at) if row.revoked_at else None,
     )
 
 
 def _principal(info: KeyInfo) -> Principal:
-    return Principal(info.name, info.role, info.subject_prefixes, info.topic_prefixes, via="key")
+    return Principal(info.name, info.role, info.subject_prefixes, info.topic_prefixes,
+                     via="key", group_prefixes=info.group_prefixes)
 
 
 def _check_prefixes(prefixes: Sequence[str], what: str) -> tuple[str, ...]:
@@ -153,6 +157,7 @@ class KeyStore:
         *,
         subject_prefixes: Sequence[str] = (),
         topic_prefixes: Sequence[str] = (),
+        group_prefixes: Sequence[str] = (),
     ) -> Created:
         if not NAME_PATTERN.fullmatch(name):
             raise SecurityConfigError(
@@ -161,6 +166,7 @@ class KeyStore:
             )
         subjects = _check_prefixes(subject_prefixes, "subject")
         topics = _check_prefixes(topic_prefixes, "topic")
+        groups = _check_prefixes(group_prefixes, "group")
         key_id = "CK" + secrets.token_hex(8).upper()
         secret = secrets.token_urlsafe(32)
         row = ApiKeyRow(
@@ -169,6 +175,7 @@ class KeyStore:
             role=role.value,
             subject_prefixes=json.dumps(list(subjects)),
             topic_prefixes=json.dumps(list(topics)),
+            group_prefixes=json.dumps(list(groups)),
             secret_hash=self.hasher.hash(secret),
             created_at=datetime.now(UTC),
         )

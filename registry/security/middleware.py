@@ -2,9 +2,10 @@
 
 For each request: find its rule (`routes.rule_for`), authenticate (unless `/health`, or
 `--auth none`), refuse writes whose content type a cross-site form could send, read the names
-the operation touches (path, JSON body, or the schema id's subjects), `decide`, then run the
-app; listings are filtered to what the principal may see (paging applied after filtering),
-and every write is audited with its outcome. It wraps the app from outside, so the broker
+the operation touches (path, JSON body, the subjects of a schema id or GUID, the consumer group,
+the subjects a schema body references), `decide`, then run the app; listings are filtered to
+what the principal may see (paging applied after filtering), and every write is audited with
+its outcome. It wraps the app from outside, so the broker
 package imports nothing of the registry's.
 """
 
@@ -21,12 +22,11 @@ import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from registry.errors import RegistryError, RequestTooLarge
 from registry.security.audit import AuditEntry, outcome_of
 from registry.security.errors import (
     BadBody,
-    BodyTooLarge,
     CheckFailed,
-    SecurityError,
     Unauthenticated,
     UnsupportedMediaType,
 )
@@ -63,7 +63,7 @@ def _headers(scope: Scope) -> dict[str, str]:
     return found
 
 
-async def _error(send: Send, exc: SecurityError, challenges: Sequence[str] = ()) -> None:
+async def _error(send: Send, exc: RegistryError, challenges: Sequence[str] = ()) -> None:
     body = orjson.dumps({"error_code": exc.error_code, "message": exc.message})
     headers = [
         (b"content-type", ERROR_MEDIA_TYPE.encode()),
@@ -100,7 +100,8 @@ class SecurityMiddleware:
         names: list[str] = []
         try:
             principal = await self._principal(headers)
-            if match.name is not None and match.rule.kind is not Kind.SCHEMA_ID:
+            kind = match.rule.kind
+            if match.name is not None and not kind.names_schema:
                 names = [match.name]
             if (
                 method in BODY_METHODS
@@ -117,10 +118,21 @@ class SecurityMiddleware:
             if match.rule.body is not None:
                 body, receive = await self._read_body(headers, receive)
                 names = self._body_names(match, body)
-            if match.rule.kind is Kind.SCHEMA_ID and principal.limits(Kind.SUBJECT):
-                names = await run_in_threadpool(self._subjects_of, match.name or "")
-            decide(principal, action, match.rule.kind, names)
-        except SecurityError as exc:
+            if kind.names_schema and principal.limits(Kind.SUBJECT):
+                names = await run_in_threadpool(
+                    self._subjects_of, kind, match.name or "",
+                    match.params.get("context_subject") or query.get("subject"),
+                )
+            decide(principal, action, kind, names)
+            if match.rule.group is not None:
+                decide(principal, action, Kind.GROUP, [match.params[match.rule.group]])
+            if (match.rule.references and principal.limits(Kind.SUBJECT)
+                    and self._has_body(headers)):
+                body, receive = await self._read_body(
+                    headers, receive, self.guard.registry_body_bytes_max
+                )
+                decide(principal, Action.READ, Kind.SUBJECT, referenced_subjects(body))
+        except RegistryError as exc:
             challenges = self.guard.challenges() if isinstance(exc, Unauthenticated) else []
             await _error(send, exc, challenges)
             if audited:
@@ -135,6 +147,8 @@ class SecurityMiddleware:
         if principal is not None and principal.via != "anonymous":
             # The request log (registry.observe) names the key from here.
             scope.setdefault("state", {})["charter_key"] = principal.name
+        # The console shows only what the principal may see (registry.console.routes).
+        scope.setdefault("state", {})["charter_principal"] = principal
         status = await self._run(scope, receive, send, match, principal, query)
         if audited:
             self._audit(principal, method, raw_path, match, names, status)
@@ -155,11 +169,13 @@ class SecurityMiddleware:
         length = headers.get("content-length")
         return "transfer-encoding" in headers or (length is not None and length.strip() != "0")
 
-    async def _read_body(self, headers: dict[str, str], receive: Receive) -> tuple[bytes, Receive]:
-        limit = self.guard.settings.inspected_body_bytes_max
+    async def _read_body(
+        self, headers: dict[str, str], receive: Receive, limit: int | None = None
+    ) -> tuple[bytes, Receive]:
+        limit = limit or self.guard.settings.inspected_body_bytes_max
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            raise BodyTooLarge(f"Request body of {declared} bytes exceeds {limit} bytes")
+            raise RequestTooLarge.over(limit, int(declared))
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -169,7 +185,7 @@ class SecurityMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                raise BodyTooLarge(f"Request body exceeds {limit} bytes")
+                raise RequestTooLarge.over(limit)
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
@@ -197,10 +213,14 @@ class SecurityMiddleware:
                 "Bad request: the body must be a JSON object naming its topics"
             ) from None
 
-    def _subjects_of(self, raw_id: str) -> list[str]:
-        if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 10:
+    def _subjects_of(self, kind: Kind, raw: str, subject: str | None) -> list[str]:
+        """The subjects holding a schema id (in the context `subject` names, `?subject=`) or a
+        GUID."""
+        if kind is Kind.SCHEMA_GUID:
+            return self.guard.subjects_of_guid(raw)
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 10:
             return []
-        return self.guard.subjects_of_id(int(raw_id))
+        return self.guard.subjects_of_id(int(raw), subject)
 
     async def _run(
         self,
@@ -213,7 +233,7 @@ class SecurityMiddleware:
     ) -> int:
         status = 500
         listing = match.rule.listing
-        kind = Kind.SUBJECT if match.rule.kind is Kind.SCHEMA_ID else match.rule.kind
+        kind = Kind.SUBJECT if match.rule.kind.names_schema else match.rule.kind
         if listing is None or not principal.limits(kind) or scope["method"] == "HEAD":
 
             async def watch(message: Message) -> None:
@@ -277,6 +297,21 @@ class SecurityMiddleware:
         # Refused requests with no identity are only logged: they would let anyone fill
         # the table.
         self.guard.audit.record(entry, store=principal is not None)
+
+
+def referenced_subjects(body: bytes) -> list[str]:
+    """The subjects a schema body's `references` name. A body the registry cannot read (not
+    JSON, not an object, references of the wrong shape) names none: the registry refuses it
+    with its own 400 or 422, parsing it the same way (orjson, then the `SchemaIn` model)."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return []
+    references = data.get("references") if isinstance(data, dict) else None
+    if not isinstance(references, list):
+        return []
+    return [r["subject"] for r in references
+            if isinstance(r, dict) and isinstance(r.get("subject"), str)]
 
 
 def _int(value: str | None, default: int) -> int | None:

@@ -22,6 +22,9 @@ class ApiKeyRow(SQLModel, table=True):
     role: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
     subject_prefixes: str = Field(sa_column=sa.Column(sa.Text, nullable=False))  # JSON list
     topic_prefixes: str = Field(sa_column=sa.Column(sa.Text, nullable=False))  # JSON list
+    group_prefixes: str = Field(  # JSON list (migration 0006)
+        default="[]", sa_column=sa.Column(sa.Text, nullable=False, server_default="[]")
+    )
     secret_hash: str = Field(sa_column=sa.Column(sa.Text, nullable=False))  # argon2id, PHC form
     created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
     revoked_at: datetime | None = Field(

@@ -119,6 +119,7 @@ class TokenVerifier:
                                       s.subject_prefixes_claim),
             topic_prefixes=_strings(claims.get(s.topic_prefixes_claim), s.topic_prefixes_claim),
             via="token",
+            group_prefixes=_strings(claims.get(s.group_prefixes_claim), s.group_prefixes_claim),
         )
 
     def _key_set(self, token: str) -> KeySet:

@@ -1,8 +1,10 @@
-"""Roles, actions and principals: who may do what to which subject or topic.
+"""Roles, actions and principals: who may do what to which subject, topic or consumer group.
 
 A `Principal` is whoever a request authenticated as (an API key or an OIDC token). Its role
-grants a set of actions; its prefixes, when there are any, narrow every subject or topic
-operation to names starting with one of them. No prefixes means every name.
+grants a set of actions; its prefixes, when there are any, narrow every subject, topic or
+consumer-group operation to names starting with one of them. No prefixes of a kind means every
+name of that kind. Group prefixes are their own, as Kafka's GROUP resource ACLs are apart from
+its TOPIC ones: a consumer needs its topics' prefix and its group's.
 """
 
 from __future__ import annotations
@@ -49,7 +51,13 @@ class Kind(enum.Enum):
     SUBJECT = "subject"
     TOPIC = "topic"
     SCHEMA_ID = "schema_id"  # allowed when the id belongs to a subject the principal may read
-    GROUP = "group"  # consumer-group names are not prefix-limited; their topics are
+    SCHEMA_GUID = "schema_guid"  # as SCHEMA_ID, for the schema with this GUID
+    GROUP = "group"  # a consumer group, limited by group prefixes
+
+    @property
+    def names_schema(self) -> bool:
+        """A schema id or GUID: checked through the subjects that hold the schema."""
+        return self in (Kind.SCHEMA_ID, Kind.SCHEMA_GUID)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,12 +67,13 @@ class Principal:
     subject_prefixes: tuple[str, ...] = ()
     topic_prefixes: tuple[str, ...] = ()
     via: str = "key"  # "key" or "token"
+    group_prefixes: tuple[str, ...] = ()
 
     def grants(self, action: Action) -> bool:
         return action <= self.role.rank
 
     def may_name(self, kind: Kind, name: str) -> bool:
-        """Whether `name`, a subject or a topic, is inside this principal's prefixes."""
+        """Whether `name`, a subject, topic or group, is inside this principal's prefixes."""
         prefixes = self._prefixes(kind)
         return not prefixes or name.startswith(prefixes)
 
@@ -80,4 +89,6 @@ class Principal:
             return self.subject_prefixes
         if kind is Kind.TOPIC:
             return self.topic_prefixes
+        if kind is Kind.GROUP:
+            return self.group_prefixes
         return ()

@@ -1,9 +1,13 @@
 """Every route of `charter serve` mapped to what it touches: `rule_for(method, path)`.
 
 A `Rule` says which action an operation is (read, write or admin), which kind of name it
-touches (subject, topic, schema id, nothing) and where the name is: a path segment, a field of
-a JSON body, or, for listings, the names in the answer (filtered to what the principal may
-see). Paths are matched on the raw path, each segment percent-decoded once, which is how the
+touches (subject, topic, consumer group, schema id or GUID, nothing) and where the name is: a
+path segment, a field of a JSON body, or, for listings, the names in the answer (filtered to
+what the principal may see). A consumer group in the path of a topic operation (joining,
+committing) is checked against the group prefixes as well, and the subjects a schema's
+`references` name against the subject prefixes (referencing a subject reads it).
+
+Paths are matched on the raw path, each segment percent-decoded once, which is how the
 registry's own routing reads them (`%2F` inside a subject stays part of the subject).
 
 A route missing from the table needs READ when its method is GET or HEAD and ADMIN otherwise,
@@ -15,8 +19,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote
 
+from registry.errors import RegistryError
+from registry.qualified import context_path
 from registry.security.roles import Action, Kind
 
 __all__ = ["PUBLIC_PATHS", "Listing", "Match", "Rule", "rule_for"]
@@ -77,6 +83,8 @@ class Rule:
     listing: Listing | None = None  # filter the answer by `kind`
     admin_flag: str | None = None  # a true query flag of this name makes it ADMIN (permanent)
     audited: bool = True  # writes are audited; liveness calls that store nothing are not
+    group: str | None = None  # a path variable holding a consumer group, checked besides
+    references: bool = False  # the JSON body's references[].subject are read (a schema body)
     segments: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -104,7 +112,7 @@ class Match:
         return self.params.get(self.rule.param) if self.rule.param else None
 
 
-S, T, ID = Kind.SUBJECT, Kind.TOPIC, Kind.SCHEMA_ID
+S, T, G, ID, GUID = Kind.SUBJECT, Kind.TOPIC, Kind.GROUP, Kind.SCHEMA_ID, Kind.SCHEMA_GUID
 
 RULES: tuple[Rule, ...] = (
     # -- registry: metadata
@@ -112,25 +120,25 @@ RULES: tuple[Rule, ...] = (
     Rule("GET", "/v1/metadata/id", R),
     Rule("GET", "/v1/metadata/version", R),
     Rule("GET", "/contexts", R),
+    Rule("DELETE", "/contexts/{context}", A),
     Rule("GET", "/schemas/types", R),
     # -- subjects and versions
     Rule("GET", "/subjects", R, S, listing=NAMES),
-    Rule("POST", "/subjects/{subject}", R, S, "subject"),  # look-up: a read with a body
+    Rule("POST", "/subjects/{subject}", R, S, "subject", references=True),  # a read with a body
     Rule("DELETE", "/subjects/{subject}", W, S, "subject", admin_flag="permanent"),
     Rule("GET", "/subjects/{subject}/versions", R, S, "subject"),
     Rule("GET", "/subjects/{subject}/metadata", R, S, "subject"),
-    Rule("POST", "/subjects/{subject}/versions", W, S, "subject"),
+    Rule("POST", "/subjects/{subject}/versions", W, S, "subject", references=True),
     Rule("GET", "/subjects/{subject}/versions/{version}", R, S, "subject"),
     Rule("GET", "/subjects/{subject}/versions/{version}/schema", R, S, "subject"),
     Rule("GET", "/subjects/{subject}/versions/{version}/referencedby", R, S, "subject"),
     Rule("DELETE", "/subjects/{subject}/versions/{version}", W, S, "subject",
          admin_flag="permanent"),
-    # -- schemas by id: allowed when the id is under a subject the principal may read
+    # -- schemas by id or GUID: allowed when a subject the principal may read holds it
     Rule("GET", "/schemas", R, S, listing=BY_SUBJECT),
     Rule("GET", "/schemas/ids/{id}", R, ID, "id"),
-    # A GUID names no subject the guard can look up yet: any reader may resolve one.
-    Rule("GET", "/schemas/guids/{guid}", R),
-    Rule("GET", "/schemas/guids/{guid}/ids", R),
+    Rule("GET", "/schemas/guids/{guid}", R, GUID, "guid"),
+    Rule("GET", "/schemas/guids/{guid}/ids", R, GUID, "guid"),
     Rule("GET", "/schemas/ids/{id}/schema", R, ID, "id"),
     Rule("GET", "/schemas/ids/{id}/subjects", R, ID, "id", listing=NAMES),
     Rule("GET", "/schemas/ids/{id}/versions", R, ID, "id", listing=BY_SUBJECT),
@@ -148,8 +156,31 @@ RULES: tuple[Rule, ...] = (
     Rule("PUT", "/mode/{subject}", A, S, "subject"),
     Rule("DELETE", "/mode/{subject}", A, S, "subject"),
     # -- compatibility checks
-    Rule("POST", "/compatibility/subjects/{subject}/versions", W, S, "subject"),
-    Rule("POST", "/compatibility/subjects/{subject}/versions/{version}", W, S, "subject"),
+    Rule("POST", "/compatibility/subjects/{subject}/versions", W, S, "subject",
+         references=True),
+    Rule("POST", "/compatibility/subjects/{subject}/versions/{version}", W, S, "subject",
+         references=True),
+    # -- DEK registry: KEKs are not prefix-limited; a DEK's subject is
+    Rule("GET", "/dek-registry/v1/keks", R),
+    Rule("POST", "/dek-registry/v1/keks", W),
+    Rule("GET", "/dek-registry/v1/keks/{name}", R),
+    Rule("PUT", "/dek-registry/v1/keks/{name}", W),
+    Rule("DELETE", "/dek-registry/v1/keks/{name}", W, admin_flag="permanent"),
+    Rule("POST", "/dek-registry/v1/keks/{name}/undelete", W),
+    Rule("GET", "/dek-registry/v1/keks/{name}/deks", R, S, listing=NAMES),
+    Rule("POST", "/dek-registry/v1/keks/{name}/deks", W, S, body=_field("subject")),
+    Rule("POST", "/dek-registry/v1/keks/{name}/deks/{subject}", W, S, "subject"),
+    Rule("GET", "/dek-registry/v1/keks/{name}/deks/{subject}", R, S, "subject"),
+    Rule("DELETE", "/dek-registry/v1/keks/{name}/deks/{subject}", W, S, "subject",
+         admin_flag="permanent"),
+    Rule("POST", "/dek-registry/v1/keks/{name}/deks/{subject}/undelete", W, S, "subject"),
+    Rule("GET", "/dek-registry/v1/keks/{name}/deks/{subject}/versions", R, S, "subject"),
+    Rule("GET", "/dek-registry/v1/keks/{name}/deks/{subject}/versions/{version}", R, S,
+         "subject"),
+    Rule("DELETE", "/dek-registry/v1/keks/{name}/deks/{subject}/versions/{version}", W, S,
+         "subject", admin_flag="permanent"),
+    Rule("POST", "/dek-registry/v1/keks/{name}/deks/{subject}/versions/{version}/undelete",
+         W, S, "subject"),
     # -- broker: topics and records
     Rule("GET", "/broker/topics", R, T, listing=NAMES),
     Rule("POST", "/broker/topics", W, T, body=_field("name")),
@@ -160,16 +191,26 @@ RULES: tuple[Rule, ...] = (
     Rule("GET", "/broker/topics/{topic}/partitions/{partition}/records", R, T, "topic"),
     Rule("GET", "/broker/topics/{topic}/partitions/{partition}/offsets", R, T, "topic"),
     Rule("POST", "/broker/fetch", R, T, body=_each("positions", "topic"), audited=False),
-    # -- broker: consumer groups (group names are not prefix-limited; their topics are)
-    Rule("GET", "/broker/groups", R),
-    Rule("GET", "/broker/groups/{group}", R),
-    Rule("GET", "/broker/groups/{group}/lag", R),
-    Rule("POST", "/broker/groups/{group}/members", W, T, body=_field("topics")),
-    Rule("POST", "/broker/groups/{group}/members/{member}/heartbeat", W, audited=False),
-    Rule("POST", "/broker/groups/{group}/members/{member}/sync", W, audited=False),
-    Rule("DELETE", "/broker/groups/{group}/members/{member}", W),
-    Rule("DELETE", "/broker/groups/{group}", A),
-    Rule("POST", "/broker/groups/{group}/offsets", W, T, body=_each("offsets", "topic")),
+    # -- broker: consumer groups (group prefixes; joining and committing name topics too)
+    Rule("GET", "/broker/groups", R, G, listing=NAMES),
+    Rule("GET", "/broker/groups/{group}", R, G, "group"),
+    Rule("GET", "/broker/groups/{group}/lag", R, G, "group"),
+    Rule("POST", "/broker/groups/{group}/members", W, T, body=_field("topics"), group="group"),
+    Rule("POST", "/broker/groups/{group}/members/{member}/heartbeat", W, G, "group",
+         audited=False),
+    Rule("POST", "/broker/groups/{group}/members/{member}/sync", W, G, "group", audited=False),
+    Rule("DELETE", "/broker/groups/{group}/members/{member}", W, G, "group"),
+    Rule("DELETE", "/broker/groups/{group}", A, G, "group"),
+    Rule("POST", "/broker/groups/{group}/offsets", W, T, body=_each("offsets", "topic"),
+         group="group"),
+    # -- console pages: what a subject's or topic's page shows is that subject's or topic's
+    Rule("GET", "/ui/subjects/{subject}", R, S, "subject"),
+    Rule("GET", "/ui/subjects/{subject}/diff", R, S, "subject"),
+    # The playground checks a pasted schema and stores nothing: a read, with a form body.
+    Rule("POST", "/ui/subjects/{subject}/playground", R, S, "subject", audited=False),
+    Rule("GET", "/ui/topics/{topic}", R, T, "topic"),
+    Rule("GET", "/ui/topics/{topic}/lag.json", R, T, "topic"),
+    Rule("GET", "/ui/topics/{topic}/charts.json", R, T, "topic"),
 )
 
 
@@ -187,10 +228,20 @@ def rule_for(method: str, raw_path: str) -> Match:
     """The rule of a request (a closed fallback for a route the table does not know)."""
     want = "GET" if method == "HEAD" else method
     segments = split_path(raw_path)
+    context_subject: str | None = None
+    try:  # `/contexts/{ctx}/...` is checked as the route it stands for, names qualified
+        folded = context_path(segments)
+    except RegistryError:
+        folded = None  # the registry answers the malformed context itself
+    if folded is not None:
+        segments = list(folded.segments)
+        context_subject = dict(parse_qsl(folded.query)).get("subject")
     for rule in RULES:
         if rule.method != want:
             continue
         params = rule.bind(segments)
         if params is not None:
+            if context_subject is not None and rule.kind is ID:
+                params["context_subject"] = context_subject  # the id's context
             return Match(rule, params)
     return Match(_fallback(want, raw_path), {})

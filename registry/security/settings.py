@@ -22,6 +22,7 @@ class OidcSettings:
     role_claim: str = "charter_role"
     subject_prefixes_claim: str = "charter_subject_prefixes"
     topic_prefixes_claim: str = "charter_topic_prefixes"
+    group_prefixes_claim: str = "charter_group_prefixes"
     jwks_timeout_s: float = 5.0
     jwks_bytes_max: int = 1024 * 1024
     jwks_refresh_s: float = 3600.0

@@ -14,7 +14,7 @@ from kio.schema.errors import ErrorCode
 
 from broker.kafka import API_VERSIONS
 from tests.kafka.conftest import HttpApi, Serve
-from tests.kafka.wire import Wire, batch, produce_body
+from tests.kafka.wire import Wire, batch, parse_response, produce_body
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -229,3 +229,27 @@ def test_refusals_get_kafkas_codes(serve: Serve, topic: str) -> None:
         assert created.topics[0].error_code == ErrorCode.invalid_partitions, partitions
     wire.close()
     still_served(serve)
+
+
+def test_pipelined_produce_requests_are_appended_in_order_and_answered_in_order(
+    serve: Serve, http: HttpApi, topic: str
+) -> None:
+    """Requests sent without waiting for answers queue up while one is flushed; they are
+    appended and flushed as a group, and each is answered, in the order sent."""
+    wire = Wire(serve.bootstrap)
+    batches = [batch([b"p%d-%d" % (n, i) for i in range(3)]) for n in range(12)]
+    frames = [wire.frame("produce", 9, produce_body(topic, 0, b)) for b in batches]
+    correlations = list(range(wire.correlation - len(frames) + 1, wire.correlation + 1))
+    wire.sock.sendall(b"".join(struct.pack(">i", len(f)) + f for f in frames))
+    bases = []
+    for correlation in correlations:
+        raw = wire.read_frame()
+        assert raw is not None
+        answer = parse_response("produce", 9, raw, correlation)  # in order: checks the id
+        (partition,) = answer.responses[0].partition_responses
+        assert partition.error_code == 0
+        bases.append(partition.base_offset)
+    wire.close()
+    assert bases == [3 * n for n in range(12)]
+    stored = http.records.fetch(topic, 0, 0, records_max=100).records
+    assert [r.value for r in stored] == [b"p%d-%d" % (n, i) for n in range(12) for i in range(3)]

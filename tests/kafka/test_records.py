@@ -14,9 +14,10 @@ from kio.records.writers import write_new_batch
 from kio.static.primitive import TZAwareMicros, i8, i16, i32, i64
 
 from broker.kafka.errors import CorruptRecordsError, UnsupportedRecordsError
-from broker.kafka.records import decode_batch, encode_batch
-from broker.record import ConsumedRecord
+from broker.kafka.records import decode_batch, encode_batch, from_log_batch, with_base_offset
+from broker.record import ConsumedRecord, ProducerRecord, measure_batch, rebase_batch
 from broker.record import decode_batch as decode_log_batch
+from broker.record import encode_batch as encode_log_batch
 
 LIMITS = {"records_max": 10_000, "uncompressed_bytes_max": 1 << 20}
 
@@ -127,3 +128,43 @@ def test_limits_bound_what_a_batch_may_claim() -> None:
     raw = encode_batch([ConsumedRecord("t", 0, 0, 1, None, b"v") for _ in range(5)])
     with pytest.raises(CorruptRecordsError, match="record count 5"):
         decode_batch(raw, records_max=4, uncompressed_bytes_max=1 << 20)
+
+
+@settings(max_examples=60, deadline=None)
+@given(records, st.integers(0, 2**40))
+def test_log_batches_served_as_kafka_batches_read_back_by_kio(items: list, base: int) -> None:  # type: ignore[type-arg]
+    producer = [
+        ProducerRecord(value, key, tuple(headers), (BASE_S + s) * 1000)
+        for key, value, headers, s in items
+    ]
+    log_batch = encode_log_batch(base, producer, [r.timestamp_ms or 0 for r in producer])
+    raw = from_log_batch(log_batch)
+    batch, size = read_batch(raw, 0)  # kio verifies the CRC and the lengths
+    assert size == len(raw)
+    assert batch.base_offset == base
+    assert [(r.offset, r.key, r.value) for r in batch.records] == [
+        (base + n, r.key, r.value) for n, r in enumerate(producer)
+    ]
+    assert [
+        [(h.key.decode() if h.key else "", h.value) for h in r.headers] for r in batch.records
+    ] == [list(r.headers) for r in producer]
+    # and what we read of it is the log batch again, millisecond timestamps included
+    assert decode_batch(raw, **LIMITS).log_batch[8:] == rebase_batch(log_batch, 0)[8:]
+
+
+@settings(max_examples=60, deadline=None)
+@given(records)
+def test_the_shape_measured_on_conversion_is_the_one_the_broker_measures(items: list) -> None:  # type: ignore[type-arg]
+    decoded = decode_batch(_kio_batch(items), **LIMITS, values=True)
+    again = measure_batch(
+        decoded.log_batch, "test", length_max=len(decoded.log_batch), values=True
+    )
+    assert decoded.shape == again
+
+
+def test_a_produced_batch_takes_the_offset_the_log_gave_it() -> None:
+    raw = _kio_batch([(b"k", b"v", [], 0), (None, b"w", [], 1)])
+    placed = with_base_offset(raw, 12_345)
+    batch, _ = read_batch(placed, 0)  # still verifies: the CRC does not cover the offset
+    assert batch.base_offset == 12_345
+    assert [r.offset for r in batch.records] == [12_345, 12_346]

@@ -24,7 +24,7 @@ from registry.http import Registry
 
 PG_HOST = os.environ.get("CHARTER_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("CHARTER_TEST_PG_PORT", "5432"))
-TABLES = ("schema_references", "subject_versions", "schemas", "configs", "modes")
+TABLES = ("schema_references", "subject_versions", "schemas", "configs", "modes", "contexts")
 
 
 def _pg_admin() -> psycopg.Connection[Any] | None:

@@ -26,7 +26,7 @@ from registry import Settings, create_app
 from registry.db import alembic_dir
 from registry.schemas import Schemas
 from tests.registry.conftest import PG_HOST, PG_PORT, TABLES, Backend, _pg_admin
-from tests.registry.helpers import USER_V1
+from tests.registry.helpers import USER_V1, USER_V2
 
 OWN_TABLES = {*TABLES, "registry_meta"}
 
@@ -165,5 +165,67 @@ def test_a_database_of_the_previous_release_upgrades_in_place(
         tagged = client.post("/subjects/old-value/versions", json={
             "schema": USER_V1, "metadata": {"properties": {"owner": "team-a"}}}).json()
         assert (tagged["id"], tagged["version"]) == (8, 2)
+    finally:
+        app.state.registry.close()
+
+
+def _write_as_release_0003(url: str) -> None:
+    """What the release before contexts wrote (revision 0003): one id counter for all, and a
+    subject spelled `:.tenant-a:orders` taken as a plain name."""
+    config = Config()
+    config.set_main_option("script_location", str(alembic_dir()))
+    engine = sa.create_engine(url)
+    rows = [(3, USER_V1, "users"), (5, USER_V2, ":.tenant-a:orders")]
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0003")
+        for schema_id, schema, subject in rows:
+            prepared = Schemas().prepare(SchemaSource(schema), _NoReferences(), normalize=False)
+            conn.execute(
+                sa.text(
+                    "INSERT INTO schemas (id, schema_type, text, fingerprint, "
+                    "normalized_fingerprint, references_json, guid) "
+                    "VALUES (:i, 'AVRO', :t, :f, :n, '[]', :g)"
+                ),
+                {"i": schema_id, "t": prepared.source.text, "f": prepared.fingerprint,
+                 "n": prepared.normalized_fingerprint, "g": str(uuid.uuid4())},
+            )
+            conn.execute(
+                sa.text("INSERT INTO subject_versions (subject, version, schema_id, deleted) "
+                        "VALUES (:s, 1, :i, false)"),
+                {"s": subject, "i": schema_id},
+            )
+        conn.execute(sa.text("INSERT INTO modes (subject, mode) VALUES ('users', 'READONLY')"))
+    engine.dispose()
+
+
+def test_a_database_of_the_release_before_contexts_upgrades_in_place(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    _write_as_release_0003(empty_database_url)
+    app = create_app(Settings(data_dir=tmp_path, database_url=empty_database_url))
+    try:
+        client = TestClient(app, raise_server_exceptions=False)
+        users = client.get("/subjects/users/versions/1").json()
+        assert (users["id"], users["version"]) == (3, 1)
+        assert client.get("/schemas/ids/3").json()["schema"] == users["schema"]
+        assert client.get("/mode/users").json() == {"mode": "READONLY"}
+        # The qualified name now means what it says: its schema moved to its context with
+        # its id, and the default context no longer answers that id.
+        assert client.get("/contexts").json() == [".", ".tenant-a"]
+        orders = client.get("/contexts/.tenant-a/subjects/orders/versions/1").json()
+        assert (orders["id"], orders["subject"]) == (5, ":.tenant-a:orders")
+        assert client.get("/schemas/ids/5").status_code == 404
+        assert client.get("/schemas/ids/5?subject=:.tenant-a:").json()["schema"] == \
+            orders["schema"]
+        again = client.post("/subjects/:.tenant-a:orders/versions", json={"schema": USER_V2})
+        assert (again.json()["id"], again.json()["version"]) == (5, 1)
+        # New ids continue each context's own count.
+        new = client.post("/subjects/other/versions", json={"schema": USER_V2}).json()
+        assert new["id"] == 4
+        fresh = client.post("/subjects/:.tenant-a:more/versions", json={"schema": USER_V1})
+        assert fresh.json()["id"] == 6
+        assert client.put("/mode", json={"mode": "READONLY_OVERRIDE"}).status_code == 200
+        assert client.get("/mode").json() == {"mode": "READONLY_OVERRIDE"}
     finally:
         app.state.registry.close()

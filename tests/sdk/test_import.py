@@ -12,6 +12,8 @@ HEAVY = (
     "fastavro",
     "jsonschema_rs",
     "orjson",
+    "google",
+    "grpc_tools",
 )
 
 

@@ -122,7 +122,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         srv.create_key("admin", "--role", "admin")
         srv.create_key("reader", "--role", "reader")
         srv.create_key("writer", "--role", "writer", "--subject-prefix", "team-a.",
-                       "--topic-prefix", "team-a.")
+                       "--topic-prefix", "team-a.", "--group-prefix", "team-a.")
         command = [
             charter_executable(), "serve", "--host", "127.0.0.1", "--port", str(port),
             *db_args, "--log-level", "info", "--auth", "required",

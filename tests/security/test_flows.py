@@ -167,7 +167,8 @@ def test_sdk_registry_and_charter_transport_with_credentials(server: Server,
         with Producer(url, registry=registry, auth=creds) as producer:
             producer.publish(topic, {"a": "hello"})
             producer.flush()
-        with Consumer(url, registry=registry, group="g-sdk", topics=[topic], auth=creds) as c:
+        with Consumer(url, registry=registry, group="team-a.g-sdk", topics=[topic],
+                      auth=creds) as c:
             got = []
             deadline = time.monotonic() + 30
             while not got and time.monotonic() < deadline:

@@ -30,7 +30,8 @@ from registry.security.errors import Forbidden, Unauthenticated
 from tests.interop.server import free_port
 from tests.security.conftest import charter
 
-WRITER = Principal("w", Role.WRITER, ("team-a.",), ("team-a.",))
+WRITER = Principal("w", Role.WRITER, ("team-a.",), ("team-a.",), group_prefixes=("team-a.",))
+TOPICS_ONLY = Principal("t", Role.WRITER, topic_prefixes=("team-a.",))
 READER = Principal("r", Role.READER)
 ADMIN = Principal("a", Role.ADMIN)
 
@@ -46,6 +47,11 @@ ADMIN = Principal("a", Role.ADMIN)
     (WRITER, Action.READ, Kind.SCHEMA_ID, ["team-b.x"], False),
     (WRITER, Action.READ, Kind.SCHEMA_ID, [], True),  # no subject holds it: the registry 404s
     (ADMIN, Action.ADMIN, Kind.TOPIC, ["anything"], True),
+    (WRITER, Action.WRITE, Kind.GROUP, ["team-a.billing"], True),
+    (WRITER, Action.WRITE, Kind.GROUP, ["billing"], False),
+    (TOPICS_ONLY, Action.WRITE, Kind.GROUP, ["billing"], True),  # no group prefixes: any group
+    (WRITER, Action.READ, Kind.SCHEMA_GUID, ["team-b.x"], False),
+    (WRITER, Action.READ, Kind.SCHEMA_GUID, ["team-a.x"], True),
 ])
 def test_decide(principal: Principal, action: Action, kind: Kind, names: list[str],
                 allowed: bool) -> None:
@@ -89,8 +95,9 @@ def test_keys_commands(tmp_path: Path) -> None:
     data = tmp_path / "fresh"
     args = ["--data-dir", str(data)]
     done = charter("keys", "create", "ci", "--role", "writer", "--subject-prefix", "team-a.",
-                   *args)
+                   "--group-prefix", "team-a.", *args)
     assert done.returncode == 0, done.stderr
+    assert "group prefixes: team-a." in done.stdout
     key, colon, secret = done.stdout.strip().splitlines()[-1].partition(":")
     assert key.startswith("CK") and colon and len(secret) >= 32
     assert stat.S_IMODE(data.stat().st_mode) == 0o700
@@ -99,7 +106,8 @@ def test_keys_commands(tmp_path: Path) -> None:
     body = json.loads(as_json.stdout)
     assert body["role"] == "reader" and body["credential"] == f"{body['key']}:{body['secret']}"
     listed = charter("keys", "list", "--format", "json", *args)
-    assert [k["name"] for k in json.loads(listed.stdout)] == ["bot", "ci"]
+    assert [(k["name"], k["group_prefixes"]) for k in json.loads(listed.stdout)] == [
+        ("bot", []), ("ci", ["team-a."])]
     assert secret not in listed.stdout and "argon2" not in listed.stdout
     assert charter("keys", "create", "ci", "--role", "reader", *args).returncode == 1
     assert charter("keys", "create", "x", "--role", "root", *args).returncode == 2
@@ -157,3 +165,40 @@ def test_the_migration_makes_the_security_tables(tmp_path: Path) -> None:
             "SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"api_keys", "audit_log", "schemas", "subject_versions"} <= tables
     database.dispose()
+
+
+@pytest.mark.parametrize(("body", "names"), [
+    (b'{"schema": "{}", "references": [{"name": "a", "subject": "s1", "version": 1},'
+     b' {"name": "b", "subject": "s2", "version": -1}]}', ["s1", "s2"]),
+    (b'{"schema": "{}"}', []),
+    (b'{"references": "s1"}', []),  # not a list: the registry answers 422 itself
+    (b'[{"subject": "s1"}]', []),  # not an object: 422 from the registry
+    (b'{"references": [{"subject": 7}]}', []),  # not a string: 422 from the registry
+    (b'not json', []),  # 400 from the registry
+])
+def test_referenced_subjects(body: bytes, names: list[str]) -> None:
+    from registry.security.middleware import referenced_subjects
+
+    assert referenced_subjects(body) == names
+
+
+def test_group_rules_name_the_group_and_joins_their_topics() -> None:
+    from registry.security.routes import rule_for
+
+    join = rule_for("POST", "/broker/groups/team-a.g/members")
+    assert (join.rule.kind, join.rule.group, join.params["group"]) == (Kind.TOPIC, "group",
+                                                                       "team-a.g")
+    lag = rule_for("GET", "/broker/groups/team-a.g/lag")
+    assert (lag.rule.kind, lag.name) == (Kind.GROUP, "team-a.g")
+    assert rule_for("GET", "/schemas/guids/abc").rule.kind is Kind.SCHEMA_GUID
+    assert rule_for("POST", "/subjects/s/versions").rule.references
+
+
+def test_an_absurd_id_is_not_quoted_back_whole(tmp_path: Path) -> None:
+    from registry import create_app
+
+    client = TestClient(create_app(Settings(data_dir=tmp_path)))
+    for path in ("/schemas/ids/" + "9" * 5000, "/schemas/ids/" + "9" * 5000 + "/schema"):
+        r = client.get(path)
+        assert (r.status_code, r.json()["error_code"]) == (404, 40403)
+        assert "(5000 characters)" in r.json()["message"] and len(r.text) < 200

@@ -81,6 +81,7 @@ class AnswerMiddleware:
                           _header(scope, b"content-type") or b"", body)
         # References make an answer depend on other subjects: kept under no subject.
         owner = None if b"references" in body else subject
+        self.caches.check()
         answers = self.caches.answers
         answer = answers.get(owner, key)
         if answer is not None:

@@ -79,6 +79,8 @@ class View:
         self.caches = caches
         self.reader = reader
         self.cached = cached and caches.trusted
+        if self.cached:
+            caches.check()
         self.token = caches.generation.token()
 
     def _memo(self, memo: Memo[K, V], key: K, load: Callable[[], V]) -> V:
@@ -263,6 +265,14 @@ class Caches:
         self.id_hits = 0
         self.id_misses = 0
         self.origin = f"{os.getpid()}-{secrets.token_hex(4)}"  # tells our notices apart
+        # SQLite: whether any other connection wrote since last asked (registry.changes)
+        self.outside: Callable[[], bool] | None = None
+
+    def check(self) -> None:
+        """Before memory answers: forget everything if another process (SQLite has no
+        notices) may have changed the database since the last check."""
+        if self.outside is not None and self.outside():
+            self.forget()
 
     def set_listening(self, listening: bool) -> None:
         """Memory may be used only while notices arrive, and what it held before is dropped

@@ -21,6 +21,7 @@ from dataclasses import replace
 import compat
 from compat import Level, Policy, Result, Schema, SchemaSource
 from registry import errors
+from registry.changes import DataVersion
 from registry.datacontract import (
     NO_CONTRACT,
     Contract,
@@ -157,6 +158,9 @@ class RegistryService:
         # it hears their notices, nothing is served from memory.
         self.caches = Caches(trusted=not repository.is_postgres)
         self.schemas = self.caches.schemas
+        url = repository.database.url
+        if url.startswith("sqlite:///") and ":memory:" not in url:
+            self.caches.outside = DataVersion(url.removeprefix("sqlite:///")).changed
 
     # ---- coherence ------------------------------------------------------------------------
 
@@ -563,7 +567,10 @@ class RegistryService:
     def cached_schema_json(self, schema_id: int) -> bytes | None:
         """The body of `GET /schemas/ids/{id}` (default context) if memory has it (no I/O:
         the hot path)."""
-        found = self.caches.bodies.get(schema_id) if self.trusted else None
+        found = None
+        if self.trusted:
+            self.caches.check()
+            found = self.caches.bodies.get(schema_id)
         if isinstance(found, bytes):
             self.caches.id_hits += 1
             return found

@@ -7,7 +7,9 @@ process serving the same `registry.create_app(settings)` with one extra route, `
 that returns a constant. Load comes from separate processes, each driving keep-alive HTTP/1.1
 connections with a minimal asyncio client (httpx would be the bottleneck, not the server). The
 constant endpoint is the ceiling for this stack: the ratio lookup/constant says how much of it
-`GET /schemas/ids/{id}` keeps (goal: at least 0.8).
+`GET /schemas/ids/{id}` keeps (goal: at least 0.8). Re-registering an existing schema and
+`POST /subjects/{s}` are compared with the id lookup (goal: at least 0.5), and a third server,
+`charter serve --workers 2` on the same database, with the first (`--workers 1`).
 """
 
 from __future__ import annotations
@@ -309,11 +311,20 @@ def run(args: argparse.Namespace) -> int:
         # The constant app opens the same (already migrated) SQLite file, so it is started second.
         const = [sys.executable, str(Path(__file__).resolve()), "serve-const",
                  "--port", str(const_port), "--data-dir", str(data_dir)]
+        # The same database served by `--workers 2` (the registry only: no broker).
+        workers_port = free_port()
+        while workers_port in (registry_port, const_port):
+            workers_port = free_port()
+        two = [charter_command(), "serve", "--host", "127.0.0.1", "--port", str(workers_port),
+               "--data-dir", str(Path(tmp) / "workers"), "--log-level", "warning",
+               "--database-url", f"sqlite:///{data_dir / 'registry.db'}", "--workers", "2"]
         with running(serve, f"http://127.0.0.1:{registry_port}/health",
                      Path(tmp) / "serve.log") as serve_pid, sampled(serve_pid, args.py_spy):
             subject, schema_id, body = register_fixture(f"http://127.0.0.1:{registry_port}")
             with running(const, f"http://127.0.0.1:{const_port}{CONST_PATH}",
-                         Path(tmp) / "const.log"):
+                         Path(tmp) / "const.log"), \
+                    running(two, f"http://127.0.0.1:{workers_port}/health",
+                            Path(tmp) / "workers.log"):
                 targets = [
                     Target(f"GET {CONST_PATH} (constant, same stack)", const_port, "GET",
                            CONST_PATH),
@@ -325,6 +336,10 @@ def run(args: argparse.Namespace) -> int:
                            "POST", f"/subjects/{subject}/versions", body),
                     Target("POST /subjects/{s} (lookup), existing", registry_port,
                            "POST", f"/subjects/{subject}", body),
+                    Target("GET /schemas/ids/{id} (--workers 2)", workers_port, "GET",
+                           f"/schemas/ids/{schema_id}"),
+                    Target("POST /subjects/{s}/versions, existing (--workers 2)", workers_port,
+                           "POST", f"/subjects/{subject}/versions", body),
                 ]
                 rows = measure(targets, args.requests, args.rounds, args.processes,
                                args.connections)
@@ -340,6 +355,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"ratio re-register/id lookup: {register_rps / lookup_rps:.2f}, "
           f"subject lookup/id lookup: {subject_lookup_rps / lookup_rps:.2f} "
           "(charter serve, goal >= 0.50)")
+    print(f"ratio --workers 2 / 1: id lookup {rows[5].rps / lookup_rps:.2f}, "
+          f"re-register {rows[6].rps / register_rps:.2f} "
+          f"(both on {os.cpu_count()} CPUs shared with the load processes)")
     return 1 if any(r.failures for r in rows) else 0
 
 

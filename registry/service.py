@@ -17,11 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 import compat
 from compat import Level, Policy, Result, Schema, SchemaSource
 from registry import errors
-from registry.changes import DataVersion
+from registry.changes import ChangeMark
 from registry.datacontract import (
     NO_CONTRACT,
     Contract,
@@ -158,9 +159,12 @@ class RegistryService:
         # it hears their notices, nothing is served from memory.
         self.caches = Caches(trusted=not repository.is_postgres)
         self.schemas = self.caches.schemas
+        self.mark: ChangeMark | None = None
         url = repository.database.url
         if url.startswith("sqlite:///") and ":memory:" not in url:
-            self.caches.outside = DataVersion(url.removeprefix("sqlite:///")).changed
+            self.mark = ChangeMark(Path(url.removeprefix("sqlite:///") + "-changes"))
+            self.caches.outside = self.mark.changed
+            repository.database.committed.append(self.mark.mark)
 
     # ---- coherence ------------------------------------------------------------------------
 

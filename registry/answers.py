@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from registry import errors
 from registry.http import SLASH_FLAG, SLASH_STAND_IN, Registry, check_subject
 from registry.memory import Answer, AnswerKey
+from registry.observe import HOLDER
 from registry.qualified import check_subject_name
 
 __all__ = ["ANSWER_BODY_BYTES_MAX", "AnswerMiddleware"]
@@ -29,6 +30,7 @@ __all__ = ["ANSWER_BODY_BYTES_MAX", "AnswerMiddleware"]
 # Requests with larger bodies go the ordinary way (their schemas are rare and costly to key).
 ANSWER_BODY_BYTES_MAX = 256 * 1024
 LOOKUP, REGISTER = b"lookup", b"register"
+TEMPLATES = {LOOKUP: "/subjects/{subject}", REGISTER: "/subjects/{subject}/versions"}
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:
@@ -85,6 +87,9 @@ class AnswerMiddleware:
         answers = self.caches.answers
         answer = answers.get(owner, key)
         if answer is not None:
+            holder = scope.get(HOLDER)  # the request log and metrics name the route
+            if holder is not None:
+                holder["route"] = TEMPLATES[kind]
             await send({"type": "http.response.start", "status": answer.status,
                         "headers": list(answer.headers)})
             await send({"type": "http.response.body", "body": answer.body})

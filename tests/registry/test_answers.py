@@ -198,3 +198,24 @@ def test_another_process_change_reaches_its_answers(postgres_url: str, tmp_path:
     finally:
         one.state.registry.close()
         two.state.registry.close()
+
+
+def test_answers_from_memory_are_counted_under_their_route(tmp_path: Path) -> None:
+    from registry.metrics import Metrics
+    from registry.observe import install
+
+    app = create_app(Settings(data_dir=tmp_path))
+    install(app, Metrics(app.state.registry.service))
+    client = TestClient(app)
+    try:
+        for _ in range(3):
+            assert client.post("/subjects/s/versions", json=body(USER_V1)).status_code == 200
+            assert client.post("/subjects/s", json=body(USER_V1)).status_code == 200
+        assert app.state.registry.service.caches.answers.hits >= 2
+        text = client.get("/metrics").text
+        assert "charter_registry_registrations_total 3.0" in text
+        assert ('charter_http_requests_total{method="POST",route="/subjects/{subject}",'
+                'status="200"} 3.0') in text
+        assert 'route="unmatched"' not in text
+    finally:
+        app.state.registry.close()

@@ -1,6 +1,6 @@
 """`charter serve --workers 2`: two processes on one port, each answering from its own memory,
-agree after writes made through the other (SQLite: at once, through the data-version check;
-PostgreSQL: once the change notice arrives, within the 1 s issue 10 sets).
+agree after writes made through the other (SQLite: at once, through the change mark of
+`registry.changes`; PostgreSQL: once the change notice arrives, within the 1 s issue 10 sets).
 
 Which worker answers a connection is read from Linux's /proc: the worker whose descriptors
 hold the connection's socket."""

@@ -16,7 +16,7 @@ import importlib.util
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -114,6 +114,8 @@ class Database:
         self.url = settings.resolved_database_url
         self.is_sqlite = self.url.startswith("sqlite")
         self._write_lock = threading.Lock()
+        # Called after each committed write (registry.changes marks it for other processes).
+        self.committed: list[Callable[[], None]] = []
         if self.is_sqlite:
             if ":memory:" not in self.url and self.url.startswith("sqlite:///"):
                 Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -147,6 +149,8 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+            for hook in self.committed:
+                hook()
 
     def ping(self) -> None:
         with self.engine.connect() as conn:

@@ -7,7 +7,9 @@ process serving the same `registry.create_app(settings)` with one extra route, `
 that returns a constant. Load comes from separate processes, each driving keep-alive HTTP/1.1
 connections with a minimal asyncio client (httpx would be the bottleneck, not the server). The
 constant endpoint is the ceiling for this stack: the ratio lookup/constant says how much of it
-`GET /schemas/ids/{id}` keeps (goal: at least 0.8).
+`GET /schemas/ids/{id}` keeps (goal: at least 0.8). Re-registering an existing schema and
+`POST /subjects/{s}` are compared with the id lookup (goal: at least 0.5), and a third server,
+`charter serve --workers 2` on the same database, with the first (`--workers 1`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import contextlib
 import json
 import multiprocessing as mp
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -101,13 +104,13 @@ def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def running(command: list[str], ready_url: str, log_path: Path) -> Iterator[None]:
+def running(command: list[str], ready_url: str, log_path: Path) -> Iterator[int]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHARTER_")}
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         wait_ready(ready_url, process)
-        yield
+        yield process.pid
     finally:
         process.terminate()
         try:
@@ -115,6 +118,27 @@ def running(command: list[str], ready_url: str, log_path: Path) -> Iterator[None
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextlib.contextmanager
+def sampled(pid: int, output: Path | None) -> Iterator[None]:
+    """Sample process `pid` with `py-spy record` (collapsed stacks to `output`) meanwhile."""
+    if output is None:
+        yield
+        return
+    beside = Path(sys.executable).with_name("py-spy")
+    command = [str(beside) if beside.exists() else "py-spy", "record", "--pid", str(pid),
+               "--format", "raw", "--rate", "200", "--output", str(output.resolve())]
+    spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)  # py-spy writes its output on Ctrl-C
+        try:
+            spy.wait(30)
+        except subprocess.TimeoutExpired:
+            spy.kill()
+            spy.wait()
 
 
 def charter_command() -> str:
@@ -283,14 +307,24 @@ def run(args: argparse.Namespace) -> int:
         while const_port == registry_port:
             const_port = free_port()
         serve = [charter_command(), "serve", "--host", "127.0.0.1", "--port", str(registry_port),
-                 "--data-dir", str(data_dir), "--log-level", "warning"]
+                 "--data-dir", str(data_dir), "--log-level", "warning", "--kafka-port", "0"]
         # The constant app opens the same (already migrated) SQLite file, so it is started second.
         const = [sys.executable, str(Path(__file__).resolve()), "serve-const",
                  "--port", str(const_port), "--data-dir", str(data_dir)]
-        with running(serve, f"http://127.0.0.1:{registry_port}/health", Path(tmp) / "serve.log"):
+        # The same database served by `--workers 2` (the registry only: no broker).
+        workers_port = free_port()
+        while workers_port in (registry_port, const_port):
+            workers_port = free_port()
+        two = [charter_command(), "serve", "--host", "127.0.0.1", "--port", str(workers_port),
+               "--data-dir", str(Path(tmp) / "workers"), "--log-level", "warning",
+               "--database-url", f"sqlite:///{data_dir / 'registry.db'}", "--workers", "2"]
+        with running(serve, f"http://127.0.0.1:{registry_port}/health",
+                     Path(tmp) / "serve.log") as serve_pid, sampled(serve_pid, args.py_spy):
             subject, schema_id, body = register_fixture(f"http://127.0.0.1:{registry_port}")
             with running(const, f"http://127.0.0.1:{const_port}{CONST_PATH}",
-                         Path(tmp) / "const.log"):
+                         Path(tmp) / "const.log"), \
+                    running(two, f"http://127.0.0.1:{workers_port}/health",
+                            Path(tmp) / "workers.log"):
                 targets = [
                     Target(f"GET {CONST_PATH} (constant, same stack)", const_port, "GET",
                            CONST_PATH),
@@ -299,6 +333,12 @@ def run(args: argparse.Namespace) -> int:
                     Target("GET /schemas/ids/{id} (constant's process)", const_port, "GET",
                            f"/schemas/ids/{schema_id}"),
                     Target("POST /subjects/{s}/versions, existing", registry_port,
+                           "POST", f"/subjects/{subject}/versions", body),
+                    Target("POST /subjects/{s} (lookup), existing", registry_port,
+                           "POST", f"/subjects/{subject}", body),
+                    Target("GET /schemas/ids/{id} (--workers 2)", workers_port, "GET",
+                           f"/schemas/ids/{schema_id}"),
+                    Target("POST /subjects/{s}/versions, existing (--workers 2)", workers_port,
                            "POST", f"/subjects/{subject}/versions", body),
                 ]
                 rows = measure(targets, args.requests, args.rounds, args.processes,
@@ -311,6 +351,13 @@ def run(args: argparse.Namespace) -> int:
     const_rps, lookup_rps, same_app_rps = rows[0].rps, rows[1].rps, rows[2].rps
     print(f"ratio lookup/constant: {lookup_rps / const_rps:.2f} "
           f"(in the constant's process: {same_app_rps / const_rps:.2f}; goal >= 0.80)")
+    register_rps, subject_lookup_rps = rows[3].rps, rows[4].rps
+    print(f"ratio re-register/id lookup: {register_rps / lookup_rps:.2f}, "
+          f"subject lookup/id lookup: {subject_lookup_rps / lookup_rps:.2f} "
+          "(charter serve, goal >= 0.50)")
+    print(f"ratio --workers 2 / 1: id lookup {rows[5].rps / lookup_rps:.2f}, "
+          f"re-register {rows[6].rps / register_rps:.2f} "
+          f"(both on {os.cpu_count()} CPUs shared with the load processes)")
     return 1 if any(r.failures for r in rows) else 0
 
 
@@ -323,6 +370,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=4000,
                         help="GET requests per round (POST: a quarter of it)")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--py-spy", type=Path, default=None, metavar="OUT",
+                        help="run charter serve under `py-spy record`, collapsed stacks to OUT")
     parser.add_argument("--processes", type=int, default=2, help="load-generating processes")
     parser.add_argument("--connections", type=int, default=8, help="connections per process")
     args = parser.parse_args(argv)

@@ -1,20 +1,26 @@
 """`charter produce`: publish JSON lines as validated events; nothing is sent if one is invalid.
 
 For an Avro subject, JSON values are first turned into the Python types its logical types
-take (decimals, timestamps, dates, bytes; see `cli.avro_json`).
+take (decimals, timestamps, dates, bytes; see `cli.avro_json`), in the schemas its references
+name as well.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cli.streams import BrokerOption, StreamRegistryOption
 
-__all__ = ["key_at", "produce"]
+if TYPE_CHECKING:
+    from compat.avro import AvroSchema
+    from sdk import Registry
+    from sdk.registry import RegisteredSchema
+
+__all__ = ["avro_schema", "key_at", "produce"]
 
 
 def key_at(value: Any, path: str) -> str | None:
@@ -32,6 +38,26 @@ def key_at(value: Any, path: str) -> str | None:
     if found is None or isinstance(found, dict | list):
         return None
     return str(found)
+
+
+def avro_schema(client: Registry, registered: RegisteredSchema) -> AvroSchema | None:
+    """`registered` parsed with the schemas its references name (fetched from the registry),
+    so their named types convert too; None when it does not parse: the serialiser then says
+    why."""
+    from compat import CompatError, Reference, SchemaSource
+    from compat.avro import parse_avro
+
+    def source(found: RegisteredSchema) -> SchemaSource:
+        refs = tuple(Reference(r.name, r.subject, r.version) for r in found.references)
+        return SchemaSource(found.schema, references=refs)
+
+    def resolve(ref: Reference) -> SchemaSource:
+        return source(client.get_version(ref.subject, ref.version))
+
+    try:
+        return parse_avro(source(registered), resolve)
+    except CompatError:
+        return None
 
 
 def produce(
@@ -64,11 +90,11 @@ def produce(
         serializer = Serializer(client, topic=topic)
         latest = client.latest(serializer.subject)
         convert: Any = None
-        if latest.schema_type.upper() == "AVRO":
+        parsed = avro_schema(client, latest) if latest.schema_type.upper() == "AVRO" else None
+        if parsed is not None:
             from cli.avro_json import avro_from_json
 
-            avro_schema = json.loads(latest.schema)
-            convert = lambda v: avro_from_json(avro_schema, v)  # noqa: E731
+            convert = lambda v: avro_from_json(parsed, v)  # noqa: E731
         framed: list[tuple[bytes, str | None]] = []
         invalid: list[tuple[int, str]] = []
         for number, line in enumerate(source, start=1):

@@ -62,6 +62,7 @@ DEFAULT_HEADER_TIMEOUT_S = 10.0
 DEFAULT_BODY_TIMEOUT_S = 30.0
 DEFAULT_LONG_POLLS_MAX = 1000
 DEFAULT_GROUP_RETENTION_MS = 7 * 24 * 3600 * 1000
+WORKERS_MAX = 64
 
 
 def serve(
@@ -225,6 +226,16 @@ def serve(
             help="Seconds between the samples behind the console's lag and produce-rate charts.",
         ),
     ] = 5.0,
+    workers: Annotated[
+        int,
+        typer.Option(
+            envvar="CHARTER_WORKERS",
+            min=1,
+            max=WORKERS_MAX,
+            help="Registry processes sharing the port. Above 1, serve runs the registry only: "
+            "no built-in broker, no Kafka listener (run the broker in its own charter serve).",
+        ),
+    ] = 1,
 ) -> None:
     """Run the schema registry (Confluent Schema Registry API) and the broker on one port."""
     import uvicorn
@@ -240,6 +251,17 @@ def serve(
             typer.echo(
                 "charter serve: the Kafka listener has no authentication yet (SASL is to "
                 "come), so it cannot run with --auth required; leave out --kafka-port",
+                err=True,
+            )
+            raise typer.Exit(code=2)
+        kafka_port = 0
+    if workers > 1:
+        # The broker's log is one process's (it holds the data dir's lock), and the kernel
+        # hands each connection to any worker: so with several workers there is no broker.
+        if kafka_port not in (None, 0):
+            typer.echo(
+                "charter serve: --workers above 1 serves the registry only, without the "
+                "broker or its Kafka listener; leave out --kafka-port",
                 err=True,
             )
             raise typer.Exit(code=2)
@@ -311,6 +333,36 @@ def serve(
     except Exception as exc:  # a clear line rather than a traceback for a bad URL or DB
         typer.echo(f"charter serve: cannot open the database: {exc}", err=True)
         raise typer.Exit(code=1) from exc
+    if workers > 1:
+        registry.close()  # the database is migrated; each worker opens its own
+
+        def worker(sock: Any) -> None:
+            own = build_registry(settings)
+            try:
+                guard = build_guard(own, security)
+            except SecurityConfigError as exc:
+                own.close()
+                typer.echo(f"charter serve: {exc}", err=True)
+                raise typer.Exit(code=2) from exc
+            try:
+                metrics = Metrics(own.service, None)
+                app = create_app(settings, registry=own,
+                                 extra_routers=[create_console_router(own.service, None)],
+                                 body_timeout_s=body_timeout_s)
+                install_observability(app, metrics)
+                config = uvicorn.Config(
+                    protect(app, guard),
+                    log_level=settings.log_level,
+                    log_config=log_config,
+                    http=header_timeout_protocol(header_timeout_s),
+                    limit_concurrency=connections_max,
+                    timeout_keep_alive=idle_timeout_s,
+                )
+                uvicorn.Server(config).run(sockets=[sock])
+            finally:
+                guard.close()
+
+        raise typer.Exit(code=run_workers(workers, listening_socket(host, port), worker))
     try:
         broker = Broker(
             data_dir / "broker",
@@ -363,6 +415,83 @@ def serve(
             listener.stop()
         guard.close()
         broker.close()
+
+
+def listening_socket(host: str, port: int) -> Any:
+    """A bound TCP socket for the workers to share. Its protocol is named (IPPROTO_TCP):
+    asyncio sets TCP_NODELAY only on sockets that say so, and without it every answer waits
+    for the client's delayed ACK (about 40 ms)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError as exc:
+        sock.close()
+        typer.echo(f"charter serve: cannot listen on {host}:{port}: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
+    sock.set_inheritable(True)
+    return sock
+
+
+def run_workers(count: int, sock: Any, work: Any) -> int:
+    """Fork `count` processes that each run `work(sock)` on the one listening socket (the
+    kernel gives each connection to one of them); forward SIGTERM and SIGINT to them, and when
+    one ends, stop the others. The exit code is the first non-zero one of theirs, else 0."""
+    import contextlib
+    import signal
+    import sys
+    import traceback
+
+    pids: list[int] = []
+    for _ in range(count):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the worker: never returns into the parent's code
+            code = 1
+            try:
+                work(sock)
+                code = 0
+            except typer.Exit as exc:
+                code = exc.exit_code
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        pids.append(pid)
+    sock.close()
+    running = set(pids)
+    stopping = False
+
+    def stop(signum: int, _frame: Any = None) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in running:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    result = 0
+    while running:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        running.discard(pid)
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0 and result == 0:
+            result = code if code > 0 else 1
+        if not stopping:  # one worker gone: the server is going down
+            stop(signal.SIGTERM)
+    return result
 
 
 def _start_kafka(broker: Any, host: str, port: int | None, advertised_host: str | None) -> Any:

@@ -67,7 +67,11 @@ def iter_findings(
     policy: Policy = Policy.STRICT,
 ) -> Iterator[Finding]:
     """Every finding for registering `new` after `history` at `level`: the pairs' findings,
-    then the warnings about `new` itself (`Schema.warnings`), once whatever the level."""
+    then the warnings about `new` itself (`Schema.warnings`), once whatever the level.
+
+    A warning about the change itself, which both directions of a FULL level find alike
+    (Protobuf's renamed fields and unreserved numbers), is reported once, for the first."""
+    warned: set[tuple[str, str, str, int]] = set()
     for pair in pairs(level, new, history):
         if pair.reader.schema_type != pair.writer.schema_type:
             yield Finding(
@@ -87,6 +91,11 @@ def iter_findings(
         for finding in check_pair(
             pair.reader, pair.writer, direction=pair.direction, policy=policy
         ):
+            if not finding.is_error:
+                key = (finding.rule, finding.location, finding.message, pair.against)
+                if key in warned:
+                    continue
+                warned.add(key)
             yield replace(finding, against=pair.against)
     yield from new.warnings
 

@@ -16,6 +16,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from registry import errors
+from registry.answers import AnswerMiddleware
 from registry.coherence import ChangeListener
 from registry.db import Database
 from registry.dek import DekService
@@ -195,6 +196,7 @@ def create_app(
         app.include_router(router, responses=answers(*AUTH, *SERVER, *BODY, 404, 409, 416))
     # The consumers' hot path goes first and bypasses FastAPI's dependency machinery.
     app.router.routes.insert(0, schemas.schema_by_id_route(registry))
+    app.add_middleware(AnswerMiddleware, registry=registry)  # innermost: sees the routes' paths
     app.add_middleware(ContextPathMiddleware)  # inside the next: sees the decoded path
     app.add_middleware(EncodedSlashMiddleware)
     app.add_middleware(BodyTimeoutMiddleware, timeout_s=body_timeout_s)

@@ -3,19 +3,27 @@
 Writes are rare and each one is short, so the registry serialises them all: a process lock
 plus, on PostgreSQL, a transaction-scoped advisory lock (several processes may share one
 database), or on SQLite `BEGIN IMMEDIATE` with a busy timeout.
+
+A PostgreSQL shared with other clients may be at its connection limit (`max_connections`, or
+a role's or database's) when a burst of requests asks for more connections. A connection it
+refuses so is asked of the pool again, for a few seconds (connections are soon given back,
+and the pool hands out an idle one first), rather than the request failing with 500.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import random
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.pool import PoolProxiedConnection, QueuePool
 from sqlmodel import Session
 
 from alembic import command
@@ -44,6 +52,31 @@ def alembic_dir() -> Path:
     raise RuntimeError(
         f"the migrations directory is missing: no charter_migrations package and no {checkout}"
     )
+
+
+# How PostgreSQL words a refusal at a connection limit (SQLSTATE 53300, which libpq does not
+# pass on for a connection refused at start-up), and how long such a refusal is retried.
+_AT_LIMIT = ("too many clients", "too many connections", "remaining connection slots")
+CONNECT_RETRY_S = 10.0
+CONNECT_BACKOFF_MAX_S = 0.5
+
+
+class _PatientPool(QueuePool):
+    """A queue pool whose checkout waits out a refusal at the database's connection limit."""
+
+    def connect(self) -> PoolProxiedConnection:
+        deadline = time.monotonic() + CONNECT_RETRY_S
+        delay = 0.02
+        while True:
+            try:
+                return super().connect()
+            except Exception as exc:  # the driver's own error, before SQLAlchemy wraps it
+                if not any(words in str(exc) for words in _AT_LIMIT):
+                    raise
+                if time.monotonic() + delay > deadline:
+                    raise
+            time.sleep(delay * random.uniform(0.5, 1.0))  # jittered: a burst spreads out
+            delay = min(delay * 2, CONNECT_BACKOFF_MAX_S)
 
 
 def _sqlite_engine(settings: Settings, url: str) -> Engine:
@@ -81,6 +114,8 @@ class Database:
         self.url = settings.resolved_database_url
         self.is_sqlite = self.url.startswith("sqlite")
         self._write_lock = threading.Lock()
+        # Called after each committed write (registry.changes marks it for other processes).
+        self.committed: list[Callable[[], None]] = []
         if self.is_sqlite:
             if ":memory:" not in self.url and self.url.startswith("sqlite:///"):
                 Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -88,6 +123,7 @@ class Database:
         else:
             self.engine = create_engine(
                 self.url,
+                poolclass=_PatientPool,
                 pool_pre_ping=True,
                 pool_size=10,
                 max_overflow=30,
@@ -113,6 +149,8 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+            for hook in self.committed:
+                hook()
 
     def ping(self) -> None:
         with self.engine.connect() as conn:

@@ -26,7 +26,7 @@ from registry.repository import Reader
 from registry.schemas import PayloadCheck, Schemas
 from registry.values import ConfigValue, EffectiveConfig, Mode, StoredSchema, VersionEntry
 
-__all__ = ["EVERYTHING", "Caches", "Change", "View"]
+__all__ = ["EVERYTHING", "Answers", "Caches", "Change", "View"]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -79,6 +79,8 @@ class View:
         self.caches = caches
         self.reader = reader
         self.cached = cached and caches.trusted
+        if self.cached:
+            caches.check()
         self.token = caches.generation.token()
 
     def _memo(self, memo: Memo[K, V], key: K, load: Callable[[], V]) -> V:
@@ -165,6 +167,82 @@ class View:
 
 
 
+AnswerKey = tuple[bytes, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A whole HTTP answer as the app gave it: status, headers and body."""
+
+    status: int
+    headers: tuple[tuple[bytes, bytes], ...]
+    body: bytes
+
+
+class Answers:
+    """The answers of re-registration and lookup requests (`registry.answers`), by subject.
+
+    An answer is a function of its request and of the data: the subject's history, every
+    config and mode, and, for a schema with references, the referenced subjects' histories.
+    So a subject's answers go when its history changes, all of them when a config, a mode or
+    an id changes, and the answers of requests with references (kept under no subject)
+    whenever any history changes."""
+
+    def __init__(
+        self, generation: Generation, *, entries_max: int = 20_000, bytes_max: int = 64 * MIB
+    ) -> None:
+        self.generation = generation
+        self.entries_max = entries_max
+        self.bytes_max = bytes_max
+        self._by_subject: dict[str | None, dict[AnswerKey, Answer]] = {}
+        self._entries = 0
+        self._bytes = 0
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, subject: str | None, key: AnswerKey) -> Answer | None:
+        found = self._by_subject.get(subject, {}).get(key)
+        if found is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return found
+
+    def put(self, subject: str | None, key: AnswerKey, answer: Answer, token: int) -> None:
+        """Keep `answer` unless an invalidation happened since `token` was taken."""
+        size = len(answer.body) + sum(map(len, key))
+        with self.generation.lock:
+            if not self.generation.current(token):
+                return
+            if self._entries >= self.entries_max or self._bytes + size > self.bytes_max:
+                self._by_subject.clear()
+                self._entries = self._bytes = 0
+            bucket = self._by_subject.setdefault(subject, {})
+            if key in bucket:
+                return
+            bucket[key] = answer
+            self._entries += 1
+            self._bytes += size
+
+    def drop(self, subjects: tuple[str, ...]) -> None:
+        """Forget the answers about these subjects, and those that follow references."""
+        with self.generation.lock:
+            for subject in (*subjects, None):
+                bucket = self._by_subject.pop(subject, {})
+                self._entries -= len(bucket)
+                self._bytes -= sum(len(a.body) + sum(map(len, k)) for k, a in bucket.items())
+        self.generation.bump()
+
+    def clear(self) -> None:
+        with self.generation.lock:
+            self._by_subject.clear()
+            self._entries = self._bytes = 0
+        self.generation.bump()
+
+    def __len__(self) -> int:
+        return self._entries
+
+
 class Caches:
     """Every cache of one registry service (the service is their one writer)."""
 
@@ -181,11 +259,20 @@ class Caches:
         self.payload_checks: Memo[int, PayloadCheck] = Memo(self.generation, entries_max=4096)
         self.configs: Memo[str | None, ConfigValue | None] = Memo(self.generation)
         self.modes: Memo[str | None, Mode | None] = Memo(self.generation)
+        self.answers = Answers(self.generation)
         self.trusted = trusted
         # `GET /schemas/ids/{id}` answered from `bodies`, or not (read by registry.metrics)
         self.id_hits = 0
         self.id_misses = 0
         self.origin = f"{os.getpid()}-{secrets.token_hex(4)}"  # tells our notices apart
+        # SQLite: whether any other connection wrote since last asked (registry.changes)
+        self.outside: Callable[[], bool] | None = None
+
+    def check(self) -> None:
+        """Before memory answers: forget everything if another process (SQLite has no
+        notices) may have changed the database since the last check."""
+        if self.outside is not None and self.outside():
+            self.forget()
 
     def set_listening(self, listening: bool) -> None:
         """Memory may be used only while notices arrive, and what it held before is dropped
@@ -205,6 +292,10 @@ class Caches:
         self.apply(EVERYTHING)
 
     def apply(self, change: Change) -> None:
+        if change.subjects is None or change.configs or change.modes or change.ids:
+            self.answers.clear()
+        elif change.subjects:
+            self.answers.drop(change.subjects)
         if change.subjects is None:
             self.histories.clear()
         for subject in change.subjects or ():

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 import compat
 from compat import Level, Policy, Result, Schema, SchemaSource
 from registry import errors
+from registry.changes import ChangeMark
 from registry.datacontract import (
     NO_CONTRACT,
     Contract,
@@ -157,6 +159,12 @@ class RegistryService:
         # it hears their notices, nothing is served from memory.
         self.caches = Caches(trusted=not repository.is_postgres)
         self.schemas = self.caches.schemas
+        self.mark: ChangeMark | None = None
+        url = repository.database.url
+        if url.startswith("sqlite:///") and ":memory:" not in url:
+            self.mark = ChangeMark(Path(url.removeprefix("sqlite:///") + "-changes"))
+            self.caches.outside = self.mark.changed
+            repository.database.committed.append(self.mark.mark)
 
     # ---- coherence ------------------------------------------------------------------------
 
@@ -563,7 +571,10 @@ class RegistryService:
     def cached_schema_json(self, schema_id: int) -> bytes | None:
         """The body of `GET /schemas/ids/{id}` (default context) if memory has it (no I/O:
         the hot path)."""
-        found = self.caches.bodies.get(schema_id) if self.trusted else None
+        found = None
+        if self.trusted:
+            self.caches.check()
+            found = self.caches.bodies.get(schema_id)
         if isinstance(found, bytes):
             self.caches.id_hits += 1
             return found

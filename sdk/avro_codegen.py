@@ -163,13 +163,18 @@ class _EncoderGen:
                 "_pd": struct.Struct("<d").pack,
                 "_pf": struct.Struct("<f").pack,
                 "_LW": fastavro.write.LOGICAL_WRITERS,
+                "_Decimal": decimal.Decimal,
             }
         )
         self.lines: list[str] = []
         self.functions: dict[int, str] = {}
         self.counter = 0
         body = self.stmts(root, "v", 1, 0)
-        self.lines.extend(["def _encode(o, v):", *body, "    return o"])
+        # required fields are read with v[name]: a missing one raises KeyError, which is the
+        # same refusal as the sentinel failing its type check, at less cost per field
+        self.lines.extend(
+            ["def _encode(o, v):", "  try:", *body, "  except KeyError: raise _Bad", "  return o"]
+        )
 
     def const(self, value: Any) -> str:
         self.counter += 1
@@ -183,6 +188,9 @@ class _EncoderGen:
             f"{ind}if type({var}) is not int or not {low} <= {var} <= {high}: raise _Bad",
             f"{ind}z = ({var} << 1) ^ ({var} >> 63)",
             f"{ind}if z < 128: o.append(z)",
+            f"{ind}elif z < 16384:",  # two bytes inline: a call costs more than this
+            f"{ind}    o.append(z & 127 | 128)",
+            f"{ind}    o.append(z >> 7)",
             f"{ind}else: _vl(o, z)",
         ]
 
@@ -291,9 +299,21 @@ class _EncoderGen:
         if kind == "bytes":
             if key is not None and node.decimal is not None:
                 precision, scale = node.decimal
+                if precision > 28 or not precision:  # beyond the default context: fastavro
+                    return [
+                        f"{ind}if not _dec({var}, {precision}, {scale}): raise _Bad",
+                        f"{ind}e = _LW[{key!r}]({var}, {self.const(_fastavro_schema(node))})",
+                        *self._length_prefixed("e", ind),
+                    ]
+                # _decimal_ok's checks and fastavro's bytes, from one as_tuple(): within the
+                # checked precision scaleb is exact, so the unscaled integer is fastavro's
                 return [
-                    f"{ind}if not _dec({var}, {precision}, {scale}): raise _Bad",
-                    f"{ind}e = _LW[{key!r}]({var}, {self.const(_fastavro_schema(node))})",
+                    f"{ind}if type({var}) is not _Decimal or not {var}.is_finite(): raise _Bad",
+                    f"{ind}t = {var}.as_tuple()",
+                    f"{ind}z = t[2]",
+                    f"{ind}if z < {-scale} or len(t[1]) + z > {precision - scale}: raise _Bad",
+                    f"{ind}z = int({var}.scaleb({scale}))",
+                    f"{ind}e = z.to_bytes((z.bit_length() + 8) >> 3, 'big', signed=True)",
                     *self._length_prefixed("e", ind),
                 ]
             return [
@@ -323,11 +343,13 @@ class _EncoderGen:
             f"    if type(v) is not dict or not v.keys() <= {names}: raise _Bad",
         ]
         for field in node.fields:
-            body.append(f"    x0 = v.get({field.name!r}, _M)")
-            if field.has_default:
+            if not field.has_default:
+                body.append(f"    x0 = v[{field.name!r}]")
+            else:
                 default = _python_default(field.type, field.default)
                 if not self.checks.callable_for(field.type)(default):
                     raise Unsupported(f"default of {field.name!r} does not match its type")
+                body.append(f"    x0 = v.get({field.name!r}, _M)")
                 body.append(f"    if x0 is _M: x0 = {self.const(default)}")
             body.extend(self.stmts(field.type, "x0", 1, 0))
         self.lines.extend(body)
@@ -353,7 +375,7 @@ class _DecoderGen:
             "_ud": struct.Struct("<d").unpack_from,
             "_uf": struct.Struct("<f").unpack_from,
             "_unpack": struct.unpack_from,
-            "_shifts": (7, 14, 21, 28, 35, 42, 49, 56, 63),
+            "_shifts3": (21, 28, 35, 42, 49, 56, 63),
             "_Decimal": decimal.Decimal,
             "_from_bytes": int.from_bytes,
             "_delta": _dt.timedelta,
@@ -483,14 +505,21 @@ class _DecoderGen:
             lines = [  # inline: ints and longs are often several bytes (timestamps: six)
                 f"{ind}z = b[i]",
                 f"{ind}i += 1",
-                f"{ind}if z > 127:",
-                f"{ind}    z &= 127",
-                f"{ind}    for s in _shifts:",
+                f"{ind}if z > 127:",  # the second and third bytes unrolled, then a loop
+                f"{ind}    y = b[i]",
+                f"{ind}    z = (z & 127) | (y & 127) << 7",
+                f"{ind}    i += 1",
+                f"{ind}    if y > 127:",
                 f"{ind}        y = b[i]",
+                f"{ind}        z |= (y & 127) << 14",
                 f"{ind}        i += 1",
-                f"{ind}        z |= (y & 127) << s",
-                f"{ind}        if y < 128: break",
-                f"{ind}    else: raise ValueError('varint longer than 10 bytes')",
+                f"{ind}        if y > 127:",
+                f"{ind}            for s in _shifts3:",
+                f"{ind}                y = b[i]",
+                f"{ind}                i += 1",
+                f"{ind}                z |= (y & 127) << s",
+                f"{ind}                if y < 128: break",
+                f"{ind}            else: raise ValueError('varint longer than 10 bytes')",
                 f"{ind}{var} = (z >> 1) ^ -(z & 1)",
             ]
         if key is not None:

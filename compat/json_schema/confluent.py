@@ -179,17 +179,36 @@ class K(StrEnum):
     NOT_TYPE_NARROWED = auto()
 
 
-STRICT_COMPATIBLE: frozenset[str] = frozenset(
+def _kind(keyword: str, change: str) -> K:
+    """The difference type for a change of a keyword: (`maxLength`, `ADDED`) is MAX_LENGTH_ADDED."""
+    return K[re.sub(r"(?<!^)(?=[A-Z])", "_", keyword).upper() + "_" + change]
+
+
+# Each kind's bound keywords as (maximum, minimum) pairs, in the order Confluent compares them
+# (`contains`: the count of items matching `contains`). Loosening a bound is compatible: a
+# maximum increased or removed, a minimum decreased or removed.
+_BOUNDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "string": (("maxLength", "minLength"),),
+    "number": (("maximum", "minimum"), ("exclusiveMaximum", "exclusiveMinimum")),
+    "object": (("maxProperties", "minProperties"),),
+    "array": (("maxItems", "minItems"),),
+    "contains": (("maxContains", "minContains"),),
+}
+_LOOSENED_BOUNDS = frozenset(
+    kind
+    for pairs in _BOUNDS.values()
+    for maximum, minimum in pairs
+    for kind in (_kind(maximum, "INCREASED"), _kind(maximum, "REMOVED"),
+                 _kind(minimum, "DECREASED"), _kind(minimum, "REMOVED"))
+)
+
+STRICT_COMPATIBLE: frozenset[str] = _LOOSENED_BOUNDS | frozenset(
     {
         K.ID_CHANGED, K.DESCRIPTION_CHANGED, K.TITLE_CHANGED, K.DEFAULT_CHANGED, K.SCHEMA_REMOVED,
-        K.TYPE_EXTENDED, K.MAX_LENGTH_INCREASED, K.MAX_LENGTH_REMOVED, K.MIN_LENGTH_DECREASED,
-        K.MIN_LENGTH_REMOVED, K.PATTERN_REMOVED, K.MAXIMUM_INCREASED, K.MAXIMUM_REMOVED,
-        K.MINIMUM_DECREASED, K.MINIMUM_REMOVED, K.EXCLUSIVE_MAXIMUM_INCREASED,
-        K.EXCLUSIVE_MAXIMUM_REMOVED, K.EXCLUSIVE_MINIMUM_DECREASED, K.EXCLUSIVE_MINIMUM_REMOVED,
+        K.TYPE_EXTENDED, K.PATTERN_REMOVED,
         K.MULTIPLE_OF_REDUCED, K.MULTIPLE_OF_REMOVED, K.REQUIRED_ATTRIBUTE_WITH_DEFAULT_ADDED,
         K.REQUIRED_ATTRIBUTE_REMOVED, K.DEPENDENCY_ARRAY_NARROWED, K.DEPENDENCY_ARRAY_REMOVED,
-        K.DEPENDENCY_SCHEMA_REMOVED, K.MAX_PROPERTIES_INCREASED, K.MAX_PROPERTIES_REMOVED,
-        K.MIN_PROPERTIES_DECREASED, K.MIN_PROPERTIES_REMOVED, K.ADDITIONAL_PROPERTIES_ADDED,
+        K.DEPENDENCY_SCHEMA_REMOVED, K.ADDITIONAL_PROPERTIES_ADDED,
         K.ADDITIONAL_PROPERTIES_EXTENDED,
         K.PROPERTY_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL,
         K.REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_UNOPEN_CONTENT_MODEL,
@@ -197,16 +216,14 @@ STRICT_COMPATIBLE: frozenset[str] = frozenset(
         K.PROPERTY_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL,
         K.PROPERTY_REMOVED_FROM_OPEN_CONTENT_MODEL,
         K.PROPERTY_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL,
-        K.PROPERTY_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL, K.MAX_ITEMS_INCREASED,
-        K.MAX_ITEMS_REMOVED, K.MIN_ITEMS_DECREASED, K.MIN_ITEMS_REMOVED, K.UNIQUE_ITEMS_REMOVED,
+        K.PROPERTY_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL, K.UNIQUE_ITEMS_REMOVED,
         K.ADDITIONAL_ITEMS_ADDED, K.ADDITIONAL_ITEMS_EXTENDED,
         K.ITEM_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL,
         K.ITEM_ADDED_TO_CLOSED_CONTENT_MODEL, K.ITEM_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL,
         K.ITEM_REMOVED_FROM_OPEN_CONTENT_MODEL,
         K.ITEM_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL,
-        K.ITEM_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL, K.MAX_CONTAINS_INCREASED,
-        K.MAX_CONTAINS_REMOVED, K.MIN_CONTAINS_DECREASED, K.MIN_CONTAINS_REMOVED,
-        K.UNEVALUATED_ITEMS_ADDED, K.UNEVALUATED_ITEMS_EXTENDED, K.UNEVALUATED_PROPERTIES_ADDED,
+        K.ITEM_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL, K.UNEVALUATED_ITEMS_ADDED,
+        K.UNEVALUATED_ITEMS_EXTENDED, K.UNEVALUATED_PROPERTIES_ADDED,
         K.UNEVALUATED_PROPERTIES_EXTENDED, K.ENUM_ARRAY_EXTENDED, K.COMBINED_TYPE_EXTENDED,
         K.PRODUCT_TYPE_NARROWED, K.SUM_TYPE_EXTENDED, K.NOT_TYPE_NARROWED,
     }
@@ -450,9 +467,13 @@ class _Walk:
         else:
             ctx.add(_kind(keyword, "DECREASED"), op, up, raw_o, raw_u)
 
+    def _bounds(self, ctx: _Context, o: _Model, u: _Model, kind: str) -> None:
+        for maximum, minimum in _BOUNDS[kind]:
+            self._bound(ctx, o, u, maximum)
+            self._bound(ctx, o, u, minimum)
+
     def _string(self, ctx: _Context, o: _Model, u: _Model) -> None:
-        self._bound(ctx, o, u, "maxLength")
-        self._bound(ctx, o, u, "minLength")
+        self._bounds(ctx, o, u, "string")
         op_, up_ = o.node.contents.get("pattern"), u.node.contents.get("pattern")
         if op_ != up_:
             op, up = _where(o.node, "pattern"), _where(u.node, "pattern")
@@ -461,10 +482,7 @@ class _Walk:
             ctx.add(kind, op, up, op_, up_)
 
     def _number(self, ctx: _Context, o: _Model, u: _Model) -> None:
-        self._bound(ctx, o, u, "maximum")
-        self._bound(ctx, o, u, "minimum")
-        self._bound(ctx, o, u, "exclusiveMaximum")
-        self._bound(ctx, o, u, "exclusiveMinimum")
+        self._bounds(ctx, o, u, "number")
         om = as_fraction(o.node.contents.get("multipleOf"))
         um = as_fraction(u.node.contents.get("multipleOf"))
         if om != um:
@@ -578,8 +596,7 @@ class _Walk:
         self._dependencies(ctx, on, un)
         self._additional(ctx, on, un, "additionalProperties")
         self._unevaluated(ctx, on, un, "unevaluatedProperties")
-        self._bound(ctx, o, u, "maxProperties")
-        self._bound(ctx, o, u, "minProperties")
+        self._bounds(ctx, o, u, "object")
 
     def _property_removed(self, ctx: _Context, o: _Model, u: _Model, name: str) -> None:
         on, un = o.node, u.node
@@ -749,15 +766,13 @@ class _Walk:
                         str(i))
         self._additional_items(ctx, on, un, oa, ua)
         self._unevaluated(ctx, on, un, "unevaluatedItems")
-        self._bound(ctx, o, u, "maxItems")
-        self._bound(ctx, o, u, "minItems")
+        self._bounds(ctx, o, u, "array")
         ounique = on.contents.get("uniqueItems") is True
         uunique = un.contents.get("uniqueItems") is True
         if ounique != uunique:
             kind = K.UNIQUE_ITEMS_REMOVED if ounique else K.UNIQUE_ITEMS_ADDED
             ctx.add(kind, _where(on, "uniqueItems"), _where(un, "uniqueItems"), ounique, uunique)
-        self._bound(ctx, o, u, "maxContains")
-        self._bound(ctx, o, u, "minContains")
+        self._bounds(ctx, o, u, "contains")
 
     def _additional_items(
         self, ctx: _Context, on: Node, un: Node, oa: _Array, ua: _Array
@@ -916,11 +931,6 @@ def _maximum_matching(left: int, right: int, edges: set[tuple[int, int]]) -> set
     for i in range(left):
         augment(i, set())
     return {(i, j) for j, i in match_right.items()}
-
-
-def _kind(keyword: str, change: str) -> K:
-    """The difference type for a change of a keyword: (`maxLength`, `ADDED`) is MAX_LENGTH_ADDED."""
-    return K[re.sub(r"(?<!^)(?=[A-Z])", "_", keyword).upper() + "_" + change]
 
 
 def _node(value: Node | _Model) -> Node:

@@ -50,10 +50,19 @@ def _finding(difference: Difference, direction: Direction) -> Finding:
         else (difference.update, difference.original)
     )
     rule = RULES[rule_id]
+    if difference.within and old == new:  # the same message, changed inside
+        inside = ", ".join(
+            f"{kind.value if backward else MIRROR.get(kind.value, kind.value)} at "
+            f"{_location(path)}"
+            for kind, path in difference.within
+        )
+        message = sentence(f"{rule.id}/inside", old=old, inside=inside)
+    else:
+        message = sentence(rule.id, old=old, new=new, name=difference.update or difference.original)
     return Finding(
         rule=rule.id,
         location=_location(difference.path),
-        message=sentence(rule.id, old=old, new=new, name=difference.update or difference.original),
+        message=message,
         hint=hint(rule.id, old=old, new=new),
         direction=direction,
         old=old,

@@ -95,6 +95,9 @@ class Difference:
     path: tuple[str, ...]
     original: str | None = None
     update: str | None = None
+    # FIELD_NAMED_TYPE_CHANGED of a type re-checked under the same name: the incompatible
+    # differences found inside it, as (type, path).
+    within: tuple[tuple[Change, tuple[str, ...]], ...] = ()
 
     @property
     def compatible(self) -> bool:
@@ -182,8 +185,14 @@ class _Differ:
         self.guard: set[str] = set()
         self.found: list[Difference] = []
 
-    def add(self, kind: Change, original: str | None = None, update: str | None = None) -> None:
-        self.found.append(Difference(kind, tuple(self.path), original, update))
+    def add(
+        self,
+        kind: Change,
+        original: str | None = None,
+        update: str | None = None,
+        within: tuple[tuple[Change, tuple[str, ...]], ...] = (),
+    ) -> None:
+        self.found.append(Difference(kind, tuple(self.path), original, update, within))
 
     def run(self) -> list[Difference]:
         o, u = self.original.file, self.update.file
@@ -379,8 +388,9 @@ class _Differ:
             self.message(o_info.message, u_info.message, o_name, u_name)
         finally:
             self.path = saved
-        if any(not d.compatible for d in self.found[before:]):
-            self.add(Change.FIELD_NAMED_TYPE_CHANGED, o_name, u_name)
+        inside = tuple((d.type, d.path) for d in self.found[before:] if not d.compatible)
+        if inside:
+            self.add(Change.FIELD_NAMED_TYPE_CHANGED, o_name, u_name, inside)
 
 
 def _messages(messages: Sequence[DescriptorProto]) -> list[DescriptorProto]:

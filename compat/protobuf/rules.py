@@ -199,6 +199,12 @@ _rule(
     Severity.WARNING,
 )
 
+# A message-typed field whose type keeps its name (a referenced file's new version, say).
+_WHAT["FIELD_NAMED_TYPE_CHANGED/inside"] = (
+    "the field's message type {old} keeps its name, but its definition changed "
+    "incompatibly: {inside}."
+)
+
 RULES: Mapping[str, Rule] = _RULES
 WARNING_RULES = frozenset(r.id for r in _RULES.values() if r.severity is Severity.WARNING)
 

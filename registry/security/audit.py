@@ -13,6 +13,7 @@ import json
 import logging
 import queue
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ from registry.security.models import AuditRow
 __all__ = ["AuditEntry", "AuditTrail", "read_entries"]
 
 log = logging.getLogger("charter.audit")
+BATCH_LINGER_S = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +115,9 @@ class AuditTrail:
             batch: list[AuditEntry] = []
             marker: threading.Event | None = None
             item = self._queue.get()
+            # Gather what arrives within a moment: one commit (one fsync) for a burst of
+            # writes, not one per request (the entries are logged already; flush() ends it).
+            deadline = time.monotonic() + BATCH_LINGER_S
             while True:
                 if isinstance(item, threading.Event):
                     marker = item
@@ -121,7 +126,7 @@ class AuditTrail:
                 if len(batch) >= self.batch_max:
                     break
                 try:
-                    item = self._queue.get_nowait()
+                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
                 except queue.Empty:
                     break
             if batch:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 __all__ = [
     "ConsumerTransport",
@@ -29,9 +29,9 @@ class OutRecord:
     headers: tuple[Header, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class RawRecord:
-    """A record as a transport returns it, before the value is decoded."""
+class RawRecord(NamedTuple):
+    """A record as a transport returns it, before the value is decoded (a named tuple: a
+    poll builds hundreds; its fields are those of the broker's `ConsumedRecord`, in order)."""
 
     topic: str
     partition: int

@@ -44,13 +44,17 @@ class Batcher:
         with self._lock:
             if self._closed:
                 raise ConfigurationError("the producer is closed")
+            idle = not self._queues
             queue = self._queues.setdefault(topic, [])
             if not queue:
                 self._oldest[topic] = time.monotonic()
             queue.extend(records)
             full = len(queue) >= self.batch_size or self.linger_s == 0
             if not full:
-                self._wake.notify()
+                # the linger thread sleeps until the oldest queue is due, which a later
+                # record cannot make sooner: wake it only for the first queue, not per record
+                if idle:
+                    self._wake.notify()
                 return
         self._drain(only=topic)
 

@@ -120,10 +120,7 @@ class BrokerConsumer:
             got = self._consumer.poll(wait_ms=int(timeout_s * 1000))
         except self.failures as exc:
             raise TransportError(str(exc)) from exc
-        return [
-            RawRecord(r.topic, r.partition, r.offset, r.timestamp_ms, r.key, r.value, r.headers)
-            for r in got
-        ]
+        return list(map(RawRecord._make, got))  # the same fields, in the same order
 
     def commit(self, offsets: dict[TopicPartition, int]) -> None:
         try:

@@ -21,7 +21,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.concurrency.conftest import postgres_with_connection_limit
 from tests.interop.server import (
+    charter_server,
     launch,
     scratch_postgres_database,
     skip_without_postgres,
@@ -224,6 +226,30 @@ def test_two_processes_started_together_on_a_fresh_database(tmp_path: Path) -> N
         finally:
             for server in servers:
                 stop(server.process)
+
+
+@pytest.mark.postgres
+def test_two_processes_on_a_database_that_refuses_connections_at_its_limit(
+    tmp_path: Path, subject: str
+) -> None:
+    """A burst asks for more connections than PostgreSQL gives (its limit is shared with other
+    clients): a refused connection is retried, so no registration answers 500."""
+    skip_without_postgres()
+    # 14: one listening connection per process and 12 for the 64 requests, which ask for up
+    # to 2 x 32 at once; enough that a process keeping its pool's idle connections (up to
+    # 10) leaves the other some.
+    with (
+        postgres_with_connection_limit(14) as url,
+        charter_server(tmp_path / "a", url) as first,
+        charter_server(tmp_path / "b", url) as second,
+    ):
+        base_urls = [first.base_url, second.base_url]
+        set_level(first.base_url, subject, "NONE")
+        plan = [(base_urls[i % 2], subject, record_schema(subject, i)) for i in range(THREADS)]
+        attempts = register_all(plan)
+        for base_url in base_urls:
+            assert_invariants(attempts, stored_versions(base_url, subject),
+                              distinct_schemas=THREADS)
 
 
 def mixed_workload(base_urls: list[str], subject: str) -> list[tuple[str, int, str]]:

@@ -143,3 +143,36 @@ def test_produce_takes_json_lines_for_an_avro_subject(
     value = json.loads(read.stdout)["value"]
     assert value["data"]["total"] == event["data"]["total"]
     assert value["data"]["placedAt"].startswith("2026-11-26T20:15:03")
+
+
+def test_produce_converts_the_types_of_referenced_avro_schemas(
+    cli: Any, registry: Registry, topic: str
+) -> None:
+    from sdk import SchemaReference
+
+    money = {
+        "type": "record",
+        "name": "Money",
+        "namespace": "shop",
+        "fields": [
+            {"name": "amount",
+             "type": {"type": "bytes", "logicalType": "decimal", "precision": 9, "scale": 2}},
+            {"name": "at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+        ],
+    }
+    order_schema = {
+        "type": "record",
+        "name": "Order",
+        "namespace": "shop",
+        "fields": [{"name": "total", "type": ["null", "shop.Money"]}],
+    }
+    registry.register(f"{topic}-money", json.dumps(money))
+    registry.register(f"{topic}-value", json.dumps(order_schema),
+                      references=[SchemaReference("shop.Money", f"{topic}-money", 1)])
+    event = {"total": {"shop.Money": {"amount": "12.50", "at": "2026-11-26T20:15:03Z"}}}
+    sent = cli("produce", topic, stdin=lines(event))
+    assert sent.exit_code == 0, sent.output  # unconverted, "12.50" is no decimal's bytes
+    read = cli("consume", topic, "--from-beginning", "--max", "1", "--format", "json")
+    total = json.loads(read.stdout)["value"]["total"]
+    assert total["amount"] == "12.50"
+    assert total["at"].startswith("2026-11-26T20:15:03")

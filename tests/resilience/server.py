@@ -1,20 +1,15 @@
-"""A real `charter serve` child with extra options and, optionally, a descriptor limit."""
+"""A real `charter serve` child (`cli.spawn`) with extra options and, optionally, a descriptor
+limit; it tells the process's resident memory and open descriptors."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import resource
-import subprocess
-import sys
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
-from cli.spawn import free_port
+from cli.spawn import spawn
 
 
 @dataclass(frozen=True)
@@ -37,36 +32,5 @@ class Served:
 def serve(
     data_dir: Path, args: Sequence[str] = (), *, nofile: int | None = None
 ) -> Iterator[Served]:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    log_path = data_dir / "serve.log"
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "cli.main", "serve", "--port", str(port)]
-    command += ["--data-dir", str(data_dir), "--log-level", "warning", *args]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHARTER_")}
-
-    def limit() -> None:
-        if nofile is not None:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
-
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=limit
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, log_path.read_text()[-2000:]
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{url}/health", timeout=1.0).status_code == 200:
-                    break
-            assert time.monotonic() < deadline, log_path.read_text()[-2000:]
-            time.sleep(0.1)
-        yield Served(url, process.pid, log_path)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with spawn(data_dir, extra_args=args, nofile=nofile) as spawned:
+        yield Served(spawned.url, spawned.pid, spawned.log_path)

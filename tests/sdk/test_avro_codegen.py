@@ -169,3 +169,38 @@ def test_hostile_block_counts_are_refused(items: str) -> None:
     huge = bytes([0xFE, 0xFF, 0xFF, 0xFF, 0x0F])  # zigzag of a count near 2**31
     with pytest.raises(ValueError, match="block count"):
         decode(huge, 0)
+
+
+DECIMAL = {
+    "type": "record",
+    "name": "D",
+    "fields": [
+        {
+            "name": "amount",
+            "type": {"type": "bytes", "logicalType": "decimal", "precision": 9, "scale": 2},
+        },
+        {"name": "count", "type": "long"},
+        {"name": "small", "type": "int"},
+    ],
+}
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(
+    st.decimals(allow_nan=True, allow_infinity=True)
+    | st.decimals(places=2, min_value=-(10**7), max_value=10**7)
+    | st.decimals(places=3, min_value=-10, max_value=10),
+    st.integers(-(2**63), 2**63 - 1),
+    st.integers(-(2**31), 2**31 - 1),
+)
+def test_decimals_and_varints_match_fastavro_and_the_validator(
+    amount: Decimal, count: int, small: int
+) -> None:
+    value = {"amount": amount, "count": count, "small": small}
+    data = encode(DECIMAL, value)
+    assert (data is not None) == validator_for(DECIMAL).is_valid(value)
+    if data is not None:
+        assert data == fastavro_bytes(DECIMAL, value)
+        decoded, end = compile_decoder(tree(DECIMAL))(data, 0)
+        assert end == len(data)
+        assert decoded == fastavro_read(DECIMAL, data)

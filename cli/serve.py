@@ -234,16 +234,6 @@ def serve(
             f"{log_level!r} is not one of {', '.join(LOG_LEVELS)}", param_hint="--log-level"
         )
     mode = auth_mode(auth, host)
-    if mode == "required":
-        # The Kafka listener has no SASL yet: with --auth required it would be an open door.
-        if kafka_port not in (None, 0):
-            typer.echo(
-                "charter serve: the Kafka listener has no authentication yet (SASL is to "
-                "come), so it cannot run with --auth required; leave out --kafka-port",
-                err=True,
-            )
-            raise typer.Exit(code=2)
-        kafka_port = 0
     oidc_given = [v for v in (oidc_jwks, oidc_issuer, oidc_audience) if v]
     if oidc_given and len(oidc_given) != 3:
         raise typer.BadParameter(
@@ -331,7 +321,9 @@ def serve(
     listener = None
     try:
         if kafka_port != 0:
-            listener = _start_kafka(broker, host, kafka_port, kafka_advertised_host)
+            # --auth required: Kafka clients authenticate with SASL against the same guard
+            listener = _start_kafka(broker, host, kafka_port, kafka_advertised_host,
+                                    guard if mode == "required" else None)
         metrics = Metrics(registry.service, broker)
         # The wrapper forwards every attribute to the broker; broker.http names the class.
         metered = cast(Broker, MeteredBroker(broker, metrics))
@@ -365,7 +357,9 @@ def serve(
         broker.close()
 
 
-def _start_kafka(broker: Any, host: str, port: int | None, advertised_host: str | None) -> Any:
+def _start_kafka(
+    broker: Any, host: str, port: int | None, advertised_host: str | None, guard: Any = None
+) -> Any:
     """The Kafka-protocol listener on the same broker, bound before the HTTP server starts.
 
     A port asked for that cannot be bound ends serve; the default one (a local Kafka may
@@ -378,7 +372,12 @@ def _start_kafka(broker: Any, host: str, port: int | None, advertised_host: str 
         port=DEFAULT_KAFKA_PORT if port is None else port,
         advertised_host=advertised_host,
     )
-    listener = KafkaListener(broker, settings)
+    authenticator = None
+    if guard is not None:
+        from cli.kafka_auth import GuardAuthenticator
+
+        authenticator = GuardAuthenticator(guard)
+    listener = KafkaListener(broker, settings, authenticator)
     try:
         listener.start()
     except ListenerStartError as exc:

@@ -42,7 +42,7 @@ class _Topics:
 
 _PRODUCE = _Topics(
     "topic_data", "name", "partition_data", "responses", "name", "partition_responses",
-    {"base_offset": -1, "log_append_time": -1, "log_start_offset": -1,
+    {"base_offset": -1, "log_start_offset": -1, "record_errors": [],
      "error_message": "Topic authorization failed"},
     {}, lambda p: int(p.index),
 )
@@ -148,7 +148,7 @@ def _split(
 def _group_refusal(name: str) -> Tree:
     code = ErrorCode.group_authorization_failed
     table: dict[str, Tree] = {
-        "join_group": {"error_code": code, "generation_id": -1, "protocol_name": None,
+        "join_group": {"error_code": code, "generation_id": -1, "protocol_name": "",
                        "leader": "", "member_id": "", "members": []},
         "sync_group": {"error_code": code, "assignment": b""},
         "heartbeat": {"error_code": code},

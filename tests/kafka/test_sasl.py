@@ -1,0 +1,287 @@
+"""SASL on the Kafka listener: `charter serve --auth required` with keys from `charter keys
+create`, and the real librdkafka over SASL_PLAINTEXT (PLAIN with KEY:SECRET, OAUTHBEARER with a
+JWT signed by a test JWKS). One server for the module; every test names its own topics."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+from joserfc import jwt
+from joserfc.jwk import RSAKey
+
+from cli.spawn import free_port
+from tests.interop.server import _clean_env, charter_executable, stop, wait_healthy
+from tests.kafka.wire import Wire
+
+ISSUER = "https://issuer.test"
+AUDIENCE = "charter-kafka-test"
+TIMEOUT_S = 15.0
+
+
+def charter(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([charter_executable(), *args], capture_output=True, text=True,
+                          timeout=120, env=_clean_env())
+
+
+@dataclass
+class Secured:
+    bootstrap: str
+    data_dir: Path
+    signing_key: RSAKey
+    keys: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def config(self, who: str, **extra: Any) -> dict[str, Any]:
+        key, secret = self.keys[who]
+        return {
+            "bootstrap.servers": self.bootstrap,
+            "security.protocol": "SASL_PLAINTEXT",
+            "sasl.mechanism": "PLAIN",
+            "sasl.username": key,
+            "sasl.password": secret,
+            **extra,
+        }
+
+    def token(self, **claims: Any) -> str:
+        now = int(time.time())
+        body = {"iss": ISSUER, "aud": AUDIENCE, "sub": "kafka-bot", "iat": now,
+                "exp": now + 600, "charter_role": "writer", **claims}
+        return jwt.encode({"alg": "RS256", "kid": self.signing_key.kid}, body, self.signing_key)
+
+
+@pytest.fixture(scope="module")
+def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
+    work = tmp_path_factory.mktemp("kafka-sasl")
+    data_dir = work / "data"
+    key = RSAKey.generate_key(2048, parameters={"kid": "kafka-test"})
+    jwks = work / "jwks.json"
+    jwks.write_text(json.dumps({"keys": [key.as_dict(private=False)]}))
+    kafka_port = free_port()
+    srv = Secured(f"127.0.0.1:{kafka_port}", data_dir, key)
+    for name, args in {
+        "admin": ["--role", "admin"],
+        "writer": ["--role", "writer"],
+        "reader": ["--role", "reader"],
+        "team": ["--role", "writer", "--topic-prefix", "team-a.", "--group-prefix", "team-a."],
+    }.items():
+        done = charter("keys", "create", name, *args, "--data-dir", str(data_dir))
+        assert done.returncode == 0, done.stderr
+        k, _, s = done.stdout.strip().splitlines()[-1].partition(":")
+        srv.keys[name] = (k, s)
+    port = free_port()
+    log_path = work / "serve.log"
+    command = [
+        charter_executable(), "serve", "--port", str(port), "--data-dir", str(data_dir),
+        "--log-level", "info", "--auth", "required", "--kafka-port", str(kafka_port),
+        "--oidc-jwks", str(jwks), "--oidc-issuer", ISSUER, "--oidc-audience", AUDIENCE,
+    ]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                   env=_clean_env())
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", process, log_path)
+        yield srv
+    finally:
+        stop(process)
+    # secrets never in clear in the log
+    text = log_path.read_text(errors="replace")
+    assert all(secret not in text for _key, secret in srv.keys.values())
+
+
+def _topic(prefix: str = "") -> str:
+    return f"{prefix}sasl-{uuid.uuid4().hex[:8]}"
+
+
+def _create(srv: Secured, *names: str) -> None:
+    admin = AdminClient(srv.config("admin"))
+    for future in admin.create_topics([NewTopic(n, 1) for n in names]).values():
+        future.result(TIMEOUT_S)
+
+
+def _produce(srv: Secured, who: str, topic: str, values: list[bytes]) -> list[KafkaError | None]:
+    """Each record's delivery error (None: stored)."""
+    producer = Producer(srv.config(who, **{"message.timeout.ms": 10_000}))
+    errors: list[KafkaError | None] = []
+    for value in values:
+        producer.produce(topic, value, on_delivery=lambda err, _msg: errors.append(err))
+    assert producer.flush(TIMEOUT_S) == 0
+    return errors
+
+
+def _consume(consumer: Consumer, count: int) -> list[bytes]:
+    got: list[bytes] = []
+    deadline = time.monotonic() + TIMEOUT_S
+    while len(got) < count and time.monotonic() < deadline:
+        msg = consumer.poll(0.5)
+        if msg is None:
+            continue
+        if msg.error():
+            raise KafkaException(msg.error())
+        got.append(msg.value())
+    return got
+
+
+def test_writer_produces_and_reader_consumes(secured: Secured) -> None:
+    topic = _topic()
+    _create(secured, topic)
+    values = [f"v{i}".encode() for i in range(5)]
+    assert _produce(secured, "writer", topic, values) == [None] * 5
+    # a reader may fetch, but not join a group: it reads its partitions by assignment
+    consumer = Consumer(secured.config("reader", **{"group.id": "reader-g",
+                                                    "enable.auto.commit": False}))
+    try:
+        consumer.assign([TopicPartition(topic, 0, 0)])
+        assert _consume(consumer, 5) == values
+    finally:
+        consumer.close()
+
+
+def test_wrong_secret_is_an_authentication_error(secured: Secured) -> None:
+    errors: list[KafkaError] = []
+    key, _secret = secured.keys["writer"]
+    config = secured.config("writer", **{"sasl.password": "not-the-secret",
+                                         "error_cb": errors.append})
+    admin = AdminClient(config)
+    with pytest.raises(KafkaException):
+        admin.list_topics(timeout=5)
+    admin.poll(0.5)
+    assert any(e.code() == KafkaError._AUTHENTICATION for e in errors), errors
+    assert key  # the key exists: only its secret is wrong
+
+
+def test_without_sasl_the_connection_is_closed(secured: Secured) -> None:
+    admin = AdminClient({"bootstrap.servers": secured.bootstrap})
+    with pytest.raises(KafkaException):
+        admin.list_topics(timeout=3)
+    # on the wire: ApiVersions is answered, Metadata before SASL closes the connection
+    wire = Wire(secured.bootstrap)
+    try:
+        versions = wire.call("api_versions", 3, {"client_software_name": "t",
+                                                 "client_software_version": "1"})
+        assert {17, 36} <= {k.api_key for k in versions.api_keys}
+        wire.send_frame(wire.frame("metadata", 1, {"topics": None}))
+        assert wire.closed_by_broker()
+    finally:
+        wire.close()
+
+
+def test_reader_produce_is_topic_authorization_failed(secured: Secured) -> None:
+    topic = _topic()
+    _create(secured, topic)
+    errors = _produce(secured, "reader", topic, [b"x"])
+    assert len(errors) == 1 and errors[0] is not None
+    assert errors[0].code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
+
+
+def test_topic_prefix_limits_what_a_key_sees_and_writes(secured: Secured) -> None:
+    mine, other = _topic("team-a."), _topic()
+    _create(secured, mine, other)
+    seen = AdminClient(secured.config("team")).list_topics(timeout=TIMEOUT_S).topics
+    assert mine in seen and other not in seen
+    assert other in AdminClient(secured.config("reader")).list_topics(timeout=TIMEOUT_S).topics
+    assert _produce(secured, "team", mine, [b"ok"]) == [None]
+    errors = _produce(secured, "team", other, [b"no"])
+    assert errors[0] is not None
+    assert errors[0].code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
+    # nothing reached the other topic
+    consumer = Consumer(secured.config("admin", **{"group.id": "audit-g",
+                                                   "enable.auto.commit": False}))
+    try:
+        low, high = consumer.get_watermark_offsets(TopicPartition(other, 0), timeout=TIMEOUT_S)
+        assert (low, high) == (0, 0)
+    finally:
+        consumer.close()
+
+
+def test_group_prefix_is_enforced(secured: Secured) -> None:
+    topic = _topic("team-a.")
+    _create(secured, topic)
+    assert _produce(secured, "team", topic, [b"a", b"b"]) == [None, None]
+    outside = Consumer(secured.config("team", **{"group.id": "elsewhere",
+                                                 "auto.offset.reset": "earliest"}))
+    try:
+        outside.subscribe([topic])
+        deadline = time.monotonic() + TIMEOUT_S
+        code = None
+        while code is None and time.monotonic() < deadline:
+            msg = outside.poll(0.5)
+            if msg is not None and msg.error():
+                code = msg.error().code()
+            elif msg is not None:
+                pytest.fail("a group outside the key's prefixes consumed records")
+        assert code == KafkaError.GROUP_AUTHORIZATION_FAILED
+    finally:
+        outside.close()
+    inside = Consumer(secured.config("team", **{"group.id": "team-a.g",
+                                                "auto.offset.reset": "earliest"}))
+    try:
+        inside.subscribe([topic])
+        assert _consume(inside, 2) == [b"a", b"b"]
+        inside.commit(asynchronous=False)
+    finally:
+        inside.close()
+
+
+def test_only_admin_deletes_topics(secured: Secured) -> None:
+    topic = _topic()
+    writer = AdminClient(secured.config("writer"))
+    writer.create_topics([NewTopic(topic, 1)])[topic].result(TIMEOUT_S)
+    reader = AdminClient(secured.config("reader"))
+    name = _topic()
+    with pytest.raises(KafkaException) as refused:
+        reader.create_topics([NewTopic(name, 1)])[name].result(TIMEOUT_S)
+    assert refused.value.args[0].code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
+    with pytest.raises(KafkaException) as denied:
+        writer.delete_topics([topic])[topic].result(TIMEOUT_S)
+    assert denied.value.args[0].code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
+    admin = AdminClient(secured.config("admin"))
+    admin.delete_topics([topic])[topic].result(TIMEOUT_S)
+    assert topic not in admin.list_topics(timeout=TIMEOUT_S).topics
+
+
+def test_oauthbearer_token(secured: Secured) -> None:
+    topic = _topic()
+    _create(secured, topic)
+    token = secured.token()
+
+    def oauth_cb(_config: str) -> tuple[str, float]:
+        return token, time.time() + 600
+
+    producer = Producer({
+        "bootstrap.servers": secured.bootstrap,
+        "security.protocol": "SASL_PLAINTEXT",
+        "sasl.mechanism": "OAUTHBEARER",
+        "oauth_cb": oauth_cb,
+        "message.timeout.ms": 10_000,
+    })
+    errors: list[KafkaError | None] = []
+    producer.produce(topic, b"by-token", on_delivery=lambda err, _m: errors.append(err))
+    assert producer.flush(TIMEOUT_S) == 0
+    assert errors == [None]
+
+
+def test_writes_are_audited(secured: Secured) -> None:
+    topic = _topic()
+    _create(secured, topic)
+    assert _produce(secured, "writer", topic, [b"audited"]) == [None]
+    _produce(secured, "reader", topic, [b"refused"])
+    deadline = time.monotonic() + TIMEOUT_S
+    while True:
+        done = charter("audit", "--format", "json", "--data-dir", str(secured.data_dir))
+        assert done.returncode == 0, done.stderr
+        entries = [e for e in json.loads(done.stdout)
+                   if e["path"] == "kafka:produce" and topic in e["names"]]
+        outcomes = {(e["who"], e["outcome"]) for e in entries}
+        if {("writer", "ok"), ("reader", "denied")} <= outcomes or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert {("writer", "ok"), ("reader", "denied")} <= outcomes

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace as N
 from typing import Any
 
 import pytest
@@ -20,7 +21,9 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
+from broker.kafka import API_VERSIONS, access
 from broker.kafka.errors import ErrorCode
+from broker.kafka.messages import RequestFrame, encode_response
 from cli.spawn import free_port
 from tests.interop.server import _clean_env, charter_executable, stop, wait_healthy
 from tests.kafka.wire import Wire
@@ -342,3 +345,67 @@ def _audit_lines(srv: Secured, topic: str) -> list[dict[str, Any]]:
             if entry["path"] == "kafka:produce" and topic in entry["names"]:
                 found.append(entry)
     return found
+
+
+class _DenyAll:
+    """An authenticator that refuses every operation: what each API answers then."""
+
+    mechanisms = ("PLAIN",)
+
+    def authenticate(self, mechanism: str, auth_bytes: bytes) -> object:
+        raise AssertionError("not called")
+
+    def authorize(self, principal: object, access: Any, resource: Any, names: Any) -> bool:
+        return False
+
+    def audit(self, *args: Any) -> None:
+        return None
+
+
+_REFUSED_REQUESTS: dict[str, tuple[Any, int]] = {
+    "produce": (N(acks=1, topic_data=[N(name="t", partition_data=[N(index=0)])]),
+                ErrorCode.topic_authorization_failed),
+    "fetch": (N(topics=[N(topic="t", partitions=[N(partition=0)])]),
+              ErrorCode.topic_authorization_failed),
+    "list_offsets": (N(topics=[N(name="t", partitions=[N(partition_index=0)])]),
+                     ErrorCode.topic_authorization_failed),
+    "offset_commit": (N(group_id="g", topics=[N(name="t", partitions=[N(partition_index=0)])]),
+                      ErrorCode.group_authorization_failed),
+    "offset_fetch": (N(group_id="g", topics=[N(name="t", partition_indexes=[0])]),
+                     ErrorCode.group_authorization_failed),
+    "create_topics": (N(topics=[N(name="t")]), ErrorCode.topic_authorization_failed),
+    "delete_topics": (N(topic_names=["t"]), ErrorCode.topic_authorization_failed),
+    "join_group": (N(group_id="g"), ErrorCode.group_authorization_failed),
+    "sync_group": (N(group_id="g"), ErrorCode.group_authorization_failed),
+    "heartbeat": (N(group_id="g"), ErrorCode.group_authorization_failed),
+    "leave_group": (N(group_id="g"), ErrorCode.group_authorization_failed),
+    "find_coordinator": (N(key="g", key_type=0), ErrorCode.group_authorization_failed),
+    "describe_groups": (N(groups=["g"]), ErrorCode.group_authorization_failed),
+    "init_producer_id": (N(), ErrorCode.cluster_authorization_failed),
+    "describe_configs": (N(resources=[N(resource_type=2, resource_name="t")]),
+                         ErrorCode.topic_authorization_failed),
+}
+
+
+def _codes(value: Any) -> set[int]:
+    if isinstance(value, dict):
+        own = {int(value["error_code"])} if "error_code" in value else set()
+        return own.union(*(_codes(v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_codes(v) for v in value))
+    return set()
+
+
+@pytest.mark.parametrize("name", sorted(_REFUSED_REQUESTS))
+def test_every_refusal_encodes_at_every_served_version(name: str) -> None:
+    api = next(a for a in API_VERSIONS.values() if a.name == name)
+    body, code = _REFUSED_REQUESTS[name]
+    for version in range(api.min_version, api.max_version + 1):
+        request = RequestFrame(api.key, version, 7, "t", body)
+        gate = access.restrict(name, request, _DenyAll(), object())
+        assert gate.request is None and gate.refused
+        tree = gate.finish(None)
+        assert tree is not None and int(code) in _codes(tree)
+        assert _codes(tree) <= {0, int(code)}
+        frame = encode_response(name, version, 7, tree, strict=version == api.max_version)
+        assert len(frame) > 8

@@ -6,11 +6,17 @@ registry, broker, console and Kafka listener. With one, a connection must comple
 SaslHandshake (v1) and SaslAuthenticate before any API but ApiVersions; anything else first,
 or a failed authentication, closes the connection, as Kafka does. Mechanisms: PLAIN (RFC 4616,
 `KEY` as user name, `SECRET` as password) and OAUTHBEARER (RFC 7628, a bearer JWT).
+
+A session lasts `sasl_session_ms`: the answer tells the client (SaslAuthenticate v1+), which
+re-authenticates on the same connection before then (KIP-368: a new handshake with the same
+mechanism); a connection still on an expired session is closed at its next request, so a
+revoked key keeps no connection for longer than that.
 """
 
 from __future__ import annotations
 
 import enum
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -117,23 +123,30 @@ class SaslState:
     """One connection's progress through SASL."""
 
     mechanism: str | None = None
+    pending: bool = False  # handshake answered, authenticate not yet
     principal: object | None = None
     authenticated: bool = False
+    expires_at: float | None = None  # time.monotonic() when the session ends
     close_after_answer: bool = False
+
+    def expired(self) -> bool:
+        return self.expires_at is not None and time.monotonic() >= self.expires_at
 
 
 def handle_sasl_handshake(
     authenticator: Authenticator | None, state: SaslState, request: RequestFrame
 ) -> dict[str, Any]:
     offered = authenticator.mechanisms if authenticator is not None else ()
-    if state.authenticated or state.mechanism is not None:
+    mechanism = request.body.mechanism
+    # twice before authenticating, or a re-authentication switching mechanism
+    if state.pending or (state.authenticated and mechanism != state.mechanism):
         state.close_after_answer = True
         return {"error_code": ErrorCode.illegal_sasl_state, "mechanisms": list(offered)}
-    mechanism = request.body.mechanism
     if mechanism not in offered:
         state.close_after_answer = True
         return {"error_code": ErrorCode.unsupported_sasl_mechanism, "mechanisms": list(offered)}
     state.mechanism = mechanism
+    state.pending = True
     return {"error_code": ErrorCode.none, "mechanisms": list(offered)}
 
 
@@ -142,10 +155,12 @@ async def handle_sasl_authenticate(
     state: SaslState,
     request: RequestFrame,
     run: Any,
+    session_ms: int,
 ) -> dict[str, Any]:
     """`run` is the listener's executor call: hashing a secret must not block the loop."""
-    if authenticator is None or state.mechanism is None or state.authenticated:
+    if authenticator is None or state.mechanism is None or not state.pending:
         raise ProtocolViolation("SaslAuthenticate without a SaslHandshake first")
+    state.pending = False
     try:
         principal = await run(authenticator.authenticate, state.mechanism, request.body.auth_bytes)
     except AuthenticationFailed as exc:
@@ -157,5 +172,7 @@ async def handle_sasl_authenticate(
         }
     state.principal = principal
     state.authenticated = True
+    if session_ms > 0:
+        state.expires_at = time.monotonic() + session_ms / 1000
     return {"error_code": ErrorCode.none, "error_message": None, "auth_bytes": b"",
-            "session_lifetime": 0}
+            "session_lifetime": max(session_ms, 0)}

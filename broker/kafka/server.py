@@ -394,6 +394,8 @@ class KafkaListener:
             return None
         if not sasl.authenticated:  # Kafka closes such a connection
             raise ProtocolViolation(f"{name} before SASL authentication")
+        if sasl.expired():
+            raise ProtocolViolation(f"{name} on an expired SASL session")
         return access.restrict(name, request, auth, sasl.principal)
 
     def _finish(
@@ -423,7 +425,9 @@ class KafkaListener:
         if key == SASL_HANDSHAKE_KEY:
             tree = handle_sasl_handshake(self.authenticator, sasl, request)
         elif key == SASL_AUTHENTICATE_KEY:
-            tree = await handle_sasl_authenticate(self.authenticator, sasl, request, ctx.run)
+            tree = await handle_sasl_authenticate(
+                self.authenticator, sasl, request, ctx.run, self.settings.sasl_session_ms
+            )
         elif key == _API_VERSIONS_KEY:
             tree = await _api_versions(ctx, request)
         else:

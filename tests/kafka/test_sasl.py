@@ -21,7 +21,9 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from broker.kafka import API_VERSIONS, access
+from broker import Broker, TopicConfig
+from broker.kafka import API_VERSIONS, KafkaListener, ListenerSettings, access
+from broker.kafka.auth import AuthenticationFailed, parse_plain
 from broker.kafka.errors import ErrorCode
 from broker.kafka.messages import RequestFrame, encode_response
 from cli.spawn import free_port
@@ -409,3 +411,62 @@ def test_every_refusal_encodes_at_every_served_version(name: str) -> None:
         assert _codes(tree) <= {0, int(code)}
         frame = encode_response(name, version, 7, tree, strict=version == api.max_version)
         assert len(frame) > 8
+
+
+class _OneKey:
+    """An authenticator with one PLAIN key that can be revoked; counts authentications."""
+
+    mechanisms = ("PLAIN",)
+
+    def __init__(self) -> None:
+        self.authentications = 0
+        self.revoked = False
+
+    def authenticate(self, mechanism: str, auth_bytes: bytes) -> object:
+        user, password = parse_plain(auth_bytes)
+        self.authentications += 1
+        if self.revoked or (user, password) != ("k", "s"):
+            raise AuthenticationFailed("unknown key or wrong secret")
+        return user
+
+    def authorize(self, principal: object, access: Any, resource: Any, names: Any) -> bool:
+        return True
+
+    def audit(self, *args: Any) -> None:
+        return None
+
+
+SESSION_MS = 1_000
+
+
+def test_sessions_are_renewed_and_a_revoked_key_loses_its_connection(tmp_path: Path) -> None:
+    keys = _OneKey()
+    with Broker(tmp_path / "broker", maintenance_interval_ms=None) as broker:
+        broker.create_topic("renewed", TopicConfig())
+        listener = KafkaListener(
+            broker, ListenerSettings(port=0, sasl_session_ms=SESSION_MS), keys
+        )
+        listener.start()
+        try:
+            producer = Producer({
+                "bootstrap.servers": f"127.0.0.1:{listener.port}",
+                "security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "PLAIN",
+                "sasl.username": "k", "sasl.password": "s", "message.timeout.ms": 4_000,
+            })
+            errors: list[KafkaError | None] = []
+
+            def send(value: bytes) -> None:
+                producer.produce("renewed", value, on_delivery=lambda e, _m: errors.append(e))
+                producer.flush(TIMEOUT_S)
+
+            send(b"first")
+            time.sleep(SESSION_MS * 2.5 / 1000)  # past the session: the client re-authenticated
+            send(b"second")
+            assert errors == [None, None] and keys.authentications >= 2
+            keys.revoked = True
+            time.sleep(SESSION_MS * 2.5 / 1000)
+            send(b"after revocation")
+            assert len(errors) == 3 and errors[2] is not None
+            assert broker.offsets("renewed", 0) == (0, 2)
+        finally:
+            listener.stop()

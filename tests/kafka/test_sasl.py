@@ -436,7 +436,7 @@ class _OneKey:
         return None
 
 
-SESSION_MS = 1_000
+SESSION_MS = 500
 
 
 def test_sessions_are_renewed_and_a_revoked_key_loses_its_connection(tmp_path: Path) -> None:
@@ -451,7 +451,7 @@ def test_sessions_are_renewed_and_a_revoked_key_loses_its_connection(tmp_path: P
             producer = Producer({
                 "bootstrap.servers": f"127.0.0.1:{listener.port}",
                 "security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "PLAIN",
-                "sasl.username": "k", "sasl.password": "s", "message.timeout.ms": 4_000,
+                "sasl.username": "k", "sasl.password": "s", "message.timeout.ms": 2_000,
             })
             errors: list[KafkaError | None] = []
 

@@ -200,6 +200,20 @@ def test_sasl_on_the_wire(secured: Secured) -> None:
                 assert listed.brokers
         finally:
             wire.close()
+    stranger = RSAKey.generate_key(2048, parameters={"kid": "kafka-test"})
+    for token, code in [(secured.token(), ErrorCode.none),
+                        (secured.token(exp=int(time.time()) - 60), refused),
+                        (jwt.encode({"alg": "RS256", "kid": "kafka-test"},
+                                    {"iss": ISSUER, "aud": AUDIENCE, "sub": "x"}, stranger),
+                         refused)]:
+        wire = Wire(secured.bootstrap)
+        try:
+            assert wire.call("sasl_handshake", 1, {"mechanism": "OAUTHBEARER"}).error_code == 0
+            message = f"n,,\x01auth=Bearer {token}\x01\x01".encode()
+            answer = wire.call("sasl_authenticate", 1, {"auth_bytes": message})
+            assert answer.error_code == code, answer.error_message
+        finally:
+            wire.close()
 
 
 def test_without_sasl_the_connection_is_closed(secured: Secured) -> None:

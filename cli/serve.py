@@ -245,16 +245,6 @@ def serve(
             f"{log_level!r} is not one of {', '.join(LOG_LEVELS)}", param_hint="--log-level"
         )
     mode = auth_mode(auth, host)
-    if mode == "required":
-        # The Kafka listener has no SASL yet: with --auth required it would be an open door.
-        if kafka_port not in (None, 0):
-            typer.echo(
-                "charter serve: the Kafka listener has no authentication yet (SASL is to "
-                "come), so it cannot run with --auth required; leave out --kafka-port",
-                err=True,
-            )
-            raise typer.Exit(code=2)
-        kafka_port = 0
     if workers > 1:
         # The broker's log is one process's (it holds the data dir's lock), and the kernel
         # hands each connection to any worker: so with several workers there is no broker.
@@ -386,7 +376,9 @@ def serve(
         # Counted in the broker core, so HTTP, Kafka and in-process traffic each count once.
         broker.observer = metrics
         if kafka_port != 0:
-            listener = _start_kafka(broker, host, kafka_port, kafka_advertised_host)
+            # --auth required: Kafka clients authenticate with SASL against the same guard
+            listener = _start_kafka(broker, host, kafka_port, kafka_advertised_host,
+                                    guard if mode == "required" else None)
         console = create_console_router(registry.service, broker,
                                         sample_interval_s=console_sample_s)
         app = create_app(
@@ -494,7 +486,9 @@ def run_workers(count: int, sock: Any, work: Any) -> int:
     return result
 
 
-def _start_kafka(broker: Any, host: str, port: int | None, advertised_host: str | None) -> Any:
+def _start_kafka(
+    broker: Any, host: str, port: int | None, advertised_host: str | None, guard: Any = None
+) -> Any:
     """The Kafka-protocol listener on the same broker, bound before the HTTP server starts.
 
     A port asked for that cannot be bound ends serve; the default one (a local Kafka may
@@ -507,7 +501,12 @@ def _start_kafka(broker: Any, host: str, port: int | None, advertised_host: str 
         port=DEFAULT_KAFKA_PORT if port is None else port,
         advertised_host=advertised_host,
     )
-    listener = KafkaListener(broker, settings)
+    authenticator = None
+    if guard is not None:
+        from cli.kafka_auth import GuardAuthenticator
+
+        authenticator = GuardAuthenticator(guard)
+    listener = KafkaListener(broker, settings, authenticator)
     try:
         listener.start()
     except ListenerStartError as exc:

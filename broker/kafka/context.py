@@ -40,6 +40,7 @@ class ListenerSettings:
     rebalance_timeout_ms_max: int = 300_000
     producers_max: int = 10_000  # idempotent producers remembered, oldest forgotten first
     fetch_cache_bytes_max: int = 64 * MIB  # produced batches kept to serve as they came
+    sasl_session_ms: int = 300_000  # with SASL: re-authenticate (KIP-368) within this; 0 never
 
 
 class AppendSignal:

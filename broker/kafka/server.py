@@ -25,7 +25,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from broker.broker import Broker
-from broker.kafka import admin, fetch, groups, metadata, produce
+from broker.kafka import access, admin, fetch, groups, metadata, produce
+from broker.kafka.auth import (
+    SASL_AUTHENTICATE_KEY,
+    SASL_HANDSHAKE_KEY,
+    Authenticator,
+    SaslState,
+    handle_sasl_authenticate,
+    handle_sasl_handshake,
+)
 from broker.kafka.context import Context, ListenerSettings
 from broker.kafka.errors import (
     ErrorCode,
@@ -137,11 +145,13 @@ API_VERSIONS: dict[int, Api] = {
         Api(14, "sync_group", 0, 5, groups.handle_sync_group),
         Api(15, "describe_groups", 0, 5, groups.handle_describe_groups),
         Api(16, "list_groups", 0, 4, groups.handle_list_groups),
+        Api(17, "sasl_handshake", 1, 1, None),
         Api(18, "api_versions", 0, 3, _api_versions),
         Api(19, "create_topics", 2, 7, admin.handle_create_topics),
         Api(20, "delete_topics", 1, 5, admin.handle_delete_topics),
         Api(22, "init_producer_id", 0, 4, produce.handle_init_producer_id),
         Api(32, "describe_configs", 1, 4, admin.handle_describe_configs),
+        Api(36, "sasl_authenticate", 0, 2, None),
     )
 }
 
@@ -157,9 +167,16 @@ def _advertised(settings: ListenerSettings) -> str:
 class KafkaListener:
     """Kafka's protocol over one broker; `start` binds (or raises ListenerStartError)."""
 
-    def __init__(self, broker: Broker, settings: ListenerSettings | None = None) -> None:
+    def __init__(
+        self,
+        broker: Broker,
+        settings: ListenerSettings | None = None,
+        authenticator: Authenticator | None = None,
+    ) -> None:
         self.broker = broker
         self.settings = settings or ListenerSettings()
+        # None: no SASL, every connection may do everything (`--auth none`)
+        self.authenticator = authenticator
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: asyncio.Server | None = None
@@ -277,6 +294,7 @@ class KafkaListener:
         `_READ_AHEAD_BYTES`), so produce requests that queued up while one was flushed are
         appended and flushed together (produce.handle_produce_group)."""
         frames = _ReadAhead()
+        sasl = SaslState()
         reading = asyncio.create_task(self._read_frames(reader, frames))
         try:
             pending: bytes | None = None
@@ -297,13 +315,16 @@ class KafkaListener:
                             break
                         group.append(following)
                 if len(group) == 1:
-                    responses = [await self._answer(ctx, frame, host)]
+                    responses = [await self._answer(ctx, frame, host, sasl)]
                 else:
-                    responses = await self._answer_produce(group)
+                    responses = await self._answer_produce(group, sasl)
                 for response in responses:
                     if response is not None:
                         writer.write(response)
                 await writer.drain()
+                if sasl.close_after_answer:  # a failed handshake or authentication
+                    log.info("Kafka connection from %s closed: SASL failed", host)
+                    return
         finally:
             reading.cancel()
             with contextlib.suppress(BaseException):
@@ -333,18 +354,27 @@ class KafkaListener:
         except BaseException as exc:
             frames.fail(exc)
 
-    async def _answer_produce(self, frames: list[bytes]) -> list[bytes | None]:
+    async def _answer_produce(self, frames: list[bytes], sasl: SaslState) -> list[bytes | None]:
         """Answers to consecutive produce frames, appended and flushed as one group."""
         ctx = self._ctx
         assert ctx is not None
         requests = []
+        gates: list[access.Gate | None] = []
         for frame in frames:
             _key, version, _correlation = peek_header(frame)
             api = API_VERSIONS[_PRODUCE_KEY]
             if not api.min_version <= version <= api.max_version:
                 raise UnknownApiError(_PRODUCE_KEY, version)
-            requests.append(parse_request(frame, api.name, version))
-        trees = await produce.handle_produce_group(ctx, requests)
+            request = parse_request(frame, api.name, version)
+            gate = self._gate(api.name, request, sasl)
+            gates.append(gate)
+            requests.append(request if gate is None else gate.request or request)
+        run = [r for r, g in zip(requests, gates, strict=True) if g is None or g.request]
+        ran = iter(await produce.handle_produce_group(ctx, run) if run else [])
+        trees: list[dict[str, Any] | None] = []
+        for gate in gates:
+            tree = next(ran) if gate is None or gate.request is not None else None
+            trees.append(tree if gate is None else self._finish("produce", gate, tree, sasl))
         out: list[bytes | None] = []
         for request, tree in zip(requests, trees, strict=True):
             version, correlation = request.version, request.correlation_id
@@ -357,7 +387,30 @@ class KafkaListener:
             )
         return out
 
-    async def _answer(self, ctx: Context, frame: bytes, host: str) -> bytes | None:
+    def _gate(self, name: str, request: RequestFrame, sasl: SaslState) -> access.Gate | None:
+        """What of `request` the connection's principal may run; None without SASL."""
+        auth = self.authenticator
+        if auth is None:
+            return None
+        if not sasl.authenticated:  # Kafka closes such a connection
+            raise ProtocolViolation(f"{name} before SASL authentication")
+        if sasl.expired():
+            raise ProtocolViolation(f"{name} on an expired SASL session")
+        return access.restrict(name, request, auth, sasl.principal)
+
+    def _finish(
+        self, name: str, gate: access.Gate, tree: dict[str, Any] | None, sasl: SaslState
+    ) -> dict[str, Any] | None:
+        answer = gate.finish(tree)
+        if self.authenticator is not None and name in access.AUDITED:
+            self.authenticator.audit(
+                sasl.principal, name, gate.resource, gate.names, access.outcome(gate, answer)
+            )
+        return answer
+
+    async def _answer(
+        self, ctx: Context, frame: bytes, host: str, sasl: SaslState
+    ) -> bytes | None:
         key, version, correlation = peek_header(frame)
         api = API_VERSIONS.get(key)
         if api is None:
@@ -368,10 +421,26 @@ class KafkaListener:
                 return encode_response("api_versions", 0, correlation, answer, strict=False)
             raise UnknownApiError(key, version)
         request = parse_request(frame, api.name, version)
-        if api.handler is None:
-            tree: dict[str, Any] | None = await groups.handle_join_group(ctx, request, host)
+        tree: dict[str, Any] | None
+        if key == SASL_HANDSHAKE_KEY:
+            tree = handle_sasl_handshake(self.authenticator, sasl, request)
+        elif key == SASL_AUTHENTICATE_KEY:
+            tree = await handle_sasl_authenticate(
+                self.authenticator, sasl, request, ctx.run, self.settings.sasl_session_ms
+            )
+        elif key == _API_VERSIONS_KEY:
+            tree = await _api_versions(ctx, request)
         else:
-            tree = await api.handler(ctx, request)
+            gate = self._gate(api.name, request, sasl)
+            run = request if gate is None else gate.request
+            if run is None:
+                tree = None
+            elif api.handler is None:
+                tree = await groups.handle_join_group(ctx, run, host)
+            else:
+                tree = await api.handler(ctx, run)
+            if gate is not None:
+                tree = self._finish(api.name, gate, tree, sasl)
         if tree is None:
             return None
         return encode_response(

@@ -22,6 +22,8 @@ API_KEYS = {
     "api_versions": 18,
     "find_coordinator": 10,
     "join_group": 11,
+    "sasl_handshake": 17,
+    "sasl_authenticate": 36,
 }
 
 

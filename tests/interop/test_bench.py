@@ -17,6 +17,9 @@ def test_a_tiny_benchmark_run_reports_every_endpoint() -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     rows = [line for line in done.stdout.splitlines() if line.startswith(("GET ", "POST "))]
-    assert len(rows) == 4, done.stdout
+    # constant, id lookup (serve and the constant's process), re-register, lookup, --workers 2 x2
+    assert len(rows) == 7, done.stdout
     assert all(row.split()[-1] == "0" for row in rows), "a benchmark request did not get 200"
     assert "ratio lookup/constant:" in done.stdout
+    assert "ratio re-register/id lookup:" in done.stdout
+    assert "ratio --workers 2 / 1:" in done.stdout

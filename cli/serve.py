@@ -272,6 +272,7 @@ def serve(
     from registry.limits import BodyLimit
     from registry.logs import configure_logging
     from registry.metrics import Metrics
+    from registry.observe import ObserveMiddleware
     from registry.observe import install as install_observability
     from registry.security import (
         AuthMode,
@@ -339,9 +340,9 @@ def serve(
                 app = create_app(settings, registry=own,
                                  extra_routers=[create_console_router(own.service, None)],
                                  body_timeout_s=body_timeout_s)
-                install_observability(app, metrics)
+                install_observability(app, metrics, observe=False)
                 config = uvicorn.Config(
-                    protect(app, guard),
+                    ObserveMiddleware(protect(app, guard), metrics),
                     log_level=settings.log_level,
                     log_config=log_config,
                     http=header_timeout_protocol(header_timeout_s),
@@ -390,10 +391,11 @@ def serve(
             ],
             body_timeout_s=body_timeout_s,
         )
-        install_observability(app, metrics)
-        # The guard is outermost: no route, metric or console page is reached unchecked.
+        install_observability(app, metrics, observe=False)
+        # The guard wraps everything but the request log: no route, metric or console page is
+        # reached unchecked, and refused requests are still counted and logged with their id.
         uvicorn.run(
-            protect(app, guard),
+            ObserveMiddleware(protect(app, guard), metrics),
             host=host,
             port=port,
             log_level=settings.log_level,

@@ -113,8 +113,12 @@ class ObserveMiddleware:
             )
 
 
-def install(app: FastAPI, metrics: Metrics) -> None:
-    """Mount `GET /metrics` and the middlewares on a built app (before it starts)."""
+def install(app: FastAPI, metrics: Metrics, *, observe: bool = True) -> None:
+    """Mount `GET /metrics` and the middlewares on a built app (before it starts).
+
+    `observe=False` leaves `ObserveMiddleware` out, for a caller that wraps it around more than
+    the app (`charter serve` puts it outside the security guard, so refused requests are
+    counted and logged too)."""
 
     async def metrics_endpoint(_: Request) -> Response:
         return Response(metrics.render(), media_type=CONTENT_TYPE)
@@ -122,4 +126,5 @@ def install(app: FastAPI, metrics: Metrics) -> None:
     app.router.routes.insert(0, Route("/metrics", metrics_endpoint, methods=["GET"],
                                       name="metrics", include_in_schema=False))
     app.user_middleware.append(Middleware(RouteCapture, routes=app.router.routes))
-    app.add_middleware(ObserveMiddleware, metrics=metrics)
+    if observe:
+        app.add_middleware(ObserveMiddleware, metrics=metrics)

@@ -440,7 +440,8 @@ class ProtobufCodec:
         self._accepted: set[type] = {message_class}
         # (header, header + indexes) of the last id written with, swapped as one tuple so that
         # threads sharing the codec never pair one id's header with another's prefix
-        self._framing: tuple[bytes, bytes] = (b"", b"")
+        # (starts with no header: b"" is an interned object, and `is` would take it as seen)
+        self._framing: tuple[bytes | None, bytes] = (None, b"")
 
     def check(self, value: Any, subject: str | None, schema_id: int | None) -> None:
         message = self._message(value, subject, schema_id)

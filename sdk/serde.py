@@ -220,8 +220,17 @@ class Serializer:
                 "carries the GUID"
             )
         name = wire.KEY_SCHEMA_ID_HEADER if self.key else wire.VALUE_SCHEMA_ID_HEADER
-        headers.append((name, wire.guid_header(target.guid)))
-        return target.codec.encode(value, b"", self.subject, target.schema_id)
+        encoded = target.codec.encode(value, b"", self.subject, target.schema_id)
+        ids = wire.guid_header(target.guid)
+        if target.codec.schema_type == "PROTOBUF":
+            # As confluent-kafka writes it: the message indexes follow the GUID in the header,
+            # and the payload is the bare message.
+            from compat.protobuf.indexes import read_message_indexes
+
+            start = read_message_indexes(encoded)[1]
+            ids, encoded = ids + encoded[:start], encoded[start:]
+        headers.append((name, ids))
+        return encoded
 
     __call__ = serialize
 

@@ -115,9 +115,14 @@ class SecurityMiddleware:
                     "(application/json or application/vnd.schemaregistry.v1+json) or "
                     "application/vnd.charter.batch"
                 )
-            if match.rule.body is not None:
-                body, receive = await self._read_body(headers, receive)
-                names = self._body_names(match, body)
+            limited = principal.limits(kind)
+            if match.rule.body is not None and (limited or audited):
+                # Read up to the registry's own body limit (the routes enforce theirs); a body
+                # that names nothing readable is refused here only when the names decide.
+                body, receive = await self._read_body(
+                    headers, receive, self.guard.registry_body_bytes_max
+                )
+                names = self._body_names(match, body, strict=limited)
             if kind.names_schema and principal.limits(Kind.SUBJECT):
                 names = await run_in_threadpool(
                     self._subjects_of, kind, match.name or "",
@@ -202,13 +207,17 @@ class SecurityMiddleware:
         return body, replay
 
     @staticmethod
-    def _body_names(match: Match, body: bytes) -> list[str]:
+    def _body_names(match: Match, body: bytes, *, strict: bool) -> list[str]:
+        """The names a body carries; unreadable ones are 400 when `strict` (the principal's
+        prefixes depend on them), else left to the route's own answer."""
         assert match.rule.body is not None
         if not body.strip():
             return []  # the route answers its own 422 for a missing body
         try:
             return match.rule.body(json.loads(body))
         except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+            if not strict:
+                return []
             raise BadBody(
                 "Bad request: the body must be a JSON object naming its topics"
             ) from None

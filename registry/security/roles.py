@@ -60,6 +60,9 @@ class Kind(enum.Enum):
         return self in (Kind.SCHEMA_ID, Kind.SCHEMA_GUID)
 
 
+DEFAULT_CONTEXT_QUALIFIER = ":.:"
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
     name: str  # the key's name or the token's subject: what the audit trail records
@@ -75,6 +78,8 @@ class Principal:
     def may_name(self, kind: Kind, name: str) -> bool:
         """Whether `name`, a subject, topic or group, is inside this principal's prefixes."""
         prefixes = self._prefixes(kind)
+        if kind is Kind.SUBJECT and name.startswith(DEFAULT_CONTEXT_QUALIFIER):
+            name = name[len(DEFAULT_CONTEXT_QUALIFIER):]  # `:.:s` is the default context's `s`
         return not prefixes or name.startswith(prefixes)
 
     def limits(self, kind: Kind) -> bool:

@@ -417,6 +417,11 @@ def test_confluent_s_guid_header_with_message_indexes_is_read(
     assert name == "__value_schema_id" and value[0] == 1 and value[17:] == bytes([4, 0, 4])
     back = Deserializer(registry).deserialize(payload, headers)
     assert type(back) is pb.Order.Line and back == line
+    # Charter's serialiser in header mode writes the same header and payload.
+    ours: list[tuple[str, bytes | None]] = []
+    mine = Serializer(registry, topic=topic, schema=pb.Order.Line,
+                      schema_id_location="header").serialize(line, ours)
+    assert (mine, ours) == (payload, headers)
     # The same header on an Avro schema's id is refused: Avro carries nothing after the id.
     avro_id = registry.register(f"{topic}-avro", '"string"', "AVRO")
     bogus = [("__value_schema_id", bytes([0]) + avro_id.to_bytes(4, "big") + b"\x00")]

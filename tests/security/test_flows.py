@@ -253,3 +253,41 @@ def test_zz_no_secret_in_clear_on_disk_or_in_the_log(server: Server) -> None:
     blobs += [p.read_bytes() for p in server.data_dir.rglob("*") if p.is_file()]
     for secret in secrets:
         assert all(secret.encode() not in blob for blob in blobs)
+
+
+def test_refused_requests_are_logged_and_counted_with_their_request_id(server: Server) -> None:
+    """The request log and metrics sit outside the guard, so a 401 is seen like any answer."""
+    refused = httpx.get(f"{server.base_url}/subjects", headers={"X-Request-Id": "refused-1"},
+                        timeout=10)
+    assert refused.status_code == 401
+    assert refused.headers["x-request-id"] == "refused-1"
+    with server.client("admin") as admin:
+        metrics = admin.get("/metrics").text
+    assert any('status="401"' in line for line in metrics.splitlines()
+               if line.startswith("charter_http_requests_total{")), metrics[:2000]
+    deadline = time.monotonic() + 5
+    while "refused-1" not in server.log() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "refused-1" in server.log()
+
+
+def test_the_guard_reads_body_names_only_where_they_decide(server: Server) -> None:
+    """A key without topic prefixes gets the route's own answer to a body naming no topic; a
+    key with them is refused by the guard, which cannot tell what the body names."""
+    with server.client("admin") as admin:
+        unlimited = admin.post("/broker/topics", json={"name": 5})
+    assert unlimited.status_code == 422, unlimited.text
+    with server.client("writer") as writer:
+        limited = writer.post("/broker/topics", json={"name": 5})
+    assert (limited.status_code, limited.json()["error_code"]) == (400, 40001), limited.text
+
+
+def test_a_default_context_qualifier_is_inside_the_same_prefix(server: Server) -> None:
+    subject = "team-a.qualified-default"
+    with server.client("writer") as writer:
+        created = writer.post(f"/subjects/:.:{subject}/versions",
+                              json={"schema": record("QualifiedDefault")})
+        outside = writer.post("/subjects/:.:team-b.other/versions",
+                              json={"schema": record("QualifiedOther")})
+    assert created.status_code == 200, created.text
+    assert outside.status_code == 403, outside.text

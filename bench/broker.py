@@ -386,6 +386,15 @@ def main() -> None:
         if goal_consume is not None:
             line += f" (goal {goal_consume}x)"
         print(line)
+    redis = results.get("redis streams")
+    if redis:  # the network goal: the built-in broker reached over a socket against Redis
+        for name in ("charter over HTTP", "Kafka protocol (confluent-kafka client)"):
+            if name in results:
+                prod, cons = results[name]
+                print(
+                    f"{name} / redis streams: produce {prod / redis[0]:.2f}x (goal 2.0x), "
+                    f"consume {cons / redis[1]:.2f}x (goal 1.0x)"
+                )
 
 
 if __name__ == "__main__":

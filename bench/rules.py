@@ -19,9 +19,8 @@ import os
 import platform
 import sys
 import tempfile
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +37,7 @@ from confluent_kafka.schema_registry.rules.cel.cel_field_executor import (  # no
     CelFieldExecutor,
 )
 from confluent_kafka.serialization import MessageField, SerializationContext  # noqa: E402
+from serdes import ops_per_s  # noqa: E402  (bench/ is on the path when run as a script)
 
 from cli.spawn import spawn_serve  # noqa: E402
 from sdk import Registry, Serializer  # noqa: E402
@@ -60,29 +60,6 @@ CASES: dict[str, list[dict[str, Any]]] = {
 def charter_serve() -> Iterator[str]:
     with tempfile.TemporaryDirectory() as data_dir, spawn_serve(Path(data_dir)) as url:
         yield url
-
-
-def ops_per_s(fn: Callable[[], object], seconds: float) -> float:
-    """Operations per CPU second of this process, best of five batches."""
-    clock = time.process_time
-    fn()
-    batch = 1
-    while True:
-        start = clock()
-        for _ in range(batch):
-            fn()
-        if clock() - start > seconds / 5:
-            break
-        batch *= 2
-    best = 0.0
-    for _ in range(5):
-        start = clock()
-        for _ in range(batch):
-            fn()
-        elapsed = clock() - start
-        if elapsed > 0:
-            best = max(best, batch / elapsed)
-    return best
 
 
 def run(url: str, seconds: float) -> None:

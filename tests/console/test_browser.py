@@ -74,6 +74,13 @@ def shot(page: Any, tmp_path: Path, name: str) -> None:
     page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
 
 
+
+def submit(page: Any, button: str) -> None:
+    """Click a form's button and wait for the page it loads: a click returns once the
+    navigation has committed, before the new page's content is read."""
+    page.get_by_role("button", name=button).click()
+    page.wait_for_load_state()
+
 def test_overview(page: Any, seeded: Seeded, tmp_path: Path) -> None:
     page.goto(f"{seeded.url}/ui")
     rows = page.locator("#subjects-table tbody tr")
@@ -98,7 +105,7 @@ def test_subject_page_and_playground(page: Any, seeded: Seeded, tmp_path: Path) 
     shot(page, tmp_path, "subject")
     page.get_by_label("Candidate schema").fill(json.dumps(ORDER_V3))
     page.get_by_label("Level").select_option("FORWARD")
-    page.get_by_role("button", name="Check").click()
+    submit(page, "Check")
     verdict = page.locator("#verdict")
     assert "at FORWARD" in verdict.inner_text()
     assert "Compatible" in verdict.inner_text() or "Incompatible" in verdict.inner_text()
@@ -106,7 +113,7 @@ def test_subject_page_and_playground(page: Any, seeded: Seeded, tmp_path: Path) 
     breaking = {**ORDER_V3, "fields": [*ORDER_V3["fields"], {"name": "country", "type": "string"}]}
     page.get_by_label("Candidate schema").fill(json.dumps(breaking))
     page.get_by_label("Level").select_option("")
-    page.get_by_role("button", name="Check").click()
+    submit(page, "Check")
     assert "Incompatible at BACKWARD" in page.locator("#verdict").inner_text()
     assert "country" in page.locator("ul.findings").inner_text()
     shot(page, tmp_path, "playground")
@@ -124,7 +131,7 @@ def test_diff_shows_the_added_field_and_the_rule(page: Any, seeded: Seeded,
     page.goto(f"{seeded.url}/ui/subjects/orders-value")
     page.get_by_label("Compare version").select_option("2")
     page.get_by_label("with").select_option("3")
-    page.get_by_role("button", name="Show diff").click()
+    submit(page, "Show diff")
     assert "/diff?from=2&to=3" in page.url
     added = page.locator("td.add").all_inner_texts()
     assert any("region" in text for text in added)
@@ -149,7 +156,7 @@ def test_topic_page_events_and_live_lag(page: Any, seeded: Seeded, tmp_path: Pat
     shot(page, tmp_path, "topic")
     page.get_by_label("From offset").fill("1")
     page.get_by_label("Records", exact=True).fill("1")
-    page.get_by_role("button", name="Show").click()
+    submit(page, "Show")
     assert page.locator("article.event").count() == 1
     assert "Offset 1" in page.locator("article.event h3").inner_text()
 
@@ -199,13 +206,13 @@ def test_events_from_a_time_and_a_bad_time(page: Any, seeded: Seeded, tmp_path: 
     page.goto(f"{seeded.url}/ui/topics/{TIMED_TOPIC}")
     page.get_by_label("or from time").fill("2023-11-14T22:13:22Z")
     page.get_by_label("Records", exact=True).fill("2")
-    page.get_by_role("button", name="Show").click()
+    submit(page, "Show")
     headings = page.locator("article.event h3").all_inner_texts()
     assert [h.split()[1] for h in headings] == ["2", "3"]
     assert "2023-11-14T22:13:22.000Z" in headings[0]
     shot(page, tmp_path, "events-by-time")
     page.get_by_label("or from time").fill("last tuesday")
-    page.get_by_role("button", name="Show").click()
+    submit(page, "Show")
     alert = page.get_by_role("alert")
     assert "'last tuesday' is not a time" in alert.inner_text()
     assert page.get_by_label("or from time").get_attribute("aria-invalid") == "true"
@@ -227,7 +234,7 @@ def test_protobuf_topic_subject_and_diff(page: Any, seeded: Seeded, tmp_path: Pa
     page.goto(f"{seeded.url}/ui/subjects/{PROTO_TOPIC}-value")
     assert page.locator("#v1 .tok-key", has_text="message").count() == 3  # Shipment, Parcel, Refund
     shot(page, tmp_path, "subject-protobuf")
-    page.get_by_role("button", name="Show diff").click()
+    submit(page, "Show diff")
     assert "FIELD_SCALAR_KIND_CHANGED" in page.locator("tr.finding-row").first.inner_text()
     assert "int64 id = 1;" in page.locator("td.add").first.inner_text()
     shot(page, tmp_path, "diff-protobuf")

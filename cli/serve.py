@@ -282,6 +282,7 @@ def serve(
         build_guard,
         protect,
     )
+    from sdk.rules import write_conditions
 
     oidc = None
     if oidc_jwks and oidc_issuer and oidc_audience:
@@ -354,10 +355,12 @@ def serve(
                 guard.close()
 
         raise typer.Exit(code=run_workers(workers, listening_socket(host, port), worker))
+    # The SDK's rule engine holds producers that skip the SDK to the schemas' domain rules.
+    contracts = RegistryContracts(registry.service, rules=write_conditions)
     try:
         broker = Broker(
             data_dir / "broker",
-            contracts=RegistryContracts(registry.service),
+            contracts=contracts,
             group_retention_ms=group_retention_ms,
             open_files_max=open_files_max,
         )
@@ -381,7 +384,7 @@ def serve(
             listener = _start_kafka(broker, host, kafka_port, kafka_advertised_host,
                                     guard if mode == "required" else None)
         console = create_console_router(registry.service, broker,
-                                        sample_interval_s=console_sample_s)
+                                        sample_interval_s=console_sample_s, contracts=contracts)
         app = create_app(
             settings,
             registry=registry,

@@ -19,8 +19,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from compat import rules as rule_language
 from registry import errors
-from sdk.rules import RuleCompileError, check_expression
 
 __all__ = [
     "NO_CONTRACT",
@@ -142,13 +142,12 @@ def _check_cel(field: str, rule: RuleIn) -> None:
     every producer."""
     if rule.type.upper() not in CEL_TYPES or not rule.expr:
         return
-    try:
-        check_expression(rule.expr, rule.name)
-    except RuleCompileError as exc:
+    problem = rule_language.problem(rule.expr)
+    if problem is not None:
         raise errors.InvalidSchema(
             f"Invalid rule set: the expression of rule {rule.name!r} of {field} does not "
-            f"compile as CEL: {exc.detail}"
-        ) from None
+            f"compile as CEL: {problem}"
+        )
 
 
 def merge_metadata(old: str | None, new: str | None) -> str | None:

@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from broker.api import BrokerAPI
-from broker.contracts import WIRE_HEADER_BYTES, WIRE_MAGIC, check_values
+from broker.contracts import WIRE_HEADER_BYTES, WIRE_MAGIC, Contracts, check_values
 from broker.errors import ContractViolationError
 from broker.record import ConsumedRecord
 from registry import errors
 from registry.console.decoding import VALUE_CHARS_MAX, Decoder
-from registry.contracts import RegistryContracts
 from registry.security import Action, Kind, Principal, decide
 from registry.security.errors import Forbidden
 from registry.service import RegistryService
@@ -235,9 +234,10 @@ class _Readable:
 
 def browse(
     service: RegistryService, broker: BrokerAPI, topic: str, position: Position,
-    principal: Principal,
+    principal: Principal, contracts: Contracts,
 ) -> Page:
-    """The records at `position`, decoded when `principal` may read their schema."""
+    """The records at `position`, decoded when `principal` may read their schema, each with
+    what `contracts` says of it."""
     count = max(1, min(position.count, BROWSE_MAX))
     partition = position.partition
     start, end = broker.offsets(topic, partition)
@@ -251,7 +251,6 @@ def browse(
     if first < end:
         records = broker.fetch(topic, partition, first, records_max=count).records[:count]
     setting = broker.describe_topic(topic).config.contract
-    contracts = RegistryContracts(service)
     decoder = Decoder(service)
     readable = _Readable(service, principal)
     out = []

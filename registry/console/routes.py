@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from broker.api import BrokerAPI
+from broker.contracts import Contracts
 from broker.errors import BrokerError
 from compat import Level, SchemaSource, SchemaType
 from registry import errors
@@ -34,6 +35,7 @@ from registry.console.events import (
 )
 from registry.console.pretty import Pretty, highlight, pretty, pretty_proto, side_by_side
 from registry.console.samples import SAMPLE_INTERVAL_S_DEFAULT, Sampler
+from registry.contracts import RegistryContracts
 from registry.security import Action, Kind, Principal, decide
 from registry.security.errors import Forbidden
 from registry.security.guard import ANONYMOUS
@@ -99,9 +101,12 @@ def create_console_router(
     broker: BrokerAPI | None,
     *,
     sample_interval_s: float = SAMPLE_INTERVAL_S_DEFAULT,
+    contracts: Contracts | None = None,
 ) -> APIRouter:
     """The console's router; with a broker, its lifespan samples the broker for the charts
-    every `sample_interval_s`."""
+    every `sample_interval_s`. The event browser marks the records `contracts` (the broker's,
+    domain rules included) would refuse; without it, those that fail their schema."""
+    held_to = contracts if contracts is not None else RegistryContracts(service)
     sampler = Sampler(broker, sample_interval_s) if broker is not None else None
 
     @contextlib.asynccontextmanager
@@ -327,7 +332,7 @@ def create_console_router(
             position = parse_position(len(described.partitions), **fields)
         except BadPosition as exc:
             problem, position = exc, Position()
-        browsed = browse(service, broker, topic, position, principal)
+        browsed = browse(service, broker, topic, position, principal, held_to)
         form = {k: (v or "").strip() for k, v in fields.items()}
         if problem is None:
             form |= {"partition": str(position.partition), "count": str(position.count)}

@@ -3,6 +3,7 @@ and transforms on messages (`CEL`) and on their fields (`CEL_FIELD`), as conflue
 rule executors run them. See `sdk.rules.engine` for the semantics."""
 
 from sdk.rules.cel import check_expression
+from sdk.rules.conditions import write_conditions
 from sdk.rules.engine import DLQ_RULE_NAME_HEADER, DeadLetterSink, RuleEngine, RuleFailure
 from sdk.rules.errors import RuleCompileError, RuleError
 from sdk.rules.model import FieldTags, Rule, RuleSet, wildcard_match
@@ -19,4 +20,5 @@ __all__ = [
     "RuleSet",
     "check_expression",
     "wildcard_match",
+    "write_conditions",
 ]

@@ -1,16 +1,17 @@
-"""CEL through cel-python (`celpy`): compiling with a bounded program cache, Python values in
-and out, and Confluent's guard form `GUARD ; EXPR` (EXPR runs only where GUARD is true).
+"""CEL through cel-python (`celpy`): Python values in and out of the programs that
+`compat.rules` compiles (one compiler and program cache for the SDK and the registry), and
+Confluent's guard form `GUARD ; EXPR` (EXPR runs only where GUARD is true).
 """
 
 from __future__ import annotations
 
 import datetime
-import threading
 import uuid
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from compat import rules
+from compat.rules import split_guard
 from sdk.rules.errors import RuleCompileError
 
 if TYPE_CHECKING:
@@ -20,66 +21,14 @@ __all__ = [
     "check_expression", "evaluate", "from_cel", "split_guard", "string_list", "strings", "to_cel"
 ]
 
-PROGRAMS_MAX = 4096  # compiled expressions kept per process
-EXPRESSION_CHARS_MAX = 16_384
 _EPOCH_DAYS = datetime.date(1970, 1, 1).toordinal()
-
-# cel-python takes most of a second to import and build its parser: both wait for the first
-# rule, so importing the SDK stays quick.
-_env: celpy.Environment | None = None
-_programs: OrderedDict[str, celpy.Runner] = OrderedDict()
-_lock = threading.Lock()
-
-
-def _environment() -> celpy.Environment:
-    global _env
-    if _env is None:
-        import celpy
-
-        with _lock:
-            if _env is None:
-                _env = celpy.Environment()
-    return _env
-
-
-def split_guard(expr: str) -> tuple[str | None, str]:
-    """(guard, expression): the text before the first `;` guards the rest, as in Confluent's
-    executor; an empty guard is no guard."""
-    guard, sep, rest = expr.partition(";")
-    if not sep:
-        return None, expr
-    return (guard if guard.strip() else None), rest
 
 
 def _compile(text: str, rule: str) -> celpy.Runner:
-    with _lock:
-        found = _programs.get(text)
-        if found is not None:
-            _programs.move_to_end(text)
-            return found
-    if len(text) > EXPRESSION_CHARS_MAX:
-        raise RuleCompileError(rule, text, f"longer than {EXPRESSION_CHARS_MAX} characters")
-    env = _environment()
     try:
-        program = env.program(env.compile(text))
-    except Exception as exc:  # celpy's parser raises CELParseError, lark errors, others
-        raise RuleCompileError(rule, text, _compile_detail(exc)) from None
-    with _lock:
-        _programs[text] = program
-        while len(_programs) > PROGRAMS_MAX:
-            _programs.popitem(last=False)
-    return program
-
-
-def _compile_detail(exc: Exception) -> str:
-    """celpy's parse error as one line: where it stopped, then the text it was reading (its
-    message is the text with a caret under that column)."""
-    line, column = getattr(exc, "line", None), getattr(exc, "column", None)
-    shown = str(exc).splitlines()
-    source = shown[0].strip() if shown else ""
-    if isinstance(line, int) and isinstance(column, int):
-        return f"{type(exc).__name__} at line {line}, column {column} of {source!r}"
-    return " ".join(str(exc).split()) or type(exc).__name__
+        return rules.program(text)
+    except rules.ExpressionError as exc:
+        raise RuleCompileError(rule, text, exc.detail) from None
 
 
 def check_expression(expr: str, rule: str = "") -> None:

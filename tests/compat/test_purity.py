@@ -16,7 +16,9 @@ import compat
 
 BANNED = ("fastapi", "sqlmodel", "sqlalchemy", "httpx", "uvicorn", "starlette", "registry",
           "sdk", "broker", "cli", "socket", "requests", "urllib.request", "grpc")
-THIRD_PARTY = ("fastavro", "jsonschema", "referencing", "google.protobuf", "grpc_tools")
+# celpy: the rule language of data contracts (compat.rules compiles it, evaluates nothing)
+THIRD_PARTY = ("fastavro", "jsonschema", "referencing", "google.protobuf", "grpc_tools",
+               "celpy")
 FILE_SYSTEM = Path("protobuf", "protoc.py")  # relative to the compat package
 
 
@@ -29,6 +31,8 @@ def test_compat_imports_nothing_banned_at_runtime() -> None:
         " message A { google.type.Date d = 1; }'))\n"
         "for t, s in cases:\n"
         "    x = parse(SchemaSource(s, t)); check(Level.FULL, x, [x])\n"
+        "from compat import rules\n"
+        "assert rules.problem('message.a > 0 ; message.b') is None and rules.problem('a >')\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

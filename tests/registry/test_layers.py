@@ -4,6 +4,8 @@ schemas module beside the service. Each rule names imports a module must not hav
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -64,3 +66,39 @@ def test_routers_reach_the_data_through_the_service() -> None:
     assert "registry.http" in used  # the dependency that hands out the service
     http = imports(REGISTRY / "http.py")
     assert "registry.service" in http and not http & {"registry.repository", "registry.models"}
+
+
+# The registry depends on compat, never on the SDK or the CLI above it (design.md's map): the
+# SDK's rule engine reaches the broker's checks through `registry.contracts.DomainRules`, which
+# `charter serve` fills in.
+ABOVE = ("sdk", "cli", "bench")
+
+
+def test_the_registry_imports_neither_the_sdk_nor_the_cli() -> None:
+    for path in sorted(REGISTRY.rglob("*.py")):
+        bad = sorted(
+            name for name in imports(path)
+            if any(name == above or name.startswith(above + ".") for above in ABOVE)
+        )
+        assert not bad, f"{path.relative_to(REGISTRY.parent)} imports {bad}"
+
+
+def test_the_running_registry_loads_no_sdk() -> None:
+    """Also what the registry's own imports load, with a CEL rule set compiled and refused."""
+    code = (
+        "import sys\n"
+        "import registry.app, registry.contracts, registry.console, registry.datacontract\n"
+        "from registry import errors\n"
+        "rule = {'name': 'r', 'kind': 'CONDITION', 'mode': 'WRITE', 'type': 'CEL'}\n"
+        "registry.datacontract.canonical_rule_set({'domainRules': [{**rule, 'expr': 'a > 1'}]})\n"
+        "try:\n"
+        "    registry.datacontract.canonical_rule_set({'domainRules': [{**rule, 'expr': 'a >'}]})\n"
+        "except errors.InvalidSchema:\n"
+        "    pass\n"
+        "else:\n"
+        "    raise SystemExit('a rule that does not compile was taken')\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'sdk', 'cli', 'bench'}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, cwd=REGISTRY.parent)
+    assert done.stdout.strip() == "[]"

@@ -75,6 +75,16 @@ contracts:
 class Repo:
     root: Path
 
+    @classmethod
+    def create(cls, root: Path) -> Repo:
+        """An empty repository at `root` (a new directory) on branch main, committing as CI."""
+        repo = cls(root)
+        root.mkdir()
+        repo.git("init", "-q", "-b", "main")
+        repo.git("config", "user.email", "ci@example.com")
+        repo.git("config", "user.name", "CI")
+        return repo
+
     def git(self, *args: str) -> str:
         done = subprocess.run(
             ["git", *args], cwd=self.root, capture_output=True, text=True, check=True
@@ -115,11 +125,7 @@ class Result:
 @pytest.fixture
 def repo(tmp_path: Path) -> Repo:
     """Commits: v1 of both schemas, then v2 (compatible); the working tree holds v2."""
-    repo = Repo(tmp_path / "repo")
-    repo.root.mkdir()
-    repo.git("init", "-q", "-b", "main")
-    repo.git("config", "user.email", "ci@example.com")
-    repo.git("config", "user.name", "CI")
+    repo = Repo.create(tmp_path / "repo")
     repo.write("charter.yaml", CONFIG)
     repo.write("schemas/user.avsc", USER_V1)
     repo.write("schemas/order.json", ORDER_V1)

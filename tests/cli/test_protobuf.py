@@ -77,11 +77,7 @@ def _line_column(text: str, needle: str) -> tuple[int, int]:
 @pytest.fixture
 def proto_repo(tmp_path: Path) -> Repo:
     """Commits: v1 of the order and its imported money file, then v2 (compatible)."""
-    repo = Repo(tmp_path / "repo")
-    repo.root.mkdir()
-    repo.git("init", "-q", "-b", "main")
-    repo.git("config", "user.email", "ci@example.com")
-    repo.git("config", "user.name", "CI")
+    repo = Repo.create(tmp_path / "repo")
     repo.write("charter.yaml", CONFIG)
     repo.write("protos/shop/money.proto", MONEY)
     repo.write("protos/shop/order.proto", ORDER_V1)

@@ -3,15 +3,11 @@ records (one of them failing the topic's contract) and a lagging consumer group.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from urllib.parse import quote
 
 import fastavro
@@ -24,6 +20,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 from broker import ProducerRecord
 from broker.client import BrokerClient
 from cli.spawn import spawn_serve
+from tests.protoc import generated
 
 ORDER_V1 = {"type": "record", "name": "Order", "doc": "</pre><script>window.__xss=1</script>",
             "fields": [{"name": "id", "type": "long"}, {"name": "amount", "type": "double"}]}
@@ -73,19 +70,6 @@ class Seeded:
     url: str
     order_ids: tuple[int, ...]
     proto_id: int
-
-
-def generated(tmp: Path, text: str, name: str) -> ModuleType:
-    """The module protoc generates for `text`, as an application would import it."""
-    (tmp / f"{name}.proto").write_text(text)
-    subprocess.run([sys.executable, "-m", "grpc_tools.protoc", f"-I{tmp}", f"--python_out={tmp}",
-                    f"{name}.proto"], check=True, capture_output=True, timeout=60)
-    spec = importlib.util.spec_from_file_location(f"{name}_pb2", tmp / f"{name}_pb2.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def protobuf_records(url: str, tmp: Path) -> tuple[int, list[ProducerRecord]]:

@@ -5,10 +5,7 @@ imports registered as reference subjects, validation on publish, Confluent's bui
 from __future__ import annotations
 
 import base64
-import importlib
 import secrets
-import subprocess
-import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from types import ModuleType
@@ -33,6 +30,7 @@ from sdk import (
     ValidationError,
     WireFormatError,
 )
+from tests.protoc import imported
 
 PACKAGE = "charter_sdk_shop"  # the Python package protoc's modules land in, and the import root
 COMMON = f"{PACKAGE}/common.proto"
@@ -104,23 +102,8 @@ message Ticket {
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ModuleType]]:
     """protoc's generated modules for SOURCES, imported as an application imports them."""
-    root = tmp_path_factory.mktemp("protos")
-    for name, text in SOURCES.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    subprocess.run(
-        [sys.executable, "-m", "grpc_tools.protoc", f"-I{root}", f"--python_out={root}",
-         *SOURCES],
-        check=True, capture_output=True, timeout=60,
-    )
-    sys.path.insert(0, str(root))
-    try:
-        yield {
-            name: importlib.import_module(name.removesuffix(".proto").replace("/", ".") + "_pb2")
-            for name in SOURCES
-        }
-    finally:
-        sys.path.remove(str(root))
+    with imported(tmp_path_factory.mktemp("protos"), SOURCES) as modules:
+        yield modules
 
 
 @pytest.fixture

@@ -4,10 +4,7 @@ with a generated class whose message imports google/protobuf/timestamp.proto and
 from __future__ import annotations
 
 import base64
-import importlib.util
 import struct
-import subprocess
-import sys
 from types import ModuleType
 from typing import Any
 
@@ -18,6 +15,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 from google.protobuf import descriptor_pb2
 
 from compat.protobuf.indexes import message_name, read_message_indexes
+from tests.protoc import generated
 
 PROTO = """\
 syntax = "proto3";
@@ -42,20 +40,7 @@ message Shipment {
 @pytest.fixture(scope="module")
 def shipment_pb2(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
     """The class protoc generates for PROTO, as an application would import it."""
-    root = tmp_path_factory.mktemp("generated")
-    (root / "charter_interop_shipment.proto").write_text(PROTO)
-    subprocess.run(
-        [sys.executable, "-m", "grpc_tools.protoc", f"-I{root}", f"--python_out={root}",
-         "charter_interop_shipment.proto"],
-        check=True, capture_output=True, timeout=60,
-    )
-    path = root / "charter_interop_shipment_pb2.py"
-    spec = importlib.util.spec_from_file_location("charter_interop_shipment_pb2", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return generated(tmp_path_factory.mktemp("generated"), PROTO, "charter_interop_shipment")
 
 
 def _shipment(pb2: ModuleType) -> Any:

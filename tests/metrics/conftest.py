@@ -7,14 +7,10 @@ from collections.abc import Iterator
 import pytest
 
 from tests.kafka.conftest import Serve, start_serve
+from tests.serving import checked
 
 
 @pytest.fixture(scope="session")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
-    running = start_serve(tmp_path_factory.mktemp("metrics"))
-    try:
+    with checked(start_serve(tmp_path_factory.mktemp("metrics"))) as running:
         yield running
-    finally:
-        running.stop()
-        log = (running.data_dir / "serve.log").read_text()
-        assert "Traceback" not in log, log[-3000:]

@@ -163,8 +163,13 @@ class Database:
         config.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
         with self.engine.connect() as conn:
             if self.is_sqlite:
-                # Processes starting together on one file take turns instead of failing.
+                # Processes starting together on one file take turns instead of failing: one
+                # transaction holds the write lock from the first revision to the last. Begun
+                # here, it is the caller's to alembic, which otherwise ends a transaction after
+                # each revision on SQLite; a process whose turn came in between ran the rest,
+                # and this one then ran them again ("duplicate column").
                 conn = conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+                conn.begin()
             else:
                 conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
                 conn.commit()

@@ -18,12 +18,13 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 from sqlmodel import SQLModel
 
 from alembic import command
 from compat import SchemaSource
 from registry import Settings, create_app
-from registry.db import alembic_dir
+from registry.db import Database, alembic_dir
 from registry.schemas import Schemas
 from tests.registry.conftest import PG_HOST, PG_PORT, TABLES, Backend, _pg_admin
 from tests.registry.helpers import USER_V1, USER_V2
@@ -79,6 +80,47 @@ def test_processes_starting_together_on_one_sqlite_file(tmp_path: Path) -> None:
     assert failures == []
     with sqlite3.connect(tmp_path / "registry.db") as conn:
         assert conn.execute("SELECT count(*) FROM registry_meta").fetchone() == (1,)
+
+
+def test_a_process_starting_between_two_revisions_waits_for_the_last(tmp_path: Path) -> None:
+    """Alembic ends a transaction after each revision on SQLite. A second process whose turn
+    came there (the first one descheduled, as under load) ran the remaining revisions, and the
+    first then ran them again and failed: the write lock must span the whole upgrade. Here the
+    first pauses before each transaction it begins after its first one, until the second
+    process has migrated and exited."""
+    code = (
+        "import sys; from pathlib import Path; from registry import Settings; "
+        "from registry.db import Database; Database(Settings(data_dir=Path(sys.argv[1]))).migrate()"
+    )
+    second: list[subprocess.CompletedProcess[str]] = []
+
+    def migrate_second() -> None:
+        second.append(subprocess.run([sys.executable, "-c", code, str(tmp_path)],
+                                     capture_output=True, text=True, timeout=120))
+
+    first = Database(Settings(data_dir=tmp_path))
+    begun = 0
+
+    @event.listens_for(first.engine, "before_cursor_execute")
+    def _pause(*args: object) -> None:
+        nonlocal begun
+        if args[2] == "BEGIN IMMEDIATE":  # the statement, about to be sent
+            begun += 1
+            if begun == 2:
+                migrate_second()
+
+    try:
+        first.migrate()
+    finally:
+        first.dispose()
+    if not second:  # the first never began a second transaction: the second starts after it
+        migrate_second()
+    assert second[0].returncode == 0, second[0].stderr[-3000:]
+    config = Config()
+    config.set_main_option("script_location", str(alembic_dir()))
+    with sqlite3.connect(tmp_path / "registry.db") as conn:
+        [(version,)] = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+    assert version == ScriptDirectory.from_config(config).get_current_head()
 
 
 def test_alembic_command_line_sees_no_drift(tmp_path: Path) -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
-from broker.api import BrokerAPI
+from broker.api import FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT, BrokerAPI, FetchedRecords
 from broker.contracts import WIRE_HEADER_BYTES, WIRE_MAGIC, Contracts, check_values
 from broker.errors import ContractViolationError
 from broker.record import ConsumedRecord
@@ -24,6 +25,7 @@ from registry.service import RegistryService
 __all__ = [
     "BROWSE_MAX",
     "BadPosition",
+    "ConsoleBroker",
     "Event",
     "Page",
     "Position",
@@ -36,6 +38,18 @@ __all__ = [
 ]
 
 BROWSE_MAX = 200  # records one page shows at most
+
+
+class ConsoleBroker(BrokerAPI, Protocol):
+    """The in-process broker as the console reads it: with fetches the broker's observer is
+    not told of (`observe=False`), so `/metrics` counts the fetches clients make, not the
+    console's pages."""
+
+    def fetch(
+        self, topic: str, partition: int, offset: int, *,
+        records_max: int = FETCH_RECORDS_DEFAULT, bytes_max: int = FETCH_BYTES_DEFAULT,
+        wait_ms: int = 0, observe: bool = True,
+    ) -> FetchedRecords: ...
 COUNT_DEFAULT = 20
 OFFSET_MAX = 2**63 - 1
 FIELD_CHARS_MAX = 64
@@ -233,7 +247,7 @@ class _Readable:
 
 
 def browse(
-    service: RegistryService, broker: BrokerAPI, topic: str, position: Position,
+    service: RegistryService, broker: ConsoleBroker, topic: str, position: Position,
     principal: Principal, contracts: Contracts,
 ) -> Page:
     """The records at `position`, decoded when `principal` may read their schema, each with
@@ -249,7 +263,8 @@ def browse(
         first = max(start, end - count)
     records: list[ConsumedRecord] = []
     if first < end:
-        records = broker.fetch(topic, partition, first, records_max=count).records[:count]
+        records = broker.fetch(topic, partition, first, records_max=count,
+                               observe=False).records[:count]
     setting = broker.describe_topic(topic).config.contract
     decoder = Decoder(service)
     readable = _Readable(service, principal)

@@ -19,7 +19,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from broker.api import BrokerAPI
 from broker.contracts import Contracts
 from broker.errors import BrokerError
 from compat import Level, SchemaSource, SchemaType
@@ -27,6 +26,7 @@ from registry import errors
 from registry.console.events import (
     BROWSE_MAX,
     BadPosition,
+    ConsoleBroker,
     Position,
     browse,
     iso_utc,
@@ -98,7 +98,7 @@ def _environment() -> jinja2.Environment:
 
 def create_console_router(
     service: RegistryService,
-    broker: BrokerAPI | None,
+    broker: ConsoleBroker | None,
     *,
     sample_interval_s: float = SAMPLE_INTERVAL_S_DEFAULT,
     contracts: Contracts | None = None,
@@ -311,8 +311,8 @@ def create_console_router(
         for p in described.partitions:
             first = max(p.log_start_offset, p.log_end_offset - RECENT_RECORDS)
             if first < p.log_end_offset:
-                for r in broker.fetch(topic, p.partition, first,
-                                      records_max=RECENT_RECORDS).records:
+                for r in broker.fetch(topic, p.partition, first, records_max=RECENT_RECORDS,
+                                      observe=False).records:
                     writer = writer_of(service, r)
                     sid = writer.schema_id if writer is not None else None
                     if sid is not None:

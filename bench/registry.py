@@ -58,11 +58,12 @@ def serve_const(host: str, port: int, data_dir: Path, log_level: str) -> None:
     from registry import Settings, create_app
     from registry.app import build_registry
     from registry.contracts import RegistryContracts
+    from sdk.rules import write_conditions
 
     settings = Settings(host=host, port=port, data_dir=data_dir, log_level=log_level)
     registry = build_registry(settings)
     # `charter serve` holds the data dir's broker lock; this process gets a broker of its own.
-    contracts = RegistryContracts(registry.service)
+    contracts = RegistryContracts(registry.service, rules=write_conditions)
     broker = Broker(data_dir / f"bench-broker-{port}", contracts=contracts)
     app = create_app(settings, registry=registry, extra_routers=[create_router(broker)])
 

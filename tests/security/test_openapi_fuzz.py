@@ -44,6 +44,7 @@ from registry.limits import BodyLimit
 from registry.metrics import Metrics
 from registry.observe import install as install_observability
 from registry.security import SecuritySettings, build_guard, protect
+from sdk.rules import write_conditions
 
 EXAMPLES = int(os.environ.get("CHARTER_FUZZ_EXAMPLES", "5"))
 SEED = int(os.environ.get("CHARTER_FUZZ_SEED", "1313"))
@@ -67,7 +68,7 @@ def _serve_app(data_dir: Path) -> tuple[Any, Any]:
     broker = Broker(
         data_dir / "broker",
         limits=LIMITS,
-        contracts=RegistryContracts(registry.service),
+        contracts=RegistryContracts(registry.service, rules=write_conditions),
         maintenance_interval_ms=None,
     )
     metrics = Metrics(registry.service, broker)

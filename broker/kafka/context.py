@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from broker.broker import Broker
-from broker.kafka.cache import BatchCache
 from broker.kafka.coordinator import Coordinator
 from broker.kafka.producers import ProducerTable
 
@@ -39,7 +38,6 @@ class ListenerSettings:
     group_initial_delay_ms: int = 200  # a new group waits this long for more first members
     rebalance_timeout_ms_max: int = 300_000
     producers_max: int = 10_000  # idempotent producers remembered, oldest forgotten first
-    fetch_cache_bytes_max: int = 64 * MIB  # produced batches kept to serve as they came
     sasl_session_ms: int = 300_000  # with SASL: re-authenticate (KIP-368) within this; 0 never
 
 
@@ -109,8 +107,7 @@ class Context:
         self._slots = asyncio.Semaphore(settings.io_threads * 4)
         self.appends = AppendSignal()
         self.appends.attach(broker, asyncio.get_running_loop())
-        self.producers = ProducerTable(settings.producers_max)
-        self.batches = BatchCache(settings.fetch_cache_bytes_max)
+        self.producers = ProducerTable(settings.producers_max, broker.data_dir / "producer-ids")
         self.coordinator = Coordinator(broker, settings, self.run)
         self.port = settings.port
 

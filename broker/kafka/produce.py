@@ -1,10 +1,11 @@
 """Produce and InitProducerId: Kafka batches into the broker's log, contracts checked first.
 
-Each partition's batch is verified (CRC32C) and re-encoded in the log's format here, then
-appended through the core's `Broker.produce_encoded`, which checks limits and the topic's
-contract for every record before it appends any, and returns once the topic's flush policy
-made the records durable. acks 1 and
--1 mean the same on a single broker; acks 0 gets no response.
+Each partition's batch is verified (CRC32C, every record) and wrapped as it came in the
+log's format (broker.record, magic 2), then appended through the core's
+`Broker.produce_encoded`, which checks limits and the topic's contract for every record
+before it appends any, checks an idempotent producer's sequence as it appends
+(broker.producer_state), and returns once the topic's flush policy made the records durable.
+acks 1 and -1 mean the same on a single broker; acks 0 gets no response.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from broker.errors import BrokerError, ContractViolationError
 from broker.kafka.context import Context
 from broker.kafka.errors import ErrorCode, RecordsError, error_code
 from broker.kafka.messages import RequestFrame
-from broker.kafka.producers import Decision
-from broker.kafka.records import KafkaBatch, decode_batch, with_base_offset
+from broker.kafka.records import KafkaBatch, decode_batch
+from broker.producer_state import DuplicateSequenceError
 
 __all__ = ["handle_init_producer_id", "handle_produce", "handle_produce_group"]
 
@@ -27,16 +28,14 @@ _ACKS = (-1, 0, 1)
 def _append(
     ctx: Context, topic: str, partition: int, data: bytes, flush: bool
 ) -> tuple[KafkaBatch, int]:
-    """Decode and append one partition's batch (on the executor); its base offset.
+    """Verify and append one partition's batch (on the executor); its base offset.
 
-    The batch is converted once, measured on the way (no second parse in the broker), and
-    kept as it came for fetches (broker.kafka.cache) unless the log stamped its records.
+    The batch is parsed once, measured on the way (no second parse in the broker).
     With `flush=False` the caller meets the flush policy later (`_flush`), before it answers.
     """
     broker = ctx.broker
     limits = broker.limits
     contract = broker.topic_config(topic).contract
-    log_id = broker.log_id(topic, partition)
     batch = decode_batch(
         data,
         records_max=limits.batch_records_max,
@@ -51,10 +50,7 @@ def _append(
         flush=flush,
         first_only=True,
     )
-    base = placed[0][1]
-    if min(batch.shape.timestamps_ms) >= 0:  # else the log stamped them: not what came
-        ctx.batches.put(log_id, base, batch.record_count, with_base_offset(data, base))
-    return batch, base
+    return batch, placed[0][1]
 
 
 def _flush(ctx: Context, partitions: list[tuple[str, int]]) -> dict[tuple[str, int], Exception]:
@@ -83,12 +79,10 @@ async def _produce_partition(ctx: Context, job: _Job, flush: bool) -> bool:
     """Check and append one batch; whether it was appended (its answer waits for a flush)."""
     answer, topic, partition, data = job.answer, job.topic, job.partition, job.data
     try:
-        producer_id, epoch, first, count = _producer_fields(data)
-        decision = ctx.producers.check(producer_id, epoch, topic, partition, first, count)
-        if not decision.append:
-            answer.update(_decided(decision))
-            return False
-        batch, job.base = await ctx.run(_append, ctx, topic, partition, data, flush)
+        _batch, job.base = await ctx.run(_append, ctx, topic, partition, data, flush)
+    except DuplicateSequenceError as exc:  # a retried batch: the offset it was first given
+        answer.update({"error_code": ErrorCode.none, "base_offset": exc.base_offset})
+        return False
     except ContractViolationError as exc:
         answer.update(
             {
@@ -103,33 +97,12 @@ async def _produce_partition(ctx: Context, job: _Job, flush: bool) -> bool:
     except (BrokerError, RecordsError) as exc:
         answer.update({"error_code": error_code(exc), "error_message": str(exc)})
         return False
-    ctx.producers.appended(
-        batch.producer_id,
-        batch.producer_epoch,
-        topic,
-        partition,
-        batch.base_sequence,
-        batch.record_count,
-        job.base,
-    )
     return True
 
 
-def _decided(decision: Decision) -> dict[str, Any]:
-    if decision.error == ErrorCode.none:  # a retried batch: the offset it was first given
-        return {"error_code": ErrorCode.none, "base_offset": decision.offset}
-    return {"error_code": decision.error, "error_message": decision.error.name}
-
-
-def _producer_fields(data: bytes) -> tuple[int, int, int, int]:
-    """(producer id, epoch, base sequence, record count) from a batch header, unverified."""
-    if len(data) < 61:
-        return -1, -1, -1, 0
-    producer_id = int.from_bytes(data[43:51], "big", signed=True)
-    epoch = int.from_bytes(data[51:53], "big", signed=True)
-    first = int.from_bytes(data[53:57], "big", signed=True)
-    count = int.from_bytes(data[57:61], "big", signed=True)
-    return producer_id, epoch, first, count
+def _producer_id(data: bytes) -> int:
+    """The batch's producer id from its header, unverified (-1 when it is too short)."""
+    return int.from_bytes(data[43:51], "big", signed=True) if len(data) >= 61 else -1
 
 
 def _plan(request: RequestFrame, jobs: list[_Job]) -> dict[str, Any] | None:
@@ -179,7 +152,7 @@ async def handle_produce_group(
     trees = [_plan(request, jobs) for request in requests]
     appended: list[_Job] = []
     for job in jobs:
-        idempotent = _producer_fields(job.data)[0] >= 0
+        idempotent = _producer_id(job.data) >= 0
         if await _produce_partition(ctx, job, flush=idempotent):
             if idempotent:
                 _acknowledge(ctx, job)
@@ -218,7 +191,9 @@ async def handle_init_producer_id(ctx: Context, request: RequestFrame) -> dict[s
             "producer_id": -1,
             "producer_epoch": -1,
         }
-    producer_id, epoch = ctx.producers.init(
-        getattr(body, "producer_id", -1), getattr(body, "producer_epoch", -1)
+    producer_id, epoch = await ctx.run(
+        ctx.producers.init,
+        getattr(body, "producer_id", -1),
+        getattr(body, "producer_epoch", -1),
     )
     return {"error_code": ErrorCode.none, "producer_id": producer_id, "producer_epoch": epoch}

@@ -55,10 +55,15 @@ stops, and the bounds checks that follow refuse the record.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
+
+from crc32c import crc32c
 
 from broker.errors import CorruptBatchError
 
@@ -71,6 +76,7 @@ __all__ = [
     "V2_HEADER_BYTES",
     "V2_MAGIC",
     "V2Batch",
+    "load_reader",
     "parse",
     "record_sizes",
 ]
@@ -87,38 +93,80 @@ TRANSACTIONAL = 0x10
 CONTROL = 0x20
 _NO_TIMESTAMP = -1
 _PAD = bytes(16)  # where aiokafka's unbounded varint reads end (see the docstring)
+_CRC_START = 21
+_OFFSET = attrgetter("offset")
+_TIMESTAMP = attrgetter("timestamp")
+_KEY = attrgetter("key")  # keys and values are bytes: objects the collector does not track
+_VALUE = attrgetter("value")
+_HEADERS = attrgetter("headers")
 
 
 @dataclass(frozen=True, slots=True)
 class V2Batch:
-    """A verified v2 batch: its producer fields and its records (aiokafka's, which have
-    `offset`, `timestamp` (None for -1), `key`, `value` and `headers`, a list of
-    (str, bytes | None))."""
+    """A verified v2 batch: its producer fields and what the broker needs of its records.
+    `records` (aiokafka's, with `offset`, `timestamp` (None for -1), `key`, `value` and
+    `headers`, a list of (str, bytes | None)) only when asked for: see `parse`."""
 
+    data: bytes
     base_offset: int
     producer_id: int
     producer_epoch: int
     base_sequence: int
     base_timestamp_ms: int
     max_timestamp_ms: int
-    records: list[Any]
     timestamps_ms: list[int]  # -1 for a record without one
+    keys: list[bytes | None]
+    header_counts: list[int]
+    values: list[bytes | None]  # when asked for
+    records: list[Any]  # when asked for
 
     @property
     def first_timestamp_ms(self) -> int:
         return self.timestamps_ms[0]
 
 
-def _reader() -> Any:
-    # imported on first use: aiokafka's package loads its whole client (~0.1 s), which a
-    # process that never meets a v2 batch need not pay
-    from aiokafka.record.default_records import DefaultRecordBatch
-
-    return DefaultRecordBatch
+_reader: Any = None
 
 
-def parse(data: bytes, where: str, *, records_max: int) -> V2Batch:
-    """Verify the one uncompressed v2 batch that fills `data` and read its records."""
+def load_reader() -> Any:
+    """aiokafka's batch reader, imported on first use: its package loads its whole client
+    (~0.1 s), which a process that never meets a v2 batch need not pay; the Kafka listener
+    loads it as it starts, so no request waits for it."""
+    global _reader
+    if _reader is None:
+        from aiokafka.record.default_records import DefaultRecordBatch
+
+        _reader = DefaultRecordBatch
+    return _reader
+
+
+@contextlib.contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Reading a batch builds two tracked objects per record (the record, its header list),
+    all alive until the batch is read: the cyclic collector, run every 700 allocations, would
+    walk them again and again (measured: reading took three times as long). They hold no
+    cycles, so the collector is paused while they are made. Another thread may resume it
+    early (it only runs then, as it would anyway); it is never left paused by this."""
+    was_enabled = gc.isenabled()
+    if was_enabled:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def parse(
+    data: bytes, where: str, *, records_max: int, values: bool = False, records: bool = False
+) -> V2Batch:
+    """Verify the one uncompressed v2 batch that fills `data` and read its records: their
+    timestamps, keys and header counts, with `values` their values, with `records` aiokafka's
+    record objects (for a reader that serves every field).
+
+    Without `records`, the record objects are dropped before the cyclic collector resumes
+    (see `_cyclic_gc_paused`), so a produce leaves it nothing to walk.
+    """
     if len(data) < V2_HEADER_BYTES:
         raise CorruptBatchError(where, f"{len(data)} bytes is shorter than a v2 batch header")
     (
@@ -126,7 +174,7 @@ def parse(data: bytes, where: str, *, records_max: int) -> V2Batch:
         length,
         _epoch,
         magic,
-        _crc,
+        crc,
         attributes,
         last_delta,
         base_ts,
@@ -150,21 +198,26 @@ def parse(data: bytes, where: str, *, records_max: int) -> V2Batch:
         raise CorruptBatchError(where, f"record count {count} outside [1, {records_max}]")
     if last_delta != count - 1:
         raise CorruptBatchError(where, f"last offset delta {last_delta} for {count} records")
+    # the CRC by the crc32c package (hardware CRC32C; aiokafka's validate_crc is slower)
+    if crc32c(memoryview(data)[_CRC_START:]) != crc:
+        raise CorruptBatchError(where, "v2 batch CRC32C mismatch")
     padded = memoryview(data + _PAD)[: len(data)]
-    try:
-        batch = _reader()(padded)
-        if not batch.validate_crc():
-            raise CorruptBatchError(where, "v2 batch CRC32C mismatch")
-        records = list(batch)
-    except CorruptBatchError:
-        raise
-    except Exception as exc:  # aiokafka's CorruptRecordException, UnicodeDecodeError, ...
-        raise CorruptBatchError(where, f"records do not parse: {exc}") from None
-    if len(records) != count:
-        raise CorruptBatchError(where, f"{len(records)} records, the header says {count}")
-    if [r.offset for r in records] != list(range(base_offset, base_offset + count)):
-        raise CorruptBatchError(where, "offset deltas are not 0, 1, 2, ...")
-    stamps = [r.timestamp for r in records]
+    with _cyclic_gc_paused():
+        try:
+            read = list((_reader or load_reader())(padded))
+        except Exception as exc:  # aiokafka's CorruptRecordException, UnicodeDecodeError, ...
+            raise CorruptBatchError(where, f"records do not parse: {exc}") from None
+        if len(read) != count:
+            raise CorruptBatchError(where, f"{len(read)} records, the header says {count}")
+        if list(map(_OFFSET, read)) != list(range(base_offset, base_offset + count)):
+            raise CorruptBatchError(where, "offset deltas are not 0, 1, 2, ...")
+        stamps = list(map(_TIMESTAMP, read))
+        keys = list(map(_KEY, read))
+        header_counts = list(map(len, map(_HEADERS, read)))
+        vals = list(map(_VALUE, read)) if values else []
+        if not records:
+            del read  # freed while the collector is paused: it never sees them
+            read = []
     if None in stamps:
         stamps = [_NO_TIMESTAMP if ts is None else ts for ts in stamps]
     if max(stamps) != max_ts:
@@ -172,14 +225,18 @@ def parse(data: bytes, where: str, *, records_max: int) -> V2Batch:
             where, f"max_timestamp {max_ts} but the records' largest is {max(stamps)}"
         )
     return V2Batch(
+        data,
         base_offset,
         producer_id,
         producer_epoch,
         base_sequence,
         base_ts,
         max_ts,
-        records,
         stamps,
+        keys,
+        header_counts,
+        vals,
+        read,
     )
 
 
@@ -198,7 +255,10 @@ def record_sizes(batch: V2Batch) -> list[int]:
     whose total does not already bound every record below the limit."""
     sizes: list[int] = []
     base_ts = batch.base_timestamp_ms
-    for delta, r in enumerate(batch.records):
+    records = batch.records or parse(
+        batch.data, "measure", records_max=len(batch.keys), records=True
+    ).records
+    for delta, r in enumerate(records):
         ts = _NO_TIMESTAMP if r.timestamp is None else r.timestamp
         size = 1 + _varint_bytes(ts - base_ts) + _varint_bytes(delta)
         for part in (r.key, r.value):

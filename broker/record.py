@@ -262,8 +262,8 @@ def v2_of(batch: bytes) -> memoryview:
 def wrap_v2(v2: bytes, *, records_max: int, values: bool = False) -> tuple[bytes, BatchShape]:
     """Verify the uncompressed v2 batch `v2` (broker.batch_v2) and wrap it as a magic 2 batch
     of base offset 0; with its shape measured on the way (values when asked for)."""
-    parsed = batch_v2.parse(v2, "produce", records_max=records_max)
-    count = len(parsed.records)
+    parsed = batch_v2.parse(v2, "produce", records_max=records_max, values=values)
+    count = len(parsed.keys)
     covered_head = _COVERED_HEAD.pack(
         BATCH_MAGIC_V2, 0, 0, count, parsed.first_timestamp_ms, parsed.max_timestamp_ms
     )
@@ -274,7 +274,7 @@ def wrap_v2(v2: bytes, *, records_max: int, values: bool = False) -> tuple[bytes
         BATCH_MAGIC_V2,
     )
     data = BATCH_PREFIX.pack(length, crc) + covered_head + v2
-    return data, _v2_shape(header, parsed, len(v2) - V2_HEADER_BYTES, values)
+    return data, _v2_shape(header, parsed, len(v2) - V2_HEADER_BYTES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,32 +316,40 @@ def _v1_shape(
     )
 
 
-def _v2_shape(header: BatchHeader, parsed: V2Batch, body_bytes: int, values: bool) -> BatchShape:
-    records = parsed.records
-    keys = [r.key for r in records]
-    headers = [r.headers for r in records]
-    key_top = max([len(k) for k in keys if k is not None], default=-1)
+def _v2_shape(header: BatchHeader, parsed: V2Batch, body_bytes: int) -> BatchShape:
+    keys = parsed.keys
+    key_top = max(map(len, filter(None, keys)), default=-1)
+    if key_top < 0 and b"" in keys:
+        key_top = 0
 
     def measures() -> tuple[list[int], list[int], list[int]]:
         lengths = [-1 if k is None else len(k) for k in keys]
-        return batch_v2.record_sizes(parsed), lengths, [len(h) for h in headers]
+        return batch_v2.record_sizes(parsed), lengths, parsed.header_counts
 
     return BatchShape(
         header,
         body_bytes,
         body_bytes,
         key_top,
-        max(map(len, headers)),
+        max(parsed.header_counts),
         parsed.timestamps_ms,
-        [r.value for r in records] if values else [],
+        parsed.values,
         measures,
     )
 
 
-def _parse_v2(buf: bytes | memoryview, header: BatchHeader, where: str) -> V2Batch:
+def _parse_v2(
+    buf: bytes | memoryview, header: BatchHeader, where: str, *, values: bool, records: bool
+) -> V2Batch:
     """The v2 batch inside the verified magic 2 batch `buf`, checked against its header."""
-    parsed = batch_v2.parse(bytes(buf[_V2_AT:]), where, records_max=header.record_count)
-    if (len(parsed.records), parsed.first_timestamp_ms, parsed.max_timestamp_ms) != (
+    parsed = batch_v2.parse(
+        bytes(buf[_V2_AT:]),
+        where,
+        records_max=header.record_count,
+        values=values,
+        records=records,
+    )
+    if (len(parsed.keys), parsed.first_timestamp_ms, parsed.max_timestamp_ms) != (
         header.record_count,
         header.first_timestamp_ms,
         header.max_timestamp_ms,
@@ -367,7 +375,8 @@ def measure_batch(buf: bytes, where: str, *, length_max: int, values: bool = Fal
     header = _verified(buf, where, length_max)
     if header.magic == BATCH_MAGIC_V2:
         body_bytes = header.length - _V2_AT - V2_HEADER_BYTES
-        return _v2_shape(header, _parse_v2(buf, header, where), body_bytes, values)
+        parsed = _parse_v2(buf, header, where, values=values, records=False)
+        return _v2_shape(header, parsed, body_bytes)
     sizes: list[int] = []
     keys: list[int] = []
     counts: list[int] = []
@@ -418,7 +427,7 @@ def decode_batch(
     """Verify and decode the one batch that fills `buf` exactly (either kind)."""
     header = _verified(buf, where, length_max)
     if header.magic == BATCH_MAGIC_V2:
-        parsed = _parse_v2(buf, header, where)
+        parsed = _parse_v2(buf, header, where, values=False, records=True)
         new = tuple.__new__
         cls = ConsumedRecord
         base = header.base_offset

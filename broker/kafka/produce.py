@@ -75,11 +75,11 @@ class _Job:
     base: int = -1
 
 
-async def _produce_partition(ctx: Context, job: _Job, flush: bool) -> bool:
+def _produce_partition(ctx: Context, job: _Job, flush: bool) -> bool:
     """Check and append one batch; whether it was appended (its answer waits for a flush)."""
     answer, topic, partition, data = job.answer, job.topic, job.partition, job.data
     try:
-        _batch, job.base = await ctx.run(_append, ctx, topic, partition, data, flush)
+        _batch, job.base = _append(ctx, topic, partition, data, flush)
     except DuplicateSequenceError as exc:  # a retried batch: the offset it was first given
         answer.update({"error_code": ErrorCode.none, "base_offset": exc.base_offset})
         return False
@@ -147,19 +147,27 @@ async def handle_produce_group(
     flushed once per its policy, and only then are they acknowledged: with `always`, one
     fdatasync covers every batch of the group (a group commit). A batch of an idempotent
     producer is flushed on its own, before the next one is checked against its sequence.
+    The whole group runs in one call on the executor (one hand-over from the event loop).
     """
     jobs: list[_Job] = []
     trees = [_plan(request, jobs) for request in requests]
+    if jobs:
+        await ctx.run(_produce_jobs, ctx, jobs)
+    return trees
+
+
+def _produce_jobs(ctx: Context, jobs: list[_Job]) -> None:
+    """Append, flush and answer the jobs of a group, in order (on the executor)."""
     appended: list[_Job] = []
     for job in jobs:
         idempotent = _producer_id(job.data) >= 0
-        if await _produce_partition(ctx, job, flush=idempotent):
+        if _produce_partition(ctx, job, flush=idempotent):
             if idempotent:
                 _acknowledge(ctx, job)
             else:
                 appended.append(job)
     touched = list(dict.fromkeys((job.topic, job.partition) for job in appended))
-    failed = await ctx.run(_flush, ctx, touched) if touched else {}
+    failed = _flush(ctx, touched) if touched else {}
     for job in appended:
         problem = failed.get((job.topic, job.partition))
         if problem is None:
@@ -173,7 +181,6 @@ async def handle_produce_group(
                     "error_message": str(problem),
                 }
             )
-    return trees
 
 
 def _acknowledge(ctx: Context, job: _Job) -> None:

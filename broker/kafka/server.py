@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from broker import batch_v2
 from broker.broker import Broker
 from broker.kafka import access, admin, fetch, groups, metadata, produce
 from broker.kafka.auth import (
@@ -188,6 +189,7 @@ class KafkaListener:
 
     def start(self) -> None:
         """Bind and serve on a daemon thread; returns once the port is bound."""
+        batch_v2.load_reader()  # produced batches are read from the first request on
         started = threading.Event()
         failure: list[BaseException] = []
 

@@ -45,9 +45,12 @@ class AppendSignal:
     """Wakes waiting fetches on the event loop when the broker appends records, whoever
     appends them (this listener, the HTTP API, the SDK in process): `attach` subscribes it to
     the broker's append listeners, which call it from the appending thread; one wake-up is
-    scheduled on the loop per loop turn at most."""
+    scheduled on the loop per loop turn at most, and none while no fetch waits (a produce
+    burst then costs the loop nothing). `version` counts appends: a fetch that read offsets
+    at version v and then waits from v returns at once if an append came in between."""
 
     def __init__(self) -> None:
+        self.version = 0
         self._waiters: set[asyncio.Future[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._scheduled = False
@@ -66,7 +69,8 @@ class AppendSignal:
     def _appended(self) -> None:
         loop = self._loop
         with self._lock:
-            if self._scheduled or loop is None or loop.is_closed():
+            self.version += 1
+            if self._scheduled or not self._waiters or loop is None or loop.is_closed():
                 return
             self._scheduled = True
         with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
@@ -78,20 +82,27 @@ class AppendSignal:
         self.notify()
 
     def notify(self) -> None:
-        for waiter in self._waiters:
+        with self._lock:
+            waiters = list(self._waiters)
+            self._waiters.clear()
+        for waiter in waiters:
             if not waiter.done():
                 waiter.set_result(None)
-        self._waiters.clear()
 
-    async def wait(self, timeout_s: float) -> None:
-        """Until the next append or `timeout_s`, whichever comes first."""
+    async def wait(self, timeout_s: float, since: int | None = None) -> None:
+        """Until the next append or `timeout_s`, whichever comes first; at once if `since`
+        is given and appends came after that version."""
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.add(waiter)
+        with self._lock:
+            if since is not None and self.version != since:
+                return
+            self._waiters.add(waiter)
         try:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(waiter), timeout_s)
         finally:
-            self._waiters.discard(waiter)
+            with self._lock:
+                self._waiters.discard(waiter)
 
 
 class Context:

@@ -126,6 +126,7 @@ async def handle_fetch(ctx: Context, request: RequestFrame) -> dict[str, Any]:
     min_bytes = max(body.min_bytes, 1)
     recheck_s = ctx.settings.fetch_recheck_ms / 1000
     while True:
+        seen = ctx.appends.version  # before the offsets are read: see AppendSignal
         if _refresh(ctx, wanted):
             gathered = await ctx.run(_read, ctx, wanted, bytes_max)
             if gathered >= min_bytes or any(w.error != ErrorCode.none for w in wanted):
@@ -134,7 +135,7 @@ async def handle_fetch(ctx: Context, request: RequestFrame) -> dict[str, Any]:
         if remaining <= 0:
             break
         with ctx.broker.long_poll():
-            await ctx.appends.wait(min(remaining, recheck_s))
+            await ctx.appends.wait(min(remaining, recheck_s), seen)
     observer = ctx.broker.observer
     by_topic: dict[str, list[dict[str, Any]]] = {}
     for w in wanted:

@@ -43,7 +43,14 @@ from broker.kafka.errors import (
     ProtocolViolation,
     UnknownApiError,
 )
-from broker.kafka.messages import RequestFrame, encode_response, parse_request, peek_header
+from broker.kafka.messages import (
+    RequestFrame,
+    encode_response,
+    parse_request,
+    peek_header,
+    request_class,
+    response_class,
+)
 
 __all__ = ["API_VERSIONS", "KafkaListener"]
 
@@ -190,6 +197,10 @@ class KafkaListener:
     def start(self) -> None:
         """Bind and serve on a daemon thread; returns once the port is bound."""
         batch_v2.load_reader()  # produced batches are read from the first request on
+        for api in (API_VERSIONS[0], API_VERSIONS[1]):  # produce and fetch: kio loads a
+            for version in range(api.min_version, api.max_version + 1):  # class on first use
+                request_class(api.name, version)
+                response_class(api.name, version)
         started = threading.Event()
         failure: list[BaseException] = []
 

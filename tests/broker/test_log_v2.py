@@ -19,7 +19,7 @@ from broker.producer_state import (
     OutOfOrderSequenceError,
     ProducerState,
 )
-from broker.record import ConsumedRecord, wrap_v2
+from broker.record import ConsumedRecord, measure_batch, wrap_v2
 from tests.broker.conftest import FakeClock
 
 
@@ -199,3 +199,32 @@ def test_a_crc_valid_but_malformed_v2_batch_is_refused_and_nothing_stored(
         assert broker.offsets("t", 0) == (0, 0)
         assert broker.produce_encoded("t", good, partition=0) == [(0, 0), (0, 1)]
         assert [r.value for r in broker.fetch("t", 0, 0).records] == [b"a", b"b"]
+
+
+def test_limits_name_the_record_of_a_v2_batch(tmp_path: Path) -> None:
+    from broker.config import Limits
+    from broker.errors import LimitExceededError
+
+    limits = Limits(record_bytes_max=100, key_bytes_max=4, headers_per_record_max=1)
+    with Broker(tmp_path / "b", limits=limits, maintenance_interval_ms=None) as broker:
+        broker.create_topic("t", TopicConfig(partitions=1))
+        cases = {
+            "record_bytes_max": v2_batch([b"ok", bytes(120)]),
+            "key_bytes_max": v2_batch([b"ok"], key=b"12345"),
+        }
+        many = bytearray(
+            encode_v2([ConsumedRecord("t", 0, 0, 1, None, b"v", (("a", None), ("b", None)))])
+        )
+        cases["headers_per_record_max"] = wrap_v2(bytes(many), records_max=10)[0]
+        for limit, data in cases.items():
+            with pytest.raises(LimitExceededError) as info:
+                broker.produce_encoded("t", data, partition=0)
+            assert info.value.limit == limit
+        with pytest.raises(LimitExceededError) as info:
+            broker.produce_encoded("t", cases["record_bytes_max"], partition=0)
+        assert info.value.what == "record 1"
+        assert broker.offsets("t", 0) == (0, 0)
+        # what is measured is the record's v2 bytes, its length varint included: 93 here
+        fits = v2_batch([bytes(80)])
+        assert measure_batch(fits, "t", length_max=len(fits)).measures()[0] == [93]
+        assert broker.produce_encoded("t", fits, partition=0) == [(0, 0)]

@@ -186,3 +186,20 @@ def test_idempotent_sequences_survive_a_restart(tmp_path: Path, rolled: bool) ->
         assert values == [b"a", b"b"] + [b"c"] * 30 + [b"d"]
     finally:
         serve.stop()
+
+
+def test_a_crc_valid_batch_with_lying_records_is_refused_over_the_wire(
+    serve: Serve, http: HttpApi, topic: str
+) -> None:
+    from kio.schema.errors import ErrorCode
+
+    good = batch([b"a", b"b"])
+    lying = bytearray(good)
+    struct.pack_into(">i", lying, 57, 3)  # three records claimed, two sent
+    struct.pack_into(">I", lying, 17, crc32c(bytes(lying[21:])))
+    wire = Wire(serve.bootstrap)
+    code, _ = _produce_v9(wire, topic, bytes(lying))
+    assert code == ErrorCode.corrupt_message
+    assert http.offsets(topic, 0) == (0, 0)
+    assert _produce_v9(wire, topic, good) == (ErrorCode.none, 0)
+    wire.close()

@@ -167,6 +167,7 @@ class PartitionLog:
         self._closed = False
         self._last_flush_ms = clock_ms()
         self._unflushed = False
+        self._durable_end = 0  # offsets below it are on disk, fdatasync'd (set once open)
         self.recovered_truncated_bytes = 0
         self.producers = ProducerState()
         fresh = not directory.exists()
@@ -175,10 +176,11 @@ class PartitionLog:
             if fresh:  # no checkpoint yet: a log without one is verified from its start
                 self._segments.append(self._open_segment(0))
             else:
-                self._open()
+                self._open()  # what it verified is fsynced before it returns
         except BaseException:
             self.remove()  # nothing of a log that failed to open stays in the pool
             raise
+        self._durable_end = self._segments[-1].next_offset
 
     # ---------------------------------------------------------------- opening and recovery
 
@@ -514,15 +516,39 @@ class PartitionLog:
 
     def flush_appended(self) -> None:
         """What the flush policy asks after appends made with `flush=False`: an fdatasync for
-        `always`, one if due for `interval_ms`, nothing for `never`."""
+        `always`, one if due for `interval_ms`, nothing for `never`.
+
+        The fdatasync runs outside the log's lock, so appends go on meanwhile (the Kafka
+        listener appends the next requests while the last ones are flushed); each caller
+        returns once an fdatasync that began after its appends has ended (its own, or one
+        that covered them already: `_durable_end`).
+        """
         with self._lock:
             self._check_open()
             policy = self.config.flush
-            if policy == "always" or (
-                policy == "interval_ms"
-                and self._clock_ms() - self._last_flush_ms >= self.config.flush_interval_ms
+            if not (
+                policy == "always"
+                or (
+                    policy == "interval_ms"
+                    and self._clock_ms() - self._last_flush_ms >= self.config.flush_interval_ms
+                )
             ):
-                self._flush_locked()
+                return
+            active = self._segments[-1]
+            target = active.next_offset
+            if self._durable_end >= target:
+                return
+            file = active.file
+            fd = self._files.acquire(file)
+        try:
+            os.fdatasync(fd)  # earlier segments were fsynced when they were rolled
+        finally:
+            self._files.release(file)
+        with self._lock:
+            self._durable_end = max(self._durable_end, target)
+            self._last_flush_ms = self._clock_ms()
+            if self._durable_end >= self._segments[-1].next_offset:
+                self._unflushed = False
 
     def _append_encoded(self, active: _Segment, data: bytes, flush: bool = True) -> int:
         header = read_header(data, "append", length_max=len(data))
@@ -571,6 +597,7 @@ class PartitionLog:
             if active.size_bytes == 0:
                 return
             self._fsync(active.file)
+            self._durable_end = max(self._durable_end, active.next_offset)
             self._write_index_files(active)
             seg = self._create_segment(active.next_offset)
             seg.next_offset = active.next_offset
@@ -604,6 +631,7 @@ class PartitionLog:
             finally:
                 self._files.release(active)
             self._unflushed = False
+            self._durable_end = self._segments[-1].next_offset
         self._last_flush_ms = self._clock_ms()
 
     def _fsync_dir(self) -> None:

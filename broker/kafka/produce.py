@@ -20,7 +20,14 @@ from broker.kafka.messages import RequestFrame
 from broker.kafka.records import KafkaBatch, decode_batch
 from broker.producer_state import DuplicateSequenceError
 
-__all__ = ["handle_init_producer_id", "handle_produce", "handle_produce_group"]
+__all__ = [
+    "Appended",
+    "append_group",
+    "finish_group",
+    "handle_init_producer_id",
+    "handle_produce",
+    "handle_produce_group",
+]
 
 _ACKS = (-1, 0, 1)
 
@@ -138,36 +145,60 @@ async def handle_produce(ctx: Context, request: RequestFrame) -> dict[str, Any] 
     return (await handle_produce_group(ctx, [request]))[0]
 
 
+@dataclass
+class Appended:
+    """A produce group appended (`append_group`), its answers waiting for `finish_group`."""
+
+    trees: list[dict[str, Any] | None]
+    waiting: list[_Job]  # appended without a flush: acknowledged once it is done
+
+
 async def handle_produce_group(
     ctx: Context, requests: list[RequestFrame]
 ) -> list[dict[str, Any] | None]:
-    """Produce requests that arrived one after another on a connection, answered together.
+    """Produce requests that arrived one after another on a connection, answered together."""
+    return await finish_group(ctx, await append_group(ctx, requests))
 
-    Their batches are appended in the order they came, then each partition appended to is
-    flushed once per its policy, and only then are they acknowledged: with `always`, one
-    fdatasync covers every batch of the group (a group commit). A batch of an idempotent
-    producer is flushed on its own, before the next one is checked against its sequence.
-    The whole group runs in one call on the executor (one hand-over from the event loop).
+
+async def append_group(ctx: Context, requests: list[RequestFrame]) -> Appended:
+    """Append the batches of the requests in the order they came (on the executor), checks
+    first; refusals are answered in the trees, the others wait for `finish_group`.
+
+    A batch of an idempotent producer is flushed and acknowledged on its own, before the next
+    one is checked against its sequence. The caller may append the next group before this one
+    is finished (the connection's pipeline): its answers still wait for its own flush.
     """
     jobs: list[_Job] = []
     trees = [_plan(request, jobs) for request in requests]
-    if jobs:
-        await ctx.run(_produce_jobs, ctx, jobs)
-    return trees
+    waiting = await ctx.run(_append_jobs, ctx, jobs) if jobs else []
+    return Appended(trees, waiting)
 
 
-def _produce_jobs(ctx: Context, jobs: list[_Job]) -> None:
-    """Append, flush and answer the jobs of a group, in order (on the executor)."""
-    appended: list[_Job] = []
+async def finish_group(ctx: Context, appended: Appended) -> list[dict[str, Any] | None]:
+    """Flush each partition the group appended to once, per its policy (with `always` one
+    fdatasync covers every batch of the group: a group commit), then acknowledge them."""
+    if appended.waiting:
+        await ctx.run(_flush_jobs, ctx, appended.waiting)
+    return appended.trees
+
+
+def _append_jobs(ctx: Context, jobs: list[_Job]) -> list[_Job]:
+    """Append the jobs in order (on the executor); those whose answer waits for a flush."""
+    waiting: list[_Job] = []
     for job in jobs:
         idempotent = _producer_id(job.data) >= 0
         if _produce_partition(ctx, job, flush=idempotent):
             if idempotent:
                 _acknowledge(ctx, job)
             else:
-                appended.append(job)
+                waiting.append(job)
+    return waiting
+
+
+def _flush_jobs(ctx: Context, appended: list[_Job]) -> None:
+    """Meet the flush policy of the partitions appended to, then answer (on the executor)."""
     touched = list(dict.fromkeys((job.topic, job.partition) for job in appended))
-    failed = _flush(ctx, touched) if touched else {}
+    failed = _flush(ctx, touched)
     for job in appended:
         problem = failed.get((job.topic, job.partition))
         if problem is None:

@@ -228,3 +228,47 @@ def test_limits_name_the_record_of_a_v2_batch(tmp_path: Path) -> None:
         fits = v2_batch([bytes(80)])
         assert measure_batch(fits, "t", length_max=len(fits)).measures()[0] == [93]
         assert broker.produce_encoded("t", fits, partition=0) == [(0, 0)]
+
+
+def test_flush_appended_returns_after_an_fdatasync_that_began_after_the_appends(
+    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sync runs outside the log's lock (appends go on meanwhile): every caller must
+    still be covered by an fdatasync that started once its batch was written."""
+    import os
+    import threading
+    import time
+
+    log = _log(tmp_path, clock)
+    real = os.fdatasync
+    synced: list[int] = []  # file size when each completed fdatasync began
+    lock = threading.Lock()
+
+    def recording_fdatasync(fd: int) -> None:
+        size = os.fstat(fd).st_size
+        time.sleep(0.003)  # a slow disk: others append while it runs
+        real(fd)
+        with lock:
+            synced.append(size)
+
+    monkeypatch.setattr(os, "fdatasync", recording_fdatasync)
+    problems: list[str] = []
+
+    def producer(n: int) -> None:
+        for i in range(15):
+            log.append_encoded(v2_batch([b"%d-%d" % (n, i)]), flush=False)
+            written = (tmp_path / "p" / f"{0:020d}.log").stat().st_size
+            log.flush_appended()
+            with lock:
+                if not any(size >= written for size in synced):
+                    problems.append(f"{n}-{i} acknowledged before a sync covered it")
+
+    threads = [threading.Thread(target=producer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert problems == []
+    assert 0 < len(synced) <= 60
+    assert log.log_end_offset == 60
+    log.close()

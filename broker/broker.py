@@ -35,6 +35,7 @@ from broker.api import (
     TopicDescription,
     TopicPartition,
 )
+from broker.batch_v2 import V2_HEADER_BYTES
 from broker.config import Limits, TopicConfig, check_limit, validate_topic_name
 from broker.contracts import Contracts, check_values
 from broker.errors import (
@@ -113,11 +114,11 @@ class _Batch:
     @classmethod
     def of_encoded(cls, data: bytes, shape: BatchShape) -> _Batch:
         return cls(
-            len(shape.sizes),
-            sum(shape.sizes),
-            max(shape.sizes),
-            max(shape.key_lengths),
-            max(shape.header_counts),
+            shape.header.record_count,
+            shape.bytes_total,
+            shape.record_bytes_top,
+            shape.key_bytes_top,
+            shape.headers_top,
             encoded=data,
             shape=shape,
         )
@@ -125,7 +126,7 @@ class _Batch:
     def measures(self) -> tuple[list[int], list[int], list[int]]:
         """Per record: its bytes, its key's length (-1: no key) and its header count."""
         if self.shape is not None:
-            return self.shape.sizes, self.shape.key_lengths, self.shape.header_counts
+            return self.shape.measures()
         return (
             [record_bytes(r) for r in self.records],
             [-1 if r.key is None else len(r.key) for r in self.records],
@@ -379,12 +380,6 @@ class Broker:
         with self._lock:
             return self._topic(name).config
 
-    def log_id(self, topic: str, partition: int) -> int:
-        """The partition's log's id, unique in this process: a topic deleted and made again
-        gets new ones (see PartitionLog.log_id)."""
-        with self._lock:
-            return self._log(topic, partition).log_id
-
     def _topic(self, name: str) -> _Topic:
         self._check_open()
         topic = self._topics.get(name)
@@ -424,12 +419,15 @@ class Broker:
         flush: bool = True,
         first_only: bool = False,
     ) -> list[tuple[int, int]]:
-        """Produce one encoded batch (broker.record's format, any base offset), atomically.
+        """Produce one encoded batch (broker.record's format, magic 1 or 2, any base offset),
+        atomically.
 
         When every record carries a timestamp and the batch goes to one partition (an explicit
         `partition`, or no keys), the verified bytes are appended as they came, re-based;
-        otherwise the batch is decoded and produced as its records. A negative timestamp
-        means "stamp it on append". Checks and placement are `produce`'s.
+        otherwise the batch is decoded and produced as its records (in magic 1). A negative
+        timestamp means "stamp it on append". Checks and placement are `produce`'s. A magic
+        2 batch of an idempotent producer is checked against the partition's sequences as it
+        is appended (broker.producer_state).
         A caller that built `batch` itself (the Kafka listener) passes the `shape` it measured
         on the way, and the batch is not parsed again; without the values a contract needs,
         they are read from the batch. With `flush=False` an appended-as-is batch waits for
@@ -437,12 +435,12 @@ class Broker:
         With `first_only` an appended-as-is batch answers its first record's place alone.
         """
         where = f"produce batch for {topic!r}"
-        length_max = self.limits.batch_bytes_max + BATCH_HEADER_BYTES
+        length_max = self.limits.batch_bytes_max + BATCH_HEADER_BYTES + V2_HEADER_BYTES
         with self._lock:
             contract = self._topic(topic).config.contract
-        if shape is None or (contract != "none" and len(shape.values) != len(shape.sizes)):
+        if shape is None:
             shape = measure_batch(batch, where, length_max=length_max, values=contract != "none")
-        keyed = any(k >= 0 for k in shape.key_lengths)
+        keyed = shape.key_bytes_top >= 0
         if min(shape.timestamps_ms) < 0 or (keyed and partition is None):
             _, decoded = decode_batch(batch, topic, -1, where, length_max=length_max)
             records = [

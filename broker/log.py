@@ -5,6 +5,8 @@ Layout of a partition directory:
     00000000000000000000.log        record batches (see broker.record), appended only
     00000000000000000000.index      sparse offset index, entries of OFFSET_ENTRY
     00000000000000000000.timeindex  sparse time index, entries of TIME_ENTRY
+    00000000000000000000.producers  idempotent producers' state as of the segment's start
+                                    (broker.producer_state), written when it was rolled
     checkpoint                      CHECKPOINT: the log up to here was verified and fsynced
 
 The indexes of the active segment live in memory (it is rebuilt from its batches on open in
@@ -20,6 +22,11 @@ A segment's age (for rolling by `segment_age_ms`) counts from its creation by th
 after a restart the active segment's age starts again.
 On open, segments from the checkpoint on are read batch by batch with their checksums
 verified; the log is cut at the first torn or corrupt batch, and later segments are removed.
+The producers' state is rebuilt on the way: the snapshot of the checkpoint's segment, then
+the headers of the magic 2 batches read after it (a missing or corrupt snapshot costs only
+the retries of producers that last appended before that segment).
+The log holds batches of both kinds of broker.record; the checks and reads here look at the
+38-byte header and the checksum alone, which the two kinds share.
 """
 
 from __future__ import annotations
@@ -37,16 +44,20 @@ from pathlib import Path
 from crc32c import crc32c
 
 from broker.api import FetchedRecords
+from broker.batch_v2 import V2_HEADER_BYTES
 from broker.config import TopicConfig
 from broker.errors import CorruptBatchError, LogClosedError, OffsetOutOfRangeError
 from broker.files import FilePool, PooledFile
+from broker.producer_state import ProducerState
 from broker.record import (
     BATCH_HEADER_BYTES,
+    BATCH_MAGIC_V2,
     BatchHeader,
     ConsumedRecord,
     ProducerRecord,
     decode_batch,
     encode_batch,
+    producer_fields,
     read_header,
     rebase_batch,
 )
@@ -69,6 +80,8 @@ TIME_ENTRY = struct.Struct(">qI")
 # checkpoint: segment base offset (u64), byte position in it (u64), CRC32C of the 16 bytes (u32)
 CHECKPOINT = struct.Struct(">QQI")
 _CHECKPOINT_FILE = "checkpoint"
+_SNAPSHOT = ".producers"
+_HEAD_BYTES = BATCH_HEADER_BYTES + V2_HEADER_BYTES  # what a scan reads of each batch
 _NO_TIMESTAMP = -(2**63)
 _LOG_FLAGS = os.O_RDWR | os.O_CREAT | os.O_APPEND
 _NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
@@ -101,6 +114,10 @@ class _Segment:
     def time_path(self) -> Path:
         return self.path.with_suffix(".timeindex")
 
+    @property
+    def snapshot_path(self) -> Path:
+        return self.path.with_suffix(_SNAPSHOT)
+
     def close(self, pool: FilePool) -> None:
         pool.discard(self.file)
 
@@ -112,10 +129,6 @@ class RawBatches:
     log_start_offset: int
     log_end_offset: int
     bytes_read: int
-    log_id: int = 0  # PartitionLog.log_id of the log read
-
-
-_log_ids = itertools.count(1)
 
 
 def decode_batches(
@@ -144,9 +157,6 @@ class PartitionLog:
         files: FilePool | None = None,
     ) -> None:
         self.directory = directory
-        # unique in the process: what a cache of this log's batches is keyed by (a log at the
-        # same path after a topic is deleted and made again is another log)
-        self.log_id = next(_log_ids)
         self._files = files or FilePool()
         self.topic = topic
         self.partition = partition
@@ -157,17 +167,20 @@ class PartitionLog:
         self._closed = False
         self._last_flush_ms = clock_ms()
         self._unflushed = False
+        self._durable_end = 0  # offsets below it are on disk, fdatasync'd (set once open)
         self.recovered_truncated_bytes = 0
+        self.producers = ProducerState()
         fresh = not directory.exists()
         directory.mkdir(parents=True, exist_ok=True)
         try:
             if fresh:  # no checkpoint yet: a log without one is verified from its start
                 self._segments.append(self._open_segment(0))
             else:
-                self._open()
+                self._open()  # what it verified is fsynced before it returns
         except BaseException:
             self.remove()  # nothing of a log that failed to open stays in the pool
             raise
+        self._durable_end = self._segments[-1].next_offset
 
     # ---------------------------------------------------------------- opening and recovery
 
@@ -175,7 +188,7 @@ class PartitionLog:
         for stray in self.directory.glob("*.tmp"):
             stray.unlink()
         bases = sorted(int(p.stem) for p in self.directory.glob("*.log") if p.stem.isdigit())
-        for suffix in (".index", ".timeindex"):
+        for suffix in (".index", ".timeindex", _SNAPSHOT):
             for p in self.directory.glob(f"*{suffix}"):
                 if not p.stem.isdigit() or int(p.stem) not in bases:
                     p.unlink()
@@ -190,6 +203,8 @@ class PartitionLog:
             if base < cp_base:
                 self._load_closed(seg, bases[i + 1])
             else:
+                if base == cp_base:
+                    self.producers = self._read_snapshot(seg)
                 ok = self._recover(seg, cp_pos if base == cp_base else 0)
                 if not ok:
                     for later in bases[i + 1 :]:
@@ -203,6 +218,7 @@ class PartitionLog:
                 last.close(self._files)
                 self._delete_files(last.path)
                 self._segments.append(self._create_segment(self._segments[-1].next_offset))
+                self._write_snapshot(self._segments[-1])
         for closed in self._segments[:-1]:
             if not closed.index_on_disk:
                 self._write_index_files(closed)
@@ -248,7 +264,31 @@ class PartitionLog:
     def _create_segment(self, base: int) -> _Segment:
         seg = self._open_segment(base)
         self._delete_index_files(seg)
+        with contextlib.suppress(FileNotFoundError):
+            seg.snapshot_path.unlink()
         return seg
+
+    def _read_snapshot(self, seg: _Segment) -> ProducerState:
+        try:
+            raw = seg.snapshot_path.read_bytes()
+        except OSError:
+            return ProducerState()
+        return ProducerState.from_snapshot(raw) or ProducerState()
+
+    def _write_snapshot(self, seg: _Segment) -> None:
+        """The producers' state as of `seg`'s start, written whole (not fsynced: a torn one
+        fails its CRC and is ignored)."""
+        tmp = self.directory / (seg.snapshot_path.name + ".tmp")
+        body = self.producers.snapshot()
+        fd = self._files.open_fd(tmp, _NEW_FILE_FLAGS, 0o644)
+        try:
+            view = memoryview(body)
+            written = 0
+            while written < len(body):
+                written += os.write(fd, view[written:])
+        finally:
+            os.close(fd)
+        os.replace(tmp, seg.snapshot_path)
 
     def _write_index_files(self, seg: _Segment) -> None:
         """Write the segment's indexes, whole, from memory (never fsynced: see above)."""
@@ -294,7 +334,7 @@ class PartitionLog:
             self._write_index_files(seg)
         else:
             start = seg.offset_index[-1][1] if seg.offset_index else 0
-            for _pos, header in self._scan(seg, start, verify=False):
+            for _pos, header, _head in self._scan(seg, start, verify=False):
                 seg.max_timestamp_ms = max(seg.max_timestamp_ms, header.max_timestamp_ms)
             if seg.time_index:
                 seg.max_timestamp_ms = max(seg.max_timestamp_ms, seg.time_index[-1][0])
@@ -336,8 +376,9 @@ class PartitionLog:
         return True
 
     def _recover(self, seg: _Segment, verified_pos: int) -> bool:
-        """Verify `seg` batch by batch and rebuild its indexes; False if it had to be cut."""
-        end = self._rebuild(seg, verify=True, verified_pos=verified_pos)
+        """Verify `seg` batch by batch and rebuild its indexes and the producers' state from
+        it; False if it had to be cut."""
+        end = self._rebuild(seg, verify=True, verified_pos=verified_pos, learn=True)
         if end < seg.size_bytes:
             self.recovered_truncated_bytes += seg.size_bytes - end
             fd = self._files.acquire(seg.file)
@@ -350,8 +391,11 @@ class PartitionLog:
             return False
         return True
 
-    def _rebuild(self, seg: _Segment, *, verify: bool, verified_pos: int = 0) -> int:
-        """Rebuild the indexes of `seg` from its batches; returns where the valid data ends."""
+    def _rebuild(
+        self, seg: _Segment, *, verify: bool, verified_pos: int = 0, learn: bool = False
+    ) -> int:
+        """Rebuild the indexes of `seg` from its batches (and with `learn` the producers'
+        state); returns where the valid data ends."""
         seg.offset_index = []
         seg.time_index = []
         seg.bytes_since_index = 0
@@ -359,17 +403,22 @@ class PartitionLog:
         seg.max_timestamp_ms = _NO_TIMESTAMP
         seg.index_on_disk = False
         end = 0
-        for pos, header in self._scan(seg, 0, verify=verify, verified_pos=verified_pos):
+        for pos, header, head in self._scan(seg, 0, verify=verify, verified_pos=verified_pos):
             if header.base_offset != seg.next_offset:
                 break
             self._index_batch(seg, pos, header)
             end = pos + header.length
+            if learn and header.magic == BATCH_MAGIC_V2:
+                producer_id, epoch, first, count = producer_fields(head)
+                if producer_id >= 0:
+                    self.producers.appended(producer_id, epoch, first, count, header.base_offset)
         return end
 
     def _scan(
         self, seg: _Segment, start: int, *, verify: bool, verified_pos: int = 0
-    ) -> Iterator[tuple[int, BatchHeader]]:
-        """Batches from byte `start` until the end or the first torn or corrupt one.
+    ) -> Iterator[tuple[int, BatchHeader, bytes]]:
+        """Batches from byte `start` until the end or the first torn or corrupt one: their
+        position, header and first bytes (for magic 2, the v2 header too).
 
         With `verify`, checksums are checked from `verified_pos` on (the checkpoint: bytes
         before it were verified and fsynced by an earlier run); headers are always checked.
@@ -378,7 +427,7 @@ class PartitionLog:
         size = seg.size_bytes
         while pos + BATCH_HEADER_BYTES <= size:
             try:
-                head = self._pread(seg.file, BATCH_HEADER_BYTES, pos)
+                head = self._pread(seg.file, min(_HEAD_BYTES, size - pos), pos)
                 header = read_header(head, self._where(seg, pos), length_max=size - pos)
                 if verify and pos >= verified_pos:
                     raw = self._pread(seg.file, header.length, pos)
@@ -386,7 +435,7 @@ class PartitionLog:
                         return
             except CorruptBatchError:
                 return
-            yield pos, header
+            yield pos, header, head
             pos += header.length
 
     def _index_batch(self, seg: _Segment, pos: int, header: BatchHeader) -> None:
@@ -444,28 +493,62 @@ class PartitionLog:
     def append_encoded(self, data: bytes, *, flush: bool = True) -> int:
         """Append a batch encoded elsewhere (verified by the caller), re-based to the log end.
 
-        Returns its base offset. The produce path for batches that arrive encoded over HTTP.
+        Returns its base offset. The produce path for batches that arrive encoded (over HTTP,
+        magic 1; from the Kafka listener, magic 2: an idempotent producer's batch is checked
+        against its sequences first, and a refusal is a SequenceError).
         With `flush=False` the flush policy is left to a later `flush_appended()`, which the
         caller must await before it acknowledges the batch: so several appends can share one
         fdatasync (the Kafka listener's group commit). Fetches see the batch before that.
         """
+        producer = (-1, 0, 0, 0)
+        if len(data) >= _HEAD_BYTES and data[8] == BATCH_MAGIC_V2:
+            producer = producer_fields(data)
         with self._lock:
             self._check_open()
+            if producer[0] >= 0:
+                self.producers.check(*producer)
             self._maybe_roll(len(data), self._clock_ms())
             active = self._segments[-1]
-            return self._append_encoded(active, rebase_batch(data, active.next_offset), flush)
+            base = self._append_encoded(active, rebase_batch(data, active.next_offset), flush)
+            if producer[0] >= 0:  # after the write and the flush it asked for
+                self.producers.appended(*producer, base)
+            return base
 
     def flush_appended(self) -> None:
         """What the flush policy asks after appends made with `flush=False`: an fdatasync for
-        `always`, one if due for `interval_ms`, nothing for `never`."""
+        `always`, one if due for `interval_ms`, nothing for `never`.
+
+        The fdatasync runs outside the log's lock, so appends go on meanwhile (the Kafka
+        listener appends the next requests while the last ones are flushed); each caller
+        returns once an fdatasync that began after its appends has ended (its own, or one
+        that covered them already: `_durable_end`).
+        """
         with self._lock:
             self._check_open()
             policy = self.config.flush
-            if policy == "always" or (
-                policy == "interval_ms"
-                and self._clock_ms() - self._last_flush_ms >= self.config.flush_interval_ms
+            if not (
+                policy == "always"
+                or (
+                    policy == "interval_ms"
+                    and self._clock_ms() - self._last_flush_ms >= self.config.flush_interval_ms
+                )
             ):
-                self._flush_locked()
+                return
+            active = self._segments[-1]
+            target = active.next_offset
+            if self._durable_end >= target:
+                return
+            file = active.file
+            fd = self._files.acquire(file)
+        try:
+            os.fdatasync(fd)  # earlier segments were fsynced when they were rolled
+        finally:
+            self._files.release(file)
+        with self._lock:
+            self._durable_end = max(self._durable_end, target)
+            self._last_flush_ms = self._clock_ms()
+            if self._durable_end >= self._segments[-1].next_offset:
+                self._unflushed = False
 
     def _append_encoded(self, active: _Segment, data: bytes, flush: bool = True) -> int:
         header = read_header(data, "append", length_max=len(data))
@@ -514,10 +597,12 @@ class PartitionLog:
             if active.size_bytes == 0:
                 return
             self._fsync(active.file)
+            self._durable_end = max(self._durable_end, active.next_offset)
             self._write_index_files(active)
             seg = self._create_segment(active.next_offset)
             seg.next_offset = active.next_offset
             self._segments.append(seg)
+            self._write_snapshot(seg)
             self._fsync_dir()
             self._write_checkpoint(seg.base_offset, 0)
 
@@ -546,6 +631,7 @@ class PartitionLog:
             finally:
                 self._files.release(active)
             self._unflushed = False
+            self._durable_end = self._segments[-1].next_offset
         self._last_flush_ms = self._clock_ms()
 
     def _fsync_dir(self) -> None:
@@ -586,7 +672,7 @@ class PartitionLog:
         return deleted
 
     def _delete_files(self, log_path: Path) -> None:
-        for suffix in (".log", ".index", ".timeindex"):
+        for suffix in (".log", ".index", ".timeindex", _SNAPSHOT):
             with contextlib.suppress(FileNotFoundError):
                 log_path.with_suffix(suffix).unlink()
 
@@ -634,9 +720,7 @@ class PartitionLog:
                             pos += header.length
                             continue
                         if batches and read_bytes + header.length > bytes_max:
-                            return RawBatches(
-                                batches, wheres, start, end, read_bytes, self.log_id
-                            )
+                            return RawBatches(batches, wheres, start, end, read_bytes)
                         raw = os.pread(fd, header.length, pos)
                         if len(raw) != header.length or crc32c(memoryview(raw)[8:]) != header.crc:
                             raise CorruptBatchError(where, "checksum mismatch")
@@ -646,13 +730,11 @@ class PartitionLog:
                         records += header.next_offset - max(offset, header.base_offset)
                         pos += header.length
                         if read_bytes >= bytes_max:
-                            return RawBatches(
-                                batches, wheres, start, end, read_bytes, self.log_id
-                            )
+                            return RawBatches(batches, wheres, start, end, read_bytes)
                 finally:
                     self._files.release(seg.file)
                 i += 1
-            return RawBatches(batches, wheres, start, end, read_bytes, self.log_id)
+            return RawBatches(batches, wheres, start, end, read_bytes)
 
     def _segment_for(self, offset: int) -> int:
         bases = [s.base_offset for s in self._segments]

@@ -6,7 +6,7 @@ are big-endian; offsets in the first column are from the start of the batch.
     offset size type field
     0      4    u32  batch_length        bytes that follow this field (crc .. last record)
     4      4    u32  crc                 CRC32C (Castagnoli) of bytes [8, 4 + batch_length)
-    8      1    u8   magic               format version, always 1
+    8      1    u8   magic               1, this layout; 2, a Kafka v2 batch (below)
     9      1    u8   attributes          reserved, always 0
     10     8    u64  base_offset         offset of the first record; record i is base_offset + i
     18     4    u32  record_count        at least 1
@@ -29,24 +29,50 @@ are big-endian; offsets in the first column are from the start of the batch.
 
 A batch is read only after its length is in range and its CRC matches; a decoded batch must
 then consume exactly `batch_length` bytes, or it is corrupt.
+
+Magic 2: a Kafka record batch (format v2, see broker.batch_v2), kept as a Kafka client
+produced it. The same 38-byte header (attributes 0), then the v2 batch verbatim:
+
+    offset size      field
+    0      38        the header above, magic 2; record_count, first_timestamp_ms and
+                     max_timestamp_ms are the v2 batch's (its record count, record 0's
+                     timestamp, its max_timestamp), so the log's indexes read no further
+    38     length-34 the v2 batch, uncompressed, with its base_offset equal to the header's
+                     and its partition_leader_epoch 0 (both set on append; the v2 CRC does
+                     not cover them, so the v2 batch stays valid as it is served)
+
+The CRC rule is magic 1's: the header's crc covers every byte from offset 8 on, the v2
+batch (and its own CRC32C) included, so every reader of the log checks one checksum
+whichever kind it meets. Compressed v2 batches are inflated on produce and stored
+uncompressed (attributes and CRC of the v2 batch rewritten): readers never inflate, and the
+produce path inflates in any case to validate the records. A partition may hold both kinds;
+the HTTP API and the SDK write magic 1, the Kafka listener magic 2.
+
+`record_bytes_max` and `batch_bytes_max` count the records' bytes as their batch stores
+them: for magic 1 the record layout above, for magic 2 each record's v2 encoding (its length
+varint included) and the v2 records section as a whole.
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from crc32c import crc32c
 
+from broker import batch_v2
+from broker.batch_v2 import V2_HEADER_BYTES, V2Batch
 from broker.errors import CorruptBatchError
 
 __all__ = [
     "BATCH_HEADER",
     "BATCH_HEADER_BYTES",
     "BATCH_MAGIC",
+    "BATCH_MAGIC_V2",
     "BATCH_PREFIX",
+    "PRODUCER_FIELDS",
     "BatchHeader",
     "BatchShape",
     "ConsumedRecord",
@@ -55,9 +81,12 @@ __all__ = [
     "decode_batch",
     "encode_batch",
     "measure_batch",
+    "producer_fields",
     "read_header",
     "rebase_batch",
     "record_bytes",
+    "v2_of",
+    "wrap_v2",
 ]
 
 # length, crc, magic, attributes, base_offset, record_count, first_timestamp_ms, max_timestamp_ms
@@ -66,9 +95,17 @@ BATCH_HEADER_BYTES = BATCH_HEADER.size  # 38
 # length and crc: the part of the header not covered by the crc
 BATCH_PREFIX = struct.Struct(">II")
 BATCH_MAGIC = 1
+BATCH_MAGIC_V2 = 2
 _CRC_START = BATCH_PREFIX.size  # 8
 _BASE_OFFSET = struct.Struct(">Q")  # rewritten in place when a batch is re-based
 _BASE_OFFSET_AT = 10
+_MAGIC_AT = 8
+_V2_AT = BATCH_HEADER_BYTES  # where a magic 2 batch's v2 batch starts
+_V2_BASE_AND_EPOCH = struct.Struct(">qii")  # base_offset, batch_length, leader epoch
+# producer_id, producer_epoch, base_sequence, record_count: at byte 43 of the v2 batch
+PRODUCER_FIELDS = struct.Struct(">qhii")
+_PRODUCER_AT = _V2_AT + 43
+_COVERED_HEAD = struct.Struct(">BBQIqq")  # the header after the crc
 
 _RECORD_HEAD = struct.Struct(">qi")  # timestamp_ms, key_length
 _RECORD_HEAD_VALUE = struct.Struct(">qii")  # timestamp_ms, key_length, value_length
@@ -111,6 +148,7 @@ class BatchHeader:
     record_count: int
     first_timestamp_ms: int
     max_timestamp_ms: int
+    magic: int = BATCH_MAGIC
 
     @property
     def next_offset(self) -> int:
@@ -183,9 +221,13 @@ def encode_batch(
 
 
 def rebase_batch(batch: bytes, base_offset: int) -> bytes:
-    """The same batch with a new base offset and its crc recomputed."""
+    """The same batch with a new base offset and its crc recomputed (for magic 2 the v2
+    batch's base offset too, and its leader epoch 0)."""
     buf = bytearray(batch)
     _BASE_OFFSET.pack_into(buf, _BASE_OFFSET_AT, base_offset)
+    if buf[_MAGIC_AT] == BATCH_MAGIC_V2:
+        _, v2_length, _ = _V2_BASE_AND_EPOCH.unpack_from(buf, _V2_AT)
+        _V2_BASE_AND_EPOCH.pack_into(buf, _V2_AT, base_offset, v2_length, 0)
     BATCH_PREFIX.pack_into(buf, 0, len(buf) - 4, crc32c(memoryview(buf)[_CRC_START:]))
     return bytes(buf)
 
@@ -196,27 +238,127 @@ def read_header(buf: bytes | memoryview, where: str, *, length_max: int) -> Batc
     total = length + 4
     if total < BATCH_HEADER_BYTES or total > length_max:
         raise CorruptBatchError(where, f"batch length {total} outside [38, {length_max}]")
-    if magic != BATCH_MAGIC or attributes != 0:
+    if magic not in (BATCH_MAGIC, BATCH_MAGIC_V2) or attributes != 0:
         raise CorruptBatchError(where, f"unknown magic {magic} or attributes {attributes}")
     if count < 1:
         raise CorruptBatchError(where, "record count is 0")
-    return BatchHeader(total, crc, base, count, first_ts, max_ts)
+    if magic == BATCH_MAGIC_V2 and total < BATCH_HEADER_BYTES + V2_HEADER_BYTES:
+        raise CorruptBatchError(where, f"magic 2 batch of {total} bytes holds no v2 header")
+    return BatchHeader(total, crc, base, count, first_ts, max_ts, magic)
+
+
+def producer_fields(batch: bytes | memoryview) -> tuple[int, int, int, int]:
+    """(producer id, epoch, base sequence, record count) of a magic 2 batch, from the first
+    BATCH_HEADER_BYTES + V2_HEADER_BYTES bytes of it."""
+    pid, epoch, sequence, count = PRODUCER_FIELDS.unpack_from(batch, _PRODUCER_AT)
+    return pid, epoch, sequence, count
+
+
+def v2_of(batch: bytes) -> memoryview:
+    """The v2 batch inside a magic 2 batch, as the log stores (and a Kafka fetch serves) it."""
+    return memoryview(batch)[_V2_AT:]
+
+
+def wrap_v2(v2: bytes, *, records_max: int, values: bool = False) -> tuple[bytes, BatchShape]:
+    """Verify the uncompressed v2 batch `v2` (broker.batch_v2) and wrap it as a magic 2 batch
+    of base offset 0; with its shape measured on the way (values when asked for)."""
+    parsed = batch_v2.parse(v2, "produce", records_max=records_max, values=values)
+    count = len(parsed.keys)
+    covered_head = _COVERED_HEAD.pack(
+        BATCH_MAGIC_V2, 0, 0, count, parsed.first_timestamp_ms, parsed.max_timestamp_ms
+    )
+    crc = crc32c(v2, crc32c(covered_head))
+    length = len(covered_head) + len(v2) + 4
+    header = BatchHeader(
+        length + 4, crc, 0, count, parsed.first_timestamp_ms, parsed.max_timestamp_ms,
+        BATCH_MAGIC_V2,
+    )
+    data = BATCH_PREFIX.pack(length, crc) + covered_head + v2
+    return data, _v2_shape(header, parsed, len(v2) - V2_HEADER_BYTES)
 
 
 @dataclass(frozen=True, slots=True)
 class BatchShape:
-    """What a produce needs to know of an encoded batch without decoding its records."""
+    """What a produce needs to know of an encoded batch without decoding its records: the
+    largest record, key and header count and the total (limit checks), the timestamps
+    (stamping and header checks), the values when asked for (contracts), and `measures`,
+    which gives each record's bytes, key length (-1: no key) and header count, to name the
+    record over a limit. For magic 2, `record_bytes_top` is the records' total (a bound
+    above the largest; `measures` computes the sizes when a limit needs them)."""
 
     header: BatchHeader
-    sizes: list[int]  # record_bytes of each record
-    key_lengths: list[int]  # -1 for no key
-    header_counts: list[int]
+    bytes_total: int
+    record_bytes_top: int
+    key_bytes_top: int  # -1 when no record has a key
+    headers_top: int
     timestamps_ms: list[int]
     values: list[bytes | None]  # only when asked for
+    measures: Callable[[], tuple[list[int], list[int], list[int]]]
 
 
-def measure_batch(buf: bytes, where: str, *, length_max: int, values: bool = False) -> BatchShape:
-    """Verify the batch that fills `buf` and measure its records (no record objects built)."""
+def _v1_shape(
+    header: BatchHeader,
+    sizes: list[int],
+    keys: list[int],
+    counts: list[int],
+    stamps: list[int],
+    values: list[bytes | None],
+) -> BatchShape:
+    return BatchShape(
+        header,
+        sum(sizes),
+        max(sizes),
+        max(keys),
+        max(counts),
+        stamps,
+        values,
+        lambda: (sizes, keys, counts),
+    )
+
+
+def _v2_shape(header: BatchHeader, parsed: V2Batch, body_bytes: int) -> BatchShape:
+    keys = parsed.keys
+    key_top = max(map(len, filter(None, keys)), default=-1)
+    if key_top < 0 and b"" in keys:
+        key_top = 0
+
+    def measures() -> tuple[list[int], list[int], list[int]]:
+        lengths = [-1 if k is None else len(k) for k in keys]
+        return batch_v2.record_sizes(parsed), lengths, parsed.header_counts
+
+    return BatchShape(
+        header,
+        body_bytes,
+        body_bytes,
+        key_top,
+        max(parsed.header_counts),
+        parsed.timestamps_ms,
+        parsed.values,
+        measures,
+    )
+
+
+def _parse_v2(
+    buf: bytes | memoryview, header: BatchHeader, where: str, *, values: bool, records: bool
+) -> V2Batch:
+    """The v2 batch inside the verified magic 2 batch `buf`, checked against its header."""
+    parsed = batch_v2.parse(
+        bytes(buf[_V2_AT:]),
+        where,
+        records_max=header.record_count,
+        values=values,
+        records=records,
+    )
+    if (len(parsed.keys), parsed.first_timestamp_ms, parsed.max_timestamp_ms) != (
+        header.record_count,
+        header.first_timestamp_ms,
+        header.max_timestamp_ms,
+    ):
+        raise CorruptBatchError(where, "the v2 batch does not match its header")
+    return parsed
+
+
+def _verified(buf: bytes | memoryview, where: str, length_max: int) -> BatchHeader:
     if len(buf) < BATCH_HEADER_BYTES:
         raise CorruptBatchError(where, f"{len(buf)} bytes is shorter than a batch header")
     header = read_header(buf, where, length_max=length_max)
@@ -224,6 +366,17 @@ def measure_batch(buf: bytes, where: str, *, length_max: int, values: bool = Fal
         raise CorruptBatchError(where, f"batch length {header.length} but {len(buf)} bytes")
     if crc32c(memoryview(buf)[_CRC_START:]) != header.crc:
         raise CorruptBatchError(where, "checksum mismatch")
+    return header
+
+
+def measure_batch(buf: bytes, where: str, *, length_max: int, values: bool = False) -> BatchShape:
+    """Verify the batch that fills `buf` and measure its records (no record objects built
+    for magic 1)."""
+    header = _verified(buf, where, length_max)
+    if header.magic == BATCH_MAGIC_V2:
+        body_bytes = header.length - _V2_AT - V2_HEADER_BYTES
+        parsed = _parse_v2(buf, header, where, values=values, records=False)
+        return _v2_shape(header, parsed, body_bytes)
     sizes: list[int] = []
     keys: list[int] = []
     counts: list[int] = []
@@ -265,21 +418,23 @@ def measure_batch(buf: bytes, where: str, *, length_max: int, values: bool = Fal
         raise CorruptBatchError(where, f"records do not parse: {exc}") from None
     if pos != len(buf):
         raise CorruptBatchError(where, f"records end at byte {pos} of a {len(buf)}-byte batch")
-    return BatchShape(header, sizes, keys, counts, stamps, vals)
+    return _v1_shape(header, sizes, keys, counts, stamps, vals)
 
 
 def decode_batch(
     buf: bytes | memoryview, topic: str, partition: int, where: str, *, length_max: int
 ) -> tuple[BatchHeader, list[ConsumedRecord]]:
-    """Verify and decode the one batch that fills `buf` exactly."""
-    if len(buf) < BATCH_HEADER_BYTES:
-        raise CorruptBatchError(where, f"{len(buf)} bytes is shorter than a batch header")
-    header = read_header(buf, where, length_max=length_max)
-    if header.length != len(buf):
-        raise CorruptBatchError(where, f"batch length {header.length} but {len(buf)} bytes")
-    view = memoryview(buf)
-    if crc32c(view[_CRC_START:]) != header.crc:
-        raise CorruptBatchError(where, "checksum mismatch")
+    """Verify and decode the one batch that fills `buf` exactly (either kind)."""
+    header = _verified(buf, where, length_max)
+    if header.magic == BATCH_MAGIC_V2:
+        parsed = _parse_v2(buf, header, where, values=False, records=True)
+        new = tuple.__new__
+        cls = ConsumedRecord
+        base = header.base_offset
+        return header, [
+            new(cls, (topic, partition, base + i, ts, r.key, r.value, tuple(r.headers)))
+            for i, (r, ts) in enumerate(zip(parsed.records, parsed.timestamps_ms, strict=True))
+        ]
     try:
         records = _decode_records(bytes(buf), header, topic, partition)
     except (struct.error, UnicodeDecodeError, IndexError) as exc:

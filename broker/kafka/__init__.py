@@ -3,7 +3,9 @@
 `KafkaListener(broker, ListenerSettings(...)).start()` serves ApiVersions, Metadata, Produce,
 Fetch, ListOffsets, the group APIs, InitProducerId and topic administration on an asyncio
 server of its own thread, over the same topics, log and committed offsets as the HTTP API.
-Messages are kio's (generated from Kafka's schemas); record batches are `broker.kafka.records`.
+Messages are kio's (generated from Kafka's schemas); record batches are read by
+`broker.batch_v2` (aiokafka's compiled reader) and stored as they came (broker.record,
+magic 2); `broker.kafka.records` checks produced ones and converts the log's own for a fetch.
 """
 
 from broker.kafka.context import ListenerSettings

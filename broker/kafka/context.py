@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from broker.broker import Broker
-from broker.kafka.cache import BatchCache
 from broker.kafka.coordinator import Coordinator
 from broker.kafka.producers import ProducerTable
 
@@ -39,7 +38,6 @@ class ListenerSettings:
     group_initial_delay_ms: int = 200  # a new group waits this long for more first members
     rebalance_timeout_ms_max: int = 300_000
     producers_max: int = 10_000  # idempotent producers remembered, oldest forgotten first
-    fetch_cache_bytes_max: int = 64 * MIB  # produced batches kept to serve as they came
     sasl_session_ms: int = 300_000  # with SASL: re-authenticate (KIP-368) within this; 0 never
 
 
@@ -47,9 +45,12 @@ class AppendSignal:
     """Wakes waiting fetches on the event loop when the broker appends records, whoever
     appends them (this listener, the HTTP API, the SDK in process): `attach` subscribes it to
     the broker's append listeners, which call it from the appending thread; one wake-up is
-    scheduled on the loop per loop turn at most."""
+    scheduled on the loop per loop turn at most, and none while no fetch waits (a produce
+    burst then costs the loop nothing). `version` counts appends: a fetch that read offsets
+    at version v and then waits from v returns at once if an append came in between."""
 
     def __init__(self) -> None:
+        self.version = 0
         self._waiters: set[asyncio.Future[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._scheduled = False
@@ -68,7 +69,8 @@ class AppendSignal:
     def _appended(self) -> None:
         loop = self._loop
         with self._lock:
-            if self._scheduled or loop is None or loop.is_closed():
+            self.version += 1
+            if self._scheduled or not self._waiters or loop is None or loop.is_closed():
                 return
             self._scheduled = True
         with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
@@ -80,20 +82,27 @@ class AppendSignal:
         self.notify()
 
     def notify(self) -> None:
-        for waiter in self._waiters:
+        with self._lock:
+            waiters = list(self._waiters)
+            self._waiters.clear()
+        for waiter in waiters:
             if not waiter.done():
                 waiter.set_result(None)
-        self._waiters.clear()
 
-    async def wait(self, timeout_s: float) -> None:
-        """Until the next append or `timeout_s`, whichever comes first."""
+    async def wait(self, timeout_s: float, since: int | None = None) -> None:
+        """Until the next append or `timeout_s`, whichever comes first; at once if `since`
+        is given and appends came after that version."""
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.add(waiter)
+        with self._lock:
+            if since is not None and self.version != since:
+                return
+            self._waiters.add(waiter)
         try:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(waiter), timeout_s)
         finally:
-            self._waiters.discard(waiter)
+            with self._lock:
+                self._waiters.discard(waiter)
 
 
 class Context:
@@ -109,8 +118,7 @@ class Context:
         self._slots = asyncio.Semaphore(settings.io_threads * 4)
         self.appends = AppendSignal()
         self.appends.attach(broker, asyncio.get_running_loop())
-        self.producers = ProducerTable(settings.producers_max)
-        self.batches = BatchCache(settings.fetch_cache_bytes_max)
+        self.producers = ProducerTable(settings.producers_max, broker.data_dir / "producer-ids")
         self.coordinator = Coordinator(broker, settings, self.run)
         self.port = settings.port
 

@@ -32,6 +32,11 @@ from broker.errors import (
     UnknownPartitionError,
     UnknownTopicError,
 )
+from broker.producer_state import (
+    DuplicateSequenceError,
+    OutOfOrderSequenceError,
+    ProducerFencedError,
+)
 
 __all__ = [
     "CorruptRecordsError",
@@ -119,6 +124,12 @@ def error_code(exc: BaseException) -> ErrorCode:
         if exc.limit == "topics_max":
             return ErrorCode.policy_violation
         return ErrorCode.invalid_request
+    if isinstance(exc, DuplicateSequenceError):
+        return ErrorCode.duplicate_sequence_number
+    if isinstance(exc, OutOfOrderSequenceError):
+        return ErrorCode.out_of_order_sequence_number
+    if isinstance(exc, ProducerFencedError):
+        return ErrorCode.invalid_producer_epoch
     if isinstance(exc, InvalidConfigError):
         if exc.setting == "partitions":
             return ErrorCode.invalid_partitions

@@ -8,7 +8,8 @@ answers once `min_bytes` are in hand or `max_wait` is over.
 
 The log's batches are served whole as Kafka v2 batches (the first may start before the asked
 offset: clients skip those records, as with Kafka's own batches); batches produced through
-the listener are served as they came (broker.kafka.cache), the others converted. The first
+the listener are stored as v2 batches (broker.record, magic 2) and served as the log holds
+them, the others (magic 1, from the HTTP API or the SDK) converted. The first
 batch of a partition is served even when it is larger than the partition's or the request's
 byte limit, so a consumer always progresses (KIP-74).
 Fetch sessions (KIP-227) are not kept: session id 0 tells clients to send full fetches.
@@ -28,6 +29,7 @@ from broker.kafka.errors import ErrorCode, error_code
 from broker.kafka.messages import RequestFrame, millis
 from broker.kafka.records import from_log_batch
 from broker.record import BATCH_HEADER as LOG_BATCH_HEADER
+from broker.record import BATCH_MAGIC_V2, v2_of
 
 __all__ = ["handle_fetch", "handle_list_offsets"]
 
@@ -92,11 +94,10 @@ def _read(ctx: Context, wanted: list[_Wanted], bytes_max: int) -> int:
         except BrokerError as exc:
             w.error = error_code(exc)
             continue
-        parts = []
+        parts: list[bytes | memoryview] = []
         for raw in got.batches:
-            base, count = LOG_BATCH_HEADER.unpack_from(raw)[4:6]
-            cached = ctx.batches.get(got.log_id, base, count)
-            parts.append(from_log_batch(raw) if cached is None else cached)
+            _, _, magic, _, base, count, _, _ = LOG_BATCH_HEADER.unpack_from(raw)
+            parts.append(v2_of(raw) if magic == BATCH_MAGIC_V2 else from_log_batch(raw))
             w.served += base + count - max(w.offset, base)
         w.records = b"".join(parts)
         w.stored_bytes = got.bytes_read
@@ -125,6 +126,7 @@ async def handle_fetch(ctx: Context, request: RequestFrame) -> dict[str, Any]:
     min_bytes = max(body.min_bytes, 1)
     recheck_s = ctx.settings.fetch_recheck_ms / 1000
     while True:
+        seen = ctx.appends.version  # before the offsets are read: see AppendSignal
         if _refresh(ctx, wanted):
             gathered = await ctx.run(_read, ctx, wanted, bytes_max)
             if gathered >= min_bytes or any(w.error != ErrorCode.none for w in wanted):
@@ -133,7 +135,7 @@ async def handle_fetch(ctx: Context, request: RequestFrame) -> dict[str, Any]:
         if remaining <= 0:
             break
         with ctx.broker.long_poll():
-            await ctx.appends.wait(min(remaining, recheck_s))
+            await ctx.appends.wait(min(remaining, recheck_s), seen)
     observer = ctx.broker.observer
     by_topic: dict[str, list[dict[str, Any]]] = {}
     for w in wanted:

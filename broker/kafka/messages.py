@@ -52,6 +52,7 @@ def peek_header(frame: bytes) -> tuple[int, int, int]:
 
 
 @functools.cache
+@functools.lru_cache(maxsize=1024)  # the APIs served times their versions, twice
 def _module_class(name: str, version: int, kind: EntityType) -> type[Any]:
     module = load_entity_module(name, version, kind)  # type: ignore[arg-type]
     for value in vars(module).values():

@@ -1,10 +1,11 @@
 """Produce and InitProducerId: Kafka batches into the broker's log, contracts checked first.
 
-Each partition's batch is verified (CRC32C) and re-encoded in the log's format here, then
-appended through the core's `Broker.produce_encoded`, which checks limits and the topic's
-contract for every record before it appends any, and returns once the topic's flush policy
-made the records durable. acks 1 and
--1 mean the same on a single broker; acks 0 gets no response.
+Each partition's batch is verified (CRC32C, every record) and wrapped as it came in the
+log's format (broker.record, magic 2), then appended through the core's
+`Broker.produce_encoded`, which checks limits and the topic's contract for every record
+before it appends any, checks an idempotent producer's sequence as it appends
+(broker.producer_state), and returns once the topic's flush policy made the records durable.
+acks 1 and -1 mean the same on a single broker; acks 0 gets no response.
 """
 
 from __future__ import annotations
@@ -16,10 +17,17 @@ from broker.errors import BrokerError, ContractViolationError
 from broker.kafka.context import Context
 from broker.kafka.errors import ErrorCode, RecordsError, error_code
 from broker.kafka.messages import RequestFrame
-from broker.kafka.producers import Decision
-from broker.kafka.records import KafkaBatch, decode_batch, with_base_offset
+from broker.kafka.records import KafkaBatch, decode_batch
+from broker.producer_state import DuplicateSequenceError
 
-__all__ = ["handle_init_producer_id", "handle_produce", "handle_produce_group"]
+__all__ = [
+    "Appended",
+    "append_group",
+    "finish_group",
+    "handle_init_producer_id",
+    "handle_produce",
+    "handle_produce_group",
+]
 
 _ACKS = (-1, 0, 1)
 
@@ -27,16 +35,14 @@ _ACKS = (-1, 0, 1)
 def _append(
     ctx: Context, topic: str, partition: int, data: bytes, flush: bool
 ) -> tuple[KafkaBatch, int]:
-    """Decode and append one partition's batch (on the executor); its base offset.
+    """Verify and append one partition's batch (on the executor); its base offset.
 
-    The batch is converted once, measured on the way (no second parse in the broker), and
-    kept as it came for fetches (broker.kafka.cache) unless the log stamped its records.
+    The batch is parsed once, measured on the way (no second parse in the broker).
     With `flush=False` the caller meets the flush policy later (`_flush`), before it answers.
     """
     broker = ctx.broker
     limits = broker.limits
     contract = broker.topic_config(topic).contract
-    log_id = broker.log_id(topic, partition)
     batch = decode_batch(
         data,
         records_max=limits.batch_records_max,
@@ -51,10 +57,7 @@ def _append(
         flush=flush,
         first_only=True,
     )
-    base = placed[0][1]
-    if min(batch.shape.timestamps_ms) >= 0:  # else the log stamped them: not what came
-        ctx.batches.put(log_id, base, batch.record_count, with_base_offset(data, base))
-    return batch, base
+    return batch, placed[0][1]
 
 
 def _flush(ctx: Context, partitions: list[tuple[str, int]]) -> dict[tuple[str, int], Exception]:
@@ -79,16 +82,14 @@ class _Job:
     base: int = -1
 
 
-async def _produce_partition(ctx: Context, job: _Job, flush: bool) -> bool:
+def _produce_partition(ctx: Context, job: _Job, flush: bool) -> bool:
     """Check and append one batch; whether it was appended (its answer waits for a flush)."""
     answer, topic, partition, data = job.answer, job.topic, job.partition, job.data
     try:
-        producer_id, epoch, first, count = _producer_fields(data)
-        decision = ctx.producers.check(producer_id, epoch, topic, partition, first, count)
-        if not decision.append:
-            answer.update(_decided(decision))
-            return False
-        batch, job.base = await ctx.run(_append, ctx, topic, partition, data, flush)
+        _batch, job.base = _append(ctx, topic, partition, data, flush)
+    except DuplicateSequenceError as exc:  # a retried batch: the offset it was first given
+        answer.update({"error_code": ErrorCode.none, "base_offset": exc.base_offset})
+        return False
     except ContractViolationError as exc:
         answer.update(
             {
@@ -103,33 +104,12 @@ async def _produce_partition(ctx: Context, job: _Job, flush: bool) -> bool:
     except (BrokerError, RecordsError) as exc:
         answer.update({"error_code": error_code(exc), "error_message": str(exc)})
         return False
-    ctx.producers.appended(
-        batch.producer_id,
-        batch.producer_epoch,
-        topic,
-        partition,
-        batch.base_sequence,
-        batch.record_count,
-        job.base,
-    )
     return True
 
 
-def _decided(decision: Decision) -> dict[str, Any]:
-    if decision.error == ErrorCode.none:  # a retried batch: the offset it was first given
-        return {"error_code": ErrorCode.none, "base_offset": decision.offset}
-    return {"error_code": decision.error, "error_message": decision.error.name}
-
-
-def _producer_fields(data: bytes) -> tuple[int, int, int, int]:
-    """(producer id, epoch, base sequence, record count) from a batch header, unverified."""
-    if len(data) < 61:
-        return -1, -1, -1, 0
-    producer_id = int.from_bytes(data[43:51], "big", signed=True)
-    epoch = int.from_bytes(data[51:53], "big", signed=True)
-    first = int.from_bytes(data[53:57], "big", signed=True)
-    count = int.from_bytes(data[57:61], "big", signed=True)
-    return producer_id, epoch, first, count
+def _producer_id(data: bytes) -> int:
+    """The batch's producer id from its header, unverified (-1 when it is too short)."""
+    return int.from_bytes(data[43:51], "big", signed=True) if len(data) >= 61 else -1
 
 
 def _plan(request: RequestFrame, jobs: list[_Job]) -> dict[str, Any] | None:
@@ -165,28 +145,60 @@ async def handle_produce(ctx: Context, request: RequestFrame) -> dict[str, Any] 
     return (await handle_produce_group(ctx, [request]))[0]
 
 
+@dataclass
+class Appended:
+    """A produce group appended (`append_group`), its answers waiting for `finish_group`."""
+
+    trees: list[dict[str, Any] | None]
+    waiting: list[_Job]  # appended without a flush: acknowledged once it is done
+
+
 async def handle_produce_group(
     ctx: Context, requests: list[RequestFrame]
 ) -> list[dict[str, Any] | None]:
-    """Produce requests that arrived one after another on a connection, answered together.
+    """Produce requests that arrived one after another on a connection, answered together."""
+    return await finish_group(ctx, await append_group(ctx, requests))
 
-    Their batches are appended in the order they came, then each partition appended to is
-    flushed once per its policy, and only then are they acknowledged: with `always`, one
-    fdatasync covers every batch of the group (a group commit). A batch of an idempotent
-    producer is flushed on its own, before the next one is checked against its sequence.
+
+async def append_group(ctx: Context, requests: list[RequestFrame]) -> Appended:
+    """Append the batches of the requests in the order they came (on the executor), checks
+    first; refusals are answered in the trees, the others wait for `finish_group`.
+
+    A batch of an idempotent producer is flushed and acknowledged on its own, before the next
+    one is checked against its sequence. The caller may append the next group before this one
+    is finished (the connection's pipeline): its answers still wait for its own flush.
     """
     jobs: list[_Job] = []
     trees = [_plan(request, jobs) for request in requests]
-    appended: list[_Job] = []
+    waiting = await ctx.run(_append_jobs, ctx, jobs) if jobs else []
+    return Appended(trees, waiting)
+
+
+async def finish_group(ctx: Context, appended: Appended) -> list[dict[str, Any] | None]:
+    """Flush each partition the group appended to once, per its policy (with `always` one
+    fdatasync covers every batch of the group: a group commit), then acknowledge them."""
+    if appended.waiting:
+        await ctx.run(_flush_jobs, ctx, appended.waiting)
+    return appended.trees
+
+
+def _append_jobs(ctx: Context, jobs: list[_Job]) -> list[_Job]:
+    """Append the jobs in order (on the executor); those whose answer waits for a flush."""
+    waiting: list[_Job] = []
     for job in jobs:
-        idempotent = _producer_fields(job.data)[0] >= 0
-        if await _produce_partition(ctx, job, flush=idempotent):
+        idempotent = _producer_id(job.data) >= 0
+        if _produce_partition(ctx, job, flush=idempotent):
             if idempotent:
                 _acknowledge(ctx, job)
             else:
-                appended.append(job)
+                waiting.append(job)
+    return waiting
+
+
+def _flush_jobs(ctx: Context, appended: list[_Job]) -> None:
+    """Meet the flush policy of the partitions appended to, then answer (on the executor)."""
     touched = list(dict.fromkeys((job.topic, job.partition) for job in appended))
-    failed = await ctx.run(_flush, ctx, touched) if touched else {}
+    failed = _flush(ctx, touched)
     for job in appended:
         problem = failed.get((job.topic, job.partition))
         if problem is None:
@@ -200,7 +212,6 @@ async def handle_produce_group(
                     "error_message": str(problem),
                 }
             )
-    return trees
 
 
 def _acknowledge(ctx: Context, job: _Job) -> None:
@@ -218,7 +229,9 @@ async def handle_init_producer_id(ctx: Context, request: RequestFrame) -> dict[s
             "producer_id": -1,
             "producer_epoch": -1,
         }
-    producer_id, epoch = ctx.producers.init(
-        getattr(body, "producer_id", -1), getattr(body, "producer_epoch", -1)
+    producer_id, epoch = await ctx.run(
+        ctx.producers.init,
+        getattr(body, "producer_id", -1),
+        getattr(body, "producer_epoch", -1),
     )
     return {"error_code": ErrorCode.none, "producer_id": producer_id, "producer_epoch": epoch}

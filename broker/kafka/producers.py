@@ -1,113 +1,84 @@
-"""Idempotent producers: InitProducerId's ids and epochs, and per-partition sequence checks.
+"""InitProducerId: producer ids that are never handed out twice, and their epochs.
 
-A producer with `enable.idempotence` numbers its batches per partition; the broker appends a
-batch whose base sequence is the next expected one, answers a retried batch (one of the last
-five) with the offset it was first given, and refuses a gap with OUT_OF_ORDER_SEQUENCE_NUMBER.
-The table lives in memory: after a restart a producer's first batch per partition is taken as
-it comes (its retries from before the restart are not recognised as duplicates).
+Ids are given out of blocks reserved in a file of the data directory (`producer-ids`: the
+first id not yet reserved, u64, then its CRC32C, u32; replaced atomically and fsynced before
+an id of the new block is given), so a restart starts past every id given before it, as
+Kafka's blocks of producer ids do. Without the file (a new data directory) ids start from
+the clock in milliseconds. The epochs of the ids given are kept in memory, at most
+`producers_max`, the least recently initialised forgotten first: they let a producer that
+names its id and epoch get the next epoch (KIP-360). The sequences of each producer's
+batches are the partitions' (broker.producer_state), kept and rebuilt by their logs.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
+import os
+import struct
+import threading
 import time
-from dataclasses import dataclass, field
+from pathlib import Path
 
-from kio.schema.errors import ErrorCode
+from crc32c import crc32c
 
-__all__ = ["Decision", "ProducerTable"]
+__all__ = ["ID_BLOCK", "ProducerTable"]
 
-_RECENT_BATCHES = 5  # what Kafka keeps per producer and partition (max.in.flight ≤ 5)
-_SEQUENCE_WRAP = 1 << 31
-
-
-@dataclass
-class _Sequences:
-    epoch: int
-    next_sequence: int
-    recent: collections.deque[tuple[int, int, int]] = field(
-        default_factory=lambda: collections.deque(maxlen=_RECENT_BATCHES)
-    )  # (first sequence, last sequence, base offset)
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """`append` the batch, or answer with `error` (NONE with `offset` for a duplicate)."""
-
-    append: bool
-    error: ErrorCode = ErrorCode.none
-    offset: int = -1
-
-
-_APPEND = Decision(True)
+ID_BLOCK = 1_000  # ids reserved per write of the file
+_FILE = struct.Struct(">QI")
+_EPOCH_MAX = 2**15 - 1  # an i16: past it the producer gets a new id
 
 
 class ProducerTable:
-    """Producer ids, epochs and sequences; bounded, the least recently initialised dropped."""
+    """Producer ids and epochs. Thread-safe (InitProducerId runs on the executor)."""
 
-    def __init__(self, producers_max: int) -> None:
+    def __init__(self, producers_max: int, ids_path: Path) -> None:
         self._producers_max = producers_max
-        # ids start from the clock so that ids given before a restart are not handed out again
-        self._next_id = time.time_ns() // 1_000_000
+        self._path = ids_path
+        self._lock = threading.Lock()
+        self._next_id = max(self._reserved(), time.time_ns() // 1_000_000)
+        self._block_end = self._next_id  # nothing reserved by this process yet
         self._epochs: collections.OrderedDict[int, int] = collections.OrderedDict()
-        self._sequences: dict[tuple[int, str, int], _Sequences] = {}
+
+    def _reserved(self) -> int:
+        """The first id no earlier run reserved; 0 without a readable file."""
+        try:
+            raw = self._path.read_bytes()
+            reserved, crc = _FILE.unpack(raw)
+        except (OSError, struct.error):
+            return 0
+        return reserved if crc32c(raw[:8]) == crc else 0
+
+    def _reserve(self, end: int) -> None:
+        body = struct.pack(">Q", end)
+        tmp = self._path.with_name(self._path.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.write(fd, body + struct.pack(">I", crc32c(body)))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, self._path)
+        with contextlib.suppress(OSError):
+            dir_fd = os.open(self._path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        self._block_end = end
 
     def init(self, producer_id: int, epoch: int) -> tuple[int, int]:
         """A new (id, epoch 0), or the next epoch of a known id the producer names."""
-        if producer_id >= 0 and self._epochs.get(producer_id) == epoch:
-            new_epoch = epoch + 1
-        else:
-            producer_id, new_epoch = self._next_id, 0
-            self._next_id += 1
-        self._remember(producer_id, new_epoch)
-        return producer_id, new_epoch
-
-    def _remember(self, producer_id: int, epoch: int) -> None:
-        self._epochs[producer_id] = epoch
-        self._epochs.move_to_end(producer_id)
-        while len(self._epochs) > self._producers_max:
-            gone, _ = self._epochs.popitem(last=False)
-            for key in [k for k in self._sequences if k[0] == gone]:
-                del self._sequences[key]
-
-    def check(
-        self, producer_id: int, epoch: int, topic: str, partition: int, first: int, count: int
-    ) -> Decision:
-        if producer_id < 0:
-            return _APPEND
-        known_epoch = self._epochs.get(producer_id)
-        if known_epoch is not None and epoch < known_epoch:
-            return Decision(False, ErrorCode.invalid_producer_epoch)
-        state = self._sequences.get((producer_id, topic, partition))
-        if state is None or epoch > state.epoch:
-            # unknown to this process (new, or from before a restart): take it as it comes
-            return _APPEND
-        last = (first + count - 1) % _SEQUENCE_WRAP
-        for seen_first, seen_last, offset in state.recent:
-            if (seen_first, seen_last) == (first, last):
-                return Decision(False, ErrorCode.none, offset)
-        if first != state.next_sequence:
-            return Decision(False, ErrorCode.out_of_order_sequence_number)
-        return _APPEND
-
-    def appended(
-        self,
-        producer_id: int,
-        epoch: int,
-        topic: str,
-        partition: int,
-        first: int,
-        count: int,
-        base_offset: int,
-    ) -> None:
-        if producer_id < 0:
-            return
-        key = (producer_id, topic, partition)
-        state = self._sequences.get(key)
-        if state is None or epoch > state.epoch:
-            state = self._sequences[key] = _Sequences(epoch, 0)
-        last = (first + count - 1) % _SEQUENCE_WRAP
-        state.next_sequence = (last + 1) % _SEQUENCE_WRAP
-        state.recent.append((first, last, base_offset))
-        if producer_id not in self._epochs:
-            self._remember(producer_id, epoch)
+        with self._lock:
+            if producer_id >= 0 and self._epochs.get(producer_id) == epoch < _EPOCH_MAX:
+                new_epoch = epoch + 1
+            else:
+                if self._next_id >= self._block_end:
+                    self._reserve(self._next_id + ID_BLOCK)
+                producer_id, new_epoch = self._next_id, 0
+                self._next_id += 1
+            self._epochs[producer_id] = new_epoch
+            self._epochs.move_to_end(producer_id)
+            while len(self._epochs) > self._producers_max:
+                self._epochs.popitem(last=False)
+            return producer_id, new_epoch

@@ -20,10 +20,12 @@ import contextlib
 import logging
 import socket
 import threading
-from collections.abc import Awaitable, Callable
+from asyncio import FIRST_COMPLETED
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
+from broker import batch_v2
 from broker.broker import Broker
 from broker.kafka import access, admin, fetch, groups, metadata, produce
 from broker.kafka.auth import (
@@ -42,7 +44,14 @@ from broker.kafka.errors import (
     ProtocolViolation,
     UnknownApiError,
 )
-from broker.kafka.messages import RequestFrame, encode_response, parse_request, peek_header
+from broker.kafka.messages import (
+    RequestFrame,
+    encode_response,
+    parse_request,
+    peek_header,
+    request_class,
+    response_class,
+)
 
 __all__ = ["API_VERSIONS", "KafkaListener"]
 
@@ -53,6 +62,8 @@ _SIZE_BYTES = 4
 _API_VERSIONS_KEY = 18
 _PRODUCE_KEY = 0
 _PRODUCE_GROUP_MAX = 32  # produce requests appended and flushed as one group, at most
+# groups appended whose flush is still running: the next group is appended meanwhile
+_PRODUCE_GROUPS_FLUSHING_MAX = 2
 _READ_AHEAD_BYTES = 8 * 1024 * 1024  # read ahead of the request being answered, at most
 # the socket reader's buffer (asyncio pauses reading at twice this): big produce frames
 # arrive in a few reads, not dozens of 64 KiB ones
@@ -93,6 +104,12 @@ class _ReadAhead:
     def ready(self) -> bool:
         """Whether `get` would answer without waiting."""
         return bool(self._frames)
+
+    async def wait_ready(self) -> None:
+        """Until `get` would answer without waiting."""
+        while not self._frames and self._failure is None:
+            self._changed.clear()
+            await self._changed.wait()
 
     async def get(self) -> bytes | None:
         while not self._frames:
@@ -188,6 +205,11 @@ class KafkaListener:
 
     def start(self) -> None:
         """Bind and serve on a daemon thread; returns once the port is bound."""
+        batch_v2.load_reader()  # produced batches are read from the first request on
+        for api in (API_VERSIONS[0], API_VERSIONS[1]):  # produce and fetch: kio loads a
+            for version in range(api.min_version, api.max_version + 1):  # class on first use
+                request_class(api.name, version)
+                response_class(api.name, version)
         started = threading.Event()
         failure: list[BaseException] = []
 
@@ -291,41 +313,75 @@ class KafkaListener:
         host: str,
     ) -> None:
         """Answer the connection's requests in order. Frames are read ahead (a bounded few,
-        `_READ_AHEAD_BYTES`), so produce requests that queued up while one was flushed are
-        appended and flushed together (produce.handle_produce_group)."""
+        `_READ_AHEAD_BYTES`), so produce requests that queued up meanwhile are appended and
+        flushed together (produce.append_group and finish_group). A produce group is answered
+        once its flush is done; the next group is appended while it runs (at most
+        `_PRODUCE_GROUPS_FLUSHING_MAX` groups wait for theirs), so the fdatasync of one group
+        overlaps the reading and appending of the next. Any other request waits until every
+        produce before it is answered."""
         frames = _ReadAhead()
         sasl = SaslState()
         reading = asyncio.create_task(self._read_frames(reader, frames))
+        # produce groups appended, their answers waiting for their flush, oldest first
+        flushing: collections.deque[asyncio.Task[list[bytes | None]]] = collections.deque()
+
+        async def answer_oldest() -> None:
+            for response in await flushing.popleft():
+                if response is not None:
+                    writer.write(response)
+
         try:
             pending: bytes | None = None
             while True:
+                if flushing and pending is None and not frames.ready():
+                    # nothing read to work on: answer the oldest group once flushed, unless
+                    # a frame comes first (then it is appended while that flush runs)
+                    arrived = asyncio.create_task(frames.wait_ready())
+                    await asyncio.wait({flushing[0], arrived}, return_when=FIRST_COMPLETED)
+                    arrived.cancel()
+                    while flushing and flushing[0].done():
+                        await answer_oldest()
+                    await writer.drain()
+                    continue
                 frame = pending if pending is not None else await frames.get()
                 pending = None
                 if frame is None:
+                    while flushing:
+                        await answer_oldest()
+                    await writer.drain()
                     return
-                group = [frame]
-                if _api_key(frame) == _PRODUCE_KEY:
-                    while len(group) < _PRODUCE_GROUP_MAX and frames.ready():
-                        following = await frames.get()
-                        if following is None:
-                            frames.finished()
-                            break
-                        if _api_key(following) != _PRODUCE_KEY:
-                            pending = following
-                            break
-                        group.append(following)
-                if len(group) == 1:
-                    responses = [await self._answer(ctx, frame, host, sasl)]
-                else:
-                    responses = await self._answer_produce(group, sasl)
-                for response in responses:
+                if _api_key(frame) != _PRODUCE_KEY:
+                    while flushing:  # answers go out in the order the requests came
+                        await answer_oldest()
+                    response = await self._answer(ctx, frame, host, sasl)
                     if response is not None:
                         writer.write(response)
+                    await writer.drain()
+                    if sasl.close_after_answer:  # a failed handshake or authentication
+                        log.info("Kafka connection from %s closed: SASL failed", host)
+                        return
+                    continue
+                group = [frame]
+                while len(group) < _PRODUCE_GROUP_MAX and frames.ready():
+                    following = await frames.get()
+                    if following is None:
+                        frames.finished()
+                        break
+                    if _api_key(following) != _PRODUCE_KEY:
+                        pending = following
+                        break
+                    group.append(following)
+                answers = await self._append_produce(group, sasl)
+                flushing.append(asyncio.create_task(answers()))
+                while len(flushing) > _PRODUCE_GROUPS_FLUSHING_MAX or (
+                    flushing and flushing[0].done()
+                ):
+                    await answer_oldest()
                 await writer.drain()
-                if sasl.close_after_answer:  # a failed handshake or authentication
-                    log.info("Kafka connection from %s closed: SASL failed", host)
-                    return
         finally:
+            for task in flushing:  # appended already: let their flushes end, unanswered
+                with contextlib.suppress(BaseException):
+                    await task
             reading.cancel()
             with contextlib.suppress(BaseException):
                 await reading
@@ -354,15 +410,18 @@ class KafkaListener:
         except BaseException as exc:
             frames.fail(exc)
 
-    async def _answer_produce(self, frames: list[bytes], sasl: SaslState) -> list[bytes | None]:
-        """Answers to consecutive produce frames, appended and flushed as one group."""
+    async def _append_produce(
+        self, frames: list[bytes], sasl: SaslState
+    ) -> Callable[[], Coroutine[Any, Any, list[bytes | None]]]:
+        """Append consecutive produce frames as one group; returns what answers them once
+        their flush is done (produce.append_group and finish_group)."""
         ctx = self._ctx
         assert ctx is not None
+        api = API_VERSIONS[_PRODUCE_KEY]
         requests = []
         gates: list[access.Gate | None] = []
         for frame in frames:
             _key, version, _correlation = peek_header(frame)
-            api = API_VERSIONS[_PRODUCE_KEY]
             if not api.min_version <= version <= api.max_version:
                 raise UnknownApiError(_PRODUCE_KEY, version)
             request = parse_request(frame, api.name, version)
@@ -370,22 +429,27 @@ class KafkaListener:
             gates.append(gate)
             requests.append(request if gate is None else gate.request or request)
         run = [r for r, g in zip(requests, gates, strict=True) if g is None or g.request]
-        ran = iter(await produce.handle_produce_group(ctx, run) if run else [])
-        trees: list[dict[str, Any] | None] = []
-        for gate in gates:
-            tree = next(ran) if gate is None or gate.request is not None else None
-            trees.append(tree if gate is None else self._finish("produce", gate, tree, sasl))
-        out: list[bytes | None] = []
-        for request, tree in zip(requests, trees, strict=True):
-            version, correlation = request.version, request.correlation_id
-            out.append(
-                None
-                if tree is None
-                else encode_response(
-                    "produce", version, correlation, tree, strict=version == api.max_version
+        appended = await produce.append_group(ctx, run) if run else None
+
+        async def answers() -> list[bytes | None]:
+            ran = iter(await produce.finish_group(ctx, appended) if appended else [])
+            trees: list[dict[str, Any] | None] = []
+            for gate in gates:
+                tree = next(ran) if gate is None or gate.request is not None else None
+                trees.append(tree if gate is None else self._finish("produce", gate, tree, sasl))
+            out: list[bytes | None] = []
+            for request, tree in zip(requests, trees, strict=True):
+                version, correlation = request.version, request.correlation_id
+                out.append(
+                    None
+                    if tree is None
+                    else encode_response(
+                        "produce", version, correlation, tree, strict=version == api.max_version
+                    )
                 )
-            )
-        return out
+            return out
+
+        return answers
 
     def _gate(self, name: str, request: RequestFrame, sasl: SaslState) -> access.Gate | None:
         """What of `request` the connection's principal may run; None without SASL."""

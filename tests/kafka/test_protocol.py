@@ -253,3 +253,36 @@ def test_pipelined_produce_requests_are_appended_in_order_and_answered_in_order(
     assert bases == [3 * n for n in range(12)]
     stored = http.records.fetch(topic, 0, 0, records_max=100).records
     assert [r.value for r in stored] == [b"p%d-%d" % (n, i) for n in range(12) for i in range(3)]
+
+
+def test_other_requests_between_pipelined_produces_are_answered_in_order(
+    serve: Serve, http: HttpApi, topic: str
+) -> None:
+    """Produce groups are answered once flushed while the next is appended; a request of
+    another kind waits for the answers before it, so every answer comes in the order sent."""
+    wire = Wire(serve.bootstrap)
+    kinds = ["produce", "produce", "api_versions", "produce", "api_versions", "produce"]
+    frames: list[tuple[str, int, bytes]] = []
+    for n, kind in enumerate(kinds):
+        if kind == "produce":
+            frame = wire.frame("produce", 9, produce_body(topic, 0, batch([b"m%d" % n])))
+        else:
+            frame = wire.frame(
+                "api_versions", 3, {"client_software_name": "t", "client_software_version": "1"}
+            )
+        frames.append((kind, wire.correlation, frame))
+    wire.sock.sendall(b"".join(struct.pack(">i", len(f)) + f for _, _, f in frames))
+    bases = []
+    for kind, correlation, _ in frames:
+        raw = wire.read_frame()
+        assert raw is not None
+        version = 9 if kind == "produce" else 3
+        answer = parse_response(kind, version, raw, correlation)  # checks the order
+        if kind == "produce":
+            bases.append(answer.responses[0].partition_responses[0].base_offset)
+        else:
+            assert answer.error_code == 0
+    wire.close()
+    assert bases == [0, 1, 2, 3]
+    stored = [r.value for r in http.records.fetch(topic, 0, 0, records_max=10).records]
+    assert stored == [b"m0", b"m1", b"m3", b"m5"]

@@ -1,11 +1,14 @@
-"""Kafka's v2 record batch: our reader against kio's writer, our writer against kio's reader."""
+"""Kafka's v2 record batch: our reader against kio's writer, our writers against kio's reader,
+and batches that pass their CRC but lie about their records refused."""
 
 from __future__ import annotations
 
 import datetime
 import io
+import struct
 
 import pytest
+from crc32c import crc32c
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from kio.records.readers import read_batch
@@ -13,9 +16,17 @@ from kio.records.schema import NewRecordBatch, Record, RecordHeader
 from kio.records.writers import write_new_batch
 from kio.static.primitive import TZAwareMicros, i8, i16, i32, i64
 
+from broker import batch_v2
 from broker.kafka.errors import CorruptRecordsError, UnsupportedRecordsError
-from broker.kafka.records import decode_batch, encode_batch, from_log_batch, with_base_offset
-from broker.record import ConsumedRecord, ProducerRecord, measure_batch, rebase_batch
+from broker.kafka.records import decode_batch, encode_batch, from_log_batch
+from broker.record import (
+    BATCH_MAGIC_V2,
+    ConsumedRecord,
+    ProducerRecord,
+    measure_batch,
+    rebase_batch,
+    v2_of,
+)
 from broker.record import decode_batch as decode_log_batch
 from broker.record import encode_batch as encode_log_batch
 
@@ -72,13 +83,30 @@ def _kio_batch(
     return buf.getvalue()
 
 
+def _with_crc(batch: bytes | bytearray) -> bytes:
+    """The v2 batch with its CRC recomputed: damage that the CRC alone does not catch."""
+    out = bytearray(batch)
+    struct.pack_into(">I", out, 17, crc32c(bytes(out[21:])))
+    return bytes(out)
+
+
+def test_the_compiled_reader_is_the_one_used() -> None:
+    from aiokafka.record.default_records import DefaultRecordBatch
+
+    assert "_crecords" in DefaultRecordBatch.__module__  # aiokafka's C extension loaded
+
+
 @settings(max_examples=60, deadline=None)
 @given(records)
-def test_batches_kio_writes_decode_to_the_same_records(items: list) -> None:  # type: ignore[type-arg]
+def test_batches_kio_writes_are_stored_verbatim_and_decode_to_the_same_records(
+    items: list,  # type: ignore[type-arg]
+) -> None:
     raw = _kio_batch(items)
     decoded = decode_batch(raw, **LIMITS)
     assert (decoded.producer_id, decoded.producer_epoch, decoded.base_sequence) == (4711, 2, 9)
     assert decoded.record_count == len(items)
+    assert decoded.log_batch[8] == BATCH_MAGIC_V2
+    assert bytes(v2_of(decoded.log_batch)) == raw
     assert [(r.key, r.value, list(r.headers), r.timestamp_ms) for r in _log_records(raw)] == [
         (key, value, headers, (BASE_S + seconds) * 1000) for key, value, headers, seconds in items
     ]
@@ -124,6 +152,59 @@ def test_every_flipped_byte_is_caught() -> None:
             decode_batch(bytes(broken), **LIMITS)
 
 
+def _record_starts(raw: bytes) -> list[int]:
+    """Where each record of an uncompressed v2 batch starts (for the damage below)."""
+    starts = []
+    pos = 61
+    while pos < len(raw):
+        starts.append(pos)
+        shift = length = 0
+        while True:
+            byte = raw[pos]
+            pos += 1
+            length |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                break
+        pos += (length >> 1) ^ -(length & 1)
+    return starts
+
+
+def test_batches_whose_crc_holds_but_whose_records_lie_are_refused() -> None:
+    items = [(b"k", b"value-0", [("h", b"x")], 0), (None, b"value-1", [], 1)]
+    raw = _kio_batch(items)
+    first, second = _record_starts(raw)
+    cases: dict[str, bytes] = {}
+    longer = bytearray(raw)
+    longer[first] += 2  # record 0 claims one byte more (zig-zag: +2 is +1)
+    cases["record length"] = _with_crc(longer)
+    delta = bytearray(raw)
+    delta[second + 3] = 4  # record 1's offset delta 2 (attributes, ts delta, then it)
+    cases["offset delta"] = _with_crc(delta)
+    count = bytearray(raw)
+    struct.pack_into(">i", count, 57, 3)
+    cases["record count"] = _with_crc(count)
+    last = bytearray(raw)
+    struct.pack_into(">i", last, 23, 5)
+    cases["last offset delta"] = _with_crc(last)
+    stamp = bytearray(raw)
+    struct.pack_into(">q", stamp, 35, (BASE_S + 7) * 1000)
+    cases["max timestamp"] = _with_crc(stamp)
+    trailing = bytearray(raw + b"\x00")
+    struct.pack_into(">i", trailing, 8, len(trailing) - 12)
+    cases["a byte after the last record"] = _with_crc(trailing)
+    cut = bytearray(raw[:-1] + b"\x81")  # the last varint runs off the end of the batch
+    cases["a varint cut off at the end"] = _with_crc(cut)
+    name = bytearray(raw)
+    at = raw.index(b"\x02h") + 1  # header key "h" (length varint 2 = 1)
+    name[at] = 0xFF
+    cases["a header key that is not UTF-8"] = _with_crc(name)
+    for what, bad in cases.items():
+        with pytest.raises(CorruptRecordsError):
+            decode_batch(bad, **LIMITS)
+            pytest.fail(f"{what} was not refused")
+
+
 def test_limits_bound_what_a_batch_may_claim() -> None:
     raw = encode_batch([ConsumedRecord("t", 0, 0, 1, None, b"v") for _ in range(5)])
     with pytest.raises(CorruptRecordsError, match="record count 5"):
@@ -148,23 +229,53 @@ def test_log_batches_served_as_kafka_batches_read_back_by_kio(items: list, base:
     assert [
         [(h.key.decode() if h.key else "", h.value) for h in r.headers] for r in batch.records
     ] == [list(r.headers) for r in producer]
-    # and what we read of it is the log batch again, millisecond timestamps included
-    assert decode_batch(raw, **LIMITS).log_batch[8:] == rebase_batch(log_batch, 0)[8:]
+    # and stored again as a v2 batch, it reads as the same records, milliseconds included
+    stored = rebase_batch(decode_batch(raw, **LIMITS).log_batch, base)
+    _, again = decode_log_batch(stored, "t", 0, "x", length_max=len(stored))
+    _, first = decode_log_batch(log_batch, "t", 0, "x", length_max=len(log_batch))
+    assert again == first
 
 
 @settings(max_examples=60, deadline=None)
 @given(records)
-def test_the_shape_measured_on_conversion_is_the_one_the_broker_measures(items: list) -> None:  # type: ignore[type-arg]
-    decoded = decode_batch(_kio_batch(items), **LIMITS, values=True)
+def test_the_shape_measured_on_produce_is_the_one_the_broker_measures(items: list) -> None:  # type: ignore[type-arg]
+    raw = _kio_batch(items)
+    decoded = decode_batch(raw, **LIMITS, values=True)
     again = measure_batch(
         decoded.log_batch, "test", length_max=len(decoded.log_batch), values=True
     )
-    assert decoded.shape == again
+    fields = ("header", "bytes_total", "key_bytes_top", "headers_top", "timestamps_ms", "values")
+    assert [getattr(decoded.shape, f) for f in fields] == [getattr(again, f) for f in fields]
+    sizes, keys, headers = again.measures()
+    assert sum(sizes) == again.bytes_total == len(raw) - 61  # each record's v2 bytes
+    assert keys == [-1 if key is None else len(key) for key, _, _, _ in items]
+    assert headers == [len(h) for _, _, h, _ in items]
+    assert again.values == [value for _, value, _, _ in items]
 
 
-def test_a_produced_batch_takes_the_offset_the_log_gave_it() -> None:
+def test_a_stored_batch_takes_the_offset_the_log_gave_it() -> None:
     raw = _kio_batch([(b"k", b"v", [], 0), (None, b"w", [], 1)])
-    placed = with_base_offset(raw, 12_345)
-    batch, _ = read_batch(placed, 0)  # still verifies: the CRC does not cover the offset
+    placed = rebase_batch(decode_batch(raw, **LIMITS).log_batch, 12_345)
+    batch, _ = read_batch(bytes(v2_of(placed)), 0)  # the v2 CRC still holds
     assert batch.base_offset == 12_345
+    assert batch.partition_leader_epoch == 0
     assert [r.offset for r in batch.records] == [12_345, 12_346]
+    _, ours = decode_log_batch(placed, "t", 0, "x", length_max=len(placed))
+    assert [r.offset for r in ours] == [12_345, 12_346]
+
+
+def test_a_stored_v2_batch_damaged_on_disk_is_caught() -> None:
+    raw = _kio_batch([(b"k", b"v", [], 0)])
+    stored = bytearray(rebase_batch(decode_batch(raw, **LIMITS).log_batch, 3))
+    for at in range(8, len(stored)):
+        broken = bytearray(stored)
+        broken[at] ^= 0x10
+        with pytest.raises(Exception, match="corrupt record batch"):
+            decode_log_batch(bytes(broken), "t", 0, "x", length_max=len(stored))
+
+
+def test_parse_refuses_what_the_listener_inflates_or_refuses_first() -> None:
+    raw = bytearray(_kio_batch([(None, b"v", [], 0)]))
+    struct.pack_into(">h", raw, 21, 1)  # gzip
+    with pytest.raises(Exception, match="attributes"):
+        batch_v2.parse(_with_crc(raw), "test", records_max=10)

@@ -24,6 +24,7 @@ API_KEYS = {
     "join_group": 11,
     "sasl_handshake": 17,
     "sasl_authenticate": 36,
+    "init_producer_id": 22,
 }
 
 

@@ -6,6 +6,7 @@ Layout of a data directory:
     topics/<topic>/config.json    the topic's settings (TopicConfig), written atomically
     topics/<topic>/<partition>/   one PartitionLog per partition
     groups/<hash>.json            one file per consumer group (committed offsets, generation)
+    producer-ids                  the Kafka listener's reserved block of producer ids
     trash/                        deleted topics on their way out
 """
 

@@ -32,7 +32,7 @@ from sdk.transports.base import (
     TopicPartition,
 )
 from sdk.transports.urls import open_consumer, open_producer
-from sdk.wire import locate
+from sdk.wire import VALUE_SCHEMA_ID_HEADER, header_value, read_id_header, schema_id_of
 
 __all__ = ["Consumer", "Message", "RunStats"]
 
@@ -83,6 +83,15 @@ class RunStats:
 
 
 Handler = Callable[[Message], object]
+
+
+def _schema_id(value: bytes, headers: tuple[Header, ...]) -> int | None:
+    """The schema id `sdk.wire.locate` finds (None for a GUID header), without copying the
+    payload as `locate` does."""
+    found = header_value(headers, VALUE_SCHEMA_ID_HEADER) if headers else None
+    if found is not None:
+        return read_id_header(found).schema_id
+    return schema_id_of(value)
 
 
 def _event_id(value: Any) -> str | None:
@@ -167,7 +176,7 @@ class Consumer:
             return Message(r.topic, r.partition, r.offset, r.key, None, r.headers, None, stamp)
         schema_id: int | None = None
         try:
-            schema_id = locate(r.value, r.headers)[0].schema_id  # None for a GUID header
+            schema_id = _schema_id(r.value, r.headers)
             value = self.deserializer.deserialize(r.value, r.headers)
         except UNDECODABLE as exc:
             return Message(

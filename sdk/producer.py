@@ -89,7 +89,10 @@ class Producer:
         """
         sent = list(encode_headers(headers))  # the serializer may add the schema-id header
         data = self.serializer(topic).serialize(value, sent)
-        self.publish_bytes(topic, data, key=key, headers=sent)
+        if self._closed:
+            raise ConfigurationError("the producer is closed")
+        # the headers are encoded already: not through publish_bytes, which would again
+        self._transport.send(topic, [OutRecord(data, encode_key(key), tuple(sent))])
 
     def publish_bytes(
         self,

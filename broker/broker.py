@@ -765,13 +765,18 @@ class Broker:
 
     def offsets(self, topic: str, partition: int) -> tuple[int, int]:
         """(log start offset, log end offset) of a partition."""
-        with self._lock:
+        with self._lock:  # not held while the log's lock is waited for (see _wait_for_records)
             log = self._log(topic, partition)
-            return log.log_start_offset, log.log_end_offset
+        return log.log_start_offset, log.log_end_offset
 
     def offset_for_time(self, topic: str, partition: int, timestamp_ms: int) -> int:
         with self._lock:
-            return self._log(topic, partition).offset_for_time(timestamp_ms)
+            log = self._log(topic, partition)
+        try:
+            return log.offset_for_time(timestamp_ms)
+        except LogClosedError:
+            self._log(topic, partition)  # deleted meanwhile: UnknownTopicError
+            raise
 
     def lag(self, group: str) -> list[PartitionLag]:
         """Per partition the group has committed or owns: committed offset, log end, lag."""

@@ -178,7 +178,9 @@ class Side:
     def consumer(self, topic: str, fmt: str) -> Any:
         group = f"bench-{uuid.uuid4().hex[:6]}"
         if not self.confluent:
-            options: dict[str, Any] = {}
+            # the consumer joins first and so creates the topic on Charter's brokers: with the
+            # producer's three partitions, not the transports' default of one
+            options: dict[str, Any] = {"partitions": PARTITIONS}
             if self.kafka:
                 options = {"session_timeout_ms": 6000, "config": {"fetch.wait.max.ms": 10}}
             return _SdkConsumer(

@@ -165,8 +165,9 @@ class Broker:
     At most `open_files_max` segment and index files are held open, the least recently used
     closed first (default: half the process's descriptor limit; see broker.files).
     `observer` (settable later) is told of every append, served fetch and waiting fetch.
-    `offsets_flush` is when a group's commit is durable (see broker.groups): `always`, or
-    `never` for a broker whose data dies with the process (the SDK's memory://).
+    `offsets_flush` is when a group's commit is durable (see broker.groups): `always`;
+    `never`; or `memory`, never written, for a broker whose data dies with the process (the
+    SDK's memory://).
     """
 
     def __init__(

@@ -11,8 +11,8 @@ Committed offsets and the generation counter are kept per group in `<name>.json`
 groups directory, written to a temporary file and renamed into place. As Kafka acknowledges a
 commit per the policy of its offsets topic, `flush` decides when one is durable: `always` (the
 default) fsyncs the file before the rename; `never` leaves it to the OS (the process may crash
-without losing a commit, the machine may not): for brokers that keep nothing across a restart
-anyway, such as the SDK's `memory://`.
+without losing a commit, the machine may not); `memory` keeps groups in memory alone, for a
+broker whose data dies with the process anyway (the SDK's `memory://`): nothing is written.
 """
 
 from __future__ import annotations
@@ -61,8 +61,8 @@ __all__ = [
 ]
 
 ASSIGNORS: tuple[str, ...] = ("range", "roundrobin")
-OffsetsFlush = Literal["always", "never"]
-OFFSETS_FLUSH_POLICIES: tuple[str, ...] = ("always", "never")
+OffsetsFlush = Literal["always", "never", "memory"]
+OFFSETS_FLUSH_POLICIES: tuple[str, ...] = ("always", "never", "memory")
 GROUP_RETENTION_MS_DEFAULT = 7 * 24 * 3600 * 1000
 
 
@@ -378,6 +378,8 @@ class GroupCoordinator:
 
     def _remove(self, g: _Group) -> None:
         del self._groups[g.name]
+        if self.flush == "memory":
+            return
         with contextlib.suppress(FileNotFoundError):
             (self._directory / f"{self._file_stem(g.name)}.json").unlink()
 
@@ -392,6 +394,8 @@ class GroupCoordinator:
         return Assignment(g.name, member_id, g.generation, g.assignment.get(member_id, ()))
 
     def _save(self, g: _Group) -> None:
+        if self.flush == "memory":
+            return
         data = {
             "group": g.name,
             "generation": g.generation,

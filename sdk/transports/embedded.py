@@ -5,9 +5,10 @@ URL (a data directory is owned by one process). A `file://` broker closes when t
 them closes; a `memory://` broker lives, in a temporary directory, until the process exits.
 
 A `memory://` broker promises nothing across the process's end (its directory is removed at
-exit), so it never waits for the disk: the topics its clients create flush `never` and its
-group commits are not fsynced (the OS writes them back, or not, in its own time). A topic made
-on it explicitly (`shared_broker(url).create_topic`) keeps the flush policy it is given.
+exit), so it never waits for the disk: the topics its clients create flush `never` (the OS
+writes them back in its own time) and its groups and their commits live in memory alone
+(`offsets_flush="memory"`, see broker.groups). A topic made on it explicitly
+(`shared_broker(url).create_topic`) keeps the flush policy it is given.
 A `file://` broker keeps the broker's defaults: appends and commits are fsynced before they
 are acknowledged.
 """
@@ -59,7 +60,7 @@ def acquire(url: str) -> tuple[str, Broker]:
             temp = Path(tempfile.mkdtemp(prefix="charter-memory-broker-"))
             directory = temp
         try:
-            broker = Broker(directory, offsets_flush="never" if temp else "always")
+            broker = Broker(directory, offsets_flush="memory" if temp else "always")
         except BrokerError as exc:
             raise TransportError(f"cannot open the broker at {url!r}: {exc}") from exc
         _brokers[key] = (broker, 1, temp)

@@ -97,9 +97,9 @@ class BrokerProducer:
         count = self.broker.partition_count(topic)
         parts: dict[int, list[ProducerRecord]] = {}
         unkeyed: int | None = None
-        for r in records:
-            if r.key is not None:
-                p = _keyed_partition(r.key, count)
+        for value, key, headers in records:  # per record: kept lean
+            if key is not None:
+                p = _keyed_partition(key, count)
             else:
                 if unkeyed is None:
                     unkeyed = next(self._turn) % count
@@ -107,7 +107,7 @@ class BrokerProducer:
             part = parts.get(p)
             if part is None:
                 part = parts[p] = []
-            part.append(ProducerRecord(r.value, r.key, r.headers))
+            part.append(ProducerRecord(value, key, headers))
         if len(parts) == 1 or not self._fsyncs_appends(topic):
             failures = []
             for p, part in parts.items():

@@ -50,7 +50,7 @@ from broker.errors import (
     UnknownTopicError,
 )
 from broker.files import FilePool
-from broker.groups import GROUP_RETENTION_MS_DEFAULT, GroupCoordinator
+from broker.groups import GROUP_RETENTION_MS_DEFAULT, GroupCoordinator, OffsetsFlush
 from broker.log import PartitionLog, RawBatches, decode_batches
 from broker.observer import BrokerObserver
 from broker.placement import keyed_partition
@@ -167,6 +167,9 @@ class Broker:
     At most `open_files_max` segment and index files are held open, the least recently used
     closed first (default: half the process's descriptor limit; see broker.files).
     `observer` (settable later) is told of every append, served fetch and waiting fetch.
+    `offsets_flush` is when a group's commit is durable (see broker.groups): `always`;
+    `never`; or `memory`, never written, for a broker whose data dies with the process (the
+    SDK's memory://).
     """
 
     def __init__(
@@ -180,8 +183,10 @@ class Broker:
         group_retention_ms: int = GROUP_RETENTION_MS_DEFAULT,
         open_files_max: int | None = None,
         observer: BrokerObserver | None = None,
+        offsets_flush: OffsetsFlush = "always",
     ) -> None:
         self.data_dir = Path(data_dir)
+        self._offsets_flush: OffsetsFlush = offsets_flush
         self.observer = observer
         self.files = FilePool(open_files_max)
         self._group_retention_ms = group_retention_ms
@@ -190,6 +195,7 @@ class Broker:
         self._clock_ms = clock_ms
         self._lock = threading.RLock()
         self._appended = threading.Condition(self._lock)
+        self._appends = 0  # appends announced so far (see _wait_for_records)
         self._append_listeners: list[Callable[[], None]] = []
         self._topics: dict[str, _Topic] = {}
         self._closed = False
@@ -239,6 +245,7 @@ class Broker:
             limits=self.limits,
             offsets_of=self.offsets,
             retention_ms=self._group_retention_ms,
+            flush=self._offsets_flush,
         )
 
     # ------------------------------------------------------------------ topics
@@ -561,6 +568,7 @@ class Broker:
 
     def _notify_appended(self) -> None:
         with self._lock:
+            self._appends += 1  # lets a fetch that looked before this see it (no lost wake-up)
             self._appended.notify_all()
             listeners = list(self._append_listeners)
         for listener in listeners:
@@ -666,16 +674,17 @@ class Broker:
         they are on disk, and `fetch_many` decodes, skips and trims them.
         """
         self._check_fetch(positions, records_max, bytes_max, wait_ms)
-        logs = self._wait_for_records(positions, wait_ms)
+        logs, bounds = self._wait_for_records(positions, wait_ms)
         out: dict[TopicPartition, RawBatches] = {}
         records_left, bytes_left = records_max, bytes_max
         for tp, off in positions.items():
-            log = logs[tp]
-            if records_left <= 0 or bytes_left <= 0 or log.log_end_offset <= off:
-                out[tp] = RawBatches([], [], log.log_start_offset, log.log_end_offset, 0)
+            start, end = bounds[tp]
+            if records_left <= 0 or bytes_left <= 0 or end <= off:
+                # the bounds seen by the wait: no second look at a log an append may hold
+                out[tp] = RawBatches([], [], start, end, 0)
                 continue
             try:
-                got = log.read_batches(off, records_max=records_left, bytes_max=bytes_left)
+                got = logs[tp].read_batches(off, records_max=records_left, bytes_max=bytes_left)
             except LogClosedError:
                 self._log(*tp)  # deleted meanwhile: UnknownTopicError
                 raise
@@ -709,23 +718,36 @@ class Broker:
 
     def _wait_for_records(
         self, positions: Mapping[TopicPartition, int], wait_ms: int
-    ) -> dict[TopicPartition, PartitionLog]:
-        """The partitions' logs once one has a record at or after its position, or time is up."""
+    ) -> tuple[dict[TopicPartition, PartitionLog], dict[TopicPartition, tuple[int, int]]]:
+        """The partitions' logs and their (start, end) offsets once one has a record at or
+        after its position, or time is up.
+
+        The broker lock is held only to find the logs and to wait: reading a log's offsets
+        takes the log's lock, which an append holds through its fsync, and a fetch waiting
+        for it under the broker lock would stall every produce and fetch of the broker. A
+        wait is skipped if an append was announced since the logs were looked at.
+        """
         deadline = time.monotonic() + wait_ms / 1000
-        with self._lock:
-            while True:
+        while True:
+            with self._lock:
                 logs = {tp: self._log(*tp) for tp in positions}
-                ready = False
-                for tp, off in positions.items():
-                    start, end = logs[tp].log_start_offset, logs[tp].log_end_offset
-                    if not start <= off <= end:
-                        raise OffsetOutOfRangeError(off, start, end)
-                    ready = ready or end > off
-                remaining = deadline - time.monotonic()
-                if ready or remaining <= 0:
-                    return logs
-                with self.long_poll():
-                    self._appended.wait(remaining)
+                announced = self._appends
+            bounds: dict[TopicPartition, tuple[int, int]] = {}
+            ready = False
+            for tp, off in positions.items():
+                log = logs[tp]
+                start, end = log.log_start_offset, log.log_end_offset
+                if not start <= off <= end:
+                    raise OffsetOutOfRangeError(off, start, end)
+                bounds[tp] = (start, end)
+                ready = ready or end > off
+            remaining = deadline - time.monotonic()
+            if ready or remaining <= 0:
+                return logs, bounds
+            with self._lock:
+                if self._appends == announced:
+                    with self.long_poll():
+                        self._appended.wait(remaining)
 
     @contextlib.contextmanager
     def long_poll(self) -> Iterator[None]:
@@ -743,13 +765,18 @@ class Broker:
 
     def offsets(self, topic: str, partition: int) -> tuple[int, int]:
         """(log start offset, log end offset) of a partition."""
-        with self._lock:
+        with self._lock:  # not held while the log's lock is waited for (see _wait_for_records)
             log = self._log(topic, partition)
-            return log.log_start_offset, log.log_end_offset
+        return log.log_start_offset, log.log_end_offset
 
     def offset_for_time(self, topic: str, partition: int, timestamp_ms: int) -> int:
         with self._lock:
-            return self._log(topic, partition).offset_for_time(timestamp_ms)
+            log = self._log(topic, partition)
+        try:
+            return log.offset_for_time(timestamp_ms)
+        except LogClosedError:
+            self._log(topic, partition)  # deleted meanwhile: UnknownTopicError
+            raise
 
     def lag(self, group: str) -> list[PartitionLag]:
         """Per partition the group has committed or owns: committed offset, log end, lag."""

@@ -8,7 +8,11 @@ member and generation; a commit from an older generation, or for a partition the
 not own in the current one, is refused, so a partition never has two committing owners.
 
 Committed offsets and the generation counter are kept per group in `<name>.json` under the
-groups directory, written to a temporary file, fsynced and renamed into place.
+groups directory, written to a temporary file and renamed into place. As Kafka acknowledges a
+commit per the policy of its offsets topic, `flush` decides when one is durable: `always` (the
+default) fsyncs the file before the rename; `never` leaves it to the OS (the process may crash
+without losing a commit, the machine may not); `memory` keeps groups in memory alone, for a
+broker whose data dies with the process anyway (the SDK's `memory://`): nothing is written.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from broker.api import (
     Assignment,
@@ -45,15 +50,19 @@ from broker.errors import (
 __all__ = [
     "ASSIGNORS",
     "GROUP_RETENTION_MS_DEFAULT",
+    "OFFSETS_FLUSH_POLICIES",
     "Assignment",
     "Assignor",
     "GroupCoordinator",
     "GroupDescription",
     "MemberDescription",
+    "OffsetsFlush",
     "assign",
 ]
 
 ASSIGNORS: tuple[str, ...] = ("range", "roundrobin")
+OffsetsFlush = Literal["always", "never", "memory"]
+OFFSETS_FLUSH_POLICIES: tuple[str, ...] = ("always", "never", "memory")
 GROUP_RETENTION_MS_DEFAULT = 7 * 24 * 3600 * 1000
 
 
@@ -119,10 +128,16 @@ class GroupCoordinator:
         limits: Limits,
         offsets_of: Callable[[str, int], tuple[int, int]] | None = None,
         retention_ms: int = GROUP_RETENTION_MS_DEFAULT,
+        flush: OffsetsFlush = "always",
     ) -> None:
         """`offsets_of(topic, partition)` gives a partition's (log start, log end), to check
         commits; a group with no members and no change for `retention_ms` is removed (as
-        Kafka's offsets.retention.minutes)."""
+        Kafka's offsets.retention.minutes); `flush` is when a commit is durable (above)."""
+        if flush not in OFFSETS_FLUSH_POLICIES:
+            raise InvalidConfigError(
+                "offsets_flush", f"{flush!r} is not one of {OFFSETS_FLUSH_POLICIES}"
+            )
+        self.flush = flush
         self._directory = directory
         self._partitions_of = partitions_of
         self._offsets_of = offsets_of
@@ -363,6 +378,8 @@ class GroupCoordinator:
 
     def _remove(self, g: _Group) -> None:
         del self._groups[g.name]
+        if self.flush == "memory":
+            return
         with contextlib.suppress(FileNotFoundError):
             (self._directory / f"{self._file_stem(g.name)}.json").unlink()
 
@@ -377,6 +394,8 @@ class GroupCoordinator:
         return Assignment(g.name, member_id, g.generation, g.assignment.get(member_id, ()))
 
     def _save(self, g: _Group) -> None:
+        if self.flush == "memory":
+            return
         data = {
             "group": g.name,
             "generation": g.generation,
@@ -385,10 +404,12 @@ class GroupCoordinator:
         }
         name = self._file_stem(g.name)
         tmp = self._directory / f"{name}.json.tmp"
+        durable = self.flush == "always"
         with open(tmp, "wb") as f:
             f.write(json.dumps(data).encode())
-            f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
         os.replace(tmp, self._directory / f"{name}.json")
 
     @staticmethod

@@ -30,8 +30,9 @@ def encode_key(key: KeyInput) -> bytes | None:
 def encode_headers(headers: HeadersInput) -> tuple[Header, ...]:
     if not headers:
         return ()
-    pairs = headers.items() if isinstance(headers, Mapping) else headers
-    return tuple((name, v.encode() if isinstance(v, str) else v) for name, v in pairs)
+    # a dict first: isinstance against the Mapping ABC costs more than the encoding
+    pairs = headers.items() if type(headers) is dict or isinstance(headers, Mapping) else headers
+    return tuple([(name, v.encode() if isinstance(v, str) else v) for name, v in pairs])
 
 
 class Producer:
@@ -89,7 +90,10 @@ class Producer:
         """
         sent = list(encode_headers(headers))  # the serializer may add the schema-id header
         data = self.serializer(topic).serialize(value, sent)
-        self.publish_bytes(topic, data, key=key, headers=sent)
+        if self._closed:
+            raise ConfigurationError("the producer is closed")
+        # the headers are encoded already: not through publish_bytes, which would again
+        self._transport.send(topic, [OutRecord(data, encode_key(key), tuple(sent))])
 
     def publish_bytes(
         self,

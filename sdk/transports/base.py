@@ -4,7 +4,6 @@ lives in `sdk.transports.urls`)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
 __all__ = [
@@ -20,9 +19,8 @@ Header = tuple[str, bytes | None]
 TopicPartition = tuple[str, int]
 
 
-@dataclass(frozen=True, slots=True)
-class OutRecord:
-    """A framed record on its way to the broker."""
+class OutRecord(NamedTuple):
+    """A framed record on its way to the broker (a named tuple: one per published event)."""
 
     value: bytes | None
     key: bytes | None = None

@@ -14,9 +14,18 @@ from collections.abc import Callable, Sequence
 from sdk.errors import ConfigurationError, DeliveryError
 from sdk.transports.base import OutRecord
 
-__all__ = ["Batcher"]
+__all__ = ["Batcher", "Undelivered"]
 
 Deliver = Callable[[str, list[OutRecord]], None]
+
+
+class Undelivered(Exception):
+    """A delivery that took some of its records raises this for the `count` it did not take
+    (any other exception counts the whole chunk as undelivered)."""
+
+    def __init__(self, count: int, reason: str) -> None:
+        super().__init__(reason)
+        self.count = count
 
 
 class Batcher:
@@ -81,6 +90,9 @@ class Batcher:
                     chunk = queue[start : start + self.batch_size]
                     try:
                         self._deliver(topic, chunk)
+                    except Undelivered as exc:  # some records were taken, not these
+                        with self._lock:
+                            self._failures.extend((topic, str(exc)) for _ in range(exc.count))
                     except Exception as exc:  # kept for flush(), which raises them
                         with self._lock:
                             reason = f"{type(exc).__name__}: {exc}"

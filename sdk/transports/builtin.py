@@ -9,28 +9,53 @@ other; the two modules only say how the broker is reached and released.
 from __future__ import annotations
 
 import contextlib
+import functools
+import itertools
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from broker import BrokerAPI, BrokerError, ProducerRecord, TopicConfig, TopicExistsError
 from broker import Consumer as GroupConsumer
+from broker.config import FlushPolicy
 from broker.errors import StaleGenerationError, UnknownMemberError
+from broker.placement import keyed_partition
 from sdk.errors import TransportError
 from sdk.transports.base import OutRecord, RawRecord, TopicPartition
-from sdk.transports.batching import Batcher
+from sdk.transports.batching import Batcher, Undelivered
 
 __all__ = ["BrokerConsumer", "BrokerProducer", "ensure_topic"]
 
+_SIDE_BY_SIDE_MAX = 8  # appends of one delivery under way at once
 
-def ensure_topic(broker: BrokerAPI, topic: str, partitions: int) -> None:
+
+def ensure_topic(
+    broker: BrokerAPI, topic: str, partitions: int, flush: FlushPolicy = "always"
+) -> None:
+    """Create `topic` unless it exists, with `partitions` and the flush policy `flush`."""
     if topic in broker.list_topics():
         return
     with contextlib.suppress(TopicExistsError):  # another client created it meanwhile
-        broker.create_topic(topic, TopicConfig(partitions=partitions))
+        broker.create_topic(topic, TopicConfig(partitions=partitions, flush=flush))
+
+
+@functools.lru_cache(maxsize=16_384)
+def _keyed_partition(key: bytes, partitions: int) -> int:
+    """The broker's own placement (Kafka's murmur2 rule), remembered for recent keys."""
+    return keyed_partition(key, partitions)
 
 
 class BrokerProducer:
-    """Records are batched per topic; a missing topic is created once, on first use.
+    """Records are batched per topic; a missing topic is created once, on first use (with
+    `topic_flush`, see `ensure_topic`).
+
+    With `split_partitions` (an in-process broker) the producer places records itself, as a
+    Kafka client does and by the broker's rule (keyed: murmur2; unkeyed: one partition per
+    delivery, in turn), and hands the broker one batch per partition. Batches for partitions
+    of a topic that fsyncs every append are appended side by side, so their fsyncs overlap
+    instead of queueing; a delivery still ends only when all its batches are appended, so
+    the records of a key keep their order. Without it each delivery is one `produce` call
+    (one request, over HTTP) that the broker places.
 
     `release` runs once, on close, after the last delivery (it gives the broker back).
     """
@@ -44,19 +69,85 @@ class BrokerProducer:
         batch_size: int = 500,
         partitions: int = 1,
         auto_create_topics: bool = True,
+        topic_flush: FlushPolicy = "always",
+        split_partitions: bool = False,
     ) -> None:
         self.broker = broker
         self.partitions = partitions
+        self.topic_flush: FlushPolicy = topic_flush
         self.auto_create_topics = auto_create_topics
+        self.split_partitions = split_partitions
         self._release = release
-        self._known: set[str] = set()  # touched only by deliveries, which run one at a time
+        # touched only by deliveries, which run one at a time
+        self._known: set[str] = set()
+        self._fsyncs: dict[str, bool] = {}  # per topic: does every append fsync?
+        self._turn = itertools.count()
+        self._pool: ThreadPoolExecutor | None = None
         self._batcher = Batcher(self._deliver, linger_ms=linger_ms, batch_size=batch_size)
 
     def _deliver(self, topic: str, records: list[OutRecord]) -> None:
         if self.auto_create_topics and topic not in self._known:
-            ensure_topic(self.broker, topic, self.partitions)
+            ensure_topic(self.broker, topic, self.partitions, self.topic_flush)
             self._known.add(topic)
-        self.broker.produce(topic, [ProducerRecord(r.value, r.key, r.headers) for r in records])
+        if not self.split_partitions:
+            self.broker.produce(
+                topic, [ProducerRecord(r.value, r.key, r.headers) for r in records]
+            )
+            return
+        count = self.broker.partition_count(topic)
+        parts: dict[int, list[ProducerRecord]] = {}
+        unkeyed: int | None = None
+        for value, key, headers in records:  # per record: kept lean
+            if key is not None:
+                p = _keyed_partition(key, count)
+            else:
+                if unkeyed is None:
+                    unkeyed = next(self._turn) % count
+                p = unkeyed
+            part = parts.get(p)
+            if part is None:
+                part = parts[p] = []
+            part.append(ProducerRecord(value, key, headers))
+        if len(parts) == 1 or not self._fsyncs_appends(topic):
+            failures = []
+            for p, part in parts.items():
+                try:
+                    self.broker.produce(topic, part, partition=p)
+                except Exception as exc:
+                    failures.append((len(part), exc))
+        else:
+            failures = self._produce_side_by_side(topic, parts)
+        if failures:
+            raise Undelivered(
+                sum(n for n, _ in failures), f"{type(failures[0][1]).__name__}: {failures[0][1]}"
+            )
+
+    def _fsyncs_appends(self, topic: str) -> bool:
+        found = self._fsyncs.get(topic)
+        if found is None:
+            found = self._fsyncs[topic] = self.broker.describe_topic(topic).config.flush == "always"
+        return found
+
+    def _produce_side_by_side(
+        self, topic: str, parts: dict[int, list[ProducerRecord]]
+    ) -> list[tuple[int, Exception]]:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(
+                max_workers=_SIDE_BY_SIDE_MAX, thread_name_prefix="charter-append"
+            )
+        pool = self._pool
+        futures = [
+            (len(part), pool.submit(self.broker.produce, topic, part, partition=p))
+            for p, part in parts.items()
+        ]
+        failures: list[tuple[int, Exception]] = []
+        for size, future in futures:  # every one is waited for, failed or not
+            exc = future.exception()
+            if isinstance(exc, Exception):
+                failures.append((size, exc))
+            elif exc is not None:
+                raise exc
+        return failures
 
     def send(self, topic: str, records: Sequence[OutRecord]) -> None:
         self._batcher.send(topic, records)
@@ -68,6 +159,8 @@ class BrokerProducer:
         try:
             self._batcher.close()
         finally:
+            if self._pool is not None:
+                self._pool.shutdown()
             self._release()
 
 
@@ -91,6 +184,7 @@ class BrokerConsumer:
         partitions: int = 1,
         auto_create_topics: bool = True,
         session_timeout_ms: int = 10_000,
+        topic_flush: FlushPolicy = "always",
         **options: Any,
     ) -> None:
         self.broker = broker
@@ -98,7 +192,7 @@ class BrokerConsumer:
         try:
             if auto_create_topics:
                 for topic in topics:
-                    ensure_topic(broker, topic, partitions)
+                    ensure_topic(broker, topic, partitions, topic_flush)
             self._consumer = GroupConsumer(
                 broker,
                 topics,

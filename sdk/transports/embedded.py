@@ -3,6 +3,14 @@
 One `broker.Broker` serves every producer and consumer of the process that names the same
 URL (a data directory is owned by one process). A `file://` broker closes when the last of
 them closes; a `memory://` broker lives, in a temporary directory, until the process exits.
+
+A `memory://` broker promises nothing across the process's end (its directory is removed at
+exit), so it never waits for the disk: the topics its clients create flush `never` (the OS
+writes them back in its own time) and its groups and their commits live in memory alone
+(`offsets_flush="memory"`, see broker.groups). A topic made on it explicitly
+(`shared_broker(url).create_topic`) keeps the flush policy it is given.
+A `file://` broker keeps the broker's defaults: appends and commits are fsynced before they
+are acknowledged.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from broker import Broker, BrokerError
+from broker.config import FlushPolicy
 from sdk.errors import ConfigurationError, TransportError
 from sdk.transports.builtin import BrokerConsumer, BrokerProducer
 
@@ -51,7 +60,7 @@ def acquire(url: str) -> tuple[str, Broker]:
             temp = Path(tempfile.mkdtemp(prefix="charter-memory-broker-"))
             directory = temp
         try:
-            broker = Broker(directory)
+            broker = Broker(directory, offsets_flush="memory" if temp else "always")
         except BrokerError as exc:
             raise TransportError(f"cannot open the broker at {url!r}: {exc}") from exc
         _brokers[key] = (broker, 1, temp)
@@ -92,9 +101,15 @@ class shared_broker:
         release(self._key)
 
 
+def _topic_flush(key: str) -> FlushPolicy:
+    return "never" if key.startswith("memory://") else "always"
+
+
 class EmbeddedProducer(BrokerProducer):
     def __init__(self, url: str, **options: Any) -> None:
         key, broker = acquire(url)
+        options.setdefault("topic_flush", _topic_flush(key))
+        options.setdefault("split_partitions", True)  # no request per partition to save
         super().__init__(broker, functools.partial(release, key), **options)
 
 
@@ -108,6 +123,7 @@ class EmbeddedConsumer(BrokerConsumer):
         **options: Any,
     ) -> None:
         key, broker = acquire(url)
+        options.setdefault("topic_flush", _topic_flush(key))
         super().__init__(
             broker, functools.partial(release, key), group, topics, auto_offset_reset, **options
         )

@@ -19,7 +19,8 @@ from broker import (
     TopicConfig,
     UnknownMemberError,
 )
-from broker.groups import assign
+from broker.errors import InvalidConfigError
+from broker.groups import OffsetsFlush, assign
 from tests.broker.conftest import FakeClock
 
 
@@ -154,6 +155,36 @@ def test_committed_offsets_and_generations_are_durable(tmp_path: Path, clock: Fa
         assert [x.lag for x in b.lag("g")] == [0, 0]
         b.produce("t", [ProducerRecord(b"y")] * 3, partition=1)
         assert [(x.partition, x.committed, x.lag) for x in b.lag("g")] == [(0, 0, 0), (1, 5, 3)]
+
+
+@pytest.mark.parametrize("flush", ["always", "never"])
+def test_commits_survive_a_restart_whether_or_not_they_are_fsynced(
+    tmp_path: Path, clock: FakeClock, flush: OffsetsFlush
+) -> None:
+    with Broker(tmp_path, clock_ms=clock, maintenance_interval_ms=None, offsets_flush=flush) as b:
+        b.create_topic("t")
+        b.produce("t", [ProducerRecord(b"x")] * 4)
+        c = Consumer(b, ["t"], group="g")
+        assert len(c.poll()) == 4
+        c.commit()
+    with Broker(tmp_path, clock_ms=clock, maintenance_interval_ms=None) as b:
+        assert b.groups.committed("g", "t", 0) == 4
+
+
+def test_groups_kept_in_memory_write_nothing(tmp_path: Path, clock: FakeClock) -> None:
+    b = Broker(tmp_path, clock_ms=clock, maintenance_interval_ms=None, offsets_flush="memory")
+    with b:
+        b.create_topic("t")
+        b.produce("t", [ProducerRecord(b"x")] * 2)
+        c = Consumer(b, ["t"], group="g")
+        assert len(c.poll()) == 2
+        c.commit()
+        assert b.groups.committed("g", "t", 0) == 2
+        c.close()
+        b.groups.delete("g")
+        assert list((tmp_path / "groups").iterdir()) == []
+    with pytest.raises(InvalidConfigError, match="offsets_flush"):
+        Broker(tmp_path / "other", offsets_flush="sometimes")  # type: ignore[arg-type]
 
 
 def test_auto_offset_reset_and_seeks(broker: Broker, clock: FakeClock) -> None:

@@ -3,7 +3,13 @@
 Producers use the `murmur2_random` partitioner, so a keyed record lands in the partition
 Kafka's Java clients and Charter's broker choose. Consumers commit explicitly (no auto
 commit) and create missing topics with `partitions` partitions. `config` adds or overrides
-librdkafka settings.
+librdkafka settings. `charter://` comes here too when the server runs a Kafka listener
+(`sdk.transports.charter`), with `watermarks=True`: Charter's broker reports its log end
+offsets exactly, so `end_offsets` answers them.
+
+A record the broker refuses as INVALID_RECORD (a topic's contract on Charter's broker, or
+Kafka's own record checks) fails with its whole batch; librdkafka keeps the broker's
+record-level message to itself, so the failure names the record by partition and key.
 """
 
 from __future__ import annotations
@@ -69,6 +75,16 @@ def _headers(found: Any) -> tuple[tuple[str, bytes | None], ...]:
     return tuple((str(k), v.encode() if isinstance(v, str) else v) for k, v in pairs)
 
 
+def _reason(error: KafkaError, message: Any) -> str:
+    if error.code() == KafkaError.INVALID_RECORD:
+        return (
+            f"ContractViolation: the record of key {message.key()!r} to partition "
+            f"{message.partition()} was refused with its batch by the broker's checks of the "
+            f"topic's contract (Kafka INVALID_RECORD: {error.str()})"
+        )
+    return f"{error.name()}: {error.str()}"
+
+
 class KafkaProducer:
     def __init__(
         self,
@@ -103,7 +119,7 @@ class KafkaProducer:
     def _on_delivery(self, error: KafkaError | None, message: Any) -> None:
         if error is not None:
             with self._lock:
-                self._failures.append((str(message.topic()), str(error)))
+                self._failures.append((str(message.topic()), _reason(error, message)))
 
     def send(self, topic: str, records: Sequence[OutRecord]) -> None:
         if self.auto_create_topics and topic not in self._known:
@@ -153,8 +169,10 @@ class KafkaConsumer:
         partitions: int = 1,
         auto_create_topics: bool = True,
         config: Mapping[str, Any] | None = None,
+        watermarks: bool = False,
     ) -> None:
         self.servers = bootstrap_servers(url)
+        self.watermarks = watermarks
         self.group = group
         self.topics = list(topics)
         extra = dict(config or {})
@@ -287,7 +305,19 @@ class KafkaConsumer:
         self._seek_all({(tp.topic, tp.partition): tp.offset for tp in found})
 
     def end_offsets(self) -> dict[TopicPartition, int] | None:
-        return None  # some Kafka-protocol brokers (Tansu) report wrong high watermarks
+        if not self.watermarks:
+            return None  # some Kafka-protocol brokers (Tansu) report wrong high watermarks
+        ends: dict[TopicPartition, int] = {}
+        try:
+            for topic, partition in self._partitions_now():
+                tp = KafkaTopicPartition(topic, partition)
+                _low, high = self._consumer.get_watermark_offsets(
+                    tp, timeout=_ADMIN_TIMEOUT_S, cached=False
+                )
+                ends[(topic, partition)] = high
+        except KafkaException as exc:
+            raise TransportError(f"log end offsets: {exc}") from exc
+        return ends
 
     def close(self) -> None:
         self._consumer.close()

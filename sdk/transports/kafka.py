@@ -14,6 +14,7 @@ record-level message to itself, so the failure names the record by partition and
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
 from collections.abc import Mapping, Sequence
@@ -112,6 +113,9 @@ class KafkaProducer:
                 "acks": "all",
                 # one request in flight per connection keeps per-key order through retries
                 "max.in.flight.requests.per.connection": 1,
+                # only failures call back into Python (flush still waits for every record)
+                "delivery.report.only.error": True,
+                "on_delivery": self._on_delivery,
                 **self._config,
             }
         )
@@ -129,11 +133,7 @@ class KafkaProducer:
             while True:
                 try:
                     self._producer.produce(
-                        topic,
-                        value=r.value,
-                        key=r.key,
-                        headers=list(r.headers) or None,
-                        on_delivery=self._on_delivery,
+                        topic, value=r.value, key=r.key, headers=list(r.headers) or None
                     )
                     break
                 except BufferError:  # the local queue is full: let deliveries drain it
@@ -157,6 +157,10 @@ class KafkaProducer:
         self.flush(30.0)
 
 
+def _kafka_offsets(offsets: Mapping[TopicPartition, int]) -> list[KafkaTopicPartition]:
+    return [KafkaTopicPartition(t, p, o) for (t, p), o in offsets.items()]
+
+
 class KafkaConsumer:
     def __init__(
         self,
@@ -178,8 +182,13 @@ class KafkaConsumer:
         extra = dict(config or {})
         if auto_create_topics:
             ensure_topics(self.servers, self.topics, partitions, extra)
-        self._pending: dict[TopicPartition, int] = {}
+        self._pending: dict[TopicPartition, int] = {}  # seeks waiting for an assignment
         self._lock = threading.Lock()
+        # commits: sent without waiting, one at a time; offsets given meanwhile wait for it
+        self._uncommitted: dict[TopicPartition, int] = {}
+        self._committed: dict[TopicPartition, int] = {}  # everything given, for close()
+        self._in_flight = False
+        self._commit_failure: str | None = None
         self._consumer = Consumer(
             {
                 "bootstrap.servers": self.servers,
@@ -188,13 +197,16 @@ class KafkaConsumer:
                 "enable.auto.commit": False,
                 "session.timeout.ms": session_timeout_ms,
                 "heartbeat.interval.ms": max(100, session_timeout_ms // 4),
+                "on_commit": self._on_commit,
                 **extra,
             }
         )
         if group is None:
             self._consumer.assign(self._all_partitions())
         else:
-            self._consumer.subscribe(self.topics, on_assign=self._on_assign)
+            self._consumer.subscribe(
+                self.topics, on_assign=self._on_assign, on_revoke=self._on_revoke
+            )
 
     def _all_partitions(self) -> list[KafkaTopicPartition]:
         metadata = self._consumer.list_topics(timeout=_ADMIN_TIMEOUT_S)
@@ -214,6 +226,43 @@ class KafkaConsumer:
                     tp.offset = offset
         consumer.assign(partitions)
 
+    def _on_revoke(self, consumer: Any, partitions: list[KafkaTopicPartition]) -> None:
+        # what was handled of the partitions going away is committed before they go; if that
+        # fails, their next owner reads those records again (at least once)
+        with self._lock:
+            gone = {(tp.topic, tp.partition) for tp in partitions}
+            offsets = {tp: o for tp, o in self._uncommitted.items() if tp in gone}
+            for tp in gone:
+                self._uncommitted.pop(tp, None)
+        if offsets:
+            with contextlib.suppress(KafkaException):
+                consumer.commit(offsets=_kafka_offsets(offsets), asynchronous=False)
+
+    def _on_commit(self, error: KafkaError | None, partitions: list[KafkaTopicPartition]) -> None:
+        """Called back from poll() (and close()) when a commit is answered."""
+        refused = [tp for tp in partitions or () if tp.error is not None]
+        with self._lock:
+            self._in_flight = False
+            if error is not None and error.code() != KafkaError._NO_OFFSET:
+                self._commit_failure = str(error)
+            elif refused:
+                self._commit_failure = f"{refused[0].topic}[{refused[0].partition}]: " + str(
+                    refused[0].error
+                )
+
+    def _send_commit(self) -> None:
+        with self._lock:
+            if self._in_flight or not self._uncommitted:
+                return
+            offsets, self._uncommitted = self._uncommitted, {}
+            self._in_flight = True
+        try:
+            self._consumer.commit(offsets=_kafka_offsets(offsets), asynchronous=True)
+        except KafkaException as exc:
+            with self._lock:
+                self._in_flight = False
+            raise TransportError(f"commit failed: {exc}") from exc
+
     def poll(self, timeout_s: float, max_records: int) -> list[RawRecord]:
         try:
             # consume() waits until it has max_records or the timeout ends: wait for the first
@@ -224,6 +273,8 @@ class KafkaConsumer:
                 got.extend(self._consumer.consume(num_messages=max_records - 1, timeout=0))
         except KafkaException as exc:
             raise TransportError(str(exc)) from exc
+        if self._uncommitted:  # the commit in flight was answered during the poll
+            self._send_commit()
         out: list[RawRecord] = []
         for m in got:
             error = m.error()
@@ -247,15 +298,20 @@ class KafkaConsumer:
         return out
 
     def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        """Queue `offsets` for the group and send them without waiting for the answer (a
+        synchronous commit per poll costs the consumer a round trip each time). One commit is
+        in flight at a time; offsets given meanwhile go with the next. A refusal of an earlier
+        commit raises `TransportError` here, on the next call; `close` commits what is left
+        and waits for it."""
         if self.group is None:
             return
-        try:
-            self._consumer.commit(
-                offsets=[KafkaTopicPartition(t, p, o) for (t, p), o in offsets.items()],
-                asynchronous=False,
-            )
-        except KafkaException as exc:
-            raise TransportError(f"commit failed: {exc}") from exc
+        with self._lock:
+            failure, self._commit_failure = self._commit_failure, None
+            self._uncommitted.update(offsets)
+            self._committed.update(offsets)
+        if failure is not None:
+            raise TransportError(f"commit rejected after a rebalance: {failure}")
+        self._send_commit()
 
     def assignment(self) -> list[TopicPartition]:
         return [(tp.topic, tp.partition) for tp in self._consumer.assignment()]
@@ -320,4 +376,16 @@ class KafkaConsumer:
         return ends
 
     def close(self) -> None:
-        self._consumer.close()
+        try:
+            with self._lock:
+                # again, synchronously: whatever is still in flight is then answered too
+                final = dict(self._committed) if self._uncommitted or self._in_flight else {}
+                self._uncommitted = {}
+            if final and self.group is not None:
+                assigned = set(self.assignment())
+                mine = {tp: o for tp, o in final.items() if tp in assigned}
+                if mine:
+                    with contextlib.suppress(KafkaException):  # read again: at least once
+                        self._consumer.commit(offsets=_kafka_offsets(mine), asynchronous=False)
+        finally:
+            self._consumer.close()

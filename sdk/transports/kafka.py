@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -174,6 +175,7 @@ class KafkaConsumer:
         auto_create_topics: bool = True,
         config: Mapping[str, Any] | None = None,
         watermarks: bool = False,
+        commit_interval_ms: int = 100,
     ) -> None:
         self.servers = bootstrap_servers(url)
         self.watermarks = watermarks
@@ -189,6 +191,8 @@ class KafkaConsumer:
         self._committed: dict[TopicPartition, int] = {}  # everything given, for close()
         self._in_flight = False
         self._commit_failure: str | None = None
+        self._commit_interval_s = commit_interval_ms / 1000
+        self._commit_sent = 0.0  # time.monotonic() of the last commit sent
         self._consumer = Consumer(
             {
                 "bootstrap.servers": self.servers,
@@ -251,11 +255,15 @@ class KafkaConsumer:
                 )
 
     def _send_commit(self) -> None:
+        now = time.monotonic()
         with self._lock:
             if self._in_flight or not self._uncommitted:
                 return
+            if now - self._commit_sent < self._commit_interval_s:
+                return  # sent by a later poll or commit, or on close
             offsets, self._uncommitted = self._uncommitted, {}
             self._in_flight = True
+            self._commit_sent = now
         try:
             self._consumer.commit(offsets=_kafka_offsets(offsets), asynchronous=True)
         except KafkaException as exc:
@@ -298,11 +306,15 @@ class KafkaConsumer:
         return out
 
     def commit(self, offsets: dict[TopicPartition, int]) -> None:
-        """Queue `offsets` for the group and send them without waiting for the answer (a
-        synchronous commit per poll costs the consumer a round trip each time). One commit is
-        in flight at a time; offsets given meanwhile go with the next. A refusal of an earlier
-        commit raises `TransportError` here, on the next call; `close` commits what is left
-        and waits for it."""
+        """Queue `offsets` for the group and send them without waiting for the answer.
+
+        A synchronous commit per poll costs the consumer a round trip each time, and a commit
+        per poll costs the broker a write each time: so one commit is in flight at a time, at
+        most one per `commit_interval_ms`, and offsets given meanwhile go with the next (sent
+        by a later poll or commit). A revoke commits what was handled of the partitions going
+        away, and `close` commits what is left and waits for it; a crash in between reads
+        those records again (at least once, as with any commit after handling). A refusal of
+        an earlier commit raises `TransportError` here, on the next call."""
         if self.group is None:
             return
         with self._lock:

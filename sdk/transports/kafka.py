@@ -161,7 +161,15 @@ class KafkaProducer:
             raise DeliveryError(failures)
 
     def close(self) -> None:
-        self.flush(30.0)
+        try:
+            self.flush(30.0)
+        finally:
+            # release librdkafka's threads and connections now rather than when collected;
+            # what flush could not deliver was reported by it, so nothing is left to wait for
+            release = getattr(self._producer, "close", None)  # newer confluent-kafka only
+            if release is not None:
+                self._producer.purge()
+                release()
 
 
 def _kafka_offsets(offsets: Mapping[TopicPartition, int]) -> list[KafkaTopicPartition]:
@@ -275,6 +283,8 @@ class KafkaConsumer:
         except KafkaException as exc:
             with self._lock:
                 self._in_flight = False
+                for tp, offset in offsets.items():  # tried again with the next commit
+                    self._uncommitted.setdefault(tp, offset)
             raise TransportError(f"commit failed: {exc}") from exc
 
     def poll(self, timeout_s: float, max_records: int) -> list[RawRecord]:
@@ -288,7 +298,11 @@ class KafkaConsumer:
         except KafkaException as exc:
             raise TransportError(str(exc)) from exc
         if self._uncommitted:  # the commit in flight was answered during the poll
-            self._send_commit()
+            try:
+                self._send_commit()
+            except TransportError as exc:  # the records are returned; commit() raises it
+                with self._lock:
+                    self._commit_failure = exc.message
         out: list[RawRecord] = []
         for m in got:
             error = m.error()

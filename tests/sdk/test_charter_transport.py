@@ -142,6 +142,17 @@ def test_discovery_names_the_listener_and_charter_goes_over_kafka(
     assert sent.servers == f"127.0.0.1:{with_kafka.kafka_port}"
 
 
+def test_the_route_is_in_the_openapi_document(with_kafka: Served) -> None:
+    doc = httpx.get(f"{with_kafka.url}/openapi.json", timeout=10).json()
+    route = doc["paths"]["/broker/kafka"]["get"]
+    assert {"200", "401", "403"} <= set(route["responses"])
+    listener = doc["components"]["schemas"]["KafkaDiscovery"]["properties"]["listener"]
+    assert {"type": "null"} in listener["anyOf"]
+    shape = doc["components"]["schemas"]["KafkaListenerInfo"]["properties"]
+    assert set(shape) == {"host", "port", "bootstrap_servers", "security_protocol",
+                          "sasl_mechanisms"}
+
+
 def test_the_listener_off_means_http_logged_once(
     without_kafka: Served, caplog: pytest.LogCaptureFixture
 ) -> None:

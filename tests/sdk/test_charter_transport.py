@@ -55,7 +55,9 @@ class Served:
         return "charter://" + self.url.split("://", 1)[1]
 
 
-def _served(tmp: pytest.TempPathFactory, name: str, kafka_port: int, *args: str) -> Iterator[Served]:
+def _served(
+    tmp: pytest.TempPathFactory, name: str, kafka_port: int, *args: str
+) -> Iterator[Served]:
     with spawn(tmp.mktemp(name), kafka_port=kafka_port, extra_args=args) as spawned:
         yield Served(spawned.url, kafka_port)
 

@@ -250,8 +250,9 @@ class KafkaConsumer:
         with self._lock:
             gone = {(tp.topic, tp.partition) for tp in partitions}
             offsets = {tp: o for tp, o in self._uncommitted.items() if tp in gone}
-            for tp in gone:
+            for tp in gone:  # if they come back, another member may have committed since
                 self._uncommitted.pop(tp, None)
+                self._committed.pop(tp, None)
         if offsets:
             with contextlib.suppress(KafkaException):
                 consumer.commit(offsets=_kafka_offsets(offsets), asynchronous=False)

@@ -40,7 +40,7 @@ from sdk.transports.base import ConsumerTransport, ProducerTransport
 __all__ = [
     "TRANSPORTS",
     "CharterUrl",
-    "KafkaListener",
+    "KafkaEndpoint",
     "choose",
     "discover",
     "open_consumer",
@@ -92,7 +92,7 @@ def parse_url(url: str, option: str | None = None) -> CharterUrl:
 
 
 @dataclass(frozen=True, slots=True)
-class KafkaListener:
+class KafkaEndpoint:
     """What `GET /broker/kafka` answers of a server's Kafka listener."""
 
     bootstrap_servers: str
@@ -111,7 +111,7 @@ def discover(
     auth: tuple[str, str] | None = None,
     token: str | None = None,
     timeout_s: float = DISCOVERY_TIMEOUT_S,
-) -> KafkaListener | None:
+) -> KafkaEndpoint | None:
     """The server's Kafka listener, or None when it runs without one.
 
     `TransportError` when the server does not answer the question (unreachable, an older
@@ -138,7 +138,7 @@ def discover(
         found = answer.json()["listener"]
         if found is None:
             return None
-        return KafkaListener(
+        return KafkaEndpoint(
             bootstrap_servers=str(found["bootstrap_servers"]),
             host=str(found["host"]),
             port=int(found["port"]),
@@ -150,7 +150,7 @@ def discover(
         ) from exc
 
 
-def _reachable(listener: KafkaListener, timeout_s: float) -> None:
+def _reachable(listener: KafkaEndpoint, timeout_s: float) -> None:
     try:
         with socket.create_connection((listener.host, listener.port), timeout=timeout_s):
             pass

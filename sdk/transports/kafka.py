@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from confluent_kafka import (
     OFFSET_BEGINNING,
+    OFFSET_END,
     Consumer,
     KafkaError,
     KafkaException,
@@ -220,7 +221,11 @@ class KafkaConsumer:
             }
         )
         if group is None:
-            self._consumer.assign(self._all_partitions())
+            # from where auto_offset_reset says, not from the (random, unused) group's
+            # committed offsets: a key limited to group prefixes may not ask for those
+            start = OFFSET_BEGINNING if auto_offset_reset == "earliest" else OFFSET_END
+            every = self._all_partitions()
+            self._consumer.assign([KafkaTopicPartition(t.topic, t.partition, start) for t in every])
         else:
             self._consumer.subscribe(
                 self.topics, on_assign=self._on_assign, on_revoke=self._on_revoke
@@ -312,6 +317,8 @@ class KafkaConsumer:
                     continue
                 if error.retriable() or error.code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
                     continue
+                if self.group is None and error.code() == KafkaError.GROUP_AUTHORIZATION_FAILED:
+                    continue  # librdkafka asks for the coordinator of a group it never uses
                 raise TransportError(f"Kafka: {error}")
             out.append(
                 RawRecord(

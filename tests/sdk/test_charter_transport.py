@@ -333,17 +333,22 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, 
     key = RSAKey.generate_key(2048, parameters={"kid": "sdk-test"})
     jwks = work / "jwks.json"
     jwks.write_text(json.dumps({"keys": [key.as_dict(private=False)]}))
-    made = _charter("keys", "create", "writer", "--role", "writer", "--data-dir", str(data_dir),
-                    env={})
-    assert made.returncode == 0, made.stderr
-    writer_key, _, writer_secret = made.stdout.strip().splitlines()[-1].partition(":")
+    keys: dict[str, tuple[str, str]] = {}
+    for name, limits in [("writer", ()), ("team", ("--topic-prefix", "team-a.",
+                                                   "--group-prefix", "team-a."))]:
+        made = _charter("keys", "create", name, "--role", "writer", *limits, "--data-dir",
+                        str(data_dir), env={})
+        assert made.returncode == 0, made.stderr
+        key_id, _, secret = made.stdout.strip().splitlines()[-1].partition(":")
+        keys[name] = (key_id, secret)
     kafka_port = free_port()
     args = ("--auth", "required", "--oidc-jwks", str(jwks), "--oidc-issuer", ISSUER,
             "--oidc-audience", AUDIENCE)
     with spawn(data_dir, kafka_port=kafka_port, extra_args=args) as spawned:
-        served = Served(spawned.url, kafka_port, {"writer": (writer_key, writer_secret)})
+        served = Served(spawned.url, kafka_port, keys)
         yield served, key
-    assert writer_secret not in (data_dir / "serve.log").read_text(errors="replace")
+    log = (data_dir / "serve.log").read_text(errors="replace")
+    assert all(secret not in log for _key, secret in keys.values())
 
 
 def _token(key: Any) -> str:
@@ -384,3 +389,24 @@ def test_refused_credentials_are_refused_on_either_path(secured: tuple[Served, A
         # no credentials at all: the listener asks for SASL, so forced Kafka cannot go
         with pytest.raises(TransportError):
             Producer(served.broker, registry=registry, transport="kafka")
+
+
+def test_reading_without_a_group_needs_no_group_permission(secured: tuple[Served, Any]) -> None:
+    """A key limited to `team-a.` groups reads `team-a.` topics without a group (replay,
+    `charter consume` without --group): the Kafka path asks for no group's offsets."""
+    served, _key = secured
+    creds = served.credentials["team"]
+    topic = f"team-a.{_topic()}"
+    with Registry(served.url, auth=creds) as registry:
+        _registered(registry, topic)
+        with Producer(served.broker, registry=registry, auth=creds) as producer:
+            producer.publish(topic, {"n": 7})
+        with Consumer(served.broker, registry=registry, group=None, topics=[topic],
+                      auth=creds) as reader:
+            assert isinstance(reader._transport, KafkaConsumer)
+            assert [m.value for m in _drain(reader, 1)] == [{"n": 7}]
+    env = {"CHARTER_REGISTRY_URL": served.url, "CHARTER_BROKER_URL": served.broker,
+           "CHARTER_AUTH_KEY": creds[0], "CHARTER_AUTH_SECRET": creds[1]}
+    replayed = _charter("replay", topic, "--format", "json", env=env)
+    assert replayed.returncode == 0, replayed.stderr
+    assert json.loads(replayed.stdout)["records"] == 1

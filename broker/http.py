@@ -28,6 +28,12 @@ the log's own format (broker.record), so they are checksummed end to end:
 
 Errors are JSON `{"error_code", "error", "message", "detail"}`; `error` is the name of the
 broker's exception and `detail` its attributes.
+
+- Kafka listener: `GET /broker/kafka` answers where Kafka clients reach the same broker,
+  `{"listener": {"host", "port", "bootstrap_servers", "security_protocol", "sasl_mechanisms"}}`
+  (the advertised address; SASL mechanisms offered with `--auth required`), or
+  `{"listener": null}` when `charter serve` runs without it. The SDK's `charter://` reads it to
+  choose the Kafka protocol over HTTP.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ import functools
 import threading
 import time
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
@@ -82,7 +89,13 @@ from broker.wire import (
     topic_to_json,
 )
 
-__all__ = ["JSON_BODY_BYTES_MAX", "LONG_POLLS_MAX_DEFAULT", "body_limits", "create_router"]
+__all__ = [
+    "JSON_BODY_BYTES_MAX",
+    "LONG_POLLS_MAX_DEFAULT",
+    "KafkaAddress",
+    "body_limits",
+    "create_router",
+]
 
 LONG_POLLS_MAX_DEFAULT = 1000
 JSON_BODY_BYTES_MAX = 4 * 1024 * 1024  # a commit of commit_partitions_max offsets fits
@@ -200,6 +213,20 @@ class _AppendSignal:
                 future.set_result(None)
 
 
+@dataclass(frozen=True, slots=True)
+class KafkaAddress:
+    """Where Kafka clients reach this broker: the listener's advertised host and bound port,
+    and the SASL mechanisms it offers (none: no SASL, `--auth none`)."""
+
+    host: str
+    port: int
+    sasl_mechanisms: tuple[str, ...] = ()
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
 # ---------------------------------------------------------------------- request models
 
 
@@ -259,14 +286,34 @@ class CommitRequest(BaseModel):
     generation: int = -1
 
 
+class KafkaListenerInfo(BaseModel):
+    host: str = Field(description="The host name the listener advertises to Kafka clients")
+    port: int
+    bootstrap_servers: str = Field(description="host:port, as `bootstrap.servers` takes it")
+    security_protocol: str = Field(description="PLAINTEXT, or SASL_PLAINTEXT with SASL")
+    sasl_mechanisms: list[str] = Field(description="PLAIN (API keys), OAUTHBEARER (tokens)")
+
+
+class KafkaDiscovery(BaseModel):
+    listener: KafkaListenerInfo | None = Field(
+        description="The Kafka listener of this broker, or null when it runs without one"
+    )
+
+
 # ---------------------------------------------------------------------- the router
 
 
-def create_router(broker: Broker, *, long_polls_max: int = LONG_POLLS_MAX_DEFAULT) -> APIRouter:
+def create_router(
+    broker: Broker,
+    *,
+    long_polls_max: int = LONG_POLLS_MAX_DEFAULT,
+    kafka: KafkaAddress | None = None,
+) -> APIRouter:
     """The broker's API under `/broker`, bound to `broker`.
 
     At most `long_polls_max` fetches wait for records at once; one more answers 503 (50303)
-    with `Retry-After`.
+    with `Retry-After`. `kafka` is the broker's Kafka listener, which `GET /broker/kafka`
+    names (None: it runs without one).
     """
     router = APIRouter(
         prefix="/broker",
@@ -311,6 +358,25 @@ def create_router(broker: Broker, *, long_polls_max: int = LONG_POLLS_MAX_DEFAUL
                         signal.discard(future)
         finally:
             waiting -= 1
+
+    discovery = KafkaDiscovery(
+        listener=None
+        if kafka is None
+        else KafkaListenerInfo(
+            host=kafka.host,
+            port=kafka.port,
+            bootstrap_servers=kafka.bootstrap_servers,
+            security_protocol="SASL_PLAINTEXT" if kafka.sasl_mechanisms else "PLAINTEXT",
+            sasl_mechanisms=list(kafka.sasl_mechanisms),
+        )
+    )
+
+    @router.get(
+        "/kafka",
+        summary="Where Kafka clients reach this broker (null when its Kafka listener is off)",
+    )
+    def kafka_listener() -> KafkaDiscovery:
+        return discovery
 
     @router.get("/topics", summary="List topics")
     def list_topics() -> list[str]:

@@ -158,17 +158,18 @@ def run_replay(
         with consumer:
             ends = consumer.end_offsets()
             total: int | None = None
+            done: dict[tuple[str, int], int] = {}
             if ends is not None:
                 if from_offset is not None:
                     for (t, p), end in ends.items():
                         consumer.seek(t, p, min(from_offset, end))
+                        done[(t, p)] = min(from_offset, end)
                 total = sum(max(0, end - (from_offset or 0)) for end in ends.values())
             elif from_offset is not None:
                 for t, p in consumer.assignment():
                     consumer.seek(t, p, from_offset)
             if from_time_ms is not None:
                 consumer.seek_to_time(from_time_ms)
-            done: dict[tuple[str, int], int] = {}
             with Progress(
                 TextColumn(f"replaying {topic}"),
                 BarColumn(),
@@ -179,12 +180,14 @@ def run_replay(
                 task = bar.add_task("replay", total=total)
                 idle_since = time.monotonic()
                 while True:
-                    if ends is not None and all(done.get(tp, -1) >= e for tp, e in ends.items()):
+                    if ends is not None and all(done.get(tp, 0) >= e for tp, e in ends.items()):
                         break
                     messages = consumer.poll(0.5)
                     if not messages:
-                        if ends is not None or time.monotonic() - idle_since >= idle_timeout_s:
-                            break  # the built-in broker long-polls: an empty poll is the end
+                        # through Kafka (charter:// too) the first fetch can take longer than
+                        # a poll: short of the end offsets, only idle_timeout_s ends the replay
+                        if time.monotonic() - idle_since >= idle_timeout_s:
+                            break
                         continue
                     idle_since = time.monotonic()
                     for m in messages:

@@ -385,10 +385,15 @@ def serve(
                                     guard if mode == "required" else None)
         console = create_console_router(registry.service, broker,
                                         sample_interval_s=console_sample_s, contracts=contracts)
+        # GET /broker/kafka names the listener: the SDK's charter:// goes through it
+        kafka = None if listener is None else kafka_address(listener)
         app = create_app(
             settings,
             registry=registry,
-            extra_routers=[create_router(broker, long_polls_max=long_polls_max), console],
+            extra_routers=[
+                create_router(broker, long_polls_max=long_polls_max, kafka=kafka),
+                console,
+            ],
             body_limits=[
                 BodyLimit(p, n, "application/json") for p, n in body_limits(broker.limits)
             ],
@@ -489,6 +494,21 @@ def run_workers(count: int, sock: Any, work: Any) -> int:
         if not stopping:  # one worker gone: the server is going down
             stop(signal.SIGTERM)
     return result
+
+
+def kafka_address(listener: Any) -> Any:
+    """The started listener's address as Kafka clients are told it (its Metadata answers):
+    the advertised host, else --host (the machine's name for a wildcard), and the bound port."""
+    import socket
+
+    from broker.http import KafkaAddress
+
+    settings = listener.settings
+    host = settings.advertised_host or settings.host
+    if not settings.advertised_host and settings.host in ("", "0.0.0.0", "::"):
+        host = socket.getfqdn()
+    offered = () if listener.authenticator is None else tuple(listener.authenticator.mechanisms)
+    return KafkaAddress(host=host, port=listener.port, sasl_mechanisms=offered)
 
 
 def _start_kafka(

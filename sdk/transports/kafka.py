@@ -3,12 +3,20 @@
 Producers use the `murmur2_random` partitioner, so a keyed record lands in the partition
 Kafka's Java clients and Charter's broker choose. Consumers commit explicitly (no auto
 commit) and create missing topics with `partitions` partitions. `config` adds or overrides
-librdkafka settings.
+librdkafka settings. `charter://` comes here too when the server runs a Kafka listener
+(`sdk.transports.charter`), with `watermarks=True`: Charter's broker reports its log end
+offsets exactly, so `end_offsets` answers them.
+
+A record the broker refuses as INVALID_RECORD (a topic's contract on Charter's broker, or
+Kafka's own record checks) fails with its whole batch; librdkafka keeps the broker's
+record-level message to itself, so the failure names the record by partition and key.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -16,6 +24,7 @@ from urllib.parse import urlsplit
 
 from confluent_kafka import (
     OFFSET_BEGINNING,
+    OFFSET_END,
     Consumer,
     KafkaError,
     KafkaException,
@@ -32,6 +41,7 @@ from sdk.transports.base import OutRecord, RawRecord, TopicPartition
 __all__ = ["KafkaConsumer", "KafkaProducer", "bootstrap_servers", "ensure_topics"]
 
 _ADMIN_TIMEOUT_S = 15.0
+_POLL_EVERY_SENDS = 256
 
 
 def bootstrap_servers(url: str) -> str:
@@ -69,6 +79,16 @@ def _headers(found: Any) -> tuple[tuple[str, bytes | None], ...]:
     return tuple((str(k), v.encode() if isinstance(v, str) else v) for k, v in pairs)
 
 
+def _reason(error: KafkaError, message: Any) -> str:
+    if error.code() == KafkaError.INVALID_RECORD:
+        return (
+            f"ContractViolation: the record of key {message.key()!r} to partition "
+            f"{message.partition()} was refused with its batch by the broker's checks of the "
+            f"topic's contract (Kafka INVALID_RECORD: {error.str()})"
+        )
+    return f"{error.name()}: {error.str()}"
+
+
 class KafkaProducer:
     def __init__(
         self,
@@ -85,6 +105,7 @@ class KafkaProducer:
         self.partitions = partitions
         self.auto_create_topics = auto_create_topics
         self._known: set[str] = set()
+        self._sends = 0
         self._failures: list[tuple[str, str]] = []
         self._lock = threading.Lock()
         self._producer = Producer(
@@ -96,6 +117,9 @@ class KafkaProducer:
                 "acks": "all",
                 # one request in flight per connection keeps per-key order through retries
                 "max.in.flight.requests.per.connection": 1,
+                # only failures call back into Python (flush still waits for every record)
+                "delivery.report.only.error": True,
+                "on_delivery": self._on_delivery,
                 **self._config,
             }
         )
@@ -103,7 +127,7 @@ class KafkaProducer:
     def _on_delivery(self, error: KafkaError | None, message: Any) -> None:
         if error is not None:
             with self._lock:
-                self._failures.append((str(message.topic()), str(error)))
+                self._failures.append((str(message.topic()), _reason(error, message)))
 
     def send(self, topic: str, records: Sequence[OutRecord]) -> None:
         if self.auto_create_topics and topic not in self._known:
@@ -113,11 +137,7 @@ class KafkaProducer:
             while True:
                 try:
                     self._producer.produce(
-                        topic,
-                        value=r.value,
-                        key=r.key,
-                        headers=list(r.headers) or None,
-                        on_delivery=self._on_delivery,
+                        topic, value=r.value, key=r.key, headers=list(r.headers) or None
                     )
                     break
                 except BufferError:  # the local queue is full: let deliveries drain it
@@ -126,7 +146,11 @@ class KafkaProducer:
                     with self._lock:
                         self._failures.append((topic, str(exc)))
                     break
-        self._producer.poll(0)
+        # only failures call back, and flush() serves those too: a poll per send was a
+        # quarter of this method's time
+        self._sends += 1
+        if self._sends % _POLL_EVERY_SENDS == 0:
+            self._producer.poll(0)
 
     def flush(self, timeout_s: float) -> None:
         left = self._producer.flush(timeout_s)
@@ -138,7 +162,19 @@ class KafkaProducer:
             raise DeliveryError(failures)
 
     def close(self) -> None:
-        self.flush(30.0)
+        try:
+            self.flush(30.0)
+        finally:
+            # release librdkafka's threads and connections now rather than when collected;
+            # what flush could not deliver was reported by it, so nothing is left to wait for
+            release = getattr(self._producer, "close", None)  # newer confluent-kafka only
+            if release is not None:
+                self._producer.purge()
+                release()
+
+
+def _kafka_offsets(offsets: Mapping[TopicPartition, int]) -> list[KafkaTopicPartition]:
+    return [KafkaTopicPartition(t, p, o) for (t, p), o in offsets.items()]
 
 
 class KafkaConsumer:
@@ -153,15 +189,25 @@ class KafkaConsumer:
         partitions: int = 1,
         auto_create_topics: bool = True,
         config: Mapping[str, Any] | None = None,
+        watermarks: bool = False,
+        commit_interval_ms: int = 100,
     ) -> None:
         self.servers = bootstrap_servers(url)
+        self.watermarks = watermarks
         self.group = group
         self.topics = list(topics)
         extra = dict(config or {})
         if auto_create_topics:
             ensure_topics(self.servers, self.topics, partitions, extra)
-        self._pending: dict[TopicPartition, int] = {}
+        self._pending: dict[TopicPartition, int] = {}  # seeks waiting for an assignment
         self._lock = threading.Lock()
+        # commits: sent without waiting, one at a time; offsets given meanwhile wait for it
+        self._uncommitted: dict[TopicPartition, int] = {}
+        self._committed: dict[TopicPartition, int] = {}  # everything given, for close()
+        self._in_flight = False
+        self._commit_failure: str | None = None
+        self._commit_interval_s = commit_interval_ms / 1000
+        self._commit_sent = 0.0  # time.monotonic() of the last commit sent
         self._consumer = Consumer(
             {
                 "bootstrap.servers": self.servers,
@@ -170,13 +216,20 @@ class KafkaConsumer:
                 "enable.auto.commit": False,
                 "session.timeout.ms": session_timeout_ms,
                 "heartbeat.interval.ms": max(100, session_timeout_ms // 4),
+                "on_commit": self._on_commit,
                 **extra,
             }
         )
         if group is None:
-            self._consumer.assign(self._all_partitions())
+            # from where auto_offset_reset says, not from the (random, unused) group's
+            # committed offsets: a key limited to group prefixes may not ask for those
+            start = OFFSET_BEGINNING if auto_offset_reset == "earliest" else OFFSET_END
+            every = self._all_partitions()
+            self._consumer.assign([KafkaTopicPartition(t.topic, t.partition, start) for t in every])
         else:
-            self._consumer.subscribe(self.topics, on_assign=self._on_assign)
+            self._consumer.subscribe(
+                self.topics, on_assign=self._on_assign, on_revoke=self._on_revoke
+            )
 
     def _all_partitions(self) -> list[KafkaTopicPartition]:
         metadata = self._consumer.list_topics(timeout=_ADMIN_TIMEOUT_S)
@@ -196,6 +249,50 @@ class KafkaConsumer:
                     tp.offset = offset
         consumer.assign(partitions)
 
+    def _on_revoke(self, consumer: Any, partitions: list[KafkaTopicPartition]) -> None:
+        # what was handled of the partitions going away is committed before they go; if that
+        # fails, their next owner reads those records again (at least once)
+        with self._lock:
+            gone = {(tp.topic, tp.partition) for tp in partitions}
+            offsets = {tp: o for tp, o in self._uncommitted.items() if tp in gone}
+            for tp in gone:  # if they come back, another member may have committed since
+                self._uncommitted.pop(tp, None)
+                self._committed.pop(tp, None)
+        if offsets:
+            with contextlib.suppress(KafkaException):
+                consumer.commit(offsets=_kafka_offsets(offsets), asynchronous=False)
+
+    def _on_commit(self, error: KafkaError | None, partitions: list[KafkaTopicPartition]) -> None:
+        """Called back from poll() (and close()) when a commit is answered."""
+        refused = [tp for tp in partitions or () if tp.error is not None]
+        with self._lock:
+            self._in_flight = False
+            if error is not None and error.code() != KafkaError._NO_OFFSET:
+                self._commit_failure = str(error)
+            elif refused:
+                self._commit_failure = f"{refused[0].topic}[{refused[0].partition}]: " + str(
+                    refused[0].error
+                )
+
+    def _send_commit(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if self._in_flight or not self._uncommitted:
+                return
+            if now - self._commit_sent < self._commit_interval_s:
+                return  # sent by a later poll or commit, or on close
+            offsets, self._uncommitted = self._uncommitted, {}
+            self._in_flight = True
+            self._commit_sent = now
+        try:
+            self._consumer.commit(offsets=_kafka_offsets(offsets), asynchronous=True)
+        except KafkaException as exc:
+            with self._lock:
+                self._in_flight = False
+                for tp, offset in offsets.items():  # tried again with the next commit
+                    self._uncommitted.setdefault(tp, offset)
+            raise TransportError(f"commit failed: {exc}") from exc
+
     def poll(self, timeout_s: float, max_records: int) -> list[RawRecord]:
         try:
             # consume() waits until it has max_records or the timeout ends: wait for the first
@@ -206,6 +303,12 @@ class KafkaConsumer:
                 got.extend(self._consumer.consume(num_messages=max_records - 1, timeout=0))
         except KafkaException as exc:
             raise TransportError(str(exc)) from exc
+        if self._uncommitted:  # the commit in flight was answered during the poll
+            try:
+                self._send_commit()
+            except TransportError as exc:  # the records are returned; commit() raises it
+                with self._lock:
+                    self._commit_failure = exc.message
         out: list[RawRecord] = []
         for m in got:
             error = m.error()
@@ -214,6 +317,8 @@ class KafkaConsumer:
                     continue
                 if error.retriable() or error.code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
                     continue
+                if self.group is None and error.code() == KafkaError.GROUP_AUTHORIZATION_FAILED:
+                    continue  # librdkafka asks for the coordinator of a group it never uses
                 raise TransportError(f"Kafka: {error}")
             out.append(
                 RawRecord(
@@ -229,15 +334,24 @@ class KafkaConsumer:
         return out
 
     def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        """Queue `offsets` for the group and send them without waiting for the answer.
+
+        A synchronous commit per poll costs the consumer a round trip each time, and a commit
+        per poll costs the broker a write each time: so one commit is in flight at a time, at
+        most one per `commit_interval_ms`, and offsets given meanwhile go with the next (sent
+        by a later poll or commit). A revoke commits what was handled of the partitions going
+        away, and `close` commits what is left and waits for it; a crash in between reads
+        those records again (at least once, as with any commit after handling). A refusal of
+        an earlier commit raises `TransportError` here, on the next call."""
         if self.group is None:
             return
-        try:
-            self._consumer.commit(
-                offsets=[KafkaTopicPartition(t, p, o) for (t, p), o in offsets.items()],
-                asynchronous=False,
-            )
-        except KafkaException as exc:
-            raise TransportError(f"commit failed: {exc}") from exc
+        with self._lock:
+            failure, self._commit_failure = self._commit_failure, None
+            self._uncommitted.update(offsets)
+            self._committed.update(offsets)
+        if failure is not None:
+            raise TransportError(f"commit rejected after a rebalance: {failure}")
+        self._send_commit()
 
     def assignment(self) -> list[TopicPartition]:
         return [(tp.topic, tp.partition) for tp in self._consumer.assignment()]
@@ -287,7 +401,31 @@ class KafkaConsumer:
         self._seek_all({(tp.topic, tp.partition): tp.offset for tp in found})
 
     def end_offsets(self) -> dict[TopicPartition, int] | None:
-        return None  # some Kafka-protocol brokers (Tansu) report wrong high watermarks
+        if not self.watermarks:
+            return None  # some Kafka-protocol brokers (Tansu) report wrong high watermarks
+        ends: dict[TopicPartition, int] = {}
+        try:
+            for topic, partition in self._partitions_now():
+                tp = KafkaTopicPartition(topic, partition)
+                _low, high = self._consumer.get_watermark_offsets(
+                    tp, timeout=_ADMIN_TIMEOUT_S, cached=False
+                )
+                ends[(topic, partition)] = high
+        except KafkaException as exc:
+            raise TransportError(f"log end offsets: {exc}") from exc
+        return ends
 
     def close(self) -> None:
-        self._consumer.close()
+        try:
+            with self._lock:
+                # again, synchronously: whatever is still in flight is then answered too
+                final = dict(self._committed) if self._uncommitted or self._in_flight else {}
+                self._uncommitted = {}
+            if final and self.group is not None:
+                assigned = set(self.assignment())
+                mine = {tp: o for tp, o in final.items() if tp in assigned}
+                if mine:
+                    with contextlib.suppress(KafkaException):  # read again: at least once
+                        self._consumer.commit(offsets=_kafka_offsets(mine), asynchronous=False)
+        finally:
+            self._consumer.close()

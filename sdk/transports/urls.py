@@ -34,10 +34,10 @@ def open_producer(url: str, options: dict[str, Any]) -> ProducerTransport:
         from sdk.transports.embedded import EmbeddedProducer
 
         return EmbeddedProducer(url, **options)
-    if scheme == "charter":
-        from sdk.transports.http import HttpProducer
+    if scheme == "charter":  # the Kafka listener when the server runs one, else HTTP
+        from sdk.transports import charter
 
-        return HttpProducer(url, **options)
+        return charter.open_producer(url, options)
     from sdk.transports.kafka import KafkaProducer
 
     return KafkaProducer(url, **options)
@@ -57,9 +57,9 @@ def open_consumer(
 
         return EmbeddedConsumer(url, group, topics, auto_offset_reset, **options)
     if scheme == "charter":
-        from sdk.transports.http import HttpConsumer
+        from sdk.transports import charter
 
-        return HttpConsumer(url, group, topics, auto_offset_reset, **options)
+        return charter.open_consumer(url, group, topics, auto_offset_reset, options)
     from sdk.transports.kafka import KafkaConsumer
 
     return KafkaConsumer(url, group, topics, auto_offset_reset, **options)

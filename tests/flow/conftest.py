@@ -29,7 +29,10 @@ def load_schema(relative: str) -> Any:
 def registry_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not registry_available():
         pytest.skip("registry not available")
-    with charter_serve(tmp_path_factory.mktemp("registry")) as url:
+    from cli.spawn import free_port
+
+    # with its Kafka listener: charter:// goes through it (charter-http keeps HTTP covered)
+    with charter_serve(tmp_path_factory.mktemp("registry"), kafka_port=free_port()) as url:
         yield url
 
 
@@ -63,7 +66,7 @@ def charter_url(registry_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
         yield url
 
 
-TRANSPORTS = ["memory", "file", "charter", "kafka"]
+TRANSPORTS = ["memory", "file", "charter", "charter-http", "kafka"]
 if os.environ.get("CHARTER_FLOW_TRANSPORTS"):
     TRANSPORTS = os.environ["CHARTER_FLOW_TRANSPORTS"].split(",")
 
@@ -75,9 +78,12 @@ def broker_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"memory://{uuid.uuid4().hex}"
     if kind == "file":
         return (tmp_path / "log").as_uri()
-    if kind == "charter":
+    if kind == "charter":  # the Kafka listener of the session's charter serve
         charter: str = request.getfixturevalue("charter_url")
         return charter
+    if kind == "charter-http":
+        over_http: str = request.getfixturevalue("charter_url")
+        return f"{over_http}?transport=http"
     if kind == "kafka":
         url: str = request.getfixturevalue("kafka_url")
         return url

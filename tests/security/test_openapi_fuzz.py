@@ -33,7 +33,7 @@ from schemathesis.specs.openapi.checks import (
 
 from broker import Broker
 from broker.config import Limits
-from broker.http import body_limits, create_router
+from broker.http import KafkaAddress, body_limits, create_router
 from broker.record import ProducerRecord
 from broker.wire import BATCH_MEDIA_TYPE, encode_produce_body
 from registry import Settings, create_app
@@ -77,7 +77,8 @@ def _serve_app(data_dir: Path) -> tuple[Any, Any]:
         settings,
         registry=registry,
         extra_routers=[
-            create_router(broker),
+            # the Kafka listener's address as serve hands it over (GET /broker/kafka names it)
+            create_router(broker, kafka=KafkaAddress("127.0.0.1", 9092, ("PLAIN",))),
             create_console_router(registry.service, broker),
         ],
         body_limits=[BodyLimit(p, n, "application/json") for p, n in body_limits(broker.limits)],

@@ -36,6 +36,9 @@ from sdk.wire import VALUE_SCHEMA_ID_HEADER, read_id_header, schema_id_of
 
 __all__ = ["Consumer", "Message", "RunStats"]
 
+# the consumer's options its dead-letter producer takes too (producer_options may override)
+_PRODUCER_SHARED_OPTIONS = ("auth", "token", "transport")
+
 # Errors that no retry can fix: the bytes go to the dead-letter topic at once.
 UNDECODABLE: tuple[type[SdkError], ...] = (
     WireFormatError,
@@ -144,7 +147,9 @@ class Consumer:
         self.topics = tuple(topics)
         self.max_records = max_records
         self.deserializer = Deserializer(registry, reader_schema=reader_schema, validate=validate)
-        self._producer_options = dict(producer_options or {})
+        # the dead-letter producer speaks to the same server as the same principal
+        credentials = {k: options[k] for k in _PRODUCER_SHARED_OPTIONS if k in options}
+        self._producer_options = {**credentials, **(producer_options or {})}
         self._transport: ConsumerTransport = open_consumer(
             broker,
             group=group,

@@ -410,3 +410,26 @@ def test_reading_without_a_group_needs_no_group_permission(secured: tuple[Served
     replayed = _charter("replay", topic, "--format", "json", env=env)
     assert replayed.returncode == 0, replayed.stderr
     assert json.loads(replayed.stdout)["records"] == 1
+
+
+def test_dead_letters_go_with_the_consumers_credentials(secured: tuple[Served, Any]) -> None:
+    """Under `--auth required` the dead-letter producer authenticates as its consumer does."""
+    served, _key = secured
+    creds = served.credentials["writer"]
+    topic = _topic()
+    with Registry(served.url, auth=creds) as registry:
+        _registered(registry, topic)
+        with Producer(served.broker, registry=registry, auth=creds) as producer:
+            producer.publish(topic, {"n": 1})
+
+        def refuse(message: Message) -> None:
+            raise RuntimeError("refused")
+
+        with Consumer(served.broker, registry=registry, group="dlq-auth", topics=[topic],
+                      auth=creds) as consumer:
+            stats = consumer.run(refuse, retries=0, backoff_s=0, max_messages=1,
+                                 idle_timeout_s=20)
+        assert stats.dead_lettered == 1
+        with Consumer(served.broker, registry=registry, group=None, topics=[f"{topic}.dlq"],
+                      auth=creds) as dead:
+            assert len(_drain(dead, 1)) == 1

@@ -181,6 +181,8 @@ RULES: tuple[Rule, ...] = (
          "subject", admin_flag="permanent"),
     Rule("POST", "/dek-registry/v1/keks/{name}/deks/{subject}/versions/{version}/undelete",
          W, S, "subject"),
+    # -- broker: where its Kafka listener is (the SDK's charter:// asks before it connects)
+    Rule("GET", "/broker/kafka", R),
     # -- broker: topics and records
     Rule("GET", "/broker/topics", R, T, listing=NAMES),
     Rule("POST", "/broker/topics", W, T, body=_field("name")),

@@ -249,6 +249,7 @@ CASES = [
     Case("DELETE", DEK + "/versions/1", WRITE, ok=204, prepare=dek),
     Case("DELETE", DEK + "/versions/1?permanent=true", ADMIN, ok=204, prepare=deleted_dek),
     Case("POST", DEK + "/versions/1/undelete", WRITE, ok=204, prepare=deleted_dek),
+    Case("GET", "/broker/kafka", READ, named=False),
     Case("GET", "/broker/topics", READ, named=False),
     Case("POST", "/broker/topics", WRITE, ok=201, body=lambda c: {"name": c["T"]}),
     Case("GET", "/broker/topics/{T}", READ, prepare=topic),

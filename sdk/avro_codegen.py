@@ -103,6 +103,30 @@ def _read_varint(data: bytes, i: int, first: int) -> tuple[int, int]:
             raise ValueError("varint longer than 10 bytes")
 
 
+# Decoding tables. A varint's zig-zag value is u = sum(d_k << 7k) over its 7-bit groups d_k;
+# the decoded integer is u >> 1, complemented when u is odd. u >> 1 is additive over the bytes:
+# (d_0 >> 1) + sum(d_k << (7k - 1)), so each further byte costs a tuple index and one addition
+# (no shifts or masks on multi-digit ints), and the sign comes from the first byte alone.
+_ZIGZAG1 = tuple((z >> 1) ^ -(z & 1) for z in range(128))  # one-byte varints, decoded
+_FIRST = tuple((z & 127) >> 1 for z in range(256))  # the first byte's share of u >> 1
+_ODD = tuple(bool(z & 1) for z in range(256))
+_GROUP = tuple(tuple((y & 127) << (7 * k - 1) for y in range(256)) for k in range(1, 10))
+# a one-byte length prefix: the offset just past the bytes it counts, from the prefix's own
+# offset; odd prefixes are negative lengths, sent past any payload so the read fails
+_PAST = 1 << 62
+_LENGTH1 = tuple(1 + (z >> 1) if not z & 1 else _PAST for z in range(128))
+_DOUBLES = tuple(struct.Struct(f"<{n}d").unpack_from for n in range(65))
+_FLOATS = tuple(struct.Struct(f"<{n}f").unpack_from for n in range(65))
+
+
+def _read_length(data: bytes, i: int) -> tuple[int, int]:
+    """A length prefix of two bytes or more at `i`: (length, offset after the prefix)."""
+    zigzag, i = _read_varint(data, i + 1, data[i])
+    if zigzag & 1:
+        raise ValueError("negative length")
+    return zigzag >> 1, i
+
+
 def _logical_key(node: PrimitiveNode | FixedNode) -> str | None:
     """The key of fastavro's converters for the node's logical type, when fastavro has one."""
     logical = node.logical_type
@@ -372,10 +396,17 @@ class _DecoderGen:
 
         self.env: dict[str, Any] = {
             "_rv": _read_varint,
+            "_rl": _read_length,
+            "_ZZ": _ZIGZAG1,
+            "_H0": _FIRST,
+            "_ODD": _ODD,
+            "_L1": _LENGTH1,
+            "_DS": _DOUBLES,
+            "_FS": _FLOATS,
+            **{f"_T{k}": table for k, table in enumerate(_GROUP, 1)},
             "_ud": struct.Struct("<d").unpack_from,
             "_uf": struct.Struct("<f").unpack_from,
             "_unpack": struct.unpack_from,
-            "_shifts3": (21, 28, 35, 42, 49, 56, 63),
             "_Decimal": decimal.Decimal,
             "_from_bytes": int.from_bytes,
             "_delta": _dt.timedelta,
@@ -401,20 +432,43 @@ class _DecoderGen:
         return name
 
     @staticmethod
-    def _varint(target: str, ind: str) -> list[str]:
-        return [
+    def _varint(target: str, ind: str, inline: int = 10) -> list[str]:
+        """Reads a zig-zag varint into `target`, its first `inline` bytes unrolled (ints and
+        longs: all ten; counts and indexes, rarely past two bytes: two, then `_rv`)."""
+        lines = [
             f"{ind}z = b[i]",
-            f"{ind}i += 1",
-            f"{ind}if z > 127: z, i = _rv(b, i, z)",
-            f"{ind}{target} = (z >> 1) ^ -(z & 1)",
+            f"{ind}if z < 128:",
+            f"{ind}    {target} = _ZZ[z]",
+            f"{ind}    i += 1",
+            f"{ind}else:",
+            f"{ind}    m = _H0[z]",
         ]
+        inner = ind + "    "
+        for k in range(1, inline):
+            lines += [
+                f"{inner}y = b[i + {k}]",
+                f"{inner}m += _T{k}[y]",
+                f"{inner}if y < 128:",
+                f"{inner}    i += {k + 1}",
+                f"{inner}    {target} = ~m if _ODD[z] else m",
+                f"{inner}else:",
+            ]
+            inner += "    "
+        if inline == 10:
+            lines.append(f"{inner}raise ValueError('varint longer than 10 bytes')")
+        else:
+            lines += [
+                f"{inner}z, i = _rv(b, i + 1, z)",
+                f"{inner}{target} = (z >> 1) ^ -(z & 1)",
+            ]
+        return lines
 
     def stmts(self, node: Node, var: str, depth: int, level: int) -> list[str]:
         ind = "    " * depth
         if isinstance(node, PrimitiveNode):
             return self._prim(node, var, ind)
         if isinstance(node, EnumNode):
-            return [*self._varint("n", ind), f"{ind}{var} = {self.const(node.symbols)}[n]"]
+            return [*self._varint("n", ind, 2), f"{ind}{var} = {self.const(node.symbols)}[n]"]
         if isinstance(node, FixedNode):
             lines = [f"{ind}{var} = b[i:i + {node.size}]", f"{ind}i += {node.size}"]
             key = _logical_key(node)
@@ -427,20 +481,18 @@ class _DecoderGen:
             lines = []  # used once: inlined, which saves a call per record read
             for index, field in enumerate(node.fields):
                 lines.extend(self.stmts(field.type, f"{var}_{index}", depth, level))
-            pairs = ", ".join(
-                f"{field.name!r}: {var}_{index}" for index, field in enumerate(node.fields)
-            )
-            lines.append(f"{ind}{var} = {{{pairs}}}")
+            values = [f"{var}_{index}" for index in range(len(node.fields))]
+            lines.extend(self._dict(node, var, values, ind))
             return lines
         if isinstance(node, (ArrayNode, MapNode)):
             item, count = f"x{level + 1}", f"c{level + 1}"
             lines = [
                 f"{ind}{var} = {'[]' if isinstance(node, ArrayNode) else '{}'}",
-                *self._varint(count, ind),
+                *self._varint(count, ind, 2),
                 f"{ind}while {count}:",
                 f"{ind}    if {count} < 0:",
                 f"{ind}        {count} = -{count}",
-                *self._varint("n", ind + "        "),
+                *self._varint("n", ind + "        ", 2),
                 # hostile counts: items of one byte or more cannot outnumber the bytes left
                 f"{ind}    if {count} > {'len(b) - i' if _min_bytes(node) else _ZERO_SIZE_MAX}:",
                 f"{ind}        raise ValueError('block count exceeds the payload')",
@@ -453,7 +505,11 @@ class _DecoderGen:
                 and items.logical_type is None
             ):
                 code, size = ("d", 8) if items.kind == "double" else ("f", 4)
-                lines.append(f"{ind}    {var}.extend(_unpack(f'<{{{count}}}{code}', b, i))")
+                table = "_DS" if code == "d" else "_FS"
+                lines.append(
+                    f"{ind}    {var}.extend({table}[{count}](b, i) if {count} < 65 "
+                    f"else _unpack(f'<{{{count}}}{code}', b, i))"
+                )
                 lines.append(f"{ind}    i += {size} * {count}")
             elif isinstance(node, ArrayNode):
                 lines.append(f"{ind}    for _ in range({count}):")
@@ -465,7 +521,7 @@ class _DecoderGen:
                 lines.extend(self._prim(_STRING, key, inner))
                 lines.extend(self.stmts(node.values, item, depth + 2, level + 1))
                 lines.append(f"{inner}{var}[{key}] = {item}")
-            lines.extend(self._varint(count, ind + "    "))
+            lines.extend(self._varint(count, ind + "    ", 2))
             return lines
         if isinstance(node, UnionNode):
             if len(node.branches) > 63:
@@ -493,35 +549,17 @@ class _DecoderGen:
             lines = [
                 f"{ind}z = b[i]",
                 f"{ind}if z < 128:",
-                f"{ind}    j = i + 1 + (z >> 1)",
+                f"{ind}    j = i + _L1[z]",
                 f"{ind}    {var} = b[i + 1:j]{decode}",
                 f"{ind}else:",
-                f"{ind}    z, i = _rv(b, i + 1, z)",
-                f"{ind}    j = i + ((z >> 1) ^ -(z & 1))",
+                f"{ind}    n, i = _rl(b, i)",
+                f"{ind}    j = i + n",
                 f"{ind}    {var} = b[i:j]{decode}",
                 f"{ind}i = j",
             ]
         else:
-            lines = [  # inline: ints and longs are often several bytes (timestamps: six)
-                f"{ind}z = b[i]",
-                f"{ind}i += 1",
-                f"{ind}if z > 127:",  # the second and third bytes unrolled, then a loop
-                f"{ind}    y = b[i]",
-                f"{ind}    z = (z & 127) | (y & 127) << 7",
-                f"{ind}    i += 1",
-                f"{ind}    if y > 127:",
-                f"{ind}        y = b[i]",
-                f"{ind}        z |= (y & 127) << 14",
-                f"{ind}        i += 1",
-                f"{ind}        if y > 127:",
-                f"{ind}            for s in _shifts3:",
-                f"{ind}                y = b[i]",
-                f"{ind}                i += 1",
-                f"{ind}                z |= (y & 127) << s",
-                f"{ind}                if y < 128: break",
-                f"{ind}            else: raise ValueError('varint longer than 10 bytes')",
-                f"{ind}{var} = (z >> 1) ^ -(z & 1)",
-            ]
+            # inline: ints and longs are often several bytes (timestamps: six)
+            lines = self._varint(var, ind)
         if key is not None:
             lines.append(f"{ind}{var} = {self._logical(node, key, var)}")
         return lines
@@ -541,6 +579,18 @@ class _DecoderGen:
         raw = self.const(_fastavro_schema(node))
         return f"_LR[{key!r}]({var}, {raw}, {raw})"
 
+    def _dict(self, node: RecordNode, var: str, values: list[str], ind: str) -> list[str]:
+        """`var` = the record's dict of `values`. CPython builds a display of more than 16
+        items one insertion at a time, resizing as it grows; copying a dict of the keys and
+        storing into it does not resize."""
+        if len(node.fields) <= 16:
+            pairs = ", ".join(f"{f.name!r}: {v}" for f, v in zip(node.fields, values, strict=True))
+            return [f"{ind}{var} = {{{pairs}}}"]
+        keys = self.const(dict.fromkeys(f.name for f in node.fields))
+        return [f"{ind}{var} = {keys}.copy()"] + [
+            f"{ind}{var}[{f.name!r}] = {v}" for f, v in zip(node.fields, values, strict=True)
+        ]
+
     def record(self, node: RecordNode) -> str:
         name = self.functions.get(id(node))
         if name is not None:
@@ -550,8 +600,9 @@ class _DecoderGen:
         body = [f"def {name}(b, i):"]
         for index, field in enumerate(node.fields):
             body.extend(self.stmts(field.type, f"f{index}", 1, 0))
-        items = ", ".join(f"{field.name!r}: f{index}" for index, field in enumerate(node.fields))
-        body.append(f"    return {{{items}}}, i")
+        values = [f"f{index}" for index in range(len(node.fields))]
+        body.extend(self._dict(node, "d", values, "    "))
+        body.append("    return d, i")
         self.lines.extend(body)
         return name
 

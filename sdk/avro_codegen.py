@@ -52,16 +52,28 @@ class Invalid(Exception):
     """Raised by a generated encoder at the first value that breaks the schema."""
 
 
-def _write_varint(out: bytearray, zigzag: int) -> None:
-    # unrolled two bytes at a time: timestamps in milliseconds take six
+# Encoding tables: the varint bytes of every zig-zag value below 2**14, the same with both
+# bytes continued (a 14-bit group followed by more), and the prefix of every length below 2**13.
+_VARINT = tuple(
+    bytes([z]) if z < 128 else bytes([z & 127 | 128, z >> 7]) for z in range(16384)
+)
+_CONTINUED = tuple(bytes([z & 127 | 128, z >> 7 | 128]) for z in range(16384))
+_LENGTH = tuple(_VARINT[n + n] for n in range(8192))
+
+
+def _write_varint(out: list[bytes], zigzag: int) -> None:
+    # fourteen bits per append: timestamps in milliseconds take six bytes
     while zigzag > 16383:
-        out.append((zigzag & 127) | 128)
-        out.append(((zigzag >> 7) & 127) | 128)
+        out.append(_CONTINUED[zigzag & 16383])
         zigzag >>= 14
-    if zigzag > 127:
-        out.append((zigzag & 127) | 128)
-        zigzag >>= 7
-    out.append(zigzag)
+    out.append(_VARINT[zigzag])
+
+
+def _zigzag_bytes(value: int) -> bytes:
+    """The varint of a small non-negative int (an enum index, a union branch)."""
+    out: list[bytes] = []
+    _write_varint(out, value << 1)
+    return b"".join(out)
 
 
 def _read_varint(data: bytes, i: int, first: int) -> tuple[int, int]:
@@ -184,6 +196,9 @@ class _EncoderGen:
             {
                 "_Bad": Invalid,
                 "_vl": _write_varint,
+                "_VB": _VARINT,
+                "_VC": _CONTINUED,
+                "_LB": _LENGTH,
                 "_pd": struct.Struct("<d").pack,
                 "_pf": struct.Struct("<f").pack,
                 "_LW": fastavro.write.LOGICAL_WRITERS,
@@ -210,33 +225,35 @@ class _EncoderGen:
         low, high = bounds
         return [
             f"{ind}if type({var}) is not int or not {low} <= {var} <= {high}: raise _Bad",
-            f"{ind}z = ({var} << 1) ^ ({var} >> 63)",
-            f"{ind}if z < 128: o.append(z)",
-            f"{ind}elif z < 16384:",  # two bytes inline: a call costs more than this
-            f"{ind}    o.append(z & 127 | 128)",
-            f"{ind}    o.append(z >> 7)",
+            f"{ind}z = {var} + {var} if {var} >= 0 else ~({var} + {var})",  # zig-zag
+            f"{ind}if z < 16384: o.append(_VB[z])",
+            f"{ind}elif z < 268435456:",  # up to four bytes inline: a call costs more
+            f"{ind}    o.append(_VC[z & 16383])",
+            f"{ind}    o.append(_VB[z >> 14])",
             f"{ind}else: _vl(o, z)",
         ]
 
-    def _length_prefixed(self, var: str, ind: str) -> list[str]:
+    def _count(self, var: str, ind: str) -> list[str]:
+        """The length prefix of `var`'s contents (a string's bytes, an array's items)."""
         return [
-            f"{ind}n = len({var}) << 1",
-            f"{ind}if n < 128: o.append(n)",
-            f"{ind}else: _vl(o, n)",
-            f"{ind}o += {var}",
+            f"{ind}n = len({var})",
+            f"{ind}if n < 8192: o.append(_LB[n])",
+            f"{ind}else: _vl(o, n + n)",
         ]
+
+    def _length_prefixed(self, var: str, ind: str) -> list[str]:
+        return [*self._count(var, ind), f"{ind}o.append({var})"]
 
     def stmts(self, node: Node, var: str, depth: int, level: int) -> list[str]:
         ind = "    " * depth
         if isinstance(node, PrimitiveNode):
             return self._prim(node, var, ind)
         if isinstance(node, EnumNode):
-            index = self.const({s: i << 1 for i, s in enumerate(node.symbols)})
+            index = self.const({s: _zigzag_bytes(i) for i, s in enumerate(node.symbols)})
             return [
                 f"{ind}z = {index}.get({var}) if type({var}) is str else None",
                 f"{ind}if z is None: raise _Bad",
-                f"{ind}if z < 128: o.append(z)",
-                f"{ind}else: _vl(o, z)",
+                f"{ind}o.append(z)",
             ]
         if isinstance(node, FixedNode):
             key = _logical_key(node)
@@ -249,7 +266,7 @@ class _EncoderGen:
             lines.append(
                 f"{ind}if type({var}) not in _bytes or len({var}) != {node.size}: raise _Bad"
             )
-            lines.append(f"{ind}o += {var}")
+            lines.append(f"{ind}o.append({var})")
             return lines
         if isinstance(node, RecordNode):
             return [f"{ind}{self.record(node)}(o, {var})"]
@@ -258,27 +275,23 @@ class _EncoderGen:
             return [
                 f"{ind}if type({var}) is not list and type({var}) is not tuple: raise _Bad",
                 f"{ind}if {var}:",
-                f"{ind}    n = len({var}) << 1",
-                f"{ind}    if n < 128: o.append(n)",
-                f"{ind}    else: _vl(o, n)",
+                *self._count(var, ind + "    "),
                 f"{ind}    for {item} in {var}:",
                 *self.stmts(node.items, item, depth + 2, level + 1),
-                f"{ind}o.append(0)",
+                f"{ind}o.append(b'\\x00')",
             ]
         if isinstance(node, MapNode):
             key, item = f"k{level + 1}", f"x{level + 1}"
             return [
                 f"{ind}if type({var}) is not dict: raise _Bad",
                 f"{ind}if {var}:",
-                f"{ind}    n = len({var}) << 1",
-                f"{ind}    if n < 128: o.append(n)",
-                f"{ind}    else: _vl(o, n)",
+                *self._count(var, ind + "    "),
                 f"{ind}    for {key}, {item} in {var}.items():",
                 f"{ind}        if type({key}) is not str: raise _Bad",
                 f"{ind}        e = {key}.encode()",
                 *self._length_prefixed("e", ind + "        "),
                 *self.stmts(node.values, item, depth + 2, level + 1),
-                f"{ind}o.append(0)",
+                f"{ind}o.append(b'\\x00')",
             ]
         if isinstance(node, UnionNode):
             lines = []
@@ -290,7 +303,7 @@ class _EncoderGen:
                     else self.checks.expr(branch, var)
                 )
                 lines.append(f"{ind}{keyword} {test}:")
-                lines.append(f"{ind}    o.append({position << 1})")
+                lines.append(f"{ind}    o.append({_zigzag_bytes(position)!r})")
                 lines.extend(self.stmts(branch, var, depth + 1, level))
             lines.append(f"{ind}else: raise _Bad")
             return lines
@@ -302,17 +315,17 @@ class _EncoderGen:
             return [f"{ind}if {var} is not None: raise _Bad"]
         if kind == "boolean":
             return [
-                f"{ind}if {var} is True: o.append(1)",
-                f"{ind}elif {var} is False: o.append(0)",
+                f"{ind}if {var} is True: o.append(b'\\x01')",
+                f"{ind}elif {var} is False: o.append(b'\\x00')",
                 f"{ind}else: raise _Bad",
             ]
         if kind == "double":
             return [
                 f"{ind}if type({var}) is not float and type({var}) is not int: raise _Bad",
-                f"{ind}o += _pd({var})",
+                f"{ind}o.append(_pd({var}))",
             ]
         if kind == "float":
-            return [f"{ind}if not _f32({var}): raise _Bad", f"{ind}o += _pf({var})"]
+            return [f"{ind}if not _f32({var}): raise _Bad", f"{ind}o.append(_pf({var}))"]
         if kind == "string":
             lines = []
             if key is not None:  # uuid
@@ -380,13 +393,15 @@ class _EncoderGen:
         return name
 
 
-def compile_encoder(root: Node) -> Callable[[bytearray, Any], bytearray]:
-    """`encode(out, value)`: appends `value`'s Avro binary encoding to `out`, or raises
-    `Invalid` when the value breaks the schema (then nothing useful is in `out`)."""
+def compile_encoder(root: Node) -> Callable[[list[bytes], Any], list[bytes]]:
+    """`encode(parts, value)`: appends the pieces of `value`'s Avro binary encoding to the
+    list `parts` (`b"".join` them), or raises `Invalid` when the value breaks the schema
+    (then nothing useful is in `parts`). A list of pieces joined once costs less than
+    growing a bytearray piece by piece."""
     gen = _EncoderGen(root)
     source = "\n".join([*gen.checks.lines[gen.checks.emitted :], *gen.lines])
     exec(source, gen.env)  # source generated from the schema above
-    encode: Callable[[bytearray, Any], bytearray] = gen.env["_encode"]
+    encode: Callable[[list[bytes], Any], list[bytes]] = gen.env["_encode"]
     return encode
 
 

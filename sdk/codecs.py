@@ -118,7 +118,7 @@ class AvroCodec:
         self.validator = AvroValidator(root)
         self._write = fastavro.schemaless_writer
         self._read = fastavro.schemaless_reader
-        self._encode: Callable[[bytearray, Any], bytearray] | None = None
+        self._encode: Callable[[list[bytes], Any], list[bytes]] | None = None
         self._decode: Callable[[bytes], Any] | None = None
         try:  # specialised code when the generator handles the schema; fastavro otherwise
             self._encode = compile_encoder(root)
@@ -137,7 +137,7 @@ class AvroCodec:
     def encode(self, value: Any, header: bytes, subject: str | None, schema_id: int) -> bytes:
         if self._encode is not None:
             try:
-                return bytes(self._encode(bytearray(header), value))
+                return b"".join(self._encode([header], value))
             except Exception as exc:  # Invalid, or e.g. a lone surrogate in a string
                 found = self.validator.violations(value) or [
                     Violation("", f"cannot be encoded: {type(exc).__name__}: {exc}")

@@ -66,7 +66,7 @@ def tree(schema: Any) -> Node:
 
 def encode(schema: Any, value: Any) -> bytes | None:
     try:
-        return bytes(compile_encoder(tree(schema))(bytearray(), value))
+        return b"".join(compile_encoder(tree(schema))([], value))
     except Invalid:
         return None
 

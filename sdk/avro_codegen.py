@@ -374,11 +374,14 @@ class _EncoderGen:
             return name
         name = f"_w{len(self.functions)}"
         self.functions[id(node)] = name
-        names = self.const(frozenset(node.by_name))
-        body = [
-            f"def {name}(o, v):",
-            f"    if type(v) is not dict or not v.keys() <= {names}: raise _Bad",
-        ]
+        if any(field.has_default for field in node.fields):
+            names = self.const(frozenset(node.by_name))
+            keys = f"not v.keys() <= {names}"
+        else:
+            # every field is read with v[name] below, so a dict of exactly as many keys has
+            # no unknown one (and a shorter dict misses one): the same refusal as the subset
+            keys = f"len(v) != {len(node.fields)}"
+        body = [f"def {name}(o, v):", f"    if type(v) is not dict or {keys}: raise _Bad"]
         for field in node.fields:
             if not field.has_default:
                 body.append(f"    x0 = v[{field.name!r}]")

@@ -204,3 +204,44 @@ def test_decimals_and_varints_match_fastavro_and_the_validator(
         decoded, end = compile_decoder(tree(DECIMAL))(data, 0)
         assert end == len(data)
         assert decoded == fastavro_read(DECIMAL, data)
+
+
+REQUIRED = {
+    "type": "record",
+    "name": "Req",
+    "fields": [
+        {"name": "a", "type": "int"},
+        {"name": "b", "type": ["null", "string"]},
+        {
+            "name": "c",
+            "type": {"type": "record", "name": "Inner", "fields": [{"name": "x", "type": "long"}]},
+        },
+    ],
+}
+_REQUIRED_VALUES = {"a": st.integers(-3, 3), "b": st.none() | st.text(max_size=3),
+                    "c": st.fixed_dictionaries({"x": st.integers(0, 5)}) | json_like}
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(
+    st.fixed_dictionaries(
+        {}, optional={**_REQUIRED_VALUES, "d": json_like, "": json_like, "x": json_like}
+    )
+)
+def test_records_without_defaults_refuse_missing_and_unknown_fields(value: Any) -> None:
+    # such records check their size instead of their keys: the refusals must be the same
+    data = encode(REQUIRED, value)
+    assert (data is not None) == validator_for(REQUIRED).is_valid(value)
+    if data is not None:
+        assert data == fastavro_bytes(REQUIRED, value)
+        assert compile_decoder(tree(REQUIRED))(data, 0) == (value, len(data))
+
+
+@pytest.mark.parametrize("prefix", [bytes([3]), bytes([0x81, 0x01])])  # lengths -2 and -65
+def test_negative_lengths_are_refused(prefix: bytes) -> None:
+    decode = compile_decoder(tree({"type": "array", "items": "string"}))
+    data = bytes([2]) + prefix + b"abc" * 30 + bytes([0])
+    with pytest.raises((IndexError, ValueError)):
+        end = decode(data, 0)[1]
+        if end > len(data):
+            raise IndexError("truncated payload")

@@ -585,15 +585,19 @@ class _DecoderGen:
     def _logical(self, node: PrimitiveNode | FixedNode, key: str, var: str) -> str:
         """An expression converting the raw value in `var`, equal to fastavro's readers."""
         if node.decimal is not None and node.decimal[0] <= 28:  # the default context's
-            return f"_Decimal(_from_bytes({var}, 'big', signed=True)).scaleb({-node.decimal[1]})"
+            # times 1E-scale: the unscaled digits with the exponent -scale, exact within the
+            # precision, as scaleb is, without scaleb's argument parsing
+            unit = self.const(decimal.Decimal(1).scaleb(-node.decimal[1]))
+            return f"_Decimal(_from_bytes({var}, 'big', signed=True)) * {unit}"
+        # timedelta(days, seconds, microseconds, milliseconds): exact for ints
         if key == "long-timestamp-millis":
-            return f"_epoch + _delta(0, {var} // 1000, {var} % 1000 * 1000)"
+            return f"_epoch + _delta(0, 0, 0, {var})"
         if key == "long-timestamp-micros":
-            return f"_epoch + _delta(0, {var} // 1000000, {var} % 1000000)"
+            return f"_epoch + _delta(0, 0, {var})"
         if key == "long-local-timestamp-millis":
-            return f"_epoch_naive + _delta(0, {var} // 1000, {var} % 1000 * 1000)"
+            return f"_epoch_naive + _delta(0, 0, 0, {var})"
         if key == "long-local-timestamp-micros":
-            return f"_epoch_naive + _delta(0, {var} // 1000000, {var} % 1000000)"
+            return f"_epoch_naive + _delta(0, 0, {var})"
         raw = self.const(_fastavro_schema(node))
         return f"_LR[{key!r}]({var}, {raw}, {raw})"
 

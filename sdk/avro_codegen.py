@@ -127,6 +127,7 @@ _GROUP = tuple(tuple((y & 127) << (7 * k - 1) for y in range(256)) for k in rang
 # offset; odd prefixes are negative lengths, sent past any payload so the read fails
 _PAST = 1 << 62
 _LENGTH1 = tuple(1 + (z >> 1) if not z & 1 else _PAST for z in range(128))
+_RANGES = tuple(range(n) for n in range(65))  # a block's items: making a range costs more
 _DOUBLES = tuple(struct.Struct(f"<{n}d").unpack_from for n in range(65))
 _FLOATS = tuple(struct.Struct(f"<{n}f").unpack_from for n in range(65))
 
@@ -420,6 +421,7 @@ class _DecoderGen:
             "_ODD": _ODD,
             "_L1": _LENGTH1,
             "_DS": _DOUBLES,
+            "_R": _RANGES,
             "_FS": _FLOATS,
             **{f"_T{k}": table for k, table in enumerate(_GROUP, 1)},
             "_ud": struct.Struct("<d").unpack_from,
@@ -530,12 +532,12 @@ class _DecoderGen:
                 )
                 lines.append(f"{ind}    i += {size} * {count}")
             elif isinstance(node, ArrayNode):
-                lines.append(f"{ind}    for _ in range({count}):")
+                lines.append(f"{ind}    for _ in _R[{count}] if {count} < 65 else range({count}):")
                 lines.extend(self.stmts(node.items, item, depth + 2, level + 1))
                 lines.append(f"{inner}{var}.append({item})")
             else:
                 key = f"k{level + 1}"
-                lines.append(f"{ind}    for _ in range({count}):")
+                lines.append(f"{ind}    for _ in _R[{count}] if {count} < 65 else range({count}):")
                 lines.extend(self._prim(_STRING, key, inner))
                 lines.extend(self.stmts(node.values, item, depth + 2, level + 1))
                 lines.append(f"{inner}{var}[{key}] = {item}")

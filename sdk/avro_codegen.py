@@ -200,6 +200,9 @@ class _EncoderGen:
                 "_VB": _VARINT,
                 "_VC": _CONTINUED,
                 "_LB": _LENGTH,
+                "_DP": tuple(struct.Struct(f"<{n}d").pack for n in range(65)),
+                "_FP": tuple(struct.Struct(f"<{n}f").pack for n in range(65)),
+                "_pack": struct.pack,
                 "_pd": struct.Struct("<d").pack,
                 "_pf": struct.Struct("<f").pack,
                 "_LW": fastavro.write.LOGICAL_WRITERS,
@@ -223,15 +226,18 @@ class _EncoderGen:
         return name
 
     def _long(self, var: str, ind: str, bounds: tuple[int, int]) -> list[str]:
-        low, high = bounds
+        # zig-zag maps [-2**(w-1), 2**(w-1)) onto [0, 2**w): one comparison with 2**w checks
+        # the range, and only for values too long for the inline cases
+        limit = 2 ** 32 if bounds == _INT else 2 ** 64
         return [
-            f"{ind}if type({var}) is not int or not {low} <= {var} <= {high}: raise _Bad",
-            f"{ind}z = {var} + {var} if {var} >= 0 else ~({var} + {var})",  # zig-zag
+            f"{ind}if type({var}) is not int: raise _Bad",
+            f"{ind}z = {var} + {var} if {var} >= 0 else ~({var} + {var})",
             f"{ind}if z < 16384: o.append(_VB[z])",
             f"{ind}elif z < 268435456:",  # up to four bytes inline: a call costs more
             f"{ind}    o.append(_VC[z & 16383])",
             f"{ind}    o.append(_VB[z >> 14])",
-            f"{ind}else: _vl(o, z)",
+            f"{ind}elif z < {limit}: _vl(o, z)",
+            f"{ind}else: raise _Bad",
         ]
 
     def _count(self, var: str, ind: str) -> list[str]:
@@ -273,6 +279,28 @@ class _EncoderGen:
             return [f"{ind}{self.record(node)}(o, {var})"]
         if isinstance(node, ArrayNode):
             item = f"x{level + 1}"
+            items = node.items
+            if (
+                isinstance(items, PrimitiveNode)
+                and items.kind in ("double", "float")
+                and items.logical_type is None
+            ):  # the items checked, then packed by one precompiled struct
+                check = (
+                    f"type({item}) is not float and type({item}) is not int"
+                    if items.kind == "double"
+                    else f"not _f32({item})"
+                )
+                table, code = ("_DP", "d") if items.kind == "double" else ("_FP", "f")
+                return [
+                    f"{ind}if type({var}) is not list and type({var}) is not tuple: raise _Bad",
+                    f"{ind}if {var}:",
+                    *self._count(var, ind + "    "),
+                    f"{ind}    for {item} in {var}:",
+                    f"{ind}        if {check}: raise _Bad",
+                    f"{ind}    o.append({table}[n](*{var}) if n < 65 "
+                    f"else _pack(f'<{{n}}{code}', *{var}))",
+                    f"{ind}o.append(b'\\x00')",
+                ]
             return [
                 f"{ind}if type({var}) is not list and type({var}) is not tuple: raise _Bad",
                 f"{ind}if {var}:",
@@ -375,14 +403,15 @@ class _EncoderGen:
             return name
         name = f"_w{len(self.functions)}"
         self.functions[id(node)] = name
-        if any(field.has_default for field in node.fields):
-            names = self.const(frozenset(node.by_name))
-            keys = f"not v.keys() <= {names}"
+        # Every field without a default is read with v[name] (KeyError when missing); u counts
+        # the keys the fields found, so v has a key that is no field exactly when
+        # len(v) != u: the refusal of `v.keys() <= fields` without walking the keys.
+        optional = sum(field.has_default for field in node.fields)
+        body = [f"def {name}(o, v):"]
+        if optional:
+            body += ["    if type(v) is not dict: raise _Bad", f"    u = {len(node.fields)}"]
         else:
-            # every field is read with v[name] below, so a dict of exactly as many keys has
-            # no unknown one (and a shorter dict misses one): the same refusal as the subset
-            keys = f"len(v) != {len(node.fields)}"
-        body = [f"def {name}(o, v):", f"    if type(v) is not dict or {keys}: raise _Bad"]
+            body.append(f"    if type(v) is not dict or len(v) != {len(node.fields)}: raise _Bad")
         for field in node.fields:
             if not field.has_default:
                 body.append(f"    x0 = v[{field.name!r}]")
@@ -391,8 +420,12 @@ class _EncoderGen:
                 if not self.checks.callable_for(field.type)(default):
                     raise Unsupported(f"default of {field.name!r} does not match its type")
                 body.append(f"    x0 = v.get({field.name!r}, _M)")
-                body.append(f"    if x0 is _M: x0 = {self.const(default)}")
+                body.append("    if x0 is _M:")
+                body.append(f"        x0 = {self.const(default)}")
+                body.append("        u -= 1")
             body.extend(self.stmts(field.type, "x0", 1, 0))
+        if optional:
+            body.append("    if len(v) != u: raise _Bad")
         self.lines.extend(body)
         return name
 

@@ -245,3 +245,33 @@ def test_negative_lengths_are_refused(prefix: bytes) -> None:
         end = decode(data, 0)[1]
         if end > len(data):
             raise IndexError("truncated payload")
+
+
+@pytest.mark.parametrize("kind,bits", [("int", 32), ("long", 64)])
+def test_integer_ranges_end_where_the_validator_says(kind: str, bits: int) -> None:
+    # the encoder checks the range on the zig-zag value, once it needs more than four bytes
+    schema = {"type": "record", "name": "N", "fields": [{"name": "n", "type": kind}]}
+    low, high = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+    for n in (low - 1, low, low + 1, -1, 0, 2**27, high - 1, high, high + 1, 2**bits):
+        data = encode(schema, {"n": n})
+        assert (data is not None) == validator_for(schema).is_valid({"n": n}) == (low <= n <= high)
+        if data is not None:
+            assert data == fastavro_bytes(schema, {"n": n})
+            assert compile_decoder(tree(schema))(data, 0) == ({"n": n}, len(data))
+
+
+def test_double_and_float_arrays_refuse_what_the_validator_refuses() -> None:
+    schema = {
+        "type": "record",
+        "name": "A",
+        "fields": [
+            {"name": "d", "type": {"type": "array", "items": "double"}},
+            {"name": "f", "type": {"type": "array", "items": "float"}},
+        ],
+    }
+    for d, f in (([1.5, 2, -0.0], [0.5, 3]), ([1.5, "x"], []), ([], [1e39]), ([True], [])):
+        value = {"d": d, "f": f}
+        data = encode(schema, value)
+        assert (data is not None) == validator_for(schema).is_valid(value)
+        if data is not None:
+            assert data == fastavro_bytes(schema, value)

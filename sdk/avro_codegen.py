@@ -132,6 +132,15 @@ _DOUBLES = tuple(struct.Struct(f"<{n}d").unpack_from for n in range(65))
 _FLOATS = tuple(struct.Struct(f"<{n}f").unpack_from for n in range(65))
 
 
+def _read_enum(data: bytes, i: int, symbols: tuple[str, ...]) -> tuple[str, int]:
+    """An enum index of two bytes or more at `i`, or an invalid one: (symbol, offset after)."""
+    zigzag, end = _read_varint(data, i + 1, data[i]) if data[i] > 127 else (data[i], i + 1)
+    index = (zigzag >> 1) ^ -(zigzag & 1)
+    if not 0 <= index < len(symbols):
+        raise ValueError(f"enum index {index} is outside the {len(symbols)} symbols")
+    return symbols[index], end
+
+
 def _read_length(data: bytes, i: int) -> tuple[int, int]:
     """A length prefix of two bytes or more at `i`: (length, offset after the prefix)."""
     zigzag, i = _read_varint(data, i + 1, data[i])
@@ -449,6 +458,7 @@ class _DecoderGen:
         self.env: dict[str, Any] = {
             "_rv": _read_varint,
             "_rl": _read_length,
+            "_enum": _read_enum,
             "_ZZ": _ZIGZAG1,
             "_H0": _FIRST,
             "_ODD": _ODD,
@@ -521,7 +531,21 @@ class _DecoderGen:
         if isinstance(node, PrimitiveNode):
             return self._prim(node, var, ind)
         if isinstance(node, EnumNode):
-            return [*self._varint("n", ind, 2), f"{ind}{var} = {self.const(node.symbols)}[n]"]
+            # a one-byte index straight to its symbol; None for a longer or invalid one
+            symbols = self.const(node.symbols)
+            table = self.const(
+                tuple(
+                    node.symbols[z >> 1]
+                    if z < 128 and not z & 1 and z >> 1 < len(node.symbols)
+                    else None
+                    for z in range(256)
+                )
+            )
+            return [
+                f"{ind}{var} = {table}[b[i]]",
+                f"{ind}if {var} is None: {var}, i = _enum(b, i, {symbols})",
+                f"{ind}else: i += 1",
+            ]
         if isinstance(node, FixedNode):
             lines = [f"{ind}{var} = b[i:i + {node.size}]", f"{ind}i += {node.size}"]
             key = _logical_key(node)

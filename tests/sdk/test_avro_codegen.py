@@ -275,3 +275,13 @@ def test_double_and_float_arrays_refuse_what_the_validator_refuses() -> None:
         assert (data is not None) == validator_for(schema).is_valid(value)
         if data is not None:
             assert data == fastavro_bytes(schema, value)
+
+
+def test_enum_indexes_outside_the_symbols_are_refused() -> None:
+    symbols = [f"S{n}" for n in range(70)]
+    decode = compile_decoder(tree({"type": "enum", "name": "E", "symbols": symbols}))
+    assert decode(bytes([4]), 0) == ("S2", 1)
+    assert decode(bytes([0x8A, 0x01]), 0) == ("S69", 2)  # index 69: two bytes
+    for data in (bytes([1]), bytes([3]), bytes([0x8C, 0x01]), bytes([0x80, 0x02])):
+        with pytest.raises(ValueError, match="enum index"):  # -1, -2, 70, 128
+            decode(data, 0)

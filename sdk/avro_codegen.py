@@ -52,16 +52,28 @@ class Invalid(Exception):
     """Raised by a generated encoder at the first value that breaks the schema."""
 
 
-def _write_varint(out: bytearray, zigzag: int) -> None:
-    # unrolled two bytes at a time: timestamps in milliseconds take six
+# Encoding tables: the varint bytes of every zig-zag value below 2**14, the same with both
+# bytes continued (a 14-bit group followed by more), and the prefix of every length below 2**13.
+_VARINT = tuple(
+    bytes([z]) if z < 128 else bytes([z & 127 | 128, z >> 7]) for z in range(16384)
+)
+_CONTINUED = tuple(bytes([z & 127 | 128, z >> 7 | 128]) for z in range(16384))
+_LENGTH = tuple(_VARINT[n + n] for n in range(8192))
+
+
+def _write_varint(out: list[bytes], zigzag: int) -> None:
+    # fourteen bits per append: timestamps in milliseconds take six bytes
     while zigzag > 16383:
-        out.append((zigzag & 127) | 128)
-        out.append(((zigzag >> 7) & 127) | 128)
+        out.append(_CONTINUED[zigzag & 16383])
         zigzag >>= 14
-    if zigzag > 127:
-        out.append((zigzag & 127) | 128)
-        zigzag >>= 7
-    out.append(zigzag)
+    out.append(_VARINT[zigzag])
+
+
+def _zigzag_bytes(value: int) -> bytes:
+    """The varint of a small non-negative int (an enum index, a union branch)."""
+    out: list[bytes] = []
+    _write_varint(out, value << 1)
+    return b"".join(out)
 
 
 def _read_varint(data: bytes, i: int, first: int) -> tuple[int, int]:
@@ -101,6 +113,40 @@ def _read_varint(data: bytes, i: int, first: int) -> tuple[int, int]:
         shift += 7
         if shift > 70:
             raise ValueError("varint longer than 10 bytes")
+
+
+# Decoding tables. A varint's zig-zag value is u = sum(d_k << 7k) over its 7-bit groups d_k;
+# the decoded integer is u >> 1, complemented when u is odd. u >> 1 is additive over the bytes:
+# (d_0 >> 1) + sum(d_k << (7k - 1)), so each further byte costs a tuple index and one addition
+# (no shifts or masks on multi-digit ints), and the sign comes from the first byte alone.
+_ZIGZAG1 = tuple((z >> 1) ^ -(z & 1) for z in range(128))  # one-byte varints, decoded
+_FIRST = tuple((z & 127) >> 1 for z in range(256))  # the first byte's share of u >> 1
+_ODD = tuple(bool(z & 1) for z in range(256))
+_GROUP = tuple(tuple((y & 127) << (7 * k - 1) for y in range(256)) for k in range(1, 10))
+# a one-byte length prefix: the offset just past the bytes it counts, from the prefix's own
+# offset; odd prefixes are negative lengths, sent past any payload so the read fails
+_PAST = 1 << 62
+_LENGTH1 = tuple(1 + (z >> 1) if not z & 1 else _PAST for z in range(128))
+_RANGES = tuple(range(n) for n in range(65))  # a block's items: making a range costs more
+_DOUBLES = tuple(struct.Struct(f"<{n}d").unpack_from for n in range(65))
+_FLOATS = tuple(struct.Struct(f"<{n}f").unpack_from for n in range(65))
+
+
+def _read_enum(data: bytes, i: int, symbols: tuple[str, ...]) -> tuple[str, int]:
+    """An enum index of two bytes or more at `i`, or an invalid one: (symbol, offset after)."""
+    zigzag, end = _read_varint(data, i + 1, data[i]) if data[i] > 127 else (data[i], i + 1)
+    index = (zigzag >> 1) ^ -(zigzag & 1)
+    if not 0 <= index < len(symbols):
+        raise ValueError(f"enum index {index} is outside the {len(symbols)} symbols")
+    return symbols[index], end
+
+
+def _read_length(data: bytes, i: int) -> tuple[int, int]:
+    """A length prefix of two bytes or more at `i`: (length, offset after the prefix)."""
+    zigzag, i = _read_varint(data, i + 1, data[i])
+    if zigzag & 1:
+        raise ValueError("negative length")
+    return zigzag >> 1, i
 
 
 def _logical_key(node: PrimitiveNode | FixedNode) -> str | None:
@@ -160,6 +206,12 @@ class _EncoderGen:
             {
                 "_Bad": Invalid,
                 "_vl": _write_varint,
+                "_VB": _VARINT,
+                "_VC": _CONTINUED,
+                "_LB": _LENGTH,
+                "_DP": tuple(struct.Struct(f"<{n}d").pack for n in range(65)),
+                "_FP": tuple(struct.Struct(f"<{n}f").pack for n in range(65)),
+                "_pack": struct.pack,
                 "_pd": struct.Struct("<d").pack,
                 "_pf": struct.Struct("<f").pack,
                 "_LW": fastavro.write.LOGICAL_WRITERS,
@@ -183,36 +235,41 @@ class _EncoderGen:
         return name
 
     def _long(self, var: str, ind: str, bounds: tuple[int, int]) -> list[str]:
-        low, high = bounds
+        # zig-zag maps [-2**(w-1), 2**(w-1)) onto [0, 2**w): one comparison with 2**w checks
+        # the range, and only for values too long for the inline cases
+        limit = 2 ** 32 if bounds == _INT else 2 ** 64
         return [
-            f"{ind}if type({var}) is not int or not {low} <= {var} <= {high}: raise _Bad",
-            f"{ind}z = ({var} << 1) ^ ({var} >> 63)",
-            f"{ind}if z < 128: o.append(z)",
-            f"{ind}elif z < 16384:",  # two bytes inline: a call costs more than this
-            f"{ind}    o.append(z & 127 | 128)",
-            f"{ind}    o.append(z >> 7)",
-            f"{ind}else: _vl(o, z)",
+            f"{ind}if type({var}) is not int: raise _Bad",
+            f"{ind}z = {var} + {var} if {var} >= 0 else ~({var} + {var})",
+            f"{ind}if z < 16384: o.append(_VB[z])",
+            f"{ind}elif z < 268435456:",  # up to four bytes inline: a call costs more
+            f"{ind}    o.append(_VC[z & 16383])",
+            f"{ind}    o.append(_VB[z >> 14])",
+            f"{ind}elif z < {limit}: _vl(o, z)",
+            f"{ind}else: raise _Bad",
+        ]
+
+    def _count(self, var: str, ind: str) -> list[str]:
+        """The length prefix of `var`'s contents (a string's bytes, an array's items)."""
+        return [
+            f"{ind}n = len({var})",
+            f"{ind}if n < 8192: o.append(_LB[n])",
+            f"{ind}else: _vl(o, n + n)",
         ]
 
     def _length_prefixed(self, var: str, ind: str) -> list[str]:
-        return [
-            f"{ind}n = len({var}) << 1",
-            f"{ind}if n < 128: o.append(n)",
-            f"{ind}else: _vl(o, n)",
-            f"{ind}o += {var}",
-        ]
+        return [*self._count(var, ind), f"{ind}o.append({var})"]
 
     def stmts(self, node: Node, var: str, depth: int, level: int) -> list[str]:
         ind = "    " * depth
         if isinstance(node, PrimitiveNode):
             return self._prim(node, var, ind)
         if isinstance(node, EnumNode):
-            index = self.const({s: i << 1 for i, s in enumerate(node.symbols)})
+            index = self.const({s: _zigzag_bytes(i) for i, s in enumerate(node.symbols)})
             return [
                 f"{ind}z = {index}.get({var}) if type({var}) is str else None",
                 f"{ind}if z is None: raise _Bad",
-                f"{ind}if z < 128: o.append(z)",
-                f"{ind}else: _vl(o, z)",
+                f"{ind}o.append(z)",
             ]
         if isinstance(node, FixedNode):
             key = _logical_key(node)
@@ -225,36 +282,54 @@ class _EncoderGen:
             lines.append(
                 f"{ind}if type({var}) not in _bytes or len({var}) != {node.size}: raise _Bad"
             )
-            lines.append(f"{ind}o += {var}")
+            lines.append(f"{ind}o.append({var})")
             return lines
         if isinstance(node, RecordNode):
             return [f"{ind}{self.record(node)}(o, {var})"]
         if isinstance(node, ArrayNode):
             item = f"x{level + 1}"
+            items = node.items
+            if (
+                isinstance(items, PrimitiveNode)
+                and items.kind in ("double", "float")
+                and items.logical_type is None
+            ):  # the items checked, then packed by one precompiled struct
+                check = (
+                    f"type({item}) is not float and type({item}) is not int"
+                    if items.kind == "double"
+                    else f"not _f32({item})"
+                )
+                table, code = ("_DP", "d") if items.kind == "double" else ("_FP", "f")
+                return [
+                    f"{ind}if type({var}) is not list and type({var}) is not tuple: raise _Bad",
+                    f"{ind}if {var}:",
+                    *self._count(var, ind + "    "),
+                    f"{ind}    for {item} in {var}:",
+                    f"{ind}        if {check}: raise _Bad",
+                    f"{ind}    o.append({table}[n](*{var}) if n < 65 "
+                    f"else _pack(f'<{{n}}{code}', *{var}))",
+                    f"{ind}o.append(b'\\x00')",
+                ]
             return [
                 f"{ind}if type({var}) is not list and type({var}) is not tuple: raise _Bad",
                 f"{ind}if {var}:",
-                f"{ind}    n = len({var}) << 1",
-                f"{ind}    if n < 128: o.append(n)",
-                f"{ind}    else: _vl(o, n)",
+                *self._count(var, ind + "    "),
                 f"{ind}    for {item} in {var}:",
                 *self.stmts(node.items, item, depth + 2, level + 1),
-                f"{ind}o.append(0)",
+                f"{ind}o.append(b'\\x00')",
             ]
         if isinstance(node, MapNode):
             key, item = f"k{level + 1}", f"x{level + 1}"
             return [
                 f"{ind}if type({var}) is not dict: raise _Bad",
                 f"{ind}if {var}:",
-                f"{ind}    n = len({var}) << 1",
-                f"{ind}    if n < 128: o.append(n)",
-                f"{ind}    else: _vl(o, n)",
+                *self._count(var, ind + "    "),
                 f"{ind}    for {key}, {item} in {var}.items():",
                 f"{ind}        if type({key}) is not str: raise _Bad",
                 f"{ind}        e = {key}.encode()",
                 *self._length_prefixed("e", ind + "        "),
                 *self.stmts(node.values, item, depth + 2, level + 1),
-                f"{ind}o.append(0)",
+                f"{ind}o.append(b'\\x00')",
             ]
         if isinstance(node, UnionNode):
             lines = []
@@ -266,7 +341,7 @@ class _EncoderGen:
                     else self.checks.expr(branch, var)
                 )
                 lines.append(f"{ind}{keyword} {test}:")
-                lines.append(f"{ind}    o.append({position << 1})")
+                lines.append(f"{ind}    o.append({_zigzag_bytes(position)!r})")
                 lines.extend(self.stmts(branch, var, depth + 1, level))
             lines.append(f"{ind}else: raise _Bad")
             return lines
@@ -278,17 +353,17 @@ class _EncoderGen:
             return [f"{ind}if {var} is not None: raise _Bad"]
         if kind == "boolean":
             return [
-                f"{ind}if {var} is True: o.append(1)",
-                f"{ind}elif {var} is False: o.append(0)",
+                f"{ind}if {var} is True: o.append(b'\\x01')",
+                f"{ind}elif {var} is False: o.append(b'\\x00')",
                 f"{ind}else: raise _Bad",
             ]
         if kind == "double":
             return [
                 f"{ind}if type({var}) is not float and type({var}) is not int: raise _Bad",
-                f"{ind}o += _pd({var})",
+                f"{ind}o.append(_pd({var}))",
             ]
         if kind == "float":
-            return [f"{ind}if not _f32({var}): raise _Bad", f"{ind}o += _pf({var})"]
+            return [f"{ind}if not _f32({var}): raise _Bad", f"{ind}o.append(_pf({var}))"]
         if kind == "string":
             lines = []
             if key is not None:  # uuid
@@ -337,11 +412,15 @@ class _EncoderGen:
             return name
         name = f"_w{len(self.functions)}"
         self.functions[id(node)] = name
-        names = self.const(frozenset(node.by_name))
-        body = [
-            f"def {name}(o, v):",
-            f"    if type(v) is not dict or not v.keys() <= {names}: raise _Bad",
-        ]
+        # Every field without a default is read with v[name] (KeyError when missing); u counts
+        # the keys the fields found, so v has a key that is no field exactly when
+        # len(v) != u: the refusal of `v.keys() <= fields` without walking the keys.
+        optional = sum(field.has_default for field in node.fields)
+        body = [f"def {name}(o, v):"]
+        if optional:
+            body += ["    if type(v) is not dict: raise _Bad", f"    u = {len(node.fields)}"]
+        else:
+            body.append(f"    if type(v) is not dict or len(v) != {len(node.fields)}: raise _Bad")
         for field in node.fields:
             if not field.has_default:
                 body.append(f"    x0 = v[{field.name!r}]")
@@ -350,19 +429,25 @@ class _EncoderGen:
                 if not self.checks.callable_for(field.type)(default):
                     raise Unsupported(f"default of {field.name!r} does not match its type")
                 body.append(f"    x0 = v.get({field.name!r}, _M)")
-                body.append(f"    if x0 is _M: x0 = {self.const(default)}")
+                body.append("    if x0 is _M:")
+                body.append(f"        x0 = {self.const(default)}")
+                body.append("        u -= 1")
             body.extend(self.stmts(field.type, "x0", 1, 0))
+        if optional:
+            body.append("    if len(v) != u: raise _Bad")
         self.lines.extend(body)
         return name
 
 
-def compile_encoder(root: Node) -> Callable[[bytearray, Any], bytearray]:
-    """`encode(out, value)`: appends `value`'s Avro binary encoding to `out`, or raises
-    `Invalid` when the value breaks the schema (then nothing useful is in `out`)."""
+def compile_encoder(root: Node) -> Callable[[list[bytes], Any], list[bytes]]:
+    """`encode(parts, value)`: appends the pieces of `value`'s Avro binary encoding to the
+    list `parts` (`b"".join` them), or raises `Invalid` when the value breaks the schema
+    (then nothing useful is in `parts`). A list of pieces joined once costs less than
+    growing a bytearray piece by piece."""
     gen = _EncoderGen(root)
     source = "\n".join([*gen.checks.lines[gen.checks.emitted :], *gen.lines])
     exec(source, gen.env)  # source generated from the schema above
-    encode: Callable[[bytearray, Any], bytearray] = gen.env["_encode"]
+    encode: Callable[[list[bytes], Any], list[bytes]] = gen.env["_encode"]
     return encode
 
 
@@ -372,10 +457,19 @@ class _DecoderGen:
 
         self.env: dict[str, Any] = {
             "_rv": _read_varint,
+            "_rl": _read_length,
+            "_enum": _read_enum,
+            "_ZZ": _ZIGZAG1,
+            "_H0": _FIRST,
+            "_ODD": _ODD,
+            "_L1": _LENGTH1,
+            "_DS": _DOUBLES,
+            "_R": _RANGES,
+            "_FS": _FLOATS,
+            **{f"_T{k}": table for k, table in enumerate(_GROUP, 1)},
             "_ud": struct.Struct("<d").unpack_from,
             "_uf": struct.Struct("<f").unpack_from,
             "_unpack": struct.unpack_from,
-            "_shifts3": (21, 28, 35, 42, 49, 56, 63),
             "_Decimal": decimal.Decimal,
             "_from_bytes": int.from_bytes,
             "_delta": _dt.timedelta,
@@ -401,20 +495,57 @@ class _DecoderGen:
         return name
 
     @staticmethod
-    def _varint(target: str, ind: str) -> list[str]:
-        return [
+    def _varint(target: str, ind: str, inline: int = 10) -> list[str]:
+        """Reads a zig-zag varint into `target`, its first `inline` bytes unrolled (ints and
+        longs: all ten; counts and indexes, rarely past two bytes: two, then `_rv`)."""
+        lines = [
             f"{ind}z = b[i]",
-            f"{ind}i += 1",
-            f"{ind}if z > 127: z, i = _rv(b, i, z)",
-            f"{ind}{target} = (z >> 1) ^ -(z & 1)",
+            f"{ind}if z < 128:",
+            f"{ind}    {target} = _ZZ[z]",
+            f"{ind}    i += 1",
+            f"{ind}else:",
+            f"{ind}    m = _H0[z]",
         ]
+        inner = ind + "    "
+        for k in range(1, inline):
+            lines += [
+                f"{inner}y = b[i + {k}]",
+                f"{inner}m += _T{k}[y]",
+                f"{inner}if y < 128:",
+                f"{inner}    i += {k + 1}",
+                f"{inner}    {target} = ~m if _ODD[z] else m",
+                f"{inner}else:",
+            ]
+            inner += "    "
+        if inline == 10:
+            lines.append(f"{inner}raise ValueError('varint longer than 10 bytes')")
+        else:
+            lines += [
+                f"{inner}z, i = _rv(b, i + 1, z)",
+                f"{inner}{target} = (z >> 1) ^ -(z & 1)",
+            ]
+        return lines
 
     def stmts(self, node: Node, var: str, depth: int, level: int) -> list[str]:
         ind = "    " * depth
         if isinstance(node, PrimitiveNode):
             return self._prim(node, var, ind)
         if isinstance(node, EnumNode):
-            return [*self._varint("n", ind), f"{ind}{var} = {self.const(node.symbols)}[n]"]
+            # a one-byte index straight to its symbol; None for a longer or invalid one
+            symbols = self.const(node.symbols)
+            table = self.const(
+                tuple(
+                    node.symbols[z >> 1]
+                    if z < 128 and not z & 1 and z >> 1 < len(node.symbols)
+                    else None
+                    for z in range(256)
+                )
+            )
+            return [
+                f"{ind}{var} = {table}[b[i]]",
+                f"{ind}if {var} is None: {var}, i = _enum(b, i, {symbols})",
+                f"{ind}else: i += 1",
+            ]
         if isinstance(node, FixedNode):
             lines = [f"{ind}{var} = b[i:i + {node.size}]", f"{ind}i += {node.size}"]
             key = _logical_key(node)
@@ -427,20 +558,18 @@ class _DecoderGen:
             lines = []  # used once: inlined, which saves a call per record read
             for index, field in enumerate(node.fields):
                 lines.extend(self.stmts(field.type, f"{var}_{index}", depth, level))
-            pairs = ", ".join(
-                f"{field.name!r}: {var}_{index}" for index, field in enumerate(node.fields)
-            )
-            lines.append(f"{ind}{var} = {{{pairs}}}")
+            values = [f"{var}_{index}" for index in range(len(node.fields))]
+            lines.extend(self._dict(node, var, values, ind))
             return lines
         if isinstance(node, (ArrayNode, MapNode)):
             item, count = f"x{level + 1}", f"c{level + 1}"
             lines = [
                 f"{ind}{var} = {'[]' if isinstance(node, ArrayNode) else '{}'}",
-                *self._varint(count, ind),
+                *self._varint(count, ind, 2),
                 f"{ind}while {count}:",
                 f"{ind}    if {count} < 0:",
                 f"{ind}        {count} = -{count}",
-                *self._varint("n", ind + "        "),
+                *self._varint("n", ind + "        ", 2),
                 # hostile counts: items of one byte or more cannot outnumber the bytes left
                 f"{ind}    if {count} > {'len(b) - i' if _min_bytes(node) else _ZERO_SIZE_MAX}:",
                 f"{ind}        raise ValueError('block count exceeds the payload')",
@@ -453,19 +582,23 @@ class _DecoderGen:
                 and items.logical_type is None
             ):
                 code, size = ("d", 8) if items.kind == "double" else ("f", 4)
-                lines.append(f"{ind}    {var}.extend(_unpack(f'<{{{count}}}{code}', b, i))")
+                table = "_DS" if code == "d" else "_FS"
+                lines.append(
+                    f"{ind}    {var}.extend({table}[{count}](b, i) if {count} < 65 "
+                    f"else _unpack(f'<{{{count}}}{code}', b, i))"
+                )
                 lines.append(f"{ind}    i += {size} * {count}")
             elif isinstance(node, ArrayNode):
-                lines.append(f"{ind}    for _ in range({count}):")
+                lines.append(f"{ind}    for _ in _R[{count}] if {count} < 65 else range({count}):")
                 lines.extend(self.stmts(node.items, item, depth + 2, level + 1))
                 lines.append(f"{inner}{var}.append({item})")
             else:
                 key = f"k{level + 1}"
-                lines.append(f"{ind}    for _ in range({count}):")
+                lines.append(f"{ind}    for _ in _R[{count}] if {count} < 65 else range({count}):")
                 lines.extend(self._prim(_STRING, key, inner))
                 lines.extend(self.stmts(node.values, item, depth + 2, level + 1))
                 lines.append(f"{inner}{var}[{key}] = {item}")
-            lines.extend(self._varint(count, ind + "    "))
+            lines.extend(self._varint(count, ind + "    ", 2))
             return lines
         if isinstance(node, UnionNode):
             if len(node.branches) > 63:
@@ -493,35 +626,17 @@ class _DecoderGen:
             lines = [
                 f"{ind}z = b[i]",
                 f"{ind}if z < 128:",
-                f"{ind}    j = i + 1 + (z >> 1)",
+                f"{ind}    j = i + _L1[z]",
                 f"{ind}    {var} = b[i + 1:j]{decode}",
                 f"{ind}else:",
-                f"{ind}    z, i = _rv(b, i + 1, z)",
-                f"{ind}    j = i + ((z >> 1) ^ -(z & 1))",
+                f"{ind}    n, i = _rl(b, i)",
+                f"{ind}    j = i + n",
                 f"{ind}    {var} = b[i:j]{decode}",
                 f"{ind}i = j",
             ]
         else:
-            lines = [  # inline: ints and longs are often several bytes (timestamps: six)
-                f"{ind}z = b[i]",
-                f"{ind}i += 1",
-                f"{ind}if z > 127:",  # the second and third bytes unrolled, then a loop
-                f"{ind}    y = b[i]",
-                f"{ind}    z = (z & 127) | (y & 127) << 7",
-                f"{ind}    i += 1",
-                f"{ind}    if y > 127:",
-                f"{ind}        y = b[i]",
-                f"{ind}        z |= (y & 127) << 14",
-                f"{ind}        i += 1",
-                f"{ind}        if y > 127:",
-                f"{ind}            for s in _shifts3:",
-                f"{ind}                y = b[i]",
-                f"{ind}                i += 1",
-                f"{ind}                z |= (y & 127) << s",
-                f"{ind}                if y < 128: break",
-                f"{ind}            else: raise ValueError('varint longer than 10 bytes')",
-                f"{ind}{var} = (z >> 1) ^ -(z & 1)",
-            ]
+            # inline: ints and longs are often several bytes (timestamps: six)
+            lines = self._varint(var, ind)
         if key is not None:
             lines.append(f"{ind}{var} = {self._logical(node, key, var)}")
         return lines
@@ -529,17 +644,33 @@ class _DecoderGen:
     def _logical(self, node: PrimitiveNode | FixedNode, key: str, var: str) -> str:
         """An expression converting the raw value in `var`, equal to fastavro's readers."""
         if node.decimal is not None and node.decimal[0] <= 28:  # the default context's
-            return f"_Decimal(_from_bytes({var}, 'big', signed=True)).scaleb({-node.decimal[1]})"
+            # times 1E-scale: the unscaled digits with the exponent -scale, exact within the
+            # precision, as scaleb is, without scaleb's argument parsing
+            unit = self.const(decimal.Decimal(1).scaleb(-node.decimal[1]))
+            return f"_Decimal(_from_bytes({var}, 'big', signed=True)) * {unit}"
+        # timedelta(days, seconds, microseconds, milliseconds): exact for ints
         if key == "long-timestamp-millis":
-            return f"_epoch + _delta(0, {var} // 1000, {var} % 1000 * 1000)"
+            return f"_epoch + _delta(0, 0, 0, {var})"
         if key == "long-timestamp-micros":
-            return f"_epoch + _delta(0, {var} // 1000000, {var} % 1000000)"
+            return f"_epoch + _delta(0, 0, {var})"
         if key == "long-local-timestamp-millis":
-            return f"_epoch_naive + _delta(0, {var} // 1000, {var} % 1000 * 1000)"
+            return f"_epoch_naive + _delta(0, 0, 0, {var})"
         if key == "long-local-timestamp-micros":
-            return f"_epoch_naive + _delta(0, {var} // 1000000, {var} % 1000000)"
+            return f"_epoch_naive + _delta(0, 0, {var})"
         raw = self.const(_fastavro_schema(node))
         return f"_LR[{key!r}]({var}, {raw}, {raw})"
+
+    def _dict(self, node: RecordNode, var: str, values: list[str], ind: str) -> list[str]:
+        """`var` = the record's dict of `values`. CPython builds a display of more than 16
+        items one insertion at a time, resizing as it grows; copying a dict of the keys and
+        storing into it does not resize."""
+        if len(node.fields) <= 16:
+            pairs = ", ".join(f"{f.name!r}: {v}" for f, v in zip(node.fields, values, strict=True))
+            return [f"{ind}{var} = {{{pairs}}}"]
+        keys = self.const(dict.fromkeys(f.name for f in node.fields))
+        return [f"{ind}{var} = {keys}.copy()"] + [
+            f"{ind}{var}[{f.name!r}] = {v}" for f, v in zip(node.fields, values, strict=True)
+        ]
 
     def record(self, node: RecordNode) -> str:
         name = self.functions.get(id(node))
@@ -550,8 +681,9 @@ class _DecoderGen:
         body = [f"def {name}(b, i):"]
         for index, field in enumerate(node.fields):
             body.extend(self.stmts(field.type, f"f{index}", 1, 0))
-        items = ", ".join(f"{field.name!r}: f{index}" for index, field in enumerate(node.fields))
-        body.append(f"    return {{{items}}}, i")
+        values = [f"f{index}" for index in range(len(node.fields))]
+        body.extend(self._dict(node, "d", values, "    "))
+        body.append("    return d, i")
         self.lines.extend(body)
         return name
 

@@ -118,7 +118,7 @@ class AvroCodec:
         self.validator = AvroValidator(root)
         self._write = fastavro.schemaless_writer
         self._read = fastavro.schemaless_reader
-        self._encode: Callable[[bytearray, Any], bytearray] | None = None
+        self._encode: Callable[[list[bytes], Any], list[bytes]] | None = None
         self._decode: Callable[[bytes], Any] | None = None
         try:  # specialised code when the generator handles the schema; fastavro otherwise
             self._encode = compile_encoder(root)
@@ -137,7 +137,7 @@ class AvroCodec:
     def encode(self, value: Any, header: bytes, subject: str | None, schema_id: int) -> bytes:
         if self._encode is not None:
             try:
-                return bytes(self._encode(bytearray(header), value))
+                return b"".join(self._encode([header], value))
             except Exception as exc:  # Invalid, or e.g. a lone surrogate in a string
                 found = self.validator.violations(value) or [
                     Violation("", f"cannot be encoded: {type(exc).__name__}: {exc}")
@@ -208,6 +208,7 @@ class JsonCodec:
         check_json_schema(schema)
         self.schema = schema
         self.validator = JsonValidator(schema, referenced=referenced)
+        self._check_json = self.validator.check_json
         self._dumps = orjson.dumps
         self._loads = orjson.loads
 
@@ -220,7 +221,11 @@ class JsonCodec:
             )
 
     def encode(self, value: Any, header: bytes, subject: str | None, schema_id: int) -> bytes:
-        if not self.validator.is_valid(value):
+        try:
+            valid = self._check_json(value)
+        except ValueError:  # no JSON form (a set, a datetime): check() explains
+            valid = False
+        if not valid:
             self.check(value, subject, schema_id)
         try:
             return header + self._dumps(value)
@@ -233,6 +238,7 @@ class JsonCodec:
 
     def decoder(self, schema_id: int, validator: JsonValidator | None) -> Callable[[bytes], Any]:
         loads = self._loads
+        valid = validator.check_json if validator is not None else None  # parsed JSON: no raise
 
         def decode(data: bytes) -> Any:
             try:
@@ -242,7 +248,8 @@ class JsonCodec:
                     f"the payload of schema id {schema_id} is not UTF-8 JSON: {exc}",
                     schema_id=schema_id,
                 ) from None
-            if validator is not None and not validator.is_valid(value):
+            if valid is not None and not valid(value):
+                assert validator is not None
                 raise ValidationError(validator.violations(value), schema_id=schema_id)
             return value
 

@@ -6,7 +6,7 @@ jsonschema-rs does the validation with `format` asserted (so `date-time` rejects
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sdk.errors import ConfigurationError, Violation
@@ -44,6 +44,9 @@ class JsonValidator:
             self._validator = jsonschema_rs.validator_for(schema, **options)
         except (ValueError, jsonschema_rs.ReferencingError) as exc:
             raise ConfigurationError(f"cannot compile JSON Schema: {exc}") from None
+        # jsonschema-rs's own check, for hot paths: it raises ValueError for a Python value
+        # with no JSON form (never for what a JSON parser returned); is_valid says False
+        self.check_json: Callable[[Any], bool] = self._validator.is_valid
 
     def is_valid(self, value: Any) -> bool:
         try:

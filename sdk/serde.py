@@ -326,8 +326,10 @@ class Deserializer:
         """The value in `data`, its writer schema named by the record's schema-id header
         (`__value_schema_id`, or `__key_schema_id` with `key`) when it has one, else by the
         payload's 5-byte prefix. Raises `WireFormatError` when neither names a schema."""
-        name = wire.KEY_SCHEMA_ID_HEADER if key else wire.VALUE_SCHEMA_ID_HEADER
-        found = wire.header_value(headers, name)
+        found = None
+        if headers is not None:
+            name = wire.KEY_SCHEMA_ID_HEADER if key else wire.VALUE_SCHEMA_ID_HEADER
+            found = wire.header_value(headers, name)
         if found is not None:
             found, indexes = split_id_header(found)  # Protobuf's message indexes follow the id
             ref = wire.read_id_header(found)

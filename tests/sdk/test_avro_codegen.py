@@ -66,7 +66,7 @@ def tree(schema: Any) -> Node:
 
 def encode(schema: Any, value: Any) -> bytes | None:
     try:
-        return bytes(compile_encoder(tree(schema))(bytearray(), value))
+        return b"".join(compile_encoder(tree(schema))([], value))
     except Invalid:
         return None
 
@@ -204,3 +204,84 @@ def test_decimals_and_varints_match_fastavro_and_the_validator(
         decoded, end = compile_decoder(tree(DECIMAL))(data, 0)
         assert end == len(data)
         assert decoded == fastavro_read(DECIMAL, data)
+
+
+REQUIRED = {
+    "type": "record",
+    "name": "Req",
+    "fields": [
+        {"name": "a", "type": "int"},
+        {"name": "b", "type": ["null", "string"]},
+        {
+            "name": "c",
+            "type": {"type": "record", "name": "Inner", "fields": [{"name": "x", "type": "long"}]},
+        },
+    ],
+}
+_REQUIRED_VALUES = {"a": st.integers(-3, 3), "b": st.none() | st.text(max_size=3),
+                    "c": st.fixed_dictionaries({"x": st.integers(0, 5)}) | json_like}
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(
+    st.fixed_dictionaries(
+        {}, optional={**_REQUIRED_VALUES, "d": json_like, "": json_like, "x": json_like}
+    )
+)
+def test_records_without_defaults_refuse_missing_and_unknown_fields(value: Any) -> None:
+    # such records check their size instead of their keys: the refusals must be the same
+    data = encode(REQUIRED, value)
+    assert (data is not None) == validator_for(REQUIRED).is_valid(value)
+    if data is not None:
+        assert data == fastavro_bytes(REQUIRED, value)
+        assert compile_decoder(tree(REQUIRED))(data, 0) == (value, len(data))
+
+
+@pytest.mark.parametrize("prefix", [bytes([3]), bytes([0x81, 0x01])])  # lengths -2 and -65
+def test_negative_lengths_are_refused(prefix: bytes) -> None:
+    decode = compile_decoder(tree({"type": "array", "items": "string"}))
+    data = bytes([2]) + prefix + b"abc" * 30 + bytes([0])
+    with pytest.raises((IndexError, ValueError)):
+        end = decode(data, 0)[1]
+        if end > len(data):
+            raise IndexError("truncated payload")
+
+
+@pytest.mark.parametrize("kind,bits", [("int", 32), ("long", 64)])
+def test_integer_ranges_end_where_the_validator_says(kind: str, bits: int) -> None:
+    # the encoder checks the range on the zig-zag value, once it needs more than four bytes
+    schema = {"type": "record", "name": "N", "fields": [{"name": "n", "type": kind}]}
+    low, high = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+    for n in (low - 1, low, low + 1, -1, 0, 2**27, high - 1, high, high + 1, 2**bits):
+        data = encode(schema, {"n": n})
+        assert (data is not None) == validator_for(schema).is_valid({"n": n}) == (low <= n <= high)
+        if data is not None:
+            assert data == fastavro_bytes(schema, {"n": n})
+            assert compile_decoder(tree(schema))(data, 0) == ({"n": n}, len(data))
+
+
+def test_double_and_float_arrays_refuse_what_the_validator_refuses() -> None:
+    schema = {
+        "type": "record",
+        "name": "A",
+        "fields": [
+            {"name": "d", "type": {"type": "array", "items": "double"}},
+            {"name": "f", "type": {"type": "array", "items": "float"}},
+        ],
+    }
+    for d, f in (([1.5, 2, -0.0], [0.5, 3]), ([1.5, "x"], []), ([], [1e39]), ([True], [])):
+        value = {"d": d, "f": f}
+        data = encode(schema, value)
+        assert (data is not None) == validator_for(schema).is_valid(value)
+        if data is not None:
+            assert data == fastavro_bytes(schema, value)
+
+
+def test_enum_indexes_outside_the_symbols_are_refused() -> None:
+    symbols = [f"S{n}" for n in range(70)]
+    decode = compile_decoder(tree({"type": "enum", "name": "E", "symbols": symbols}))
+    assert decode(bytes([4]), 0) == ("S2", 1)
+    assert decode(bytes([0x8A, 0x01]), 0) == ("S69", 2)  # index 69: two bytes
+    for data in (bytes([1]), bytes([3]), bytes([0x8C, 0x01]), bytes([0x80, 0x02])):
+        with pytest.raises(ValueError, match="enum index"):  # -1, -2, 70, 128
+            decode(data, 0)

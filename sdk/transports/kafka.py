@@ -205,6 +205,7 @@ class KafkaConsumer:
         self._uncommitted: dict[TopicPartition, int] = {}
         self._committed: dict[TopicPartition, int] = {}  # everything given, for close()
         self._in_flight = False
+        self._sent: dict[TopicPartition, int] = {}  # the commit in flight, until answered
         self._commit_failure: str | None = None
         self._commit_interval_s = commit_interval_ms / 1000
         self._commit_sent = 0.0  # time.monotonic() of the last commit sent
@@ -255,6 +256,9 @@ class KafkaConsumer:
         with self._lock:
             gone = {(tp.topic, tp.partition) for tp in partitions}
             offsets = {tp: o for tp, o in self._uncommitted.items() if tp in gone}
+            for tp in gone:  # the commit in flight may yet fail: commit its offsets again
+                if tp in self._sent:
+                    offsets.setdefault(tp, self._sent.pop(tp))
             for tp in gone:  # if they come back, another member may have committed since
                 self._uncommitted.pop(tp, None)
                 self._committed.pop(tp, None)
@@ -267,12 +271,19 @@ class KafkaConsumer:
         refused = [tp for tp in partitions or () if tp.error is not None]
         with self._lock:
             self._in_flight = False
-            if error is not None and error.code() != KafkaError._NO_OFFSET:
+            sent, self._sent = self._sent, {}
+            failed = error is not None and error.code() != KafkaError._NO_OFFSET
+            if failed:
                 self._commit_failure = str(error)
             elif refused:
                 self._commit_failure = f"{refused[0].topic}[{refused[0].partition}]: " + str(
                     refused[0].error
                 )
+            if failed or refused:
+                # not committed: they go again with the next commit, or on close (offsets
+                # given since are newer and win)
+                for tp, offset in sent.items():
+                    self._uncommitted.setdefault(tp, offset)
 
     def _send_commit(self) -> None:
         now = time.monotonic()
@@ -283,12 +294,14 @@ class KafkaConsumer:
                 return  # sent by a later poll or commit, or on close
             offsets, self._uncommitted = self._uncommitted, {}
             self._in_flight = True
+            self._sent = dict(offsets)
             self._commit_sent = now
         try:
             self._consumer.commit(offsets=_kafka_offsets(offsets), asynchronous=True)
         except KafkaException as exc:
             with self._lock:
                 self._in_flight = False
+                self._sent = {}
                 for tp, offset in offsets.items():  # tried again with the next commit
                     self._uncommitted.setdefault(tp, offset)
             raise TransportError(f"commit failed: {exc}") from exc

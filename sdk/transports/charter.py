@@ -69,6 +69,11 @@ class CharterUrl:
 def parse_url(url: str, option: str | None = None) -> CharterUrl:
     """`charter://host:port[?transport=auto|http|kafka]`, the option `transport` beside it."""
     parts = urlsplit(url)
+    if "@" in parts.netloc:  # said before anything quotes the URL: it would quote the secret
+        raise ConfigurationError(
+            "a charter:// URL carries no credentials: pass auth=(key, secret) or token= "
+            "(or set CHARTER_AUTH_KEY and CHARTER_AUTH_SECRET for the charter commands)"
+        )
     if parts.scheme.lower() != "charter" or not parts.netloc:
         raise ConfigurationError(f"{url!r}: a Charter broker URL is charter://host:port")
     query = dict(parse_qsl(parts.query, keep_blank_values=True))

@@ -433,3 +433,9 @@ def test_dead_letters_go_with_the_consumers_credentials(secured: tuple[Served, A
         with Consumer(served.broker, registry=registry, group=None, topics=[f"{topic}.dlq"],
                       auth=creds) as dead:
             assert len(_drain(dead, 1)) == 1
+
+
+def test_credentials_in_the_url_are_refused_without_quoting_them() -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        charter.parse_url("charter://mykey:s3cret@127.0.0.1:8081")
+    assert "s3cret" not in str(refused.value) and "auth=" in str(refused.value)

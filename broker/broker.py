@@ -769,6 +769,13 @@ class Broker:
             log = self._log(topic, partition)
         return log.log_start_offset, log.log_end_offset
 
+    def offsets_if_free(self, topic: str, partition: int) -> tuple[int, int] | None:
+        """`offsets`, or None rather than wait while the partition's log is busy (see
+        PartitionLog.offsets_if_free)."""
+        with self._lock:
+            log = self._log(topic, partition)
+        return log.offsets_if_free()
+
     def offset_for_time(self, topic: str, partition: int, timestamp_ms: int) -> int:
         with self._lock:
             log = self._log(topic, partition)

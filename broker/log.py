@@ -462,6 +462,16 @@ class PartitionLog:
         with self._lock:
             return self._segments[-1].next_offset
 
+    def offsets_if_free(self) -> tuple[int, int] | None:
+        """(log start, log end) if no one holds the log's lock now, else None: an append may
+        hold it through its fsync, and an event loop must not wait for that."""
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            return self._segments[0].base_offset, self._segments[-1].next_offset
+        finally:
+            self._lock.release()
+
     @property
     def size_bytes(self) -> int:
         with self._lock:

@@ -19,6 +19,7 @@ broker's observer once, as it answers, rather than by each read.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -51,12 +52,21 @@ class _Wanted:
     stored_bytes: int = 0  # the log's bytes behind `records`
 
 
-def _refresh(ctx: Context, wanted: list[_Wanted]) -> bool:
-    """Update offsets and errors (in memory, on the loop); whether any partition is ready."""
+def _refresh(ctx: Context, wanted: list[_Wanted], *, wait: bool) -> bool | None:
+    """Update offsets and errors; whether any partition is ready. Without `wait` (on the
+    loop) None when a partition's log is busy: an append holds its lock through the fsync,
+    and the loop serves every connection, so the caller asks again from a worker thread."""
     ready = False
+    broker = ctx.broker
     for w in wanted:
         try:
-            w.log_start, w.log_end = ctx.broker.offsets(w.topic, w.partition)
+            if wait:
+                w.log_start, w.log_end = broker.offsets(w.topic, w.partition)
+            else:
+                found = broker.offsets_if_free(w.topic, w.partition)
+                if found is None:
+                    return None
+                w.log_start, w.log_end = found
         except BrokerError as exc:
             w.error = error_code(exc)
             ready = True
@@ -127,7 +137,10 @@ async def handle_fetch(ctx: Context, request: RequestFrame) -> dict[str, Any]:
     recheck_s = ctx.settings.fetch_recheck_ms / 1000
     while True:
         seen = ctx.appends.version  # before the offsets are read: see AppendSignal
-        if _refresh(ctx, wanted):
+        ready = _refresh(ctx, wanted, wait=False)
+        if ready is None:
+            ready = await ctx.run(functools.partial(_refresh, ctx, wanted, wait=True))
+        if ready:
             gathered = await ctx.run(_read, ctx, wanted, bytes_max)
             if gathered >= min_bytes or any(w.error != ErrorCode.none for w in wanted):
                 break

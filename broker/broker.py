@@ -56,10 +56,12 @@ from broker.observer import BrokerObserver
 from broker.placement import keyed_partition
 from broker.record import (
     BATCH_HEADER_BYTES,
+    BATCH_MAGIC_V2,
     BatchShape,
     ProducerRecord,
     decode_batch,
     measure_batch,
+    producer_fields,
     record_bytes,
 )
 
@@ -449,7 +451,11 @@ class Broker:
         if shape is None:
             shape = measure_batch(batch, where, length_max=length_max, values=contract != "none")
         keyed = shape.key_bytes_top >= 0
-        if min(shape.timestamps_ms) < 0 or (keyed and partition is None):
+        unstamped = min(shape.timestamps_ms) < 0
+        if unstamped and shape.header.magic == BATCH_MAGIC_V2 and producer_fields(batch)[0] >= 0:
+            # re-stamped, it would be appended in magic 1, where no sequence is checked
+            raise CorruptBatchError(where, "an idempotent producer's records carry timestamps")
+        if unstamped or (keyed and partition is None):
             _, decoded = decode_batch(batch, topic, -1, where, length_max=length_max)
             records = [
                 ProducerRecord(

@@ -272,3 +272,18 @@ def test_flush_appended_returns_after_an_fdatasync_that_began_after_the_appends(
     assert 0 < len(synced) <= 60
     assert log.log_end_offset == 60
     log.close()
+
+
+def test_an_idempotent_batch_without_timestamps_is_refused(tmp_path: Path) -> None:
+    """Re-stamped, it would go to the log in magic 1, past the sequence checks."""
+    broker = Broker(tmp_path, maintenance_interval_ms=None)
+    try:
+        broker.create_topic("t", TopicConfig(partitions=1))
+        with pytest.raises(CorruptBatchError, match="carry timestamps"):
+            broker.produce_encoded("t", v2_batch([b"a"], ts_ms=-1, producer=(7, 0, 0)),
+                                   partition=0)
+        assert broker.offsets("t", 0) == (0, 0)
+        # a plain producer's unstamped records are stamped on append, as before
+        assert broker.produce_encoded("t", v2_batch([b"a"], ts_ms=-1), partition=0) == [(0, 0)]
+    finally:
+        broker.close()

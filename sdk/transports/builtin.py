@@ -39,10 +39,20 @@ def ensure_topic(
         broker.create_topic(topic, TopicConfig(partitions=partitions, flush=flush))
 
 
+# keys up to this long are remembered: the cache holds at most 16,384 keys of 64 bytes
+_CACHED_KEY_BYTES_MAX = 64
+
+
 @functools.lru_cache(maxsize=16_384)
-def _keyed_partition(key: bytes, partitions: int) -> int:
-    """The broker's own placement (Kafka's murmur2 rule), remembered for recent keys."""
+def _cached_partition(key: bytes, partitions: int) -> int:
     return keyed_partition(key, partitions)
+
+
+def _keyed_partition(key: bytes, partitions: int) -> int:
+    """The broker's own placement (Kafka's murmur2 rule), remembered for recent short keys."""
+    if len(key) > _CACHED_KEY_BYTES_MAX:
+        return keyed_partition(key, partitions)
+    return _cached_partition(key, partitions)
 
 
 class BrokerProducer:

@@ -279,8 +279,12 @@ class PartitionLog:
         """The producers' state as of `seg`'s start, written whole (not fsynced: a torn one
         fails its CRC and is ignored)."""
         tmp = self.directory / (seg.snapshot_path.name + ".tmp")
-        body = self.producers.snapshot()
-        fd = self._files.open_fd(tmp, _NEW_FILE_FLAGS, 0o644)
+        self._write_whole(tmp, self.producers.snapshot())
+        os.replace(tmp, seg.snapshot_path)
+
+    def _write_whole(self, path: Path, body: bytes) -> None:
+        """`body` as the whole of a new (or emptied) file at `path`, not fsynced."""
+        fd = self._files.open_fd(path, _NEW_FILE_FLAGS, 0o644)
         try:
             view = memoryview(body)
             written = 0
@@ -288,7 +292,6 @@ class PartitionLog:
                 written += os.write(fd, view[written:])
         finally:
             os.close(fd)
-        os.replace(tmp, seg.snapshot_path)
 
     def _write_index_files(self, seg: _Segment) -> None:
         """Write the segment's indexes, whole, from memory (never fsynced: see above)."""
@@ -298,14 +301,7 @@ class PartitionLog:
             (seg.time_path, b"".join(TIME_ENTRY.pack(t, o - base) for t, o in seg.time_index)),
         )
         for path, body in bodies:
-            fd = self._files.open_fd(path, _NEW_FILE_FLAGS, 0o644)
-            try:
-                view = memoryview(body)
-                written = 0
-                while written < len(body):
-                    written += os.write(fd, view[written:])
-            finally:
-                os.close(fd)
+            self._write_whole(path, body)
         seg.index_on_disk = True
 
     def _pread(self, file: PooledFile, size: int, pos: int) -> bytes:

@@ -197,10 +197,13 @@ def _kafka_choice(url: CharterUrl, auth: tuple[str, str] | None, token: str | No
 
 _logged: set[tuple[str, str]] = set()
 _logged_lock = threading.Lock()
+_LOGGED_MAX = 1_000  # reasons quote errors, which vary: forget them all past this many
 
 
 def _log_fallback(url: CharterUrl, reason: str) -> None:
     with _logged_lock:
+        if len(_logged) >= _LOGGED_MAX:
+            _logged.clear()
         first = (url.netloc, reason) not in _logged
         _logged.add((url.netloc, reason))
     level = logging.INFO if first else logging.DEBUG

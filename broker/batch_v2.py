@@ -70,6 +70,8 @@ from broker.errors import CorruptBatchError
 __all__ = [
     "COMPRESSION_MASK",
     "CONTROL",
+    "CRC_START",
+    "LENGTH_PREFIX_BYTES",
     "TIMESTAMP_TYPE",
     "TRANSACTIONAL",
     "V2_HEADER",
@@ -93,7 +95,7 @@ TRANSACTIONAL = 0x10
 CONTROL = 0x20
 _NO_TIMESTAMP = -1
 _PAD = bytes(16)  # where aiokafka's unbounded varint reads end (see the docstring)
-_CRC_START = 21
+CRC_START = 21  # the CRC32C covers the batch from here (attributes on)
 _OFFSET = attrgetter("offset")
 _TIMESTAMP = attrgetter("timestamp")
 _KEY = attrgetter("key")  # keys and values are bytes: objects the collector does not track
@@ -199,7 +201,7 @@ def parse(
     if last_delta != count - 1:
         raise CorruptBatchError(where, f"last offset delta {last_delta} for {count} records")
     # the CRC by the crc32c package (hardware CRC32C; aiokafka's validate_crc is slower)
-    if crc32c(memoryview(data)[_CRC_START:]) != crc:
+    if crc32c(memoryview(data)[CRC_START:]) != crc:
         raise CorruptBatchError(where, "v2 batch CRC32C mismatch")
     padded = memoryview(data + _PAD)[: len(data)]
     with _cyclic_gc_paused():

@@ -21,6 +21,8 @@ from crc32c import crc32c
 from broker.batch_v2 import (
     COMPRESSION_MASK,
     CONTROL,
+    CRC_START,
+    LENGTH_PREFIX_BYTES,
     TIMESTAMP_TYPE,
     TRANSACTIONAL,
     V2_HEADER,
@@ -35,9 +37,7 @@ from broker.record import BatchShape, ConsumedRecord, wrap_v2
 
 __all__ = ["KafkaBatch", "decode_batch", "encode_batch", "from_log_batch"]
 
-_LENGTH_PREFIX_BYTES = 12  # base_offset and batch_length: not counted by batch_length
 _CRC_AT = 17
-_CRC_START = 21
 _ATTRIBUTES = struct.Struct(">h")
 _LENGTH = struct.Struct(">i")
 _CRC = struct.Struct(">I")
@@ -100,7 +100,7 @@ def decode_batch(
     ) = V2_HEADER.unpack_from(data)
     if magic != V2_MAGIC:
         raise UnsupportedRecordsError(f"record batch magic {magic}; only format v2 is accepted")
-    if length + _LENGTH_PREFIX_BYTES != len(data):
+    if length + LENGTH_PREFIX_BYTES != len(data):
         raise CorruptRecordsError(
             f"batch_length {length} does not match the {len(data)} bytes sent "
             "(one record batch per partition)"
@@ -116,7 +116,7 @@ def decode_batch(
             raise UnsupportedRecordsError(
                 f"{name} compression is not supported; use none or gzip"
             )
-        if crc32c(memoryview(data)[_CRC_START:]) != crc:
+        if crc32c(memoryview(data)[CRC_START:]) != crc:
             raise CorruptRecordsError("record batch CRC32C mismatch")
         data = _inflated(data, attributes & ~COMPRESSION_MASK, uncompressed_bytes_max)
     try:
@@ -139,9 +139,9 @@ def _inflated(data: bytes, attributes: int, bytes_max: int) -> bytes:
     if not inflater.eof:
         raise CorruptRecordsError("gzip records are truncated")
     head = bytearray(data[:V2_HEADER_BYTES])
-    _LENGTH.pack_into(head, 8, V2_HEADER_BYTES - _LENGTH_PREFIX_BYTES + len(body))
-    _ATTRIBUTES.pack_into(head, _CRC_START, attributes)
-    _CRC.pack_into(head, _CRC_AT, crc32c(body, crc32c(memoryview(head)[_CRC_START:])))
+    _LENGTH.pack_into(head, 8, V2_HEADER_BYTES - LENGTH_PREFIX_BYTES + len(body))
+    _ATTRIBUTES.pack_into(head, CRC_START, attributes)
+    _CRC.pack_into(head, _CRC_AT, crc32c(body, crc32c(memoryview(head)[CRC_START:])))
     return bytes(head) + body
 
 

@@ -384,18 +384,20 @@ def concurrent(side: Side, fmt: str, events: int, rate: float | None = None) -> 
             publish(order_value(events, fmt), "cus-prime", time.perf_counter_ns())
             _consume(consumer, 1, None)
         gc.collect()  # as in sequential
+        cpu_start = cpu_s()
         thread.start()
         start = time.perf_counter()
         _publish_all(publish, values, rate)
         finish()
         thread.join(300)
-        end = time.perf_counter()
+        end, cpu_end = time.perf_counter(), cpu_s()
     finally:
         consumer.close()
     if failure or thread.is_alive():
         raise SystemExit(f"{side.name}: {failure or 'the consumer did not finish'}")
     return {
         "total": events / (end - start),
+        "cpu_us": (cpu_end - cpu_start) / events * 1e6,
         "p50": percentile(latencies, 0.50),
         "p99": percentile(latencies, 0.99),
     }
@@ -491,11 +493,14 @@ def main() -> None:
         f"\npaced at {args.rate:.0f} events/s, JSON, {args.paced_events} events "
         f"(consumers on Tansu: fetch.wait.max.ms {args.tansu_wait_ms})"
     )
-    print(f"{'path':<20}{'events/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'load 1 min':>12}  p99 <= 10 ms")
+    print(
+        f"{'path':<20}{'events/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'CPU us/event':>14}"
+        f"{'load 1 min':>12}  p99 <= 10 ms"
+    )
     for name, p in paced.items():
         print(
-            f"{name:<20}{p['total']:>10,.0f}{p['p50']:>9.2f}{p['p99']:>9.2f}{p['load']:>12.2f}"
-            f"  {_verdict(p['p99'], 10.0, False)}"
+            f"{name:<20}{p['total']:>10,.0f}{p['p50']:>9.2f}{p['p99']:>9.2f}{p['cpu_us']:>14,.0f}"
+            f"{p['load']:>12.2f}  {_verdict(p['p99'], 10.0, False)}"
         )
     print(f"\nload average {_load()} after")
 

@@ -21,7 +21,8 @@ over Kafka >= 15x confluent-kafka, concurrent >= 0.8x sequential, p99 <= 10 ms. 
 on Tansu set `fetch.wait.max.ms` to 10: Tansu holds a fetch for its whole wait (`--tansu-wait-ms`
 changes it, to show that bound); `charter://` keeps librdkafka's defaults, as Charter's listener
 answers a fetch as soon as records arrive. `--paths` runs some paths only, `--paced-only` the
-paced run only (no throughput table, no ratios). Every timed
+paced run only (no throughput table, no ratios), `--linger-ms` sets every producer's linger
+(to show what it costs; the default is each producer's own). Every timed
 run starts after a full garbage collection: otherwise the first path measured (memory://)
 paid for the garbage of the setup and of the runs before it, in collections of 100 ms and more.
 """
@@ -121,11 +122,18 @@ class Side:
     """Opens a producer and a consumer for one path; the methods hide which client it is."""
 
     def __init__(
-        self, name: str, url: str, registry_url: str, registry: Registry, fetch_wait_ms: int = 10
+        self,
+        name: str,
+        url: str,
+        registry_url: str,
+        registry: Registry,
+        fetch_wait_ms: int = 10,
+        linger_ms: float | None = None,
     ) -> None:
         self.name, self.url, self.registry_url, self.registry = name, url, registry_url, registry
         self.kafka = url.startswith("kafka://")
         self.fetch_wait_ms = fetch_wait_ms
+        self.linger_ms = linger_ms  # None: the producers' defaults
         self.confluent = name.startswith("confluent")
 
     def prepare(self, topic: str, fmt: str) -> None:
@@ -141,6 +149,8 @@ class Side:
     def producer(self, topic: str, fmt: str) -> tuple[Callable[..., None], Callable[[], None]]:
         if not self.confluent:
             options: dict[str, Any] = {} if self.kafka else {"partitions": PARTITIONS}
+            if self.linger_ms is not None:
+                options["linger_ms"] = self.linger_ms
             producer = Producer(self.url, registry=self.registry, **options)
 
             def publish(value: Any, key: str, sent_ns: int) -> None:
@@ -166,7 +176,7 @@ class Side:
                 "bootstrap.servers": self.url.removeprefix("kafka://"),
                 "key.serializer": StringSerializer(),
                 "value.serializer": serializer,
-                "linger.ms": 5,
+                "linger.ms": 5 if self.linger_ms is None else self.linger_ms,
             }
         )
 
@@ -456,6 +466,10 @@ def main() -> None:
     parser.add_argument(
         "--tansu-wait-ms", type=int, default=10, help="fetch.wait.max.ms of the Tansu consumers"
     )
+    parser.add_argument(
+        "--linger-ms", type=float, default=None,
+        help="every producer's linger (default: each one's own, 5 ms for all of them)",
+    )
     args = parser.parse_args()
     formats = args.formats.split(",")
     wanted = [p.strip() for p in args.paths.split(",") if p.strip()]
@@ -477,7 +491,7 @@ def main() -> None:
             for name, url in urls.items():
                 if wanted and name not in wanted:
                     continue
-                side = Side(name, url, registry_url, registry, args.tansu_wait_ms)
+                side = Side(name, url, registry_url, registry, args.tansu_wait_ms, args.linger_ms)
                 for fmt in formats:  # a short untimed run first: imports, schemas, topics
                     sequential(side, fmt, 200)
                 if not args.paced_only:
@@ -491,7 +505,8 @@ def main() -> None:
         _throughput(seq, con, formats)
     print(
         f"\npaced at {args.rate:.0f} events/s, JSON, {args.paced_events} events "
-        f"(consumers on Tansu: fetch.wait.max.ms {args.tansu_wait_ms})"
+        f"(consumers on Tansu: fetch.wait.max.ms {args.tansu_wait_ms}; producers' linger: "
+        f"{'their default' if args.linger_ms is None else f'{args.linger_ms:g} ms'})"
     )
     print(
         f"{'path':<20}{'events/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'CPU us/event':>14}"

@@ -128,7 +128,7 @@ class _Commits:
                     return
                 due = self._sent_at + self._interval_s - time.monotonic()
                 if due > 0 and not self._closed:
-                    self._changed.wait(due)  # woken early only by close
+                    self._changed.wait(due)  # then look again: a close sends at once
                     continue
                 self._sent_at = time.monotonic()
                 offsets, self._pending = self._pending, {}
@@ -189,18 +189,20 @@ class HttpConsumer(BrokerConsumer):
             raise ConfigurationError("heartbeat_interval_ms must be ≥ 0")
         client, close = _client(url, timeout_s, auth, token, heartbeat_interval_ms)
         super().__init__(client, close, group, topics, auto_offset_reset, **options)
-        self._commits = _Commits(self._consumer.commit, commit_interval_ms / 1000)
+        self._commits = (
+            None if group is None else _Commits(self._consumer.commit, commit_interval_ms / 1000)
+        )
 
     def commit(self, offsets: dict[TopicPartition, int]) -> None:
         """Queue `offsets` and return: they are sent from the commit thread (a refusal of an
         earlier commit raises `TransportError` here). `close` sends what is left and waits."""
-        if self._consumer.group is None:
-            return
-        self._commits.give(offsets)
+        if self._commits is not None:  # a reader without a group commits nothing
+            self._commits.give(offsets)
 
     def close(self) -> None:
         try:
-            with contextlib.suppress(Exception):  # not committed: read again, at least once
-                self._commits.close(_COMMIT_CLOSE_TIMEOUT_S)
+            if self._commits is not None:
+                with contextlib.suppress(Exception):  # not committed: read again, at least once
+                    self._commits.close(_COMMIT_CLOSE_TIMEOUT_S)
         finally:
             super().close()

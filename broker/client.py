@@ -78,11 +78,39 @@ class _Http:
         return None if response.status_code == 204 else response.json()
 
 
-class GroupsClient:
-    """`GroupsAPI` over HTTP: the consumer groups of a remote broker."""
+_MEMBERS_REMEMBERED_MAX = 1_000
 
-    def __init__(self, http: _Http) -> None:
+
+class GroupsClient:
+    """`GroupsAPI` over HTTP: the consumer groups of a remote broker.
+
+    With `heartbeat_interval_ms` above 0, a heartbeat within that interval of the member's
+    last answered call (join, sync, heartbeat or commit, all of which the broker counts as a
+    sign of life and check the generation) is not sent: a group member's poll loop then makes
+    one round trip per poll (the fetch) rather than two, and learns of a rebalance within the
+    interval, as Kafka's clients do with `heartbeat.interval.ms`.
+    """
+
+    def __init__(self, http: _Http, heartbeat_interval_ms: int = 0) -> None:
         self._http = http
+        self._interval_s = heartbeat_interval_ms / 1000
+        # (group, member) -> (generation, time.monotonic() of its last answered call)
+        self._alive: dict[tuple[str, str], tuple[int, float]] = {}
+
+    def _answered(self, group: str, member_id: str | None, generation: int) -> None:
+        if self._interval_s <= 0 or member_id is None:
+            return
+        if len(self._alive) >= _MEMBERS_REMEMBERED_MAX:
+            self._alive.clear()
+        self._alive[(group, member_id)] = (generation, time.monotonic())
+
+    def _recently_answered(self, group: str, member_id: str, generation: int) -> bool:
+        seen = self._alive.get((group, member_id))
+        return (
+            seen is not None
+            and seen[0] == generation
+            and time.monotonic() - seen[1] < self._interval_s
+        )
 
     def join(
         self,
@@ -101,21 +129,31 @@ class GroupsClient:
             "assignor": assignor,
             "client_id": client_id,
         }
-        return assignment_from_json(self._http.json("POST", f"/groups/{group}/members", json=body))
+        assignment = assignment_from_json(
+            self._http.json("POST", f"/groups/{group}/members", json=body)
+        )
+        self._answered(group, assignment.member_id, assignment.generation)
+        return assignment
 
     def heartbeat(self, group: str, member_id: str, generation: int) -> None:
+        if self._recently_answered(group, member_id, generation):
+            return
         self._http.json(
             "POST",
             f"/groups/{group}/members/{member_id}/heartbeat",
             json={"generation": generation},
         )
+        self._answered(group, member_id, generation)
 
     def sync(self, group: str, member_id: str) -> Assignment:
-        return assignment_from_json(
+        assignment = assignment_from_json(
             self._http.json("POST", f"/groups/{group}/members/{member_id}/sync")
         )
+        self._answered(group, member_id, assignment.generation)
+        return assignment
 
     def leave(self, group: str, member_id: str) -> None:
+        self._alive.pop((group, member_id), None)
         self._http.json("DELETE", f"/groups/{group}/members/{member_id}")
 
     def commit(
@@ -132,6 +170,8 @@ class GroupsClient:
             "offsets": [{"topic": t, "partition": p, "offset": o} for (t, p), o in offsets.items()],
         }
         self._http.json("POST", f"/groups/{group}/offsets", json=body)
+        if member_id is not None:
+            self._answered(group, member_id, generation)
 
     def committed(self, group: str, topic: str, partition: int) -> int | None:
         return self.describe(group).committed.get((topic, partition))
@@ -149,7 +189,8 @@ class GroupsClient:
 
 class BrokerClient:
     """`BrokerAPI` over HTTP. `base_url` is the server's root (e.g. http://127.0.0.1:8081);
-    pass `client` to reuse one."""
+    pass `client` to reuse one. `heartbeat_interval_ms`: see `GroupsClient` (0: every
+    heartbeat is sent)."""
 
     def __init__(
         self,
@@ -157,11 +198,12 @@ class BrokerClient:
         *,
         client: httpx.Client | None = None,
         timeout_s: float = 70.0,
+        heartbeat_interval_ms: int = 0,
     ) -> None:
         self._client = client or httpx.Client(base_url=base_url, timeout=timeout_s)
         self._owns = client is None
         self._http = _Http(self._client)
-        self._groups = GroupsClient(self._http)
+        self._groups = GroupsClient(self._http, heartbeat_interval_ms)
 
     @property
     def groups(self) -> GroupsClient:

@@ -326,15 +326,38 @@ def create_router(
     signal = _AppendSignal(broker)
     waiting = 0
 
+    def _busy(positions: dict[tuple[str, int], int]) -> bool:
+        """Whether an append holds one of the partitions' logs now (through its fsync)."""
+        for topic, partition in positions:
+            try:
+                if broker.offsets_if_free(topic, partition) is None:
+                    return True
+            except BrokerError:
+                return False  # the read raises it
+        return False
+
+    async def _read(
+        positions: dict[tuple[str, int], int], records_max: int, bytes_max: int
+    ) -> dict[tuple[str, int], RawBatches]:
+        # Reading what is there is quick: it happens on the event loop, unless a log is busy.
+        # An append holds its log's lock through the fsync, and a read waiting for it there
+        # would stall every request of the server: the HTTP producer's deliveries append
+        # partition after partition, and each append wakes the waiting fetches, which then
+        # read the partition being appended next.
+        read = functools.partial(
+            broker.fetch_many_batches,
+            positions, records_max=records_max, bytes_max=bytes_max, wait_ms=0,
+        )
+        if _busy(positions):
+            return await run_in_threadpool(read)
+        return read()
+
     async def _fetch_batches(
         positions: dict[tuple[str, int], int], records_max: int, bytes_max: int, wait_ms: int
     ) -> dict[tuple[str, int], RawBatches]:
-        # Reading what is there is quick: it happens on the event loop. A wait for records
-        # awaits the append signal, so it holds no worker thread.
+        # A wait for records awaits the append signal, so it holds no worker thread.
         nonlocal waiting
-        got = broker.fetch_many_batches(
-            positions, records_max=records_max, bytes_max=bytes_max, wait_ms=0
-        )
+        got = await _read(positions, records_max, bytes_max)
         if wait_ms == 0 or any(g.batches for g in got.values()):
             return got
         check_limit("poll_timeout_ms_max", wait_ms, limits.poll_timeout_ms_max, what="fetch")
@@ -347,9 +370,7 @@ def create_router(
                 while True:
                     future = signal.register()
                     try:
-                        got = broker.fetch_many_batches(
-                            positions, records_max=records_max, bytes_max=bytes_max, wait_ms=0
-                        )
+                        got = await _read(positions, records_max, bytes_max)
                         remaining = deadline - time.monotonic()
                         if remaining <= 0 or any(g.batches for g in got.values()):
                             return got

@@ -4,10 +4,19 @@ A `broker.client.BrokerClient` is a `broker.BrokerAPI`, so the producer and the 
 the built-in broker's own (`sdk.transports.builtin`), the group logic included. `auth` (a key
 and secret for HTTP Basic) or `token` (a bearer token) authenticate to `charter serve --auth
 required`, as for `sdk.Registry`.
+
+A group member's poll loop makes one round trip per poll, the fetch: heartbeats go at most
+every `heartbeat_interval_ms` (default a tenth of the session timeout; join, sync and commit
+answers count as heartbeats, see `broker.client.GroupsClient`), and commits are sent from a
+thread of their own (`_Commits`), at most one per `commit_interval_ms` (default 100), as the
+Kafka transport sends them: without waiting, offsets given meanwhile merged into the next.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,11 +25,16 @@ import httpx
 
 from broker import BrokerError
 from broker.client import BrokerClient
+from broker.errors import NotAssignedError, StaleGenerationError, UnknownMemberError
 from sdk.credentials import credential_headers
-from sdk.errors import ConfigurationError
+from sdk.errors import ConfigurationError, TransportError
+from sdk.transports.base import TopicPartition
 from sdk.transports.builtin import BrokerConsumer, BrokerProducer
 
 __all__ = ["HttpConsumer", "HttpProducer", "base_url"]
+
+_SESSION_TIMEOUT_MS_DEFAULT = 10_000  # BrokerConsumer's
+_COMMIT_CLOSE_TIMEOUT_S = 30.0
 
 
 def base_url(url: str) -> str:
@@ -31,7 +45,11 @@ def base_url(url: str) -> str:
 
 
 def _client(
-    url: str, timeout_s: float, auth: tuple[str, str] | None, token: str | None
+    url: str,
+    timeout_s: float,
+    auth: tuple[str, str] | None,
+    token: str | None,
+    heartbeat_interval_ms: int = 0,
 ) -> tuple[BrokerClient, Callable[[], None]]:
     http = httpx.Client(
         base_url=base_url(url),
@@ -39,7 +57,7 @@ def _client(
         auth=auth,
         headers=credential_headers(auth, token),
     )
-    client = BrokerClient(client=http)
+    client = BrokerClient(client=http, heartbeat_interval_ms=heartbeat_interval_ms)
 
     def close() -> None:
         client.close()
@@ -62,6 +80,89 @@ class HttpProducer(BrokerProducer):
         super().__init__(client, close, **options)
 
 
+_REBALANCED = (StaleGenerationError, UnknownMemberError, NotAssignedError)
+
+
+class _Commits:
+    """Offsets committed from a thread of their own, one commit at a time and at most one
+    per `interval_s` (each is a write, fsynced, on the broker): offsets given meanwhile go
+    with the next, merged (the newest per partition wins).
+
+    A refusal is raised by the next `give`: after a rebalance (the group moved on) its
+    offsets are dropped, and whoever owns the partitions now reads from the last commit (at
+    least once); after any other failure they go again with the next commit.
+    """
+
+    def __init__(
+        self, send: Callable[[dict[TopicPartition, int]], None], interval_s: float
+    ) -> None:
+        self._send = send
+        self._interval_s = interval_s
+        self._sent_at = -interval_s  # time.monotonic() of the last commit sent
+        self._changed = threading.Condition()
+        self._pending: dict[TopicPartition, int] = {}
+        self._retry: dict[TopicPartition, int] = {}  # failed: sent with the next offsets
+        self._failure: str | None = None
+        self._sending = False
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="charter-commits", daemon=True)
+        self._thread.start()
+
+    def give(self, offsets: dict[TopicPartition, int]) -> None:
+        with self._changed:
+            failure, self._failure = self._failure, None
+            if self._retry:
+                self._pending = {**self._retry, **self._pending}
+                self._retry = {}
+            self._pending.update(offsets)
+            self._changed.notify_all()
+        if failure is not None:
+            raise TransportError(failure)
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                while not self._pending and not self._closed:
+                    self._changed.wait()
+                if not self._pending:
+                    return
+                due = self._sent_at + self._interval_s - time.monotonic()
+                if due > 0 and not self._closed:
+                    self._changed.wait(due)  # then look again: a close sends at once
+                    continue
+                self._sent_at = time.monotonic()
+                offsets, self._pending = self._pending, {}
+                self._sending = True
+            failure: str | None = None
+            retry = False
+            try:
+                self._send(offsets)
+            except _REBALANCED as exc:
+                failure = f"commit rejected after a rebalance: {exc}"
+            except (BrokerError, httpx.HTTPError) as exc:
+                failure, retry = f"commit failed: {exc}", True
+            except Exception as exc:  # kept for the caller, the thread goes on
+                failure, retry = f"commit failed: {type(exc).__name__}: {exc}", True
+            with self._changed:
+                self._sending = False
+                if failure is not None:
+                    self._failure = failure
+                if retry:
+                    for tp, offset in offsets.items():
+                        self._retry.setdefault(tp, offset)
+                self._changed.notify_all()
+
+    def close(self, timeout_s: float) -> None:
+        """Send what is pending (the failed ones once more), then stop the thread."""
+        with self._changed:
+            if self._retry:
+                self._pending = {**self._retry, **self._pending}
+                self._retry = {}
+            self._closed = True
+            self._changed.notify_all()
+        self._thread.join(timeout_s)
+
+
 class HttpConsumer(BrokerConsumer):
     failures = (BrokerError, httpx.HTTPError)
 
@@ -75,7 +176,33 @@ class HttpConsumer(BrokerConsumer):
         timeout_s: float = 70.0,
         auth: tuple[str, str] | None = None,
         token: str | None = None,
+        heartbeat_interval_ms: int | None = None,
+        commit_interval_ms: int = 100,
         **options: Any,
     ) -> None:
-        client, close = _client(url, timeout_s, auth, token)
+        if commit_interval_ms < 0:
+            raise ConfigurationError("commit_interval_ms must be ≥ 0")
+        if heartbeat_interval_ms is None:
+            session_ms = int(options.get("session_timeout_ms", _SESSION_TIMEOUT_MS_DEFAULT))
+            heartbeat_interval_ms = session_ms // 10
+        if heartbeat_interval_ms < 0:
+            raise ConfigurationError("heartbeat_interval_ms must be ≥ 0")
+        client, close = _client(url, timeout_s, auth, token, heartbeat_interval_ms)
         super().__init__(client, close, group, topics, auto_offset_reset, **options)
+        self._commits = (
+            None if group is None else _Commits(self._consumer.commit, commit_interval_ms / 1000)
+        )
+
+    def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        """Queue `offsets` and return: they are sent from the commit thread (a refusal of an
+        earlier commit raises `TransportError` here). `close` sends what is left and waits."""
+        if self._commits is not None:  # a reader without a group commits nothing
+            self._commits.give(offsets)
+
+    def close(self) -> None:
+        try:
+            if self._commits is not None:
+                with contextlib.suppress(Exception):  # not committed: read again, at least once
+                    self._commits.close(_COMMIT_CLOSE_TIMEOUT_S)
+        finally:
+            super().close()

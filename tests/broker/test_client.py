@@ -127,3 +127,25 @@ def test_the_client_loads_no_web_framework() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_heartbeats_within_the_interval_are_not_sent_commits_always_are(broker: Broker) -> None:
+    """With `heartbeat_interval_ms`, a member whose last call was answered within it sends no
+    heartbeat (so it learns of a rebalance later, within the interval); commits always go,
+    and the broker refuses a stale one."""
+    broker.create_topic("t", TopicConfig(partitions=2))
+    app = FastAPI()
+    app.include_router(create_router(broker))
+    with TestClient(app) as http:
+        paced = BrokerClient(client=http, heartbeat_interval_ms=600_000)
+        every = BrokerClient(client=http)
+        a = paced.groups.join("g", ["t"])
+        every.groups.join("g", ["t"])  # a new generation: a's is stale now
+        paced.groups.heartbeat("g", a.member_id, a.generation)  # not sent: nothing raised
+        with pytest.raises(StaleGenerationError):
+            every.groups.heartbeat("g", a.member_id, a.generation)
+        with pytest.raises(StaleGenerationError):
+            paced.groups.commit("g", {("t", 0): 0}, member_id=a.member_id,
+                                generation=a.generation)
+        again = paced.groups.sync("g", a.member_id)
+        paced.groups.heartbeat("g", a.member_id, again.generation)

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -225,3 +228,52 @@ def test_fetch_serves_whole_batches_and_readers_trim(client: TestClient) -> None
         decode_fetch_body(r.content[:-1], "t", 0)
     with pytest.raises(CorruptBatchError):
         decode_fetch_body(r.content + b"\x00\x00", "t", 0)
+
+
+def test_a_long_poll_answers_when_a_record_arrives_not_when_its_wait_ends(
+    client: TestClient, broker: Broker
+) -> None:
+    client.post("/broker/topics", json={"name": "w", "partitions": 2})
+    positions = [{"topic": "w", "partition": p, "offset": 0} for p in (0, 1)]
+    answers: list[Any] = []
+    fetching = threading.Thread(
+        target=lambda: answers.append(
+            client.post("/broker/fetch", json={"positions": positions, "max_wait_ms": 30_000})
+        )
+    )
+    fetching.start()
+    broker.produce("w", [ProducerRecord(b"late")], partition=1)  # before or while it waits
+    fetching.join(20)  # well before its 30 s wait would run out
+    assert not fetching.is_alive()
+    got = decode_fetch_many_body(answers[0].content)
+    assert [r.value for r in got[("w", 1)].records] == [b"late"]
+
+
+def test_a_read_waits_for_a_busy_log_off_the_event_loop(
+    client: TestClient, broker: Broker
+) -> None:
+    """An append holds its log's lock through the fsync: a fetch that meets a busy log reads
+    from a worker thread, and the server answers other requests meanwhile."""
+    client.post("/broker/topics", json={"name": "busy"})
+    produce(client, "busy", [ProducerRecord(b"one")], partition=0)
+    log = broker._log("busy", 0)
+    fetched: list[Any] = []
+    listed: list[Any] = []
+    with log._lock:  # as an append does through its fsync
+        fetching = threading.Thread(
+            target=lambda: fetched.append(
+                client.get("/broker/topics/busy/partitions/0/records", params={"offset": 0})
+            ),
+            daemon=True,
+        )
+        fetching.start()
+        time.sleep(0.5)  # the fetch reaches the server and meets the busy log first
+        listing = threading.Thread(
+            target=lambda: listed.append(client.get("/broker/topics")), daemon=True
+        )
+        listing.start()
+        listing.join(20)
+        assert not listing.is_alive(), "the server stalled behind a busy log"
+        assert listed[0].json() == ["busy"]
+    fetching.join(20)
+    assert [r.value for r in decode_fetch_body(fetched[0].content, "busy", 0)] == [b"one"]

@@ -232,6 +232,42 @@ def test_the_same_log_behind_both_paths(with_kafka: Served) -> None:
         (0, b"kafka", {"n": 1}, b"kafka"), (1, b"http", {"n": 2}, b"http")]
 
 
+def test_http_commits_leave_the_poll_loop_and_refusals_come_back(without_kafka: Served) -> None:
+    """Over HTTP a commit is queued and sent from a thread of its own; close sends what is
+    left and waits for it; a commit the broker refuses after a rebalance is raised by a later
+    commit."""
+    topic = _topic()
+    with Registry(without_kafka.url) as registry:
+        _registered(registry, topic)
+        with Producer(without_kafka.broker, registry=registry) as producer:
+            for n in range(3):
+                producer.publish(topic, {"n": n})
+        with Consumer(without_kafka.broker, registry=registry, group="queued",
+                      topics=[topic]) as consumer:
+            assert isinstance(consumer._transport, HttpConsumer)
+            assert len(_drain(consumer, 3)) == 3
+            consumer.commit()
+        with BrokerClient(without_kafka.url) as admin:
+            assert [row.committed for row in admin.lag("queued")] == [3]
+        first = Consumer(without_kafka.broker, registry=registry, group="moved",
+                         topics=[topic])
+        second = Consumer(without_kafka.broker, registry=registry, group="moved",
+                          topics=[topic])  # a new generation: first's commits are refused
+        try:
+            refused: TransportError | None = None
+            deadline = time.monotonic() + 30
+            while refused is None and time.monotonic() < deadline:
+                try:
+                    first._transport.commit({(topic, 0): 1})
+                except TransportError as exc:
+                    refused = exc
+                time.sleep(0.05)
+            assert refused is not None and "rebalance" in str(refused)
+        finally:
+            second.close()
+            first.close()
+
+
 def test_a_contract_refusal_names_the_record_on_both_paths(with_kafka: Served) -> None:
     topic = _topic()
     with BrokerClient(with_kafka.url) as admin:

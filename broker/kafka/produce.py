@@ -229,9 +229,18 @@ async def handle_init_producer_id(ctx: Context, request: RequestFrame) -> dict[s
             "producer_id": -1,
             "producer_epoch": -1,
         }
-    producer_id, epoch = await ctx.run(
-        ctx.producers.init,
-        getattr(body, "producer_id", -1),
-        getattr(body, "producer_epoch", -1),
-    )
+    try:
+        producer_id, epoch = await ctx.run(
+            ctx.producers.init,
+            getattr(body, "producer_id", -1),
+            getattr(body, "producer_epoch", -1),
+        )
+    except OSError:
+        # the block of ids could not be reserved on disk: a retriable refusal, so the client
+        # asks again later instead of losing its connection
+        return {
+            "error_code": ErrorCode.kafka_storage_error,
+            "producer_id": -1,
+            "producer_epoch": -1,
+        }
     return {"error_code": ErrorCode.none, "producer_id": producer_id, "producer_epoch": epoch}

@@ -203,3 +203,31 @@ def test_a_crc_valid_batch_with_lying_records_is_refused_over_the_wire(
     assert http.offsets(topic, 0) == (0, 0)
     assert _produce_v9(wire, topic, good) == (ErrorCode.none, 0)
     wire.close()
+
+
+def test_an_id_block_that_cannot_be_reserved_is_a_retriable_refusal(tmp_path: Path) -> None:
+    """The producer-ids file cannot be replaced (a directory stands where its temporary file
+    goes): InitProducerId answers KAFKA_STORAGE_ERROR on an open connection, and the same
+    connection gets an id once the disk takes the block again."""
+    from kio.schema.errors import ErrorCode
+
+    serve = start_serve(tmp_path / "serve")
+    blocker = serve.data_dir / "broker" / "producer-ids.tmp"
+    try:
+        blocker.mkdir(parents=True)
+        wire = Wire(serve.bootstrap)
+        body = {
+            "transactional_id": None,
+            "transaction_timeout": 60_000,
+            "producer_id": -1,
+            "producer_epoch": -1,
+        }
+        refused = wire.call("init_producer_id", 4, body)
+        assert int(refused.error_code) == ErrorCode.kafka_storage_error
+        assert int(refused.producer_id) == -1
+        blocker.rmdir()
+        producer_id, epoch = _init_producer(wire)
+        assert producer_id >= 0 and epoch == 0
+        wire.close()
+    finally:
+        serve.stop()

@@ -5,7 +5,8 @@ Layout of a data directory:
     .lock                         flock'd by the one process that owns the directory
     topics/<topic>/config.json    the topic's settings (TopicConfig), written atomically
     topics/<topic>/<partition>/   one PartitionLog per partition
-    groups/<hash>.json            one file per consumer group (committed offsets, generation)
+    groups/<hash>.0, <hash>.1     per consumer group, two slots written in turn (committed
+                                  offsets, generation; see broker.group_files)
     producer-ids                  the Kafka listener's reserved block of producer ids
     trash/                        deleted topics on their way out
 """

@@ -3,12 +3,6 @@
 `send` queues records per topic; a topic's queue is delivered when it holds `batch_size`
 records or its oldest record has waited `linger_ms`. Deliveries run one at a time, in queue
 order, so the records of one key reach their partition in the order they were sent.
-
-A full queue is delivered by the sender, unless `in_background(topic)` says its deliveries
-wait on the disk (an in-process broker that fsyncs every append): then the linger thread
-delivers it at once and the sender goes on serialising meanwhile (its work overlaps the
-fsyncs), until the queue holds `_BACKGROUND_BATCHES_MAX` batches; then the sender delivers,
-which holds it back. Nothing is acknowledged sooner: `flush` still waits for every delivery.
 """
 
 from __future__ import annotations
@@ -23,8 +17,6 @@ from sdk.transports.base import OutRecord
 __all__ = ["Batcher", "Undelivered"]
 
 Deliver = Callable[[str, list[OutRecord]], None]
-_BACKGROUND_BATCHES_MAX = 4
-_DUE = float("-inf")  # the "oldest record" time of a queue the linger thread delivers now
 
 
 class Undelivered(Exception):
@@ -37,14 +29,7 @@ class Undelivered(Exception):
 
 
 class Batcher:
-    def __init__(
-        self,
-        deliver: Deliver,
-        *,
-        linger_ms: float = 5.0,
-        batch_size: int = 500,
-        in_background: Callable[[str], bool] | None = None,
-    ) -> None:
+    def __init__(self, deliver: Deliver, *, linger_ms: float = 5.0, batch_size: int = 500) -> None:
         if batch_size < 1 or linger_ms < 0:
             raise ConfigurationError("batch_size must be ≥ 1 and linger_ms ≥ 0")
         self._deliver = deliver
@@ -57,7 +42,6 @@ class Batcher:
         self._delivering = threading.Lock()  # one delivery at a time, in order
         self._wake = threading.Condition(self._lock)
         self._closed = False
-        self._in_background = in_background if self.linger_s > 0 else None
         self._thread: threading.Thread | None = None
         if self.linger_s > 0:
             self._thread = threading.Thread(
@@ -86,16 +70,6 @@ class Batcher:
                     if idle:
                         self._wake.notify()
                     return
-            background = self._in_background
-            if (
-                background is not None
-                and len(queue) < _BACKGROUND_BATCHES_MAX * self.batch_size
-                and background(topic)
-            ):
-                if self._oldest.get(topic) != _DUE:
-                    self._oldest[topic] = _DUE
-                    self._wake.notify()
-                return
         self._drain(only=topic)
 
     def _take(

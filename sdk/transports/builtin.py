@@ -56,9 +56,7 @@ class BrokerProducer:
     delivery, in turn), and hands the broker one batch per partition. Batches for partitions
     of a topic that fsyncs every append are appended side by side, so their fsyncs overlap
     instead of queueing; a delivery still ends only when all its batches are appended, so
-    the records of a key keep their order. Full batches for such a topic are delivered by
-    the batcher's thread, so the publisher's work overlaps the fsyncs (see Batcher).
-    Without it each delivery is one `produce` call
+    the records of a key keep their order. Without it each delivery is one `produce` call
     (one request, over HTTP) that the broker places.
 
     `release` runs once, on close, after the last delivery (it gives the broker back).
@@ -82,18 +80,13 @@ class BrokerProducer:
         self.auto_create_topics = auto_create_topics
         self.split_partitions = split_partitions
         self._release = release
-        # written only by deliveries, which run one at a time
+        # touched only by deliveries, which run one at a time
         self._known: set[str] = set()
         self._fsyncs: dict[str, bool] = {}  # per topic: does every append fsync?
         self._turn = itertools.count()
         self._placed: dict[int, dict[bytes, int]] = {}  # key -> partition, per count
         self._pool: ThreadPoolExecutor | None = None
-        self._batcher = Batcher(
-            self._deliver,
-            linger_ms=linger_ms,
-            batch_size=batch_size,
-            in_background=self._waits_on_disk if split_partitions else None,
-        )
+        self._batcher = Batcher(self._deliver, linger_ms=linger_ms, batch_size=batch_size)
 
     def _deliver(self, topic: str, records: list[OutRecord]) -> None:
         if self.auto_create_topics and topic not in self._known:
@@ -128,7 +121,7 @@ class BrokerProducer:
             if part is None:
                 part = parts[p] = []
             part.append(new(record_type, (value, key, headers, None, None)))
-        if not self._fsyncs_appends(topic) or len(parts) == 1:
+        if len(parts) == 1 or not self._fsyncs_appends(topic):
             failures = []
             for p, part in parts.items():
                 try:
@@ -141,10 +134,6 @@ class BrokerProducer:
             raise Undelivered(
                 sum(n for n, _ in failures), f"{type(failures[0][1]).__name__}: {failures[0][1]}"
             )
-
-    def _waits_on_disk(self, topic: str) -> bool:
-        """Do deliveries to `topic` wait for fsyncs? (Known after its first delivery.)"""
-        return self._fsyncs.get(topic, False)
 
     def _fsyncs_appends(self, topic: str) -> bool:
         found = self._fsyncs.get(topic)

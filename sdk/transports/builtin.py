@@ -9,6 +9,7 @@ other; the two modules only say how the broker is reached and released.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -45,6 +46,8 @@ _CACHED_KEYS_MAX = 16_384
 _CACHED_KEY_BYTES_MAX = 64
 _CACHED_COUNTS_MAX = 8
 _new_record = tuple.__new__  # ProducerRecord(value, key, headers) without its __new__
+# a ConsumedRecord's fields as a RawRecord, without RawRecord._make's Python frame
+_raw_record = functools.partial(tuple.__new__, RawRecord)
 
 
 class BrokerProducer:
@@ -227,7 +230,7 @@ class BrokerConsumer:
             got = self._consumer.poll(wait_ms=int(timeout_s * 1000))
         except self.failures as exc:
             raise TransportError(str(exc)) from exc
-        return list(map(RawRecord._make, got))  # the same fields, in the same order
+        return list(map(_raw_record, got))  # the same fields, in the same order
 
     def commit(self, offsets: dict[TopicPartition, int]) -> None:
         try:

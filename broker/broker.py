@@ -5,7 +5,8 @@ Layout of a data directory:
     .lock                         flock'd by the one process that owns the directory
     topics/<topic>/config.json    the topic's settings (TopicConfig), written atomically
     topics/<topic>/<partition>/   one PartitionLog per partition
-    groups/<hash>.json            one file per consumer group (committed offsets, generation)
+    groups/<hash>.0, <hash>.1     per consumer group, two slots written in turn (committed
+                                  offsets, generation; see broker.group_files)
     producer-ids                  the Kafka listener's reserved block of producer ids
     trash/                        deleted topics on their way out
 """
@@ -51,19 +52,22 @@ from broker.errors import (
 )
 from broker.files import FilePool
 from broker.groups import GROUP_RETENTION_MS_DEFAULT, GroupCoordinator, OffsetsFlush
-from broker.log import PartitionLog, RawBatches, decode_batches
+from broker.log import PartitionLog, RawBatches
 from broker.observer import BrokerObserver
 from broker.placement import keyed_partition
 from broker.record import (
     BATCH_HEADER_BYTES,
     BATCH_MAGIC_V2,
     BatchShape,
+    EncodedRecords,
     ProducerRecord,
     decode_batch,
+    encode_records,
     measure_batch,
     producer_fields,
     record_bytes,
 )
+from broker.tail import TAIL_BYTES_DEFAULT, TailBudget
 
 __all__ = ["Broker", "PartitionDescription", "PartitionLag", "TopicDescription"]
 
@@ -82,9 +86,10 @@ class _Topic:
 @dataclass(frozen=True, slots=True)
 class _Batch:
     """A produce batch as the limit checks and the appends see it, whichever form it came in:
-    `records` (the log encodes them) or `encoded` (verified bytes, appended as they are, with
-    the `shape` measured from them). The largest record, key and header count and the total
-    are kept; `measures` gives them per record, to name the one over a limit.
+    `records` (the log encodes them, or `records_encoded` holds them encoded already, for one
+    partition) or `encoded` (verified bytes, appended as they are, with the `shape` measured
+    from them). The largest record, key and header count and the total are kept; `measures`
+    gives them per record, to name the one over a limit.
     """
 
     count: int
@@ -95,6 +100,7 @@ class _Batch:
     records: Sequence[ProducerRecord] = ()
     encoded: bytes = b""
     shape: BatchShape | None = None  # set for the encoded form
+    records_encoded: EncodedRecords | None = None
 
     @classmethod
     def of_records(cls, records: Sequence[ProducerRecord]) -> _Batch:
@@ -113,6 +119,23 @@ class _Batch:
                 key_top = len(key)
             total += size
         return cls(len(records), total, size_top, key_top, headers_top, records=records)
+
+    @classmethod
+    def of_encoded_records(
+        cls, records: Sequence[ProducerRecord], encoded: EncodedRecords, record_bytes_max: int
+    ) -> _Batch:
+        total = encoded.bytes_total
+        # the total bounds the largest record: measured apart only when the bound is too high
+        top = total if total <= record_bytes_max else max(map(record_bytes, records))
+        return cls(
+            encoded.count,
+            total,
+            top,
+            encoded.key_bytes_top,
+            encoded.headers_top,
+            records=records,
+            records_encoded=encoded,
+        )
 
     @classmethod
     def of_encoded(cls, data: bytes, shape: BatchShape) -> _Batch:
@@ -172,6 +195,8 @@ class Broker:
     `offsets_flush` is when a group's commit is durable (see broker.groups): `always`;
     `never`; or `memory`, never written, for a broker whose data dies with the process (the
     SDK's memory://).
+    `tail_bytes` bounds the batches kept in memory for fetches of the partitions' ends
+    (broker.tail; 0: none).
     """
 
     def __init__(
@@ -186,8 +211,10 @@ class Broker:
         open_files_max: int | None = None,
         observer: BrokerObserver | None = None,
         offsets_flush: OffsetsFlush = "always",
+        tail_bytes: int = TAIL_BYTES_DEFAULT,
     ) -> None:
         self.data_dir = Path(data_dir)
+        self.tail = TailBudget(tail_bytes)
         self._offsets_flush: OffsetsFlush = offsets_flush
         self.observer = observer
         self.files = FilePool(open_files_max)
@@ -272,6 +299,7 @@ class Broker:
             config,
             clock_ms=self._clock_ms,
             files=self.files,
+            tail=self.tail if self.tail.bytes_max else None,
         )
 
     def create_topic(self, name: str, config: TopicConfig | None = None) -> TopicDescription:
@@ -417,6 +445,12 @@ class Broker:
         """
         if not records:
             raise InvalidConfigError("records", "a produce batch holds at least one record")
+        if partition is not None or all(r.key is None for r in records):
+            # one partition, most likely: encoded once, measured on the way
+            encoded = encode_records(records, self._clock_ms())
+            if not encoded.placed:
+                batch = _Batch.of_encoded_records(records, encoded, self.limits.record_bytes_max)
+                return self._produce(topic, batch, partition)
         return self._produce(topic, _Batch.of_records(records), partition)
 
     def produce_encoded(
@@ -507,13 +541,18 @@ class Broker:
         if partition is not None and not 0 <= partition < count:
             raise UnknownPartitionError(topic, partition, count)
         records = batch.records
-        if batch.shape is not None or (
+        if batch.shape is not None or batch.records_encoded is not None or (
             all(r.partition is None for r in records)
             and (partition is not None or all(r.key is None for r in records))
         ):
             # the common case: the whole batch goes to one partition
             only = next(found.next_unkeyed) % count if partition is None else partition
-            if batch.shape is None:
+            if batch.records_encoded is not None:
+                base = self._append(
+                    topic, logs[only], batch.records_encoded, flush, batch.count,
+                    BATCH_HEADER_BYTES + batch.bytes_total, records,
+                )
+            elif batch.shape is None:
                 base = self._append(
                     topic, logs[only], records, flush, batch.count,
                     BATCH_HEADER_BYTES + batch.bytes_total,
@@ -522,7 +561,9 @@ class Broker:
                 base = self._append(
                     topic, logs[only], batch.encoded, flush, batch.count, len(batch.encoded)
                 )
-            return [(only, base)] if first_only else [(only, base + n) for n in range(batch.count)]
+            if first_only:
+                return [(only, base)]
+            return list(zip(itertools.repeat(only), range(base, base + batch.count)))
         for record in records:
             p = record.partition if record.partition is not None else partition
             if p is not None and not 0 <= p < count:
@@ -552,15 +593,19 @@ class Broker:
         self,
         topic: str,
         log: PartitionLog,
-        batch: Sequence[ProducerRecord] | bytes,
+        batch: Sequence[ProducerRecord] | bytes | EncodedRecords,
         flush: bool,
         records: int,
         size_bytes: int,
+        of_records: Sequence[ProducerRecord] = (),
     ) -> int:
-        """Append one batch of `records` that the log stores in `size_bytes`."""
+        """Append one batch of `records` that the log stores in `size_bytes` (an
+        EncodedRecords batch: `of_records`, encoded)."""
         try:
             if isinstance(batch, bytes):
                 base = log.append_encoded(batch, flush=flush)
+            elif isinstance(batch, EncodedRecords):
+                base = log.append_records(batch, of_records, self._clock_ms())
             else:
                 base = log.append(batch, self._clock_ms())
         except LogClosedError:
@@ -647,21 +692,27 @@ class Broker:
         observer is told what was served unless `observe` is false (a caller that reports
         itself what it serves, or reads for its own use).
         """
-        raw = self.fetch_many_batches(
-            positions, records_max=records_max, bytes_max=bytes_max, wait_ms=wait_ms,
-            observe=False,
-        )
+        self._check_fetch(positions, records_max, bytes_max, wait_ms)
+        logs, bounds = self._wait_for_records(positions, wait_ms)
         observer = self.observer if observe else None
         out: dict[TopicPartition, FetchedRecords] = {}
-        records_left = records_max
-        for (topic, partition), got in raw.items():
-            fetched = decode_batches(
-                got, topic, partition, positions[(topic, partition)], records_left
-            )
-            records_left -= len(fetched.records)
-            out[(topic, partition)] = fetched
-            if observer is not None and got.batches:
-                observer.fetched(topic, len(fetched.records), got.bytes_read)
+        records_left, bytes_left = records_max, bytes_max
+        for tp, off in positions.items():
+            start, end = bounds[tp]
+            if records_left <= 0 or bytes_left <= 0 or end <= off:
+                # the bounds seen by the wait: no second look at a log an append may hold
+                out[tp] = FetchedRecords([], start, end, 0)
+                continue
+            try:  # from the log's tail in memory when it is kept there (broker.tail)
+                got = logs[tp].read(off, records_max=records_left, bytes_max=bytes_left)
+            except LogClosedError:
+                self._log(*tp)  # deleted meanwhile: UnknownTopicError
+                raise
+            out[tp] = got
+            records_left -= len(got.records)
+            bytes_left -= got.bytes_read
+            if observer is not None and got.records:
+                observer.fetched(tp[0], len(got.records), got.bytes_read)
         return out
 
     def fetch_many_batches(
@@ -673,11 +724,13 @@ class Broker:
         wait_ms: int = 0,
         observe: bool = True,
     ) -> dict[TopicPartition, RawBatches]:
-        """As `fetch_many`, but whole verified batches, undecoded (see PartitionLog.read_batches).
+        """As `fetch_many`, but whole verified batches from the segments, undecoded (see
+        PartitionLog.read_batches).
 
-        The one fetch loop. The first batch of a partition may hold records before the asked
-        offset and the last may go past `records_max`; the HTTP API serves these bytes as
-        they are on disk, and `fetch_many` decodes, skips and trims them.
+        The first batch of a partition may hold records before the asked offset and the last
+        may go past `records_max`: the HTTP API and the Kafka listener serve these bytes as
+        they are on disk. (`fetch_many` is the same loop over `PartitionLog.read`, which
+        skips and trims, and serves the logs' tails from memory.)
         """
         self._check_fetch(positions, records_max, bytes_max, wait_ms)
         logs, bounds = self._wait_for_records(positions, wait_ms)
@@ -811,7 +864,7 @@ class Broker:
     # ------------------------------------------------------------------ maintenance
 
     def run_maintenance(self, now_ms: int | None = None) -> None:
-        """Retention, interval flushes and session expiry, once."""
+        """Retention, interval flushes, session expiry and the tails' age limit, once."""
         now = self._clock_ms() if now_ms is None else now_ms
         with self._lock:
             if self._closed:
@@ -821,6 +874,7 @@ class Broker:
             with contextlib.suppress(LogClosedError):
                 log.enforce_retention(now)
                 log.flush_if_due(now)
+                log.expire_tail(now)
         self.groups.expire(now)
 
     def _maintain(self, interval_s: float) -> None:

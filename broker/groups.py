@@ -7,19 +7,17 @@ range or round-robin assignment. A member learns of it when its heartbeat is ref
 member and generation; a commit from an older generation, or for a partition the member does
 not own in the current one, is refused, so a partition never has two committing owners.
 
-Committed offsets and the generation counter are kept per group in `<name>.json` under the
-groups directory, written to a temporary file and renamed into place. As Kafka acknowledges a
+Committed offsets and the generation counter are kept per group under the groups directory,
+in two slot files written in turn, in place (broker.group_files). As Kafka acknowledges a
 commit per the policy of its offsets topic, `flush` decides when one is durable: `always` (the
-default) fsyncs the file before the rename; `never` leaves it to the OS (the process may crash
-without losing a commit, the machine may not); `memory` keeps groups in memory alone, for a
-broker whose data dies with the process anyway (the SDK's `memory://`): nothing is written.
+default) fdatasyncs the slot before the commit returns; `never` leaves it to the OS (the
+process may crash without losing a commit, the machine may not); `memory` keeps groups in
+memory alone, for a broker whose data dies with the process anyway (the SDK's `memory://`):
+nothing is written.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
 import threading
 import unicodedata
 import uuid
@@ -46,6 +44,7 @@ from broker.errors import (
     UnknownMemberError,
     UnknownPartitionError,
 )
+from broker.group_files import GroupFiles
 
 __all__ = [
     "ASSIGNORS",
@@ -83,6 +82,7 @@ class _Group:
     assignment: dict[str, tuple[TopicPartition, ...]] = field(default_factory=dict)
     committed: dict[TopicPartition, int] = field(default_factory=dict)
     updated_ms: int = 0  # the last commit or membership change: empty groups expire from it
+    saved: int = 0  # the sequence number of its last save (broker.group_files)
 
 
 def assign(
@@ -147,14 +147,16 @@ class GroupCoordinator:
         self._lock = threading.RLock()
         self._groups: dict[str, _Group] = {}
         directory.mkdir(parents=True, exist_ok=True)
-        for stray in directory.glob("*.tmp"):
+        for stray in directory.glob("*.tmp"):  # an earlier version's unfinished saves
             stray.unlink()
-        for path in directory.glob("*.json"):
-            data = json.loads(path.read_text())
+        self._files = GroupFiles(directory, durable=flush == "always")
+        for loaded in self._files.load_all():
+            data = loaded.data
             group = _Group(
                 data["group"],
                 generation=data["generation"],
                 updated_ms=data.get("updated_ms", clock_ms()),
+                saved=loaded.sequence,
             )
             for key, offset in data["committed"].items():
                 topic, _, part = key.rpartition("/")
@@ -380,8 +382,7 @@ class GroupCoordinator:
         del self._groups[g.name]
         if self.flush == "memory":
             return
-        with contextlib.suppress(FileNotFoundError):
-            (self._directory / f"{self._file_stem(g.name)}.json").unlink()
+        self._files.remove(self._file_stem(g.name))
 
     def _rebalance(self, g: _Group) -> None:
         g.generation += 1
@@ -402,15 +403,8 @@ class GroupCoordinator:
             "committed": {f"{t}/{p}": o for (t, p), o in sorted(g.committed.items())},
             "updated_ms": g.updated_ms,
         }
-        name = self._file_stem(g.name)
-        tmp = self._directory / f"{name}.json.tmp"
-        durable = self.flush == "always"
-        with open(tmp, "wb") as f:
-            f.write(json.dumps(data).encode())
-            if durable:
-                f.flush()
-                os.fsync(f.fileno())
-        os.replace(tmp, self._directory / f"{name}.json")
+        self._files.save(self._file_stem(g.name), g.saved + 1, data)
+        g.saved += 1
 
     @staticmethod
     def _file_stem(group: str) -> str:

@@ -54,13 +54,16 @@ from broker.record import (
     BATCH_MAGIC_V2,
     BatchHeader,
     ConsumedRecord,
+    EncodedRecords,
     ProducerRecord,
     decode_batch,
-    encode_batch,
+    encode_records,
     producer_fields,
     read_header,
     rebase_batch,
+    wrap_records,
 )
+from broker.tail import TailBudget, TailRead, TailRecords
 
 __all__ = [
     "CHECKPOINT",
@@ -155,7 +158,10 @@ class PartitionLog:
         *,
         clock_ms: Callable[[], int],
         files: FilePool | None = None,
+        tail: TailBudget | None = None,
     ) -> None:
+        """`tail`: the budget of the broker's in-memory tails (broker.tail); without it,
+        every read comes from the segments."""
         self.directory = directory
         self._files = files or FilePool()
         self.topic = topic
@@ -170,6 +176,7 @@ class PartitionLog:
         self._durable_end = 0  # offsets below it are on disk, fdatasync'd (set once open)
         self.recovered_truncated_bytes = 0
         self.producers = ProducerState()
+        self._tail = None if tail is None else TailRecords(topic, partition, tail)
         fresh = not directory.exists()
         directory.mkdir(parents=True, exist_ok=True)
         try:
@@ -488,13 +495,22 @@ class PartitionLog:
     def append(self, records: Sequence[ProducerRecord], now_ms: int | None = None) -> int:
         """Append `records` as one batch; returns its base offset. Flushes per the policy."""
         now = self._clock_ms() if now_ms is None else now_ms
-        timestamps = [now if r.timestamp_ms is None else r.timestamp_ms for r in records]
+        return self.append_records(encode_records(records, now), records, now)
+
+    def append_records(
+        self, encoded: EncodedRecords, records: Sequence[ProducerRecord], now_ms: int
+    ) -> int:
+        """`append` for records already encoded (`encode_records(records, now_ms)`, by a
+        caller that measured them for its limits on the way)."""
+        length = BATCH_HEADER_BYTES + encoded.bytes_total
         with self._lock:
             self._check_open()
+            self._maybe_roll(length, now_ms)
             active = self._segments[-1]
-            data = encode_batch(active.next_offset, records, timestamps)
-            self._maybe_roll(len(data), now)
-            return self._append_encoded(self._segments[-1], data)
+            base = self._append_encoded(active, wrap_records(active.next_offset, encoded))
+            if self._tail is not None:
+                self._tail.keep(base, length, encoded, records, now_ms)
+            return base
 
     def append_encoded(self, data: bytes, *, flush: bool = True) -> int:
         """Append a batch encoded elsewhere (verified by the caller), re-based to the log end.
@@ -675,7 +691,15 @@ class PartitionLog:
                 deleted.append(oldest.base_offset)
             if deleted:
                 self._fsync_dir()
+                if self._tail is not None:
+                    self._tail.drop_before(self._segments[0].base_offset)
         return deleted
+
+    def expire_tail(self, now_ms: int) -> None:
+        """Forget kept batches older than broker.tail's age limit."""
+        with self._lock:
+            if self._tail is not None:
+                self._tail.drop_older(now_ms)
 
     def _delete_files(self, log_path: Path) -> None:
         for suffix in (".log", ".index", ".timeindex", _SNAPSHOT):
@@ -689,15 +713,49 @@ class PartitionLog:
 
         At least one batch is returned when one exists, even if it is larger than `bytes_max`,
         so a consumer always makes progress.
+        The tail of the log comes from memory when it is kept there (broker.tail).
         """
-        raw = self.read_batches(offset, records_max=records_max, bytes_max=bytes_max)
-        return decode_batches(raw, self.topic, self.partition, offset, records_max)
+        kept: TailRead | None = None
+        with self._lock:
+            tail = self._tail
+            if tail is not None and len(tail):
+                self._check_open()
+                start = self._segments[0].base_offset
+                end = self._segments[-1].next_offset
+                if start <= offset <= end:
+                    kept = tail.read(offset, records_max=records_max, bytes_max=bytes_max)
+            if kept is None:
+                raw = self.read_batches(offset, records_max=records_max, bytes_max=bytes_max)
+            else:  # after a gap in the tail, what the segments hold, up to the same limits
+                after, read_bytes = kept.next_offset, kept.bytes_read
+                taken = sum(take for _, _, take in kept.batches)
+                raw = RawBatches([], [], start, end, 0)
+                if after < end and taken < records_max and read_bytes < bytes_max:
+                    raw = self.read_batches(
+                        after,
+                        records_max=records_max - taken,
+                        bytes_max=bytes_max - read_bytes,
+                        first_fits=True,
+                    )
+        # records are made outside the lock: appends to the partition go on meanwhile
+        if kept is None:
+            return decode_batches(raw, self.topic, self.partition, offset, records_max)
+        records = kept.records(self.topic, self.partition)
+        if raw.batches:
+            records += decode_batches(
+                raw, self.topic, self.partition, after, records_max - taken
+            ).records
+        return FetchedRecords(records, start, end, read_bytes + raw.bytes_read)
 
-    def read_batches(self, offset: int, *, records_max: int, bytes_max: int) -> RawBatches:
+    def read_batches(
+        self, offset: int, *, records_max: int, bytes_max: int, first_fits: bool = False
+    ) -> RawBatches:
         """Whole batches holding the records from `offset` on, checksums verified, not decoded.
 
         The first batch may start before `offset`, and the last may hold more records than
         `records_max` asks for: readers skip and trim (the HTTP API serves these bytes as is).
+        With `first_fits` (a read that continues one begun elsewhere) the first batch too
+        must fit in `bytes_max`.
         """
         with self._lock:
             self._check_open()
@@ -725,7 +783,7 @@ class PartitionLog:
                         if header.next_offset <= offset:
                             pos += header.length
                             continue
-                        if batches and read_bytes + header.length > bytes_max:
+                        if (batches or first_fits) and read_bytes + header.length > bytes_max:
                             return RawBatches(batches, wheres, start, end, read_bytes)
                         raw = os.pread(fd, header.length, pos)
                         if len(raw) != header.length or crc32c(memoryview(raw)[8:]) != header.crc:
@@ -797,6 +855,8 @@ class PartitionLog:
                 for seg in self._segments:
                     seg.close(self._files)
                 self._closed = True
+                if self._tail is not None:
+                    self._tail.clear()
 
     def remove(self) -> None:
         """Close without flushing (the partition is being deleted)."""
@@ -804,3 +864,5 @@ class PartitionLog:
             for seg in self._segments:
                 seg.close(self._files)
             self._closed = True
+            if self._tail is not None:
+                self._tail.clear()

@@ -76,16 +76,19 @@ __all__ = [
     "BatchHeader",
     "BatchShape",
     "ConsumedRecord",
+    "EncodedRecords",
     "Header",
     "ProducerRecord",
     "decode_batch",
     "encode_batch",
+    "encode_records",
     "measure_batch",
     "producer_fields",
     "read_header",
     "rebase_batch",
     "record_bytes",
     "v2_of",
+    "wrap_records",
     "wrap_v2",
 ]
 
@@ -113,13 +116,15 @@ _I32 = struct.Struct(">i")
 _U16 = struct.Struct(">H")
 _NULL = -1
 _NO_HEADERS = b"\x00\x00"  # header_count 0
+_NULL_LENGTH = b"\xff\xff\xff\xff"  # a length of -1: no key, no value, no header value
+_EMPTY: tuple[()] = ()  # the usual headers: none
 
 Header = tuple[str, bytes | None]
 
 
-@dataclass(frozen=True, slots=True)
-class ProducerRecord:
-    """A record as a producer hands it over; `timestamp_ms` defaults to the append time."""
+class ProducerRecord(NamedTuple):
+    """A record as a producer hands it over; `timestamp_ms` defaults to the append time (a
+    named tuple: producers make one per record, and the encoder unpacks it in one step)."""
 
     value: bytes | None
     key: bytes | None = None
@@ -163,61 +168,159 @@ def record_bytes(record: ProducerRecord) -> int:
     return size
 
 
+@dataclass(frozen=True, slots=True)
+class EncodedRecords:
+    """The records section of a magic 1 batch (`encode_records`), measured on the way: what
+    the limit checks need, the timestamps the header needs, and three facts about the
+    records that decide how they are placed and kept."""
+
+    body: bytes
+    count: int
+    bytes_total: int  # the records' bytes, len(body); the largest record is measured apart
+    key_bytes_top: int  # -1 when no record has a key
+    headers_top: int
+    first_timestamp_ms: int
+    max_timestamp_ms: int
+    timestamps_ms: list[int] | None  # None: every record has first_timestamp_ms
+    placed: bool  # some record names its partition
+    keyed: bool  # some record has a key
+    # keys, values and header values are bytes or None and headers tuples of tuples: the
+    # records are, field for field, what decoding the batch gives back (see PartitionLog)
+    plain: bool
+
+
+# a header name's length and UTF-8 bytes, as a batch stores them, for the names seen last
+_HEADER_NAMES_MAX = 1024
+_header_names: dict[str, bytes] = {}
+
+
+def _header_name(name: str) -> bytes:
+    raw = name.encode()
+    if len(_header_names) >= _HEADER_NAMES_MAX:
+        _header_names.clear()
+    found = _header_names[name] = _U16.pack(len(raw)) + raw
+    return found
+
+
+def encode_records(
+    records: Sequence[ProducerRecord],
+    now_ms: int,
+    timestamps_ms: Sequence[int] | None = None,
+) -> EncodedRecords:
+    """The records section of a batch holding `records`, each stamped with
+    `timestamps_ms[i]` when given, else its own `timestamp_ms`, else `now_ms`.
+
+    One pass over the records, which runs for every record produced: kept lean (one
+    `extend` per field group, the header names' bytes remembered, sizes summed once).
+    """
+    if not records:
+        raise ValueError("a batch holds at least one record")
+    if timestamps_ms is not None:
+        new = tuple.__new__
+        records = [
+            new(ProducerRecord, (r[0], r[1], r[2], ts, r[4]))
+            for r, ts in zip(records, timestamps_ms, strict=True)
+        ]
+    parts: list[bytes] = []
+    extend = parts.extend
+    pack_head = _RECORD_HEAD_VALUE.pack
+    pack_ts_key = _RECORD_HEAD.pack
+    pack_i32 = _I32.pack
+    pack_u16 = _U16.pack
+    names = _header_names
+    key_top = -1
+    headers_top = 0
+    plain = True
+    placed = stamped = False
+    for value, key, headers, ts, partition in records:
+        if ts is None:
+            ts = now_ms
+        else:
+            stamped = True
+        if partition is not None:
+            placed = True
+        if key is None:
+            if value is None:
+                extend((pack_head(ts, _NULL, _NULL),))
+            else:
+                extend((pack_head(ts, _NULL, len(value)), value))
+                if type(value) is not bytes:
+                    plain = False
+        else:
+            klen = len(key)
+            if klen > key_top:
+                key_top = klen
+            if value is None:
+                extend((pack_ts_key(ts, klen), key, _NULL_LENGTH))
+            else:
+                extend((pack_ts_key(ts, klen), key, pack_i32(len(value)), value))
+                if type(value) is not bytes:
+                    plain = False
+            if type(key) is not bytes:
+                plain = False
+        if headers is _EMPTY:
+            extend((_NO_HEADERS,))
+            continue
+        count = len(headers)
+        if count > headers_top:
+            headers_top = count
+        if type(headers) is not tuple:
+            plain = False
+        extend((pack_u16(count),))
+        for header in headers:
+            name, hvalue = header
+            raw = names.get(name)
+            if raw is None:
+                raw = _header_name(name)
+            if hvalue is None:
+                extend((raw, _NULL_LENGTH))
+            else:
+                extend((raw, pack_i32(len(hvalue)), hvalue))
+                if type(hvalue) is not bytes:
+                    plain = False
+            if type(header) is not tuple:
+                plain = False
+    body = b"".join(parts)
+    stamps = None
+    first_ts = max_ts = now_ms
+    if stamped:
+        stamps = [now_ms if r[3] is None else r[3] for r in records]
+        first_ts, max_ts = stamps[0], max(stamps)
+    return EncodedRecords(
+        body,
+        len(records),
+        len(body),
+        key_top,
+        headers_top,
+        first_ts,
+        max_ts,
+        stamps,
+        placed,
+        key_top >= 0,
+        plain,
+    )
+
+
+def wrap_records(base_offset: int, encoded: EncodedRecords) -> bytes:
+    """The magic 1 batch of base offset `base_offset` around `encoded`'s records."""
+    covered_head = _COVERED_HEAD.pack(
+        BATCH_MAGIC,
+        0,
+        base_offset,
+        encoded.count,
+        encoded.first_timestamp_ms,
+        encoded.max_timestamp_ms,
+    )
+    body = encoded.body
+    crc = crc32c(body, crc32c(covered_head))
+    return BATCH_PREFIX.pack(len(covered_head) + len(body) + 4, crc) + covered_head + body
+
+
 def encode_batch(
     base_offset: int, records: Sequence[ProducerRecord], timestamps_ms: Sequence[int]
 ) -> bytes:
     """One batch holding `records`, with `timestamps_ms[i]` as record i's timestamp."""
-    if not records:
-        raise ValueError("a batch holds at least one record")
-    parts: list[bytes] = [b""]  # the header goes here once the body is known
-    pack_ts_key = _RECORD_HEAD.pack
-    pack_ts_key_vlen = _RECORD_HEAD_VALUE.pack
-    pack_i32 = _I32.pack
-    pack_u16 = _U16.pack
-    for record, ts in zip(records, timestamps_ms, strict=True):
-        key = record.key
-        value = record.value
-        if key is None and value is not None:
-            parts.append(pack_ts_key_vlen(ts, _NULL, len(value)))
-            parts.append(value)
-        else:
-            if key is None:
-                parts.append(pack_ts_key(ts, _NULL))
-            else:
-                parts.append(pack_ts_key(ts, len(key)))
-                parts.append(key)
-            if value is None:
-                parts.append(pack_i32(_NULL))
-            else:
-                parts.append(pack_i32(len(value)))
-                parts.append(value)
-        if not record.headers:
-            parts.append(_NO_HEADERS)
-            continue
-        parts.append(pack_u16(len(record.headers)))
-        for name, hvalue in record.headers:
-            raw = name.encode()
-            parts.append(pack_u16(len(raw)))
-            parts.append(raw)
-            if hvalue is None:
-                parts.append(pack_i32(_NULL))
-            else:
-                parts.append(pack_i32(len(hvalue)))
-                parts.append(hvalue)
-    body = b"".join(parts)
-    covered = (
-        struct.pack(
-            ">BBQIqq",
-            BATCH_MAGIC,
-            0,
-            base_offset,
-            len(records),
-            timestamps_ms[0],
-            max(timestamps_ms),
-        )
-        + body
-    )
-    return BATCH_PREFIX.pack(len(covered) + 4, crc32c(covered)) + covered
+    return wrap_records(base_offset, encode_records(records, 0, timestamps_ms))
 
 
 def rebase_batch(batch: bytes, base_offset: int) -> bytes:

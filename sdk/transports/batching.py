@@ -53,18 +53,23 @@ class Batcher:
         with self._lock:
             if self._closed:
                 raise ConfigurationError("the producer is closed")
-            idle = not self._queues
-            queue = self._queues.setdefault(topic, [])
-            if not queue:
+            queue = self._queues.get(topic)
+            if queue:  # the usual case, per record: a queue lingers already
+                queue += records
+                if len(queue) < self.batch_size:
+                    return
+            else:
+                idle = not self._queues
+                if queue is None:
+                    queue = self._queues[topic] = []
                 self._oldest[topic] = time.monotonic()
-            queue.extend(records)
-            full = len(queue) >= self.batch_size or self.linger_s == 0
-            if not full:
-                # the linger thread sleeps until the oldest queue is due, which a later
-                # record cannot make sooner: wake it only for the first queue, not per record
-                if idle:
-                    self._wake.notify()
-                return
+                queue += records
+                if len(queue) < self.batch_size and self.linger_s > 0:
+                    # the linger thread sleeps until the oldest queue is due, which a later
+                    # record cannot make sooner: wake it only for the first queue
+                    if idle:
+                        self._wake.notify()
+                    return
         self._drain(only=topic)
 
     def _take(

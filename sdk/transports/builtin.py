@@ -39,20 +39,15 @@ def ensure_topic(
         broker.create_topic(topic, TopicConfig(partitions=partitions, flush=flush))
 
 
-# keys up to this long are remembered: the cache holds at most 16,384 keys of 64 bytes
+# a producer remembers the partitions of up to 16,384 keys of up to 64 bytes per partition
+# count, for up to 8 counts (then it forgets and starts again): a dict look-up per record
+# instead of murmur2 in Python
+_CACHED_KEYS_MAX = 16_384
 _CACHED_KEY_BYTES_MAX = 64
-
-
-@functools.lru_cache(maxsize=16_384)
-def _cached_partition(key: bytes, partitions: int) -> int:
-    return keyed_partition(key, partitions)
-
-
-def _keyed_partition(key: bytes, partitions: int) -> int:
-    """The broker's own placement (Kafka's murmur2 rule), remembered for recent short keys."""
-    if len(key) > _CACHED_KEY_BYTES_MAX:
-        return keyed_partition(key, partitions)
-    return _cached_partition(key, partitions)
+_CACHED_COUNTS_MAX = 8
+_new_record = tuple.__new__  # ProducerRecord(value, key, headers) without its __new__
+# a ConsumedRecord's fields as a RawRecord, without RawRecord._make's Python frame
+_raw_record = functools.partial(tuple.__new__, RawRecord)
 
 
 class BrokerProducer:
@@ -92,6 +87,7 @@ class BrokerProducer:
         self._known: set[str] = set()
         self._fsyncs: dict[str, bool] = {}  # per topic: does every append fsync?
         self._turn = itertools.count()
+        self._placed: dict[int, dict[bytes, int]] = {}  # key -> partition, per count
         self._pool: ThreadPoolExecutor | None = None
         self._batcher = Batcher(self._deliver, linger_ms=linger_ms, batch_size=batch_size)
 
@@ -105,19 +101,29 @@ class BrokerProducer:
             )
             return
         count = self.broker.partition_count(topic)
+        placed = self._placed.get(count)
+        if placed is None or len(placed) >= _CACHED_KEYS_MAX:
+            if len(self._placed) >= _CACHED_COUNTS_MAX:
+                self._placed.clear()
+            placed = self._placed[count] = {}
         parts: dict[int, list[ProducerRecord]] = {}
         unkeyed: int | None = None
+        new, record_type = _new_record, ProducerRecord
         for value, key, headers in records:  # per record: kept lean
-            if key is not None:
-                p = _keyed_partition(key, count)
-            else:
+            if key is None:
                 if unkeyed is None:
                     unkeyed = next(self._turn) % count
                 p = unkeyed
+            else:
+                p = placed.get(key, -1)
+                if p < 0:
+                    p = keyed_partition(key, count)
+                    if len(key) <= _CACHED_KEY_BYTES_MAX:
+                        placed[key] = p
             part = parts.get(p)
             if part is None:
                 part = parts[p] = []
-            part.append(ProducerRecord(value, key, headers))
+            part.append(new(record_type, (value, key, headers, None, None)))
         if len(parts) == 1 or not self._fsyncs_appends(topic):
             failures = []
             for p, part in parts.items():
@@ -224,7 +230,7 @@ class BrokerConsumer:
             got = self._consumer.poll(wait_ms=int(timeout_s * 1000))
         except self.failures as exc:
             raise TransportError(str(exc)) from exc
-        return list(map(RawRecord._make, got))  # the same fields, in the same order
+        return list(map(_raw_record, got))  # the same fields, in the same order
 
     def commit(self, offsets: dict[TopicPartition, int]) -> None:
         try:

@@ -11,7 +11,10 @@ from broker.record import (
     ProducerRecord,
     decode_batch,
     encode_batch,
+    encode_records,
     rebase_batch,
+    record_bytes,
+    wrap_records,
 )
 from tests.broker.property import examples
 
@@ -22,6 +25,8 @@ records = st.builds(
     headers=st.lists(
         st.tuples(st.text(max_size=8), st.none() | st.binary(max_size=8)), max_size=3
     ).map(tuple),
+    timestamp_ms=st.none(),
+    partition=st.none(),
 )
 
 
@@ -83,3 +88,41 @@ def test_to_positive_clears_the_sign_bit() -> None:
     assert to_positive(-973932308) == 1173551340
     assert to_positive(-(2**31)) == 0
     assert keyed_partition(b"21", 7) == 1173551340 % 7
+
+
+@settings(max_examples=examples(100), deadline=None)
+@given(
+    st.lists(records, min_size=1, max_size=20),
+    st.lists(st.none() | st.integers(0, 2**42), min_size=20, max_size=20),
+)
+def test_encoded_records_measure_what_the_limits_check(
+    batch: list[ProducerRecord], stamps: list[int | None]
+) -> None:
+    batch = [r._replace(timestamp_ms=ts) for r, ts in zip(batch, stamps, strict=False)]
+    now = 2**43
+    encoded = encode_records(batch, now)
+    assert encoded.bytes_total == sum(map(record_bytes, batch)) == len(encoded.body)
+    keys = [len(r.key) for r in batch if r.key is not None]
+    assert encoded.key_bytes_top == max(keys, default=-1)
+    assert encoded.headers_top == max(len(r.headers) for r in batch)
+    assert encoded.keyed == any(r.key is not None for r in batch)
+    assert encoded.plain and not encoded.placed
+    wanted = [now if r.timestamp_ms is None else r.timestamp_ms for r in batch]
+    assert (encoded.first_timestamp_ms, encoded.max_timestamp_ms) == (wanted[0], max(wanted))
+    assert encoded.timestamps_ms in (None, wanted)
+    assert encoded.timestamps_ms is not None or set(wanted) == {now}
+    assert wrap_records(5, encoded) == encode_batch(5, batch, wanted)
+
+
+def test_records_that_decode_otherwise_are_not_plain() -> None:
+    def plain(record: ProducerRecord) -> bool:
+        return encode_records([ProducerRecord(b"ok"), record], 0).plain
+
+    assert plain(ProducerRecord(b"v", b"k", (("h", b"x"), ("n", None))))
+    assert not plain(ProducerRecord(bytearray(b"v")))
+    assert not plain(ProducerRecord(b"v", memoryview(b"k")))
+    assert not plain(ProducerRecord(b"v", headers=[("h", b"x")]))  # type: ignore[arg-type]
+    assert not plain(ProducerRecord(b"v", headers=(["h", b"x"],)))  # type: ignore[arg-type]
+    assert not plain(ProducerRecord(b"v", headers=(("h", bytearray(b"x")),)))
+    assert not plain(ProducerRecord(b"v", headers=[]))  # type: ignore[arg-type]
+    assert encode_records([ProducerRecord(b"v", partition=2)], 0).placed

@@ -754,6 +754,11 @@ def _keys(node: RecordNode) -> dict[str, None]:
 def _assigned_only(node: Node) -> bool:
     """Whether the decoder's code for `node` only assigns its target (each line that names
     it is `target = <expression>`), so the target may be a dict item or an append."""
+    if isinstance(node, UnionNode):  # each branch assigns once (a null one, None)
+        return all(
+            _assigned_only(branch) or (isinstance(branch, PrimitiveNode) and branch.kind == "null")
+            for branch in node.branches
+        )
     return (
         isinstance(node, PrimitiveNode) and node.kind != "null" and _logical_key(node) is None
     )

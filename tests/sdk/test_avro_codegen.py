@@ -302,6 +302,8 @@ WIDE = {  # more than 16 fields: decoded into a copied dict of the names, some s
         {"name": "marks", "type": {"type": "array", "items": "long"}},
         {"name": "cells", "type": {"type": "array", "items": "double"}},
         {"name": "attrs", "type": {"type": "map", "values": "int"}},
+        {"name": "opts", "type": {"type": "array", "items": ["null", "string", "long"]}},
+        {"name": "maybes", "type": {"type": "map", "values": ["null", "double"]}},
         {"name": "when", "type": {"type": "long", "logicalType": "timestamp-millis"}},
     ],
 }
@@ -319,6 +321,8 @@ def wide_value(items: int, text: str = "value") -> dict[str, Any]:
         "marks": [n * 1_000_003 * (-1) ** n for n in range(items)],
         "cells": [n / 3 for n in range(items)],
         "attrs": {f"k{n}": n - 40 for n in range(items)},
+        "opts": [None if n % 3 == 0 else f"o{n}" if n % 3 == 1 else -n for n in range(items)],
+        "maybes": {f"m{n}": None if n % 2 else n / 7 for n in range(items)},
         "when": datetime(2026, 11, 26, 20, 15, 3, 123000, tzinfo=UTC),
     }
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as _dt
 import decimal
 import struct
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -119,14 +120,19 @@ def _read_varint(data: bytes, i: int, first: int) -> tuple[int, int]:
 # the decoded integer is u >> 1, complemented when u is odd. u >> 1 is additive over the bytes:
 # (d_0 >> 1) + sum(d_k << (7k - 1)), so each further byte costs a tuple index and one addition
 # (no shifts or masks on multi-digit ints), and the sign comes from the first byte alone.
-_ZIGZAG1 = tuple((z >> 1) ^ -(z & 1) for z in range(128))  # one-byte varints, decoded
+# one-byte varints, decoded, by their byte; None for the first byte of a longer one
+_ZIGZAG1 = tuple((z >> 1) ^ -(z & 1) if z < 128 else None for z in range(256))
+# a one-byte block count, by its byte; None for a longer or a negative one (a byte size follows)
+_COUNT1 = tuple(z >> 1 if z < 128 and not z & 1 else None for z in range(256))
 _FIRST = tuple((z & 127) >> 1 for z in range(256))  # the first byte's share of u >> 1
 _ODD = tuple(bool(z & 1) for z in range(256))
 _GROUP = tuple(tuple((y & 127) << (7 * k - 1) for y in range(256)) for k in range(1, 10))
 # a one-byte length prefix: the offset just past the bytes it counts, from the prefix's own
 # offset; odd prefixes are negative lengths, sent past any payload so the read fails
 _PAST = 1 << 62
-_LENGTH1 = tuple(1 + (z >> 1) if not z & 1 else _PAST for z in range(128))
+_LENGTH1 = tuple(
+    None if z > 127 else _PAST if z & 1 else 1 + (z >> 1) for z in range(256)
+)  # None: a prefix of two bytes or more
 _RANGES = tuple(range(n) for n in range(65))  # a block's items: making a range costs more
 _DOUBLES = tuple(struct.Struct(f"<{n}d").unpack_from for n in range(65))
 _FLOATS = tuple(struct.Struct(f"<{n}f").unpack_from for n in range(65))
@@ -147,6 +153,26 @@ def _read_length(data: bytes, i: int) -> tuple[int, int]:
     if zigzag & 1:
         raise ValueError("negative length")
     return zigzag >> 1, i
+
+
+def _read_count(data: bytes, i: int) -> tuple[int, int]:
+    """A block count of two bytes or more, or a negative one (its block's size in bytes
+    follows, and is skipped): (count, offset after them)."""
+    zigzag, i = _read_varint(data, i + 1, data[i]) if data[i] > 127 else (data[i], i + 1)
+    count = (zigzag >> 1) ^ -(zigzag & 1)
+    if count < 0:
+        count = -count
+        i = _read_varint(data, i + 1, data[i])[1] if data[i] > 127 else i + 1
+    return count, i
+
+
+def _block(count: int, limit: int) -> range:
+    """The items of a block of more than 64: hostile counts are refused, those that
+    outnumber the bytes left (items of a byte or more) or _ZERO_SIZE_MAX (items of none).
+    A block of 64 or fewer ends by itself: an item read past the payload raises."""
+    if count > limit:
+        raise ValueError("block count exceeds the payload")
+    return range(count)
 
 
 def _logical_key(node: PrimitiveNode | FixedNode) -> str | None:
@@ -457,6 +483,9 @@ class _DecoderGen:
 
         self.env: dict[str, Any] = {
             "_rv": _read_varint,
+            "_rc": _read_count,
+            "_C1": _COUNT1,
+            "_block": _block,
             "_rl": _read_length,
             "_enum": _read_enum,
             "_ZZ": _ZIGZAG1,
@@ -495,19 +524,20 @@ class _DecoderGen:
         return name
 
     @staticmethod
-    def _varint(target: str, ind: str, inline: int = 10) -> list[str]:
-        """Reads a zig-zag varint into `target`, its first `inline` bytes unrolled (ints and
-        longs: all ten; counts and indexes, rarely past two bytes: two, then `_rv`)."""
+    def _varint(target: str, ind: str) -> list[str]:
+        """Reads a zig-zag varint into `target`: one byte through a table, longer ones with
+        their ten bytes unrolled (ints and longs are often several bytes: timestamps six)."""
         lines = [
-            f"{ind}z = b[i]",
-            f"{ind}if z < 128:",
-            f"{ind}    {target} = _ZZ[z]",
+            f"{ind}z = _ZZ[b[i]]",
+            f"{ind}if z is not None:",
+            f"{ind}    {target} = z",
             f"{ind}    i += 1",
             f"{ind}else:",
+            f"{ind}    z = b[i]",
             f"{ind}    m = _H0[z]",
         ]
         inner = ind + "    "
-        for k in range(1, inline):
+        for k in range(1, 10):
             lines += [
                 f"{inner}y = b[i + {k}]",
                 f"{inner}m += _T{k}[y]",
@@ -517,14 +547,17 @@ class _DecoderGen:
                 f"{inner}else:",
             ]
             inner += "    "
-        if inline == 10:
-            lines.append(f"{inner}raise ValueError('varint longer than 10 bytes')")
-        else:
-            lines += [
-                f"{inner}z, i = _rv(b, i + 1, z)",
-                f"{inner}{target} = (z >> 1) ^ -(z & 1)",
-            ]
+        lines.append(f"{inner}raise ValueError('varint longer than 10 bytes')")
         return lines
+
+    @staticmethod
+    def _count(count: str, ind: str) -> list[str]:
+        """Reads a block count into `count` (a negative one's byte size is skipped)."""
+        return [
+            f"{ind}{count} = _C1[b[i]]",
+            f"{ind}if {count} is None: {count}, i = _rc(b, i)",
+            f"{ind}else: i += 1",
+        ]
 
     def stmts(self, node: Node, var: str, depth: int, level: int) -> list[str]:
         ind = "    " * depth
@@ -563,16 +596,11 @@ class _DecoderGen:
             return lines
         if isinstance(node, (ArrayNode, MapNode)):
             item, count = f"x{level + 1}", f"c{level + 1}"
+            limit = "len(b) - i" if _min_bytes(node) else str(_ZERO_SIZE_MAX)
             lines = [
                 f"{ind}{var} = {'[]' if isinstance(node, ArrayNode) else '{}'}",
-                *self._varint(count, ind, 2),
+                *self._count(count, ind),
                 f"{ind}while {count}:",
-                f"{ind}    if {count} < 0:",
-                f"{ind}        {count} = -{count}",
-                *self._varint("n", ind + "        ", 2),
-                # hostile counts: items of one byte or more cannot outnumber the bytes left
-                f"{ind}    if {count} > {'len(b) - i' if _min_bytes(node) else _ZERO_SIZE_MAX}:",
-                f"{ind}        raise ValueError('block count exceeds the payload')",
             ]
             inner = ind + "        "
             items = node.items if isinstance(node, ArrayNode) else None
@@ -583,22 +611,34 @@ class _DecoderGen:
             ):
                 code, size = ("d", 8) if items.kind == "double" else ("f", 4)
                 table = "_DS" if code == "d" else "_FS"
-                lines.append(
-                    f"{ind}    {var}.extend({table}[{count}](b, i) if {count} < 65 "
-                    f"else _unpack(f'<{{{count}}}{code}', b, i))"
-                )
-                lines.append(f"{ind}    i += {size} * {count}")
-            elif isinstance(node, ArrayNode):
-                lines.append(f"{ind}    for _ in _R[{count}] if {count} < 65 else range({count}):")
-                lines.extend(self.stmts(node.items, item, depth + 2, level + 1))
-                lines.append(f"{inner}{var}.append({item})")
+                lines += [
+                    f"{ind}    if {count} < 65: {var}.extend({table}[{count}](b, i))",
+                    f"{ind}    else:",
+                    f"{ind}        _block({count}, {limit})",
+                    f"{ind}        {var}.extend(_unpack(f'<{{{count}}}{code}', b, i))",
+                    f"{ind}    i += {size} * {count}",
+                ]
             else:
-                key = f"k{level + 1}"
-                lines.append(f"{ind}    for _ in _R[{count}] if {count} < 65 else range({count}):")
-                lines.extend(self._prim(_STRING, key, inner))
-                lines.extend(self.stmts(node.values, item, depth + 2, level + 1))
-                lines.append(f"{inner}{var}[{key}] = {item}")
-            lines.extend(self._varint(count, ind + "    ", 2))
+                lines.append(
+                    f"{ind}    for _ in _R[{count}] if {count} < 65 else _block({count}, {limit}):"
+                )
+                if isinstance(node, ArrayNode) and _assigned_only(node.items):
+                    # each assignment of the item appends instead: no local in between
+                    for line in self.stmts(node.items, "@", depth + 2, level + 1):
+                        head, sep, expr = line.partition("@ = ")
+                        lines.append(f"{head}{var}.append({expr})" if sep else line)
+                elif isinstance(node, ArrayNode):
+                    lines.extend(self.stmts(node.items, item, depth + 2, level + 1))
+                    lines.append(f"{inner}{var}.append({item})")
+                else:
+                    key = f"k{level + 1}"
+                    lines.extend(self._prim(_STRING, key, inner))
+                    if _assigned_only(node.values):
+                        lines.extend(self.stmts(node.values, f"{var}[{key}]", depth + 2, level + 1))
+                    else:
+                        lines.extend(self.stmts(node.values, item, depth + 2, level + 1))
+                        lines.append(f"{inner}{var}[{key}] = {item}")
+            lines.extend(self._count(count, ind + "    "))
             return lines
         if isinstance(node, UnionNode):
             if len(node.branches) > 63:
@@ -622,17 +662,15 @@ class _DecoderGen:
         if kind == "float":
             return [f"{ind}{var} = _uf(b, i)[0]", f"{ind}i += 4"]
         if kind in ("string", "bytes"):
+            # the slice's end moves i past the contents (its start is read first)
             decode = ".decode()" if kind == "string" else ""
             lines = [
-                f"{ind}z = b[i]",
-                f"{ind}if z < 128:",
-                f"{ind}    j = i + _L1[z]",
-                f"{ind}    {var} = b[i + 1:j]{decode}",
+                f"{ind}n = _L1[b[i]]",
+                f"{ind}if n is not None:",
+                f"{ind}    {var} = b[i + 1:(i := i + n)]{decode}",
                 f"{ind}else:",
                 f"{ind}    n, i = _rl(b, i)",
-                f"{ind}    j = i + n",
-                f"{ind}    {var} = b[i:j]{decode}",
-                f"{ind}i = j",
+                f"{ind}    {var} = b[i:(i := i + n)]{decode}",
             ]
         else:
             # inline: ints and longs are often several bytes (timestamps: six)
@@ -667,7 +705,7 @@ class _DecoderGen:
         if len(node.fields) <= 16:
             pairs = ", ".join(f"{f.name!r}: {v}" for f, v in zip(node.fields, values, strict=True))
             return [f"{ind}{var} = {{{pairs}}}"]
-        keys = self.const(dict.fromkeys(f.name for f in node.fields))
+        keys = self.const(_keys(node))
         return [f"{ind}{var} = {keys}.copy()"] + [
             f"{ind}{var}[{f.name!r}] = {v}" for f, v in zip(node.fields, values, strict=True)
         ]
@@ -679,16 +717,51 @@ class _DecoderGen:
         name = f"_r{len(self.functions)}"
         self.functions[id(node)] = name
         body = [f"def {name}(b, i):"]
-        for index, field in enumerate(node.fields):
-            body.extend(self.stmts(field.type, f"f{index}", 1, 0))
-        values = [f"f{index}" for index in range(len(node.fields))]
-        body.extend(self._dict(node, "d", values, "    "))
+        if len(node.fields) <= 16:
+            for index, field in enumerate(node.fields):
+                body.extend(self.stmts(field.type, f"f{index}", 1, 0))
+            values = [f"f{index}" for index in range(len(node.fields))]
+            body.extend(self._dict(node, "d", values, "    "))
+        else:
+            # the dict first (see _dict), and the fields that are decoded by assignments
+            # alone stored into it as they are read rather than kept in locals
+            keys = self.const(_keys(node))
+            body.append(f"    d = {keys}.copy()")
+            for index, field in enumerate(node.fields):
+                kind = field.type
+                if _assigned_only(kind):
+                    body.extend(self.stmts(kind, f"d[{field.name!r}]", 1, 0))
+                elif isinstance(kind, PrimitiveNode) and kind.kind == "null":
+                    pass  # the copied dict holds None already
+                else:
+                    body.extend(self.stmts(kind, f"f{index}", 1, 0))
+                    body.append(f"    d[{field.name!r}] = f{index}")
         body.append("    return d, i")
         self.lines.extend(body)
         return name
 
 
 _ZERO_SIZE_MAX = 1_000_000  # items that take no bytes (nulls, empty records) per block
+
+
+def _keys(node: RecordNode) -> dict[str, None]:
+    """A dict of the record's field names, to copy. The names are interned, as the
+    compiler interns the same names in the generated code: a store finds its key by
+    identity rather than by comparing the characters."""
+    return dict.fromkeys(sys.intern(f.name) for f in node.fields)
+
+
+def _assigned_only(node: Node) -> bool:
+    """Whether the decoder's code for `node` only assigns its target (each line that names
+    it is `target = <expression>`), so the target may be a dict item or an append."""
+    if isinstance(node, UnionNode):  # each branch assigns once (a null one, None)
+        return all(
+            _assigned_only(branch) or (isinstance(branch, PrimitiveNode) and branch.kind == "null")
+            for branch in node.branches
+        )
+    return (
+        isinstance(node, PrimitiveNode) and node.kind != "null" and _logical_key(node) is None
+    )
 
 
 def _min_bytes(node: ArrayNode | MapNode) -> bool:
@@ -742,7 +815,8 @@ def compile_decoder(root: Node) -> Callable[[bytes, int], tuple[Any, int]]:
 def compile_framed_decoder(root: Node, *, offset: int = 5) -> Callable[[bytes], Any]:
     """`decode(data)`: the value encoded after `offset` header bytes in `data`.
 
-    Bad input raises whatever decoding met (IndexError, UnicodeDecodeError, ValueError); the
+    Bad input raises whatever decoding met (IndexError, UnicodeDecodeError, ValueError,
+    struct.error); the
     caller translates it. Trailing bytes are ignored, as fastavro and confluent-kafka do.
     """
     gen = _DecoderGen(root)

@@ -91,6 +91,7 @@ class RunStats:
 
 
 Handler = Callable[[Message], object]
+_new_message = tuple.__new__
 
 
 def _schema_id(value: bytes, headers: tuple[Header, ...]) -> int | None:
@@ -167,8 +168,9 @@ class Consumer:
     def poll(self, timeout_s: float = 1.0) -> list[Message]:
         """Messages that arrived, waiting up to `timeout_s` for the first."""
         raw = self._transport.poll(timeout_s, self.max_records)
+        decode = self._decode
         try:
-            messages = [self._decode(r) for r in raw]
+            messages = [decode(r) for r in raw]
         except Exception:
             # the registry could not be asked: give the records back to the next poll
             firsts: dict[TopicPartition, int] = {}
@@ -177,38 +179,34 @@ class Consumer:
             for tp, offset in firsts.items():
                 self._transport.seek(tp, offset)
             raise
+        returned = self._returned
         for m in messages:
-            self._returned[(m.topic, m.partition)] = m.offset + 1
+            returned[m[0], m[1]] = m[2] + 1  # (topic, partition) -> offset + 1
         return messages
 
     def _decode(self, r: RawRecord) -> Message:
-        if r.timestamp_ms == self._stamp[0]:  # a batch's records mostly share their millisecond
+        topic, partition, offset, timestamp_ms, key, value, headers = r
+        if timestamp_ms == self._stamp[0]:  # a batch's records mostly share their millisecond
             stamp = self._stamp[1]
         else:
-            stamp = datetime.fromtimestamp(r.timestamp_ms / 1000, tz=UTC)
-            self._stamp = (r.timestamp_ms, stamp)
-        if r.value is None:
-            return Message(r.topic, r.partition, r.offset, r.key, None, r.headers, None, stamp)
-        schema_id: int | None = None
+            stamp = datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC)
+            self._stamp = (timestamp_ms, stamp)
+        if value is None:
+            return Message(topic, partition, offset, key, None, headers, None, stamp)
         try:
-            schema_id = _schema_id(r.value, r.headers)
-            value = self.deserializer.deserialize(r.value, r.headers)
+            schema_id, decoded = self.deserializer.deserialize_with_id(value, headers)
         except UNDECODABLE as exc:
+            try:
+                schema_id = _schema_id(value, headers)
+            except UNDECODABLE:
+                schema_id = None
             return Message(
-                r.topic,
-                r.partition,
-                r.offset,
-                r.key,
-                None,
-                r.headers,
-                schema_id,
-                stamp,
-                raw=r.value,
+                topic, partition, offset, key, None, headers, schema_id, stamp, raw=value,
                 error=exc,
             )
-        return Message(
-            r.topic, r.partition, r.offset, r.key, value, r.headers, schema_id, stamp, raw=r.value
-        )
+        # tuple.__new__ with the fields in order: what Message(...) does, without its frame
+        fields = (topic, partition, offset, key, decoded, headers, schema_id, stamp, value, None)
+        return _new_message(Message, fields)
 
     def commit(self) -> None:
         """Commit every message returned by `poll` so far."""

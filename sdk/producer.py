@@ -28,11 +28,18 @@ def encode_key(key: KeyInput) -> bytes | None:
 
 
 def encode_headers(headers: HeadersInput) -> tuple[Header, ...]:
+    return tuple(_header_list(headers))
+
+
+def _header_list(headers: HeadersInput) -> list[Header]:
     if not headers:
-        return ()
+        return []
     # a dict first: isinstance against the Mapping ABC costs more than the encoding
     pairs = headers.items() if type(headers) is dict or isinstance(headers, Mapping) else headers
-    return tuple([(name, v.encode() if isinstance(v, str) else v) for name, v in pairs])
+    return [(name, v.encode() if isinstance(v, str) else v) for name, v in pairs]
+
+
+_new_record = tuple.__new__  # OutRecord(...) without its Python frame: one per event
 
 
 class Producer:
@@ -88,12 +95,17 @@ class Producer:
 
         Raises `ValidationError` before anything is queued if the value breaks its contract.
         """
-        sent = list(encode_headers(headers))  # the serializer may add the schema-id header
-        data = self.serializer(topic).serialize(value, sent)
+        sent = _header_list(headers)  # the serializer may add the schema-id header
+        serializer = self._serializers.get(topic)
+        if serializer is None:
+            serializer = self.serializer(topic)
+        data = serializer.serialize(value, sent)
         if self._closed:
             raise ConfigurationError("the producer is closed")
+        if key is not None and type(key) is not bytes:
+            key = encode_key(key)
         # the headers are encoded already: not through publish_bytes, which would again
-        self._transport.send(topic, [OutRecord(data, encode_key(key), tuple(sent))])
+        self._transport.send(topic, [_new_record(OutRecord, (data, key, tuple(sent)))])
 
     def publish_bytes(
         self,

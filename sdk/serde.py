@@ -117,6 +117,14 @@ class _Target:
     guid: str | None = None
 
 
+def _decode_error(schema_id: int, exc: Exception) -> DecodeError:
+    return DecodeError(
+        f"the payload does not decode as Avro with schema id {schema_id}: "
+        f"{type(exc).__name__}: {exc}",
+        schema_id=schema_id,
+    )
+
+
 class Serializer:
     """Validates a value against its subject's schema, encodes it and frames it with the id.
 
@@ -316,7 +324,8 @@ class Deserializer:
             kind = (schema_type or infer_schema_type(loaded)).upper()
             self._reader = codec_for(loaded, kind)
         self._decoders: dict[int, Callable[[bytes], Any]] = {}
-        self._by_header: dict[bytes, Callable[[bytes], Any]] = {}
+        # the 5-byte prefix -> (schema id, decoder): one lookup per value
+        self._by_header: dict[bytes, tuple[int, Callable[[bytes], Any]]] = {}
         self._read_rules: dict[int, RuleEngine] = {}  # the writer schemas' READ rules
         self._lock = threading.Lock()
 
@@ -326,51 +335,97 @@ class Deserializer:
         """The value in `data`, its writer schema named by the record's schema-id header
         (`__value_schema_id`, or `__key_schema_id` with `key`) when it has one, else by the
         payload's 5-byte prefix. Raises `WireFormatError` when neither names a schema."""
-        found = None
-        if headers is not None:
-            name = wire.KEY_SCHEMA_ID_HEADER if key else wire.VALUE_SCHEMA_ID_HEADER
-            found = wire.header_value(headers, name)
-        if found is not None:
-            found, indexes = split_id_header(found)  # Protobuf's message indexes follow the id
-            ref = wire.read_id_header(found)
-            schema_id = ref.schema_id
-            if schema_id is None:
-                assert ref.guid is not None
-                schema_id = self.registry.schema_id_of_guid(ref.guid)
-            if indexes and self.registry.get_schema(schema_id).schema_type != "PROTOBUF":
-                raise WireFormatError(
-                    f"the schema id header carries {len(indexes)} byte(s) after the id, but "
-                    f"schema id {schema_id} is no Protobuf schema"
-                )
-            data = wire.header(schema_id) + indexes + bytes(data)  # decoders read framed bytes
+        if headers:
+            found = wire.header_value(
+                headers, wire.KEY_SCHEMA_ID_HEADER if key else wire.VALUE_SCHEMA_ID_HEADER
+            )
+            if found is not None:
+                return self._by_id_header(data, found, headers)[1]
         try:  # keyed by the whole 5-byte header: a hit means a valid magic byte and length
-            decode = self._by_header.get(data[:HEADER_SIZE])
+            entry = self._by_header.get(data[:HEADER_SIZE])
         except TypeError:  # bytearray and memoryview slices are not hashable
-            decode = None
-        if decode is None:
-            schema_id = schema_id_of(data)  # raises WireFormatError with the reason
-            decode = self._decoder(schema_id)
-            if isinstance(data, bytes):
-                self._by_header[data[:HEADER_SIZE]] = decode
-            data = bytes(data)
+            entry = None
+        if entry is None:
+            entry, data = self._entry(data), bytes(data)
         try:
-            value = decode(data)
+            value = entry[1](data)
         except SdkError:
             raise
         except Exception as exc:  # the generated Avro decoders leave translation to us
-            schema_id = schema_id_of(data)
-            raise DecodeError(
-                f"the payload does not decode as Avro with schema id {schema_id}: "
-                f"{type(exc).__name__}: {exc}",
-                schema_id=schema_id,
-            ) from None
+            raise _decode_error(entry[0], exc) from None
         if self._read_rules:
-            rules = self._read_rules.get(schema_id_of(data))
+            rules = self._read_rules.get(entry[0])
             if rules is not None:
                 value = rules.run("READ", value, headers=headers)
         return value
 
     __call__ = deserialize
+
+    def deserialize_with_id(
+        self, data: bytes, headers: wire.Headers | None = None, *, key: bool = False
+    ) -> tuple[int | None, Any]:
+        """`deserialize`, and the schema id the record names: the payload prefix's, or the
+        schema-id header's (None when the header names the schema by its GUID)."""
+        if headers:
+            found = wire.header_value(
+                headers, wire.KEY_SCHEMA_ID_HEADER if key else wire.VALUE_SCHEMA_ID_HEADER
+            )
+            if found is not None:
+                return self._by_id_header(data, found, headers)
+        try:
+            entry = self._by_header.get(data[:HEADER_SIZE])
+        except TypeError:
+            entry = None
+        if entry is None:
+            entry, data = self._entry(data), bytes(data)
+        schema_id = entry[0]
+        try:
+            value = entry[1](data)
+        except SdkError:
+            raise
+        except Exception as exc:
+            raise _decode_error(schema_id, exc) from None
+        if self._read_rules:
+            rules = self._read_rules.get(schema_id)
+            if rules is not None:
+                value = rules.run("READ", value, headers=headers)
+        return schema_id, value
+
+    def _entry(self, data: bytes) -> tuple[int, Callable[[bytes], Any]]:
+        """The schema id in the prefix of `data` and its decoder, cached by the prefix."""
+        schema_id = schema_id_of(data)  # raises WireFormatError with the reason
+        entry = (schema_id, self._decoder(schema_id))
+        if isinstance(data, bytes):
+            self._by_header[data[:HEADER_SIZE]] = entry
+        return entry
+
+    def _by_id_header(
+        self, data: bytes, found: bytes, headers: wire.Headers
+    ) -> tuple[int | None, Any]:
+        """The value of a record whose schema-id header `found` names its writer schema."""
+        found, indexes = split_id_header(found)  # Protobuf's message indexes follow the id
+        ref = wire.read_id_header(found)
+        schema_id = ref.schema_id
+        if schema_id is None:
+            assert ref.guid is not None
+            schema_id = self.registry.schema_id_of_guid(ref.guid)
+        if indexes and self.registry.get_schema(schema_id).schema_type != "PROTOBUF":
+            raise WireFormatError(
+                f"the schema id header carries {len(indexes)} byte(s) after the id, but "
+                f"schema id {schema_id} is no Protobuf schema"
+            )
+        framed = wire.header(schema_id) + indexes + bytes(data)  # decoders read framed bytes
+        decode = self._decoder(schema_id)
+        try:
+            value = decode(framed)
+        except SdkError:
+            raise
+        except Exception as exc:
+            raise _decode_error(schema_id, exc) from None
+        rules = self._read_rules.get(schema_id)
+        if rules is not None:
+            value = rules.run("READ", value, headers=headers)
+        return ref.schema_id, value
 
     def _decoder(self, schema_id: int) -> Callable[[bytes], Any]:
         with self._lock:

@@ -122,7 +122,9 @@ def header_value(headers: Headers | None, name: str) -> bytes | None:
     """The value of the record header `name` (the first, in a list), None when absent."""
     if headers is None:
         return None
-    if isinstance(headers, Mapping):
+    # pairs first: a consumed record's headers are a tuple, and checking a tuple against
+    # the Mapping ABC costs more than walking its few pairs
+    if not isinstance(headers, (tuple, list)) and isinstance(headers, Mapping):
         return headers.get(name)
     for key, value in headers:
         if key == name:

@@ -36,12 +36,14 @@ from confluent_kafka import (
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from sdk.errors import ConfigurationError, DeliveryError, TransportError
-from sdk.transports.base import OutRecord, RawRecord, TopicPartition
+from sdk.transports.base import Header, OutRecord, RawRecord, TopicPartition
 
 __all__ = ["KafkaConsumer", "KafkaProducer", "bootstrap_servers", "ensure_topics"]
 
 _ADMIN_TIMEOUT_S = 15.0
 _POLL_EVERY_SENDS = 256
+_new_record = tuple.__new__
+_ANY_PARTITION = -1  # librdkafka's RD_KAFKA_PARTITION_UA: the partitioner chooses
 
 
 def bootstrap_servers(url: str) -> str:
@@ -51,18 +53,35 @@ def bootstrap_servers(url: str) -> str:
     return parts.netloc
 
 
-def ensure_topics(
-    servers: str, topics: Sequence[str], partitions: int, config: Mapping[str, Any]
-) -> None:
-    """Create the topics that do not exist yet (an existing topic is left as it is)."""
-    admin = AdminClient({**config, "bootstrap.servers": servers})
+def _topic_names(client: Any, servers: str) -> set[str]:
     try:
-        existing = set(admin.list_topics(timeout=_ADMIN_TIMEOUT_S).topics)
+        return set(client.list_topics(timeout=_ADMIN_TIMEOUT_S).topics)
     except KafkaException as exc:
         raise TransportError(f"cannot reach Kafka at {servers}: {exc}") from exc
+
+
+def ensure_topics(
+    servers: str,
+    topics: Sequence[str],
+    partitions: int,
+    config: Mapping[str, Any],
+    *,
+    client: Any = None,
+) -> None:
+    """Create the topics that do not exist yet (an existing topic is left as it is).
+
+    `client`, a confluent-kafka producer or consumer of `servers`, lists the topics over its
+    own connection; without one, and to create what is missing, an admin client is made (a
+    client of its own costs threads, a connection and a bootstrap)."""
+    admin = None
+    if client is None:
+        client = admin = AdminClient({**config, "bootstrap.servers": servers})
+    existing = _topic_names(client, servers)
     missing = [t for t in dict.fromkeys(topics) if t not in existing]
     if not missing:
         return
+    if admin is None:
+        admin = AdminClient({**config, "bootstrap.servers": servers})
     futures = admin.create_topics([NewTopic(t, partitions, 1) for t in missing])
     for topic, future in futures.items():
         try:
@@ -70,13 +89,6 @@ def ensure_topics(
         except KafkaException as exc:
             if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                 raise TransportError(f"cannot create topic {topic!r}: {exc}") from exc
-
-
-def _headers(found: Any) -> tuple[tuple[str, bytes | None], ...]:
-    if not found:
-        return ()
-    pairs = found.items() if isinstance(found, dict) else found
-    return tuple((str(k), v.encode() if isinstance(v, str) else v) for k, v in pairs)
 
 
 def _reason(error: KafkaError, message: Any) -> str:
@@ -123,6 +135,13 @@ class KafkaProducer:
                 **self._config,
             }
         )
+        if auto_create_topics:
+            # The topics that exist, learned now over the producer's own connection rather
+            # than on the first send: a new librdkafka client retires its bootstrap
+            # connection once it learns the broker's id, and a request caught on it waits
+            # out the 50 ms reconnect pause (reconnect.backoff.ms / 2), in about half of the
+            # starts measured on a local broker. A send to a topic not seen here lists again.
+            self._known.update(_topic_names(self._producer, self.servers))
 
     def _on_delivery(self, error: KafkaError | None, message: Any) -> None:
         if error is not None:
@@ -131,26 +150,44 @@ class KafkaProducer:
 
     def send(self, topic: str, records: Sequence[OutRecord]) -> None:
         if self.auto_create_topics and topic not in self._known:
-            ensure_topics(self.servers, [topic], self.partitions, self._config)
+            ensure_topics(
+                self.servers, [topic], self.partitions, self._config, client=self._producer
+            )
             self._known.add(topic)
-        for r in records:
-            while True:
-                try:
-                    self._producer.produce(
-                        topic, value=r.value, key=r.key, headers=list(r.headers) or None
-                    )
-                    break
-                except BufferError:  # the local queue is full: let deliveries drain it
-                    self._producer.poll(0.05)
-                except KafkaException as exc:  # refused before it left (e.g. too large)
-                    with self._lock:
-                        self._failures.append((topic, str(exc)))
-                    break
+        produce = self._producer.produce
+        for value, key, headers in records:
+            try:
+                # every argument by position (partition, callbacks and timestamp at their
+                # defaults): confluent-kafka's argument parser builds and hashes a str for
+                # each keyword it looks up, a quarter of produce()'s own cost per record
+                produce(topic, value, key, _ANY_PARTITION, None, None, 0,
+                        list(headers) if headers else None)
+            except BufferError:  # the local queue is full: let deliveries drain it
+                self._produce_when_room(topic, value, key, headers)
+            except KafkaException as exc:  # refused before it left (e.g. too large)
+                with self._lock:
+                    self._failures.append((topic, str(exc)))
         # only failures call back, and flush() serves those too: a poll per send was a
         # quarter of this method's time
         self._sends += 1
         if self._sends % _POLL_EVERY_SENDS == 0:
             self._producer.poll(0)
+
+    def _produce_when_room(
+        self, topic: str, value: bytes | None, key: bytes | None, headers: Sequence[Header]
+    ) -> None:
+        while True:
+            self._producer.poll(0.05)
+            try:
+                self._producer.produce(topic, value, key, _ANY_PARTITION, None, None, 0,
+                                       list(headers) or None)
+                return
+            except BufferError:
+                continue
+            except KafkaException as exc:
+                with self._lock:
+                    self._failures.append((topic, str(exc)))
+                return
 
     def flush(self, timeout_s: float) -> None:
         left = self._producer.flush(timeout_s)
@@ -323,6 +360,7 @@ class KafkaConsumer:
                 with self._lock:
                     self._commit_failure = exc.message
         out: list[RawRecord] = []
+        append = out.append
         for m in got:
             error = m.error()
             if error is not None:
@@ -333,15 +371,22 @@ class KafkaConsumer:
                 if self.group is None and error.code() == KafkaError.GROUP_AUTHORIZATION_FAILED:
                     continue  # librdkafka asks for the coordinator of a group it never uses
                 raise TransportError(f"Kafka: {error}")
-            out.append(
-                RawRecord(
-                    str(m.topic()),
-                    m.partition() or 0,
-                    m.offset() or 0,
-                    int(m.timestamp()[1]),
-                    m.key(),
-                    m.value(),
-                    _headers(m.headers()),
+            # a record without error has its topic, partition, offset and timestamp; its
+            # headers are (str, bytes | None) pairs. tuple.__new__ with the fields in order
+            # is what RawRecord(...) does, without its Python frame
+            headers = m.headers()
+            append(
+                _new_record(
+                    RawRecord,
+                    (
+                        m.topic(),
+                        m.partition(),
+                        m.offset(),
+                        m.timestamp()[1],
+                        m.key(),
+                        m.value(),
+                        tuple(headers) if headers else (),
+                    ),
                 )
             )
         return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -285,3 +286,69 @@ def test_enum_indexes_outside_the_symbols_are_refused() -> None:
     for data in (bytes([1]), bytes([3]), bytes([0x8C, 0x01]), bytes([0x80, 0x02])):
         with pytest.raises(ValueError, match="enum index"):  # -1, -2, 70, 128
             decode(data, 0)
+
+
+WIDE = {  # more than 16 fields: decoded into a copied dict of the names, some stored directly
+    "type": "record",
+    "name": "W",
+    "fields": [
+        *({"name": f"s{n}", "type": "string"} for n in range(6)),
+        *({"name": f"l{n}", "type": "long"} for n in range(6)),
+        {"name": "flag", "type": "boolean"},
+        {"name": "ratio", "type": "double"},
+        {"name": "none", "type": "null"},
+        {"name": "maybe", "type": ["null", "string"], "default": None},
+        {"name": "tags", "type": {"type": "array", "items": "string"}},
+        {"name": "marks", "type": {"type": "array", "items": "long"}},
+        {"name": "cells", "type": {"type": "array", "items": "double"}},
+        {"name": "attrs", "type": {"type": "map", "values": "int"}},
+        {"name": "opts", "type": {"type": "array", "items": ["null", "string", "long"]}},
+        {"name": "maybes", "type": {"type": "map", "values": ["null", "double"]}},
+        {"name": "when", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+    ],
+}
+
+
+def wide_value(items: int, text: str = "value") -> dict[str, Any]:
+    return {
+        **{f"s{n}": text * n for n in range(6)},
+        **{f"l{n}": (-1) ** n * 7**(n * 4) for n in range(6)},
+        "flag": True,
+        "ratio": -0.25,
+        "none": None,
+        "maybe": "é" if items % 2 else None,
+        "tags": [f"t{n}" * (n % 5) for n in range(items)],
+        "marks": [n * 1_000_003 * (-1) ** n for n in range(items)],
+        "cells": [n / 3 for n in range(items)],
+        "attrs": {f"k{n}": n - 40 for n in range(items)},
+        "opts": [None if n % 3 == 0 else f"o{n}" if n % 3 == 1 else -n for n in range(items)],
+        "maybes": {f"m{n}": None if n % 2 else n / 7 for n in range(items)},
+        "when": datetime(2026, 11, 26, 20, 15, 3, 123000, tzinfo=UTC),
+    }
+
+
+@pytest.mark.parametrize("items", [0, 1, 3, 64, 65, 200])  # blocks of one-byte and longer counts
+def test_wide_records_and_large_blocks_match_fastavro(items: int) -> None:
+    value = wide_value(items, "é" if items == 65 else "value")
+    data = encode(WIDE, value)
+    assert data == fastavro_bytes(WIDE, value)
+    assert compile_decoder(tree(WIDE))(data, 0) == (fastavro_read(WIDE, data), len(data))
+
+
+def test_negative_counts_of_several_bytes_are_read() -> None:
+    # count -70 (zig-zag 139: two bytes), its block's byte size 70 (zig-zag 140), 70 ones
+    data = bytes([0x8B, 0x01, 0x8C, 0x01]) + bytes([2]) * 70 + bytes([0])
+    assert compile_decoder(tree({"type": "array", "items": "long"}))(data, 0) == (
+        [1] * 70,
+        len(data),
+    )
+
+
+def test_every_truncation_is_refused() -> None:
+    value = wide_value(3)
+    data = encode(WIDE, value)
+    decode = compile_decoder(tree(WIDE))
+    for cut in range(len(data)):
+        with pytest.raises((IndexError, ValueError, struct.error)):
+            if decode(data[:cut], 0)[1] > cut:
+                raise IndexError("truncated payload")

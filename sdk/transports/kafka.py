@@ -53,6 +53,46 @@ def bootstrap_servers(url: str) -> str:
     return parts.netloc
 
 
+# a consumer's own librdkafka settings: an admin client (a producer handle inside librdkafka)
+# made from a consumer's config warns of each one it is given
+_CONSUMER_ONLY = frozenset(
+    {
+        "group.id",
+        "group.instance.id",
+        "group.protocol",
+        "group.remote.assignor",
+        "partition.assignment.strategy",
+        "session.timeout.ms",
+        "heartbeat.interval.ms",
+        "coordinator.query.interval.ms",
+        "max.poll.interval.ms",
+        "enable.auto.commit",
+        "auto.commit.interval.ms",
+        "enable.auto.offset.store",
+        "auto.offset.reset",
+        "queued.min.messages",
+        "queued.max.messages.kbytes",
+        "fetch.wait.max.ms",
+        "fetch.queue.backoff.ms",
+        "fetch.message.max.bytes",
+        "max.partition.fetch.bytes",
+        "fetch.max.bytes",
+        "fetch.min.bytes",
+        "fetch.error.backoff.ms",
+        "isolation.level",
+        "enable.partition.eof",
+        "check.crcs",
+        "on_commit",
+    }
+)
+
+
+def _admin_config(config: Mapping[str, Any], servers: str) -> dict[str, Any]:
+    out = {k: v for k, v in config.items() if k not in _CONSUMER_ONLY}
+    out["bootstrap.servers"] = servers
+    return out
+
+
 def _topic_names(client: Any, servers: str) -> set[str]:
     try:
         return set(client.list_topics(timeout=_ADMIN_TIMEOUT_S).topics)
@@ -75,13 +115,13 @@ def ensure_topics(
     client of its own costs threads, a connection and a bootstrap)."""
     admin = None
     if client is None:
-        client = admin = AdminClient({**config, "bootstrap.servers": servers})
+        client = admin = AdminClient(_admin_config(config, servers))
     existing = _topic_names(client, servers)
     missing = [t for t in dict.fromkeys(topics) if t not in existing]
     if not missing:
         return
     if admin is None:
-        admin = AdminClient({**config, "bootstrap.servers": servers})
+        admin = AdminClient(_admin_config(config, servers))
     futures = admin.create_topics([NewTopic(t, partitions, 1) for t in missing])
     for topic, future in futures.items():
         try:

@@ -71,3 +71,28 @@ def test_sdk_and_confluent_kafka_read_each_other_on_kafka(
         got = drain(consumer, 2)
     assert [m.value["data"]["orderId"] for m in got] == ["ord-1", "ord-2"]
     assert {m.schema_id for m in got} == {ours.schema_id}
+
+
+def test_a_consumers_settings_reach_no_admin_client(kafka_url: str, topic: str) -> None:
+    """A consumer given consumer-only librdkafka settings (`fetch.wait.max.ms`) makes its
+    topics through an admin client: librdkafka warns of every setting a handle ignores
+    (`CONFWARN` on stderr), and none reaches the admin client now."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from sdk.transports.kafka import KafkaConsumer\n"
+        "c = KafkaConsumer(sys.argv[1], 'confwarn', [sys.argv[2]], 'earliest',\n"
+        "                  config={'fetch.wait.max.ms': 10, 'fetch.min.bytes': 1})\n"
+        "c.poll(0.5, 10)\n"
+        "c.close()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, kafka_url, f"{topic}-made-by-consumer"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "CONFWARN" not in done.stderr, done.stderr

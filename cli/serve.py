@@ -8,6 +8,7 @@ serve refuses to start unless `--auth` is given explicitly.
 
 from __future__ import annotations
 
+import gc
 import logging.config
 import os
 from pathlib import Path
@@ -63,6 +64,15 @@ DEFAULT_BODY_TIMEOUT_S = 30.0
 DEFAULT_LONG_POLLS_MAX = 1000
 DEFAULT_GROUP_RETENTION_MS = 7 * 24 * 3600 * 1000
 WORKERS_MAX = 64
+
+
+def _freeze_start_up() -> None:
+    """Move what start-up made (modules, the app, the Kafka protocol's message classes,
+    caches loaded so far) out of the cyclic collector's reach: it lives as long as the
+    process, and every full collection would walk it again, stalling every request and the
+    Kafka listener meanwhile (the process is ours, so the freeze is ours to make)."""
+    gc.collect()
+    gc.freeze()
 
 
 def serve(
@@ -342,6 +352,7 @@ def serve(
                                  extra_routers=[create_console_router(own.service, None)],
                                  body_timeout_s=body_timeout_s)
                 install_observability(app, metrics, observe=False)
+                _freeze_start_up()
                 config = uvicorn.Config(
                     ObserveMiddleware(protect(app, guard), metrics),
                     log_level=settings.log_level,
@@ -400,6 +411,7 @@ def serve(
             body_timeout_s=body_timeout_s,
         )
         install_observability(app, metrics, observe=False)
+        _freeze_start_up()
         # The guard wraps everything but the request log: no route, metric or console page is
         # reached unchecked, and refused requests are still counted and logged with their id.
         uvicorn.run(

@@ -171,6 +171,8 @@ class PartitionLog:
         self._lock = threading.RLock()
         self._segments: list[_Segment] = []
         self._closed = False
+        # a failed append that could not be undone: reads and appends refuse, close still closes
+        self._failed = False
         self._last_flush_ms = clock_ms()
         self._unflushed = False
         self._durable_end = 0  # offsets below it are on disk, fdatasync'd (set once open)
@@ -584,8 +586,12 @@ class PartitionLog:
         try:
             view = memoryview(data)
             written = 0
-            while written < len(data):
-                written += os.write(fd, view[written:])
+            try:
+                while written < len(data):
+                    written += os.write(fd, view[written:])
+            except BaseException:
+                self._undo_partial_write(fd, pos)
+                raise
             active.size_bytes += len(data)
             self._index_batch(active, pos, header)
             self._unflushed = True
@@ -601,6 +607,16 @@ class PartitionLog:
         finally:
             self._files.release(file)
         return base
+
+    def _undo_partial_write(self, fd: int, pos: int) -> None:
+        """Cut what a failed append wrote (a short write, then ENOSPC): the next batch goes
+        where the index expects it. If the cut fails too, the log stops taking appends and
+        reads: an append after the stray bytes would be indexed where they are, unreadable,
+        and recovery would cut it off with every batch after it."""
+        try:
+            os.ftruncate(fd, pos)
+        except OSError:
+            self._failed = True
 
     def _maybe_roll(self, incoming_bytes: int, now_ms: int) -> None:
         active = self._segments[-1]
@@ -840,7 +856,7 @@ class PartitionLog:
     # ---------------------------------------------------------------- closing
 
     def _check_open(self) -> None:
-        if self._closed:
+        if self._closed or self._failed:
             raise LogClosedError(f"log {self.topic}[{self.partition}]")
 
     def close(self) -> None:

@@ -233,3 +233,68 @@ def test_damage_before_the_checkpoint_is_caught_when_read(tmp_path: Path, clock:
     with pytest.raises(CorruptBatchError):
         log.read(9, records_max=1, bytes_max=1 << 20)
     log.close()
+
+
+def _short_write_then_enospc(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next append's write puts half its bytes on disk, then fails as a full disk does."""
+    import errno
+
+    import broker.log as log_module
+
+    real = os.write
+    calls = {"n": 0}
+
+    def write(fd: int, data: bytes | memoryview) -> int:
+        calls["n"] += 1
+        if calls["n"] == 1:  # a short write
+            return real(fd, bytes(data[: len(data) // 2]))
+        if calls["n"] == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(fd, data)
+
+    monkeypatch.setattr(log_module.os, "write", write)
+
+
+def test_a_failed_append_leaves_no_stray_bytes(
+    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A short write then ENOSPC: the bytes written are cut, so the next batch lands where
+    the index puts it, reads back from the segment, and survives a reopen."""
+    log = open_log(tmp_path, clock)
+    fill(log, 3)
+    size = sorted(tmp_path.glob("*.log"))[0].stat().st_size
+    _short_write_then_enospc(monkeypatch)
+    with pytest.raises(OSError):
+        log.append([ProducerRecord(value=b"%08d" % 99 + b"y" * 300, key=b"k")])
+    assert sorted(tmp_path.glob("*.log"))[0].stat().st_size == size
+    log.append([ProducerRecord(value=b"%08d" % 3 + b"x" * 100, key=b"k")])
+    assert values(log) == [0, 1, 2, 3]
+    log.close()
+    log = open_log(tmp_path, clock)
+    assert values(log) == [0, 1, 2, 3]
+    log.close()
+
+
+def test_a_failed_append_that_cannot_be_cut_stops_the_log(
+    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import broker.log as log_module
+    from broker.errors import LogClosedError
+
+    log = open_log(tmp_path, clock)
+    fill(log, 2)
+    _short_write_then_enospc(monkeypatch)
+
+    def refuse(fd: int, length: int) -> None:
+        raise OSError("the disk refuses the truncate")
+
+    monkeypatch.setattr(log_module.os, "ftruncate", refuse)
+    with pytest.raises(OSError):
+        log.append([ProducerRecord(value=b"%08d" % 99, key=b"k")])
+    with pytest.raises(LogClosedError):
+        log.append([ProducerRecord(value=b"%08d" % 2, key=b"k")])
+    monkeypatch.undo()
+    log.close()
+    log = open_log(tmp_path, clock)  # recovery cuts the stray half batch
+    assert values(log) == [0, 1]
+    log.close()

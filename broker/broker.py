@@ -447,8 +447,11 @@ class Broker:
             raise InvalidConfigError("records", "a produce batch holds at least one record")
         if partition is not None or all(r.key is None for r in records):
             # one partition, most likely: encoded once, measured on the way
-            encoded = encode_records(records, self._clock_ms())
-            if not encoded.placed:
+            try:
+                encoded = encode_records(records, self._clock_ms())
+            except (struct.error, TypeError, OverflowError):
+                encoded = None  # not encodable as given: the checks below name record and rule
+            if encoded is not None and not encoded.placed:
                 batch = _Batch.of_encoded_records(records, encoded, self.limits.record_bytes_max)
                 return self._produce(topic, batch, partition)
         return self._produce(topic, _Batch.of_records(records), partition)

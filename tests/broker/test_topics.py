@@ -125,6 +125,11 @@ def test_limits_reject_with_the_limit_named(tmp_path: Path) -> None:
                 "commit",
             ),
             (lambda: (b.groups.join("g1", ["t"]), b.groups.join("g2", ["t"])), "groups_max", ""),
+            (  # more headers than the record format's u16 count holds: a limit, no struct.error
+                lambda: b.produce("t", [ProducerRecord(b"x", None, (("h", b""),) * 70_000)]),
+                "record_bytes_max",
+                "record 0",
+            ),
         ]
         for call, limit, what in cases:
             with pytest.raises(LimitExceededError) as info:

@@ -182,11 +182,14 @@ class HttpConsumer(BrokerConsumer):
     ) -> None:
         if commit_interval_ms < 0:
             raise ConfigurationError("commit_interval_ms must be ≥ 0")
+        session_ms = int(options.get("session_timeout_ms", _SESSION_TIMEOUT_MS_DEFAULT))
         if heartbeat_interval_ms is None:
-            session_ms = int(options.get("session_timeout_ms", _SESSION_TIMEOUT_MS_DEFAULT))
             heartbeat_interval_ms = session_ms // 10
-        if heartbeat_interval_ms < 0:
-            raise ConfigurationError("heartbeat_interval_ms must be ≥ 0")
+        if not 0 <= heartbeat_interval_ms < session_ms:
+            # a member that skips heartbeats for a whole session is expired, again and again
+            raise ConfigurationError(
+                f"heartbeat_interval_ms must be ≥ 0 and below session_timeout_ms ({session_ms})"
+            )
         client, close = _client(url, timeout_s, auth, token, heartbeat_interval_ms)
         super().__init__(client, close, group, topics, auto_offset_reset, **options)
         self._commits = (

@@ -475,3 +475,12 @@ def test_credentials_in_the_url_are_refused_without_quoting_them() -> None:
     with pytest.raises(ConfigurationError) as refused:
         charter.parse_url("charter://mykey:s3cret@127.0.0.1:8081")
     assert "s3cret" not in str(refused.value) and "auth=" in str(refused.value)
+
+
+def test_a_heartbeat_interval_of_a_whole_session_is_refused(without_kafka: Served) -> None:
+    """Heartbeats skipped for a whole session would let the group expire the member."""
+    for interval in (10_000, 20_000, -1):
+        with pytest.raises(ConfigurationError) as refused:
+            HttpConsumer(without_kafka.broker, "hb", ["hb-topic"], "earliest",
+                         session_timeout_ms=10_000, heartbeat_interval_ms=interval)
+        assert "heartbeat_interval_ms" in str(refused.value)

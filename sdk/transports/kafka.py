@@ -41,6 +41,7 @@ from sdk.transports.base import Header, OutRecord, RawRecord, TopicPartition
 __all__ = ["KafkaConsumer", "KafkaProducer", "bootstrap_servers", "ensure_topics"]
 
 _ADMIN_TIMEOUT_S = 15.0
+_START_LIST_TIMEOUT_S = 2.0  # the producer's listing of topics as it starts
 _POLL_EVERY_SENDS = 256
 _new_record = tuple.__new__
 _ANY_PARTITION = -1  # librdkafka's RD_KAFKA_PARTITION_UA: the partitioner chooses
@@ -93,9 +94,9 @@ def _admin_config(config: Mapping[str, Any], servers: str) -> dict[str, Any]:
     return out
 
 
-def _topic_names(client: Any, servers: str) -> set[str]:
+def _topic_names(client: Any, servers: str, timeout_s: float = _ADMIN_TIMEOUT_S) -> set[str]:
     try:
-        return set(client.list_topics(timeout=_ADMIN_TIMEOUT_S).topics)
+        return set(client.list_topics(timeout=timeout_s).topics)
     except KafkaException as exc:
         raise TransportError(f"cannot reach Kafka at {servers}: {exc}") from exc
 
@@ -181,7 +182,12 @@ class KafkaProducer:
             # connection once it learns the broker's id, and a request caught on it waits
             # out the 50 ms reconnect pause (reconnect.backoff.ms / 2), in about half of the
             # starts measured on a local broker. A send to a topic not seen here lists again.
-            self._known.update(_topic_names(self._producer, self.servers))
+            # Best effort: a Kafka that does not answer soon is found out by the first send,
+            # as before, so a service may start before its broker does.
+            with contextlib.suppress(TransportError):
+                self._known.update(
+                    _topic_names(self._producer, self.servers, _START_LIST_TIMEOUT_S)
+                )
 
     def _on_delivery(self, error: KafkaError | None, message: Any) -> None:
         if error is not None:

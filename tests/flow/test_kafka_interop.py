@@ -96,3 +96,16 @@ def test_a_consumers_settings_reach_no_admin_client(kafka_url: str, topic: str) 
     )
     assert done.returncode == 0, done.stderr
     assert "CONFWARN" not in done.stderr, done.stderr
+
+
+def test_a_producer_starts_before_its_kafka_does() -> None:
+    """The producer lists the topics as it starts, but a Kafka that does not answer yet
+    fails no construction: the first send finds out, as it did before that listing."""
+    from cli.spawn import free_port
+    from sdk.transports.kafka import KafkaProducer
+
+    producer = KafkaProducer(f"kafka://127.0.0.1:{free_port()}")  # nothing listens there
+    try:
+        assert producer._known == set()
+    finally:
+        producer.close()

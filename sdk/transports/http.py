@@ -83,38 +83,53 @@ class HttpProducer(BrokerProducer):
 _REBALANCED = (StaleGenerationError, UnknownMemberError, NotAssignedError)
 
 
+# the member and generation a consumer read offsets under: a commit goes with them
+Membership = tuple[str | None, int]
+Send = Callable[[dict[TopicPartition, int], Membership], None]
+
+
+def _merge(
+    into: dict[Membership, dict[TopicPartition, int]],
+    older: dict[Membership, dict[TopicPartition, int]],
+) -> dict[Membership, dict[TopicPartition, int]]:
+    """`older`'s offsets under `into`'s: per membership, the newer offset of a partition wins."""
+    merged = {m: dict(o) for m, o in older.items()}
+    for membership, offsets in into.items():
+        merged.setdefault(membership, {}).update(offsets)
+    return merged
+
+
 class _Commits:
     """Offsets committed from a thread of their own, one commit at a time and at most one
     per `interval_s` (each is a write, fsynced, on the broker): offsets given meanwhile go
     with the next, merged (the newest per partition wins).
+
+    Offsets go with the member and generation they were given under, so a commit sent late
+    (or again, after a failure) for a group that has moved on is refused rather than taken
+    for the new generation's.
 
     A refusal is raised by the next `give`: after a rebalance (the group moved on) its
     offsets are dropped, and whoever owns the partitions now reads from the last commit (at
     least once); after any other failure they go again with the next commit.
     """
 
-    def __init__(
-        self, send: Callable[[dict[TopicPartition, int]], None], interval_s: float
-    ) -> None:
+    def __init__(self, send: Send, interval_s: float) -> None:
         self._send = send
         self._interval_s = interval_s
         self._sent_at = -interval_s  # time.monotonic() of the last commit sent
         self._changed = threading.Condition()
-        self._pending: dict[TopicPartition, int] = {}
-        self._retry: dict[TopicPartition, int] = {}  # failed: sent with the next offsets
+        self._pending: dict[Membership, dict[TopicPartition, int]] = {}
+        self._retry: dict[Membership, dict[TopicPartition, int]] = {}  # with the next ones
         self._failure: str | None = None
-        self._sending = False
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="charter-commits", daemon=True)
         self._thread.start()
 
-    def give(self, offsets: dict[TopicPartition, int]) -> None:
+    def give(self, offsets: dict[TopicPartition, int], membership: Membership) -> None:
         with self._changed:
             failure, self._failure = self._failure, None
-            if self._retry:
-                self._pending = {**self._retry, **self._pending}
-                self._retry = {}
-            self._pending.update(offsets)
+            self._pending = _merge({membership: offsets}, _merge(self._pending, self._retry))
+            self._retry = {}
             self._changed.notify_all()
         if failure is not None:
             raise TransportError(failure)
@@ -131,33 +146,30 @@ class _Commits:
                     self._changed.wait(due)  # then look again: a close sends at once
                     continue
                 self._sent_at = time.monotonic()
-                offsets, self._pending = self._pending, {}
-                self._sending = True
+                taken, self._pending = self._pending, {}
             failure: str | None = None
-            retry = False
-            try:
-                self._send(offsets)
-            except _REBALANCED as exc:
-                failure = f"commit rejected after a rebalance: {exc}"
-            except (BrokerError, httpx.HTTPError) as exc:
-                failure, retry = f"commit failed: {exc}", True
-            except Exception as exc:  # kept for the caller, the thread goes on
-                failure, retry = f"commit failed: {type(exc).__name__}: {exc}", True
+            retry: dict[Membership, dict[TopicPartition, int]] = {}
+            for membership, offsets in taken.items():  # oldest membership first
+                try:
+                    self._send(offsets, membership)
+                except _REBALANCED as exc:
+                    failure = f"commit rejected after a rebalance: {exc}"
+                except (BrokerError, httpx.HTTPError) as exc:
+                    failure, retry[membership] = f"commit failed: {exc}", offsets
+                except Exception as exc:  # kept for the caller, the thread goes on
+                    failure = f"commit failed: {type(exc).__name__}: {exc}"
+                    retry[membership] = offsets
             with self._changed:
-                self._sending = False
                 if failure is not None:
                     self._failure = failure
-                if retry:
-                    for tp, offset in offsets.items():
-                        self._retry.setdefault(tp, offset)
+                self._retry = _merge(self._retry, retry)
                 self._changed.notify_all()
 
     def close(self, timeout_s: float) -> None:
         """Send what is pending (the failed ones once more), then stop the thread."""
         with self._changed:
-            if self._retry:
-                self._pending = {**self._retry, **self._pending}
-                self._retry = {}
+            self._pending = _merge(self._pending, self._retry)
+            self._retry = {}
             self._closed = True
             self._changed.notify_all()
         self._thread.join(timeout_s)
@@ -192,15 +204,22 @@ class HttpConsumer(BrokerConsumer):
             )
         client, close = _client(url, timeout_s, auth, token, heartbeat_interval_ms)
         super().__init__(client, close, group, topics, auto_offset_reset, **options)
-        self._commits = (
-            None if group is None else _Commits(self._consumer.commit, commit_interval_ms / 1000)
-        )
+        interval_s = commit_interval_ms / 1000
+        self._commits = None if group is None else _Commits(self._send_commit, interval_s)
 
     def commit(self, offsets: dict[TopicPartition, int]) -> None:
         """Queue `offsets` and return: they are sent from the commit thread (a refusal of an
         earlier commit raises `TransportError` here). `close` sends what is left and waits."""
         if self._commits is not None:  # a reader without a group commits nothing
-            self._commits.give(offsets)
+            member = self._consumer
+            self._commits.give(offsets, (member.member_id, member.generation))
+
+    def _send_commit(self, offsets: dict[TopicPartition, int], membership: Membership) -> None:
+        member = self._consumer
+        assert member.group is not None  # only a group member has a commit thread
+        member.broker.groups.commit(
+            member.group, offsets, member_id=membership[0], generation=membership[1]
+        )
 
     def close(self) -> None:
         try:

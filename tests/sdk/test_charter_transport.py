@@ -484,3 +484,32 @@ def test_a_heartbeat_interval_of_a_whole_session_is_refused(without_kafka: Serve
             HttpConsumer(without_kafka.broker, "hb", ["hb-topic"], "earliest",
                          session_timeout_ms=10_000, heartbeat_interval_ms=interval)
         assert "heartbeat_interval_ms" in str(refused.value)
+
+
+def test_http_commits_go_with_the_generation_they_were_given_under() -> None:
+    """Offsets given under one generation and then another are sent apart, each with its
+    own; offsets whose send failed are retried with theirs, not with the generation current
+    when they go again (the group may have moved on and back meanwhile)."""
+    import httpx
+
+    from sdk.transports.http import _Commits
+
+    sent: list[tuple[dict[Any, int], tuple[str | None, int]]] = []
+    fail_next = [True]
+
+    def send(offsets: dict[Any, int], membership: tuple[str | None, int]) -> None:
+        if fail_next[0]:
+            fail_next[0] = False
+            raise httpx.ConnectError("the broker is away")
+        sent.append((dict(offsets), membership))
+
+    commits = _Commits(send, interval_s=0.2)
+    tp = ("t", 0)
+    commits.give({tp: 5}, ("m", 1))  # sent at once, and fails
+    deadline = time.monotonic() + 10
+    while fail_next[0] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    with pytest.raises(TransportError):
+        commits.give({tp: 9}, ("m", 3))  # the failure comes back; 5 goes again under gen 1
+    commits.close(10)
+    assert sent == [({tp: 5}, ("m", 1)), ({tp: 9}, ("m", 3))]

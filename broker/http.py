@@ -47,6 +47,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import anyio.to_thread
 from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -100,6 +101,8 @@ __all__ = [
 LONG_POLLS_MAX_DEFAULT = 1000
 JSON_BODY_BYTES_MAX = 4 * 1024 * 1024  # a commit of commit_partitions_max offsets fits
 _BATCH_ENVELOPE_BYTES = 64 * 1024
+# fetches that meet a log busy with an append read from threads of their own, this many
+_BUSY_READS_MAX = 4
 
 
 def body_limits(limits: Limits) -> list[tuple[str, int]]:
@@ -325,6 +328,7 @@ def create_router(
 
     signal = _AppendSignal(broker)
     waiting = 0
+    busy_reads = anyio.CapacityLimiter(_BUSY_READS_MAX)
 
     def _busy(positions: dict[tuple[str, int], int]) -> bool:
         """Whether an append holds one of the partitions' logs now (through its fsync)."""
@@ -349,7 +353,9 @@ def create_router(
             positions, records_max=records_max, bytes_max=bytes_max, wait_ms=0,
         )
         if _busy(positions):
-            return await run_in_threadpool(read)
+            # a few threads of their own: reads blocked on busy logs never take the threads
+            # that produce requests run on
+            return await anyio.to_thread.run_sync(read, limiter=busy_reads)
         return read()
 
     async def _fetch_batches(

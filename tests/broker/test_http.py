@@ -277,3 +277,42 @@ def test_a_read_waits_for_a_busy_log_off_the_event_loop(
         assert listed[0].json() == ["busy"]
     fetching.join(20)
     assert [r.value for r in decode_fetch_body(fetched[0].content, "busy", 0)] == [b"one"]
+
+
+def test_reads_blocked_on_a_busy_log_leave_the_produce_threads_free(
+    client: TestClient, broker: Broker
+) -> None:
+    """More fetches meet a busy log than the server has worker threads (40): they wait in
+    threads of their own, and a produce to another topic is still appended meanwhile."""
+    client.post("/broker/topics", json={"name": "hot"})
+    client.post("/broker/topics", json={"name": "cold"})
+    produce(client, "hot", [ProducerRecord(b"one")], partition=0)
+    log = broker._log("hot", 0)
+    fetched: list[Any] = []
+    produced: list[Any] = []
+    with log._lock:  # as an append does through its fsync
+        fetches = [
+            threading.Thread(
+                target=lambda: fetched.append(
+                    client.get("/broker/topics/hot/partitions/0/records", params={"offset": 0})
+                ),
+                daemon=True,
+            )
+            for _ in range(45)
+        ]
+        for thread in fetches:
+            thread.start()
+        time.sleep(1.0)  # the fetches reach the server and meet the busy log
+        producing = threading.Thread(
+            target=lambda: produced.append(
+                produce(client, "cold", [ProducerRecord(b"elsewhere")], partition=0)
+            ),
+            daemon=True,
+        )
+        producing.start()
+        producing.join(20)
+        assert not producing.is_alive(), "the produce waited for the busy log's readers"
+    for thread in fetches:
+        thread.join(20)
+    assert len(fetched) == 45 and all(r.status_code == 200 for r in fetched)
+    assert broker.offsets("cold", 0) == (0, 1)

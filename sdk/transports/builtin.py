@@ -27,6 +27,7 @@ from sdk.transports.batching import Batcher, Undelivered
 __all__ = ["BrokerConsumer", "BrokerProducer", "ensure_topic"]
 
 _SIDE_BY_SIDE_MAX = 8  # appends of one delivery under way at once
+SESSION_TIMEOUT_MS_DEFAULT = 10_000  # a group member's, unless the consumer is given one
 
 
 def ensure_topic(
@@ -199,7 +200,7 @@ class BrokerConsumer:
         *,
         partitions: int = 1,
         auto_create_topics: bool = True,
-        session_timeout_ms: int = 10_000,
+        session_timeout_ms: int = SESSION_TIMEOUT_MS_DEFAULT,
         topic_flush: FlushPolicy = "always",
         **options: Any,
     ) -> None:

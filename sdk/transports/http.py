@@ -29,11 +29,10 @@ from broker.errors import NotAssignedError, StaleGenerationError, UnknownMemberE
 from sdk.credentials import credential_headers
 from sdk.errors import ConfigurationError, TransportError
 from sdk.transports.base import TopicPartition
-from sdk.transports.builtin import BrokerConsumer, BrokerProducer
+from sdk.transports.builtin import SESSION_TIMEOUT_MS_DEFAULT, BrokerConsumer, BrokerProducer
 
 __all__ = ["HttpConsumer", "HttpProducer", "base_url"]
 
-_SESSION_TIMEOUT_MS_DEFAULT = 10_000  # BrokerConsumer's
 _COMMIT_CLOSE_TIMEOUT_S = 30.0
 
 
@@ -128,8 +127,10 @@ class _Commits:
     def give(self, offsets: dict[TopicPartition, int], membership: Membership) -> None:
         with self._changed:
             failure, self._failure = self._failure, None
-            self._pending = _merge({membership: offsets}, _merge(self._pending, self._retry))
-            self._retry = {}
+            if self._retry:
+                self._pending = _merge(self._pending, self._retry)
+                self._retry = {}
+            self._pending.setdefault(membership, {}).update(offsets)
             self._changed.notify_all()
         if failure is not None:
             raise TransportError(failure)
@@ -194,7 +195,7 @@ class HttpConsumer(BrokerConsumer):
     ) -> None:
         if commit_interval_ms < 0:
             raise ConfigurationError("commit_interval_ms must be ≥ 0")
-        session_ms = int(options.get("session_timeout_ms", _SESSION_TIMEOUT_MS_DEFAULT))
+        session_ms = int(options.get("session_timeout_ms", SESSION_TIMEOUT_MS_DEFAULT))
         if heartbeat_interval_ms is None:
             heartbeat_interval_ms = session_ms // 10
         if not 0 <= heartbeat_interval_ms < session_ms:
